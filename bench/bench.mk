@@ -1,0 +1,1 @@
+# Benchmarks (issue 7); not run by make check except in --quick mode.

@@ -1,0 +1,167 @@
+/*
+ * Supervisor <-> worker IPC messages.  Numbered in ranges (100 lifecycle,
+ * 200 configuration, 300 control/stats, 400 carrier, 500 exit); never
+ * renumber, retire with a comment.  Bump MSG_PROTO_VERSION on any change
+ * to a type or payload.  Every type has exactly one row in the table in
+ * msg.c, which the receive path checks before any handler runs.
+ */
+#ifndef GR_MSG_H
+#define GR_MSG_H
+
+#include <stdint.h>
+
+#define MSG_PROTO_VERSION	1
+
+enum proc_role {
+	PROC_SUPERVISOR = 0,
+	PROC_CARRIER = 1,
+	PROC_EXIT = 2
+};
+const char	*proc_role_name(enum proc_role);
+
+/*
+ * Worker-side states (accepting states of supervisor->worker messages).
+ * INIT -> HELLO_SENT -> CONFIGURING -> CONFIGURED -> RUNNING -> DRAINING;
+ * a reload re-enters CONFIGURING from RUNNING (the old config serves on).
+ */
+enum wstate {
+	WS_INIT = 0,
+	WS_HELLO_SENT,
+	WS_CONFIGURING,
+	WS_CONFIGURED,
+	WS_RUNNING,
+	WS_RECONFIGURING,
+	WS_DRAINING
+};
+
+/*
+ * Supervisor's view of a worker (accepting states of worker->supervisor
+ * messages).
+ */
+enum sstate {
+	SS_SPAWNED = 0,		/* forked, waiting for HELLO */
+	SS_CONFIGURING,		/* config pushed, waiting for CONF_DONE */
+	SS_STARTING,		/* START sent, waiting for READY */
+	SS_RUNNING,
+	SS_RELOADING,		/* new generation pushed */
+	SS_DRAINING,		/* SHUTDOWN sent */
+	SS_EXITED,
+	SS_BACKOFF,
+	SS_FAILED
+};
+
+#define ST(x)		(1U << (x))
+#define ST_ANY		0xffffffffU
+
+enum imsg_type {
+	/* 100: lifecycle */
+	IMSG_HELLO = 100,	/* w->s struct msg_hello */
+	IMSG_START = 101,	/* s->w none */
+	IMSG_READY = 102,	/* w->s none */
+	IMSG_SHUTDOWN = 103,	/* s->w struct msg_shutdown */
+	IMSG_LOG = 104,		/* w->s struct msg_log + text */
+	IMSG_TEST = 105,	/* s->w struct msg_test (regress only) */
+
+	/* 200: configuration; peerid = generation */
+	IMSG_CONF_START = 200,	/* s->w struct msg_gen */
+	IMSG_CONF_LISTENER = 201, /* s->w struct msg_listener + fd */
+	IMSG_CONF_CARRIER = 202, /* s->w struct carrier_conf */
+	IMSG_CONF_EXIT = 203,	/* s->w struct exit_conf */
+	IMSG_CONF_KEY = 204,	/* s->w 32 key bytes */
+	IMSG_CONF_CA = 205,	/* s->w a piece of the PEM CA bundle */
+	IMSG_CONF_END = 209,	/* s->w struct msg_gen */
+	IMSG_CONF_DONE = 210,	/* w->s struct msg_gen */
+	IMSG_CONF_FAIL = 211,	/* w->s struct msg_conf_fail */
+
+	/* 300: control and stats; peerid = request id */
+	IMSG_CTL_VERBOSE = 300,	/* s->w struct msg_verbose */
+	IMSG_STATS_REQ = 301,	/* s->w none */
+	IMSG_STATS = 302,	/* w->s JSON text piece; flags MSGF_MORE */
+
+	/* 400: carrier */
+	IMSG_QUOTA_LOAD = 400,	/* s->w quota state JSON */
+	IMSG_QUOTA_SAVE = 401,	/* w->s quota state JSON to persist */
+
+	/* 500: exit (none yet) */
+};
+
+#define MSG_MAX_SIZE		65535	/* header + payload */
+#define MSG_HDR_SIZE		16
+#define MSG_MAX_PAYLOAD		(MSG_MAX_SIZE - MSG_HDR_SIZE)
+#define MSG_LOG_MAX		2048
+#define MSG_REASON_MAX		512
+
+/* imsg header flags */
+#define IMSGF_HASFD		0x0001
+#define IMSGF_MORE		0x0002	/* more pieces of this payload follow */
+
+struct msg_hello {
+	uint32_t	 mh_version;	/* MSG_PROTO_VERSION */
+	uint32_t	 mh_role;	/* enum proc_role */
+	uint32_t	 mh_instance;
+	uint32_t	 mh_pid;
+};
+
+struct msg_shutdown {
+	uint32_t	 ms_grace_ms;
+};
+
+struct msg_log {
+	int32_t		 ml_prio;	/* syslog priority */
+	/* followed by the text, not NUL-terminated, <= MSG_LOG_MAX */
+};
+
+#define MSG_TEST_OPEN_FILE	1	/* open a file: must die of SIGSYS */
+#define MSG_TEST_CRASH		2	/* abort() */
+struct msg_test {
+	uint32_t	 mt_what;
+};
+
+struct msg_gen {
+	uint32_t	 mg_gen;
+};
+
+#define LISTENER_SOCKS		1	/* carrier SOCKS5 */
+#define LISTENER_HTTP		2	/* exit HTTP/WebSocket */
+struct msg_listener {
+	uint32_t	 ml_kind;
+	char		 ml_addr[128];	/* for logs: "127.0.0.1:1080" */
+};
+
+struct msg_conf_fail {
+	uint32_t	 mf_gen;
+	char		 mf_reason[MSG_REASON_MAX];
+};
+
+struct msg_verbose {
+	int32_t		 mv_level;
+};
+
+/* Message descriptor table (msg.c). */
+#define MSG_DIR_S2W		1
+#define MSG_DIR_W2S		2
+#define MSG_FD_NONE		0
+#define MSG_FD_REQUIRED		1
+#define MSG_FD_OPTIONAL		2
+
+struct msg_desc {
+	uint32_t	 md_type;
+	const char	*md_name;
+	int		 md_dir;
+	uint32_t	 md_minlen;
+	uint32_t	 md_maxlen;
+	int		 md_fd;
+	uint32_t	 md_states;	/* receiver states that accept it */
+};
+
+const struct msg_desc	*msg_lookup(uint32_t);
+const char		*msg_name(uint32_t);
+/*
+ * Check a received message against its row.  recv_dir is the direction
+ * the receiver expects (a worker receives MSG_DIR_S2W), state the
+ * receiver's current state.  Returns NULL if fine, else a reason.
+ */
+const char	*msg_check(uint32_t type, int recv_dir, uint32_t state,
+		    size_t len, int hasfd);
+
+#endif /* GR_MSG_H */

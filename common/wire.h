@@ -1,0 +1,203 @@
+/*
+ * GooseRelayVPN wire protocol: frames, batches, AES-256-GCM envelope,
+ * body encodings and control payloads (../shared/protocol.md section 1).
+ *
+ * Every decoder here takes untrusted bytes, never reads out of bounds,
+ * and returns -1 with *errstr set to a static, human-readable reason.
+ * Decoded frames point into buffers owned by the decoder object; they stay
+ * valid until that object is used again or freed.
+ */
+#ifndef GR_WIRE_H
+#define GR_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_SID_LEN		16
+#define WIRE_CID_LEN		16
+#define WIRE_MAX_PAYLOAD	262144		/* 256 KiB per frame */
+#define WIRE_MAX_TARGET		255
+#define WIRE_FRAME_HDR		30		/* without the target */
+#define WIRE_FRAME_LEN_HDR	4		/* u32 length before each frame */
+#define WIRE_MAX_FRAMES		65535
+#define WIRE_NONCE_LEN		12
+#define WIRE_TAG_LEN		16
+#define WIRE_KEY_LEN		32
+#define WIRE_DECOMP_CAP		(64U * 1024 * 1024)
+#define WIRE_ENVELOPE_OVERHEAD	(WIRE_NONCE_LEN + WIRE_TAG_LEN)
+/* Worst-case per-frame overhead a sender budgets for (length + header). */
+#define WIRE_FRAME_WORST_HDR	(WIRE_FRAME_LEN_HDR + WIRE_FRAME_HDR + \
+				    WIRE_MAX_TARGET)
+
+#define WIRE_F_SYN		0x01
+#define WIRE_F_FIN		0x02
+#define WIRE_F_ACK		0x04
+#define WIRE_F_RST		0x08
+
+/* Batch flags byte (layout v1.6+). */
+#define WIRE_BF_RAW		0x00
+#define WIRE_BF_DEFLATE		0x01	/* decode only */
+#define WIRE_BF_ZSTD		0x02
+
+enum wire_layout {
+	WIRE_LAYOUT_V16 = 0,	/* flags(1) || [zstd](cid || count || frames) */
+	WIRE_LAYOUT_V15 = 1	/* cid || count || frames, no flags byte */
+};
+
+/* A growable byte buffer, reused across batches to avoid malloc. */
+struct wbuf {
+	uint8_t		*wb_data;
+	size_t		 wb_len;
+	size_t		 wb_cap;
+};
+
+int	 wbuf_reserve(struct wbuf *, size_t);	/* ensure cap >= len + n */
+int	 wbuf_append(struct wbuf *, const void *, size_t);
+void	 wbuf_reset(struct wbuf *);		/* len = 0, keeps memory */
+void	 wbuf_free(struct wbuf *);
+
+/*
+ * One frame.  On decode, f_target and f_payload point into the decoder's
+ * plaintext.  On encode, f_payload may point anywhere (e.g. straight into a
+ * session's pooled socket buffer) and may be split into two pieces
+ * (f_payload + f_payload2) so a frame can span a ring or chain boundary
+ * without a copy.
+ */
+struct wire_frame {
+	uint8_t		 f_sid[WIRE_SID_LEN];
+	uint64_t	 f_seq;
+	uint8_t		 f_flags;
+	uint8_t		 f_tlen;
+	const char	*f_target;		/* f_tlen bytes, not NUL-ended */
+	const uint8_t	*f_payload;
+	uint32_t	 f_len;			/* bytes at f_payload */
+	const uint8_t	*f_payload2;		/* optional second piece */
+	uint32_t	 f_len2;
+};
+
+static inline uint32_t
+wire_frame_paylen(const struct wire_frame *f)
+{
+	return (f->f_len + f->f_len2);
+}
+
+/* Serialised size of one frame (header + target + payload). */
+size_t	 wire_frame_size(const struct wire_frame *);
+/* Encode one frame into buf (must hold wire_frame_size bytes). */
+size_t	 wire_frame_encode(const struct wire_frame *, uint8_t *);
+/* Decode exactly one frame occupying all n bytes. */
+int	 wire_frame_decode(const uint8_t *, size_t, struct wire_frame *,
+	    const char **);
+
+/* Key handling. */
+int	 wire_key_parse(const char *hex, uint8_t key[WIRE_KEY_LEN],
+	    const char **errstr);
+
+/* AES-256-GCM with reused EVP contexts and counter nonces. */
+struct wire_aead;
+struct wire_aead *wire_aead_new(const uint8_t key[WIRE_KEY_LEN]);
+void	 wire_aead_free(struct wire_aead *);
+
+/* Options for building a batch. */
+struct wire_encopts {
+	enum wire_layout eo_layout;
+	int		 eo_compress;	/* allow zstd (v1.6 layout only) */
+};
+
+/*
+ * Build and seal one batch.  The envelope (nonce || ciphertext || tag) is
+ * appended to out.  When uncompressed, frames are encrypted straight from
+ * their payload pointers into out (one pass, no plaintext copy).
+ */
+int	 wire_batch_seal(struct wire_aead *, const uint8_t cid[WIRE_CID_LEN],
+	    const struct wire_frame *, size_t nframes,
+	    const struct wire_encopts *, struct wbuf *out, const char **errstr);
+
+/* Plaintext size of a batch built from these frames (v1.6 raw). */
+size_t	 wire_batch_plainsize(const struct wire_frame *, size_t);
+
+/* A reusable batch decoder. */
+struct wire_batch {
+	uint8_t			 b_cid[WIRE_CID_LEN];
+	enum wire_layout	 b_layout;
+	uint8_t			 b_bflags;	/* flags byte seen (v1.6) */
+	size_t			 b_nframes;
+	struct wire_frame	*b_frames;
+	size_t			 b_fcap;
+	struct wbuf		 b_plain;	/* decrypted plaintext */
+	struct wbuf		 b_body;	/* decompressed body */
+	struct wbuf		 b_raw;		/* base64-decoded envelope */
+};
+
+void	 wire_batch_init(struct wire_batch *);
+void	 wire_batch_free(struct wire_batch *);
+
+/*
+ * Open a binary envelope: authenticate and decrypt, then parse the v1.6
+ * layout, falling back to the v1.5 layout (protocol.md section 1.5).
+ */
+int	 wire_batch_open(struct wire_aead *, const uint8_t *, size_t,
+	    struct wire_batch *, const char **errstr);
+
+/* Base64, standard alphabet.  Encoding is unpadded. */
+size_t	 wire_b64_enclen(size_t);		/* chars, unpadded */
+size_t	 wire_b64_encode(char *dst, const uint8_t *src, size_t n);
+/* Accepts padded or unpadded input with surrounding whitespace. */
+int	 wire_b64_decode(struct wbuf *out, const char *src, size_t n,
+	    const char **errstr);
+
+/*
+ * Body helpers: the HTTP/WebSocket body for a batch.  text != 0 means the
+ * base64 text form (Apps Script, direct POST before negotiation).
+ */
+int	 wire_body_seal(struct wire_aead *, const uint8_t cid[WIRE_CID_LEN],
+	    const struct wire_frame *, size_t, const struct wire_encopts *,
+	    int text, struct wbuf *out, struct wbuf *scratch,
+	    const char **errstr);
+int	 wire_body_open(struct wire_aead *, const uint8_t *, size_t, int text,
+	    struct wire_batch *, const char **errstr);
+
+/* Downstream ACK: "GACK" 0x01 u64be(next_seq), exactly 13 bytes. */
+#define WIRE_GACK_LEN	13
+void	 wire_gack_encode(uint8_t out[WIRE_GACK_LEN], uint64_t next_seq);
+int	 wire_gack_decode(const uint8_t *, size_t, uint64_t *next_seq,
+	    const char **errstr);
+
+/* Version probe: ACK frame payload "goose_version_probe:v1|{json}". */
+#define WIRE_PROBE_PREFIX	"goose_version_probe:v1|"
+#define WIRE_PROTOCOL_VERSION	1
+
+struct wire_probe {
+	char	 p_client_version[64];
+	int	 p_protocol;
+	char	 p_instance_id[129];	/* "" when absent */
+	char	 p_run_id[33];		/* "" when absent */
+	int	 p_reset_previous;
+};
+
+/* Feature bits of the probe reply. */
+#define WIRE_FEAT_ZSTD		0x01	/* "zstd" */
+#define WIRE_FEAT_RAW_B64	0x02	/* "raw_base64" */
+#define WIRE_FEAT_BINARY	0x04	/* "binary_batch_v1" */
+#define WIRE_FEAT_RUN_RESET	0x08	/* "client_run_reset_v1" */
+#define WIRE_FEAT_REPLAY	0x10	/* "downstream_replay_v1" */
+
+struct wire_probe_reply {
+	int		 pr_ok;
+	int		 pr_protocol;
+	char		 pr_server_version[64];
+	uint32_t	 pr_max_frame_payload;
+	unsigned int	 pr_features;
+};
+
+/* Is this ACK payload a version probe (prefix match, JSON optional)? */
+int	 wire_probe_is(const uint8_t *, size_t);
+int	 wire_probe_encode(const struct wire_probe *, struct wbuf *out);
+int	 wire_probe_decode(const uint8_t *, size_t, struct wire_probe *,
+	    const char **errstr);
+int	 wire_probe_reply_encode(const struct wire_probe_reply *,
+	    struct wbuf *out);
+int	 wire_probe_reply_decode(const uint8_t *, size_t,
+	    struct wire_probe_reply *, const char **errstr);
+
+#endif /* GR_WIRE_H */

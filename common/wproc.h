@@ -1,0 +1,72 @@
+/*
+ * Generic worker side of the supervisor protocol, shared by the carrier
+ * and the exit: fd 3 checks, IPC setup, log forwarding, the HELLO ->
+ * CONF_* -> CONF_END -> START handshake, reload generations, shutdown,
+ * verbosity and stats requests.  Each worker supplies a wproc_ops table.
+ */
+#ifndef GR_WPROC_H
+#define GR_WPROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "msg.h"
+
+struct ev_loop;
+struct ipc;
+
+#define WPROC_MAX_LISTENERS	8
+
+/* One configuration generation as received from the supervisor. */
+struct wproc_conf {
+	uint32_t		 wc_gen;
+	int			 wc_has_carrier;
+	int			 wc_has_exit;
+	struct carrier_conf	 wc_carrier;
+	struct exit_conf	 wc_exit;
+	int			 wc_has_key;
+	uint8_t			 wc_key[32];
+	int			 wc_nlisteners;
+	struct {
+		uint32_t	 kind;		/* LISTENER_* */
+		int		 fd;		/* -1 once taken */
+		char		 addr[128];
+	}			 wc_listeners[WPROC_MAX_LISTENERS];
+	uint8_t			*wc_ca;		/* PEM bundle, NUL-ended */
+	size_t			 wc_calen;
+};
+
+struct wproc_ops {
+	/*
+	 * A complete generation arrived (CONF_END).  Validate and apply it
+	 * (first one: set up; later: swap, keeping live sessions).  Take
+	 * ownership of listener fds by setting them to -1.  Return 0, or -1
+	 * with a reason in err (the supervisor keeps the old generation).
+	 * wproc wipes the key and frees the rest afterwards.
+	 */
+	int	(*wo_configure)(struct wproc_conf *, char *err, size_t errlen);
+	/* IMSG_START: begin accepting. */
+	void	(*wo_start)(void);
+	/* IMSG_SHUTDOWN: stop accepting, drain, then call wproc_exit(). */
+	void	(*wo_shutdown)(uint32_t grace_ms);
+	/* IMSG_STATS_REQ: reply with wproc_send_stats(reqid, json). */
+	void	(*wo_stats)(uint32_t reqid);
+	/* IMSG_QUOTA_LOAD (carrier). May be NULL. */
+	void	(*wo_quota_load)(const char *json, size_t len);
+};
+
+/*
+ * Before the sandbox: check that fd 3 is a socket, set up logging to the
+ * supervisor and the parent-death signal.  Exits if fd 3 is wrong.
+ */
+void	wproc_init(struct ev_loop *, enum proc_role, const struct wproc_ops *);
+/* After the sandbox: send HELLO and start reading fd 3. */
+void	wproc_hello(void);
+void	wproc_send_stats(uint32_t reqid, const char *json);
+void	wproc_send_quota(const char *json, size_t len);
+struct ipc *wproc_ipc(void);
+/* Flush the IPC queue and exit with this status. */
+__attribute__((noreturn)) void wproc_exit(int status);
+
+#endif /* GR_WPROC_H */

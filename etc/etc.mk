@@ -1,0 +1,1 @@
+# Service files (issue 2)

@@ -1,0 +1,1 @@
+# gooserelayd and gooserelayctl (issue 2)

@@ -1,0 +1,1 @@
+# gooserelay-carrier (issue 5)

@@ -1,0 +1,71 @@
+/*
+ * HTTP/1.1 client for the carrier's POST transports, on libev: plain TCP
+ * (direct_post) or libtls (direct_post over https, and the domain-fronted
+ * Apps Script path where the TCP peer, the TLS SNI and the Host header are
+ * three different names).  Keep-alive pool per target, Content-Length and
+ * chunked responses (nodejs http-parser), gzip bodies decoded, timeouts.
+ */
+#ifndef GR_HTTPC_H
+#define GR_HTTPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct ev_loop;
+struct tls_config;
+
+struct httpc_target {
+	int		 ht_tls;		/* 0 = plain TCP */
+	char		 ht_connect[256];	/* host or IP to dial */
+	uint16_t	 ht_port;
+	char		 ht_sni[256];		/* TLS server name */
+};
+
+struct httpc_req {
+	const char	*hr_method;		/* "POST" or "GET" */
+	const char	*hr_host;		/* Host header */
+	const char	*hr_path;		/* "/tunnel", "/macros/s/ID/exec" */
+	const char	*hr_ctype;		/* request Content-Type or NULL */
+	const uint8_t	*hr_body;
+	size_t		 hr_bodylen;
+	double		 hr_timeout;		/* seconds, whole exchange */
+};
+
+struct httpc_resp {
+	int		 hs_status;
+	char		 hs_ctype[128];
+	char		 hs_location[2048];	/* for 3xx */
+	struct wbuf	 hs_body;		/* decoded (de-chunked, gunzipped) */
+};
+
+/* Failure classes for err in the callback. */
+#define HTTPC_OK		0
+#define HTTPC_ERR_CONNECT	1	/* dial failed (errno-like detail) */
+#define HTTPC_ERR_TLS		2	/* handshake / verify failed */
+#define HTTPC_ERR_TIMEOUT	3
+#define HTTPC_ERR_IO		4	/* reset, EOF mid-response */
+#define HTTPC_ERR_PROTO		5	/* unparsable response */
+#define HTTPC_ERR_TOOBIG	6	/* body over the cap */
+#define HTTPC_ERR_OFFLINE	7	/* ENETUNREACH & co: local network */
+
+struct httpc_pool;
+struct httpc_call;
+
+/*
+ * Done: err == HTTPC_OK and resp filled, or err != 0 and errstr set.
+ * sent says whether the request body was fully written (for rollback vs
+ * abort decisions).  resp is valid only during the callback.
+ */
+typedef void	(*httpc_cb)(struct httpc_call *, int err, const char *errstr,
+		    int sent, struct httpc_resp *resp, void *arg);
+
+struct httpc_pool *httpc_pool_new(struct ev_loop *, const struct httpc_target *,
+		    struct tls_config *, size_t maxidle, size_t maxbody);
+void		 httpc_pool_free(struct httpc_pool *);
+struct httpc_call *httpc_request(struct httpc_pool *, const struct httpc_req *,
+		    httpc_cb, void *arg);
+void		 httpc_cancel(struct httpc_call *);	/* no callback after */
+
+#endif /* GR_HTTPC_H */

@@ -1,0 +1,1 @@
+# gooserelay-exit (issue 4)
