@@ -44,10 +44,15 @@ privdrop_rlimits(const struct sandbox_params *sp)
 	nofile = sp->sp_nofile ? sp->sp_nofile : PRIVDROP_NOFILE_DEFAULT;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("getrlimit NOFILE");
-	if (geteuid() != 0 && rl.rlim_max != RLIM_INFINITY &&
-	    nofile > rl.rlim_max)
-		nofile = rl.rlim_max;
-	privdrop_setrlimit(RLIMIT_NOFILE, nofile, "NOFILE");
+	rl.rlim_cur = rl.rlim_max = nofile;
+	/* Raising the hard limit needs CAP_SYS_RESOURCE: else clamp. */
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("getrlimit NOFILE");
+		if (rl.rlim_max != RLIM_INFINITY && nofile > rl.rlim_max)
+			nofile = rl.rlim_max;
+		privdrop_setrlimit(RLIMIT_NOFILE, nofile, "NOFILE");
+	}
 	privdrop_setrlimit(RLIMIT_CORE, 0, "CORE");
 	privdrop_setrlimit(RLIMIT_FSIZE, 0, "FSIZE");
 	privdrop_setrlimit(RLIMIT_NPROC, 0, "NPROC");

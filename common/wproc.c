@@ -295,7 +295,7 @@ wproc_conf_end(struct imsg *imsg)
 	wproc_pending = NULL;
 	wproc_conf_free(wc);
 	if (rv == 0) {
-		log_debug("configuration generation %u applied", mg.mg_gen);
+		log_debug("applied configuration generation %u", mg.mg_gen);
 		(void)ipc_send(wproc_chan, IMSG_CONF_DONE, mg.mg_gen, -1, &mg,
 		    sizeof(mg));
 		ipc_set_state(wproc_chan, wproc_configured ? WS_RUNNING :
