@@ -14,3 +14,9 @@ regress_unit_test_wire_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS) \
 	-DTEST_WIRE_TOP_SRCDIR='"$(abs_top_srcdir)"'
 regress_unit_test_wire_LDADD = $(WIRE_LIBS) $(CMOCKA_LIBS)
+
+# Fuzz harnesses (all regress/fuzz/fuzz_*.c, built by clang in run.sh).
+TESTS += regress/fuzz/run.sh
+EXTRA_DIST += regress/fuzz/run.sh regress/fuzz/fuzz_frame.c \
+	regress/fuzz/fuzz_batch.c regress/fuzz/fuzz_probe.c \
+	regress/fuzz/fuzz_gack.c regress/fuzz/corpus

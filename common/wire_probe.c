@@ -140,6 +140,9 @@ wire_probe_str(json_t *o, const char *key, char *dst, size_t dsz,
 			return (-1);
 		}
 		n = dsz - 1;
+		/* Cut on a UTF-8 character boundary. */
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
 	}
 	for (i = 0; i < n; i++) {
 		/* Ids: printable ASCII without spaces; text: no controls. */
