@@ -888,7 +888,8 @@ sess_rx_store(struct sess *s, const struct wire_frame *f,
 	if (c != NULL) {
 		chunk_ref(c);
 		ro->ro_off = c->c_len;
-		memcpy(c->c_data + c->c_len, f->f_payload, f->f_len);
+		if (f->f_len > 0)
+			memcpy(c->c_data + c->c_len, f->f_payload, f->f_len);
 		if (f->f_len2 > 0)
 			memcpy(c->c_data + c->c_len + f->f_len, f->f_payload2,
 			    f->f_len2);
@@ -964,11 +965,13 @@ sess_rx_frame(struct sess *s, const struct wire_frame *f, double now,
 		}
 		s->s_rx_next++;
 	}
-	for (i = 0; i < k; i++)
-		chunk_unref(s->s_reorder[i].ro_chunk);
-	memmove(s->s_reorder, s->s_reorder + k,
-	    (s->s_reorder_count - k) * sizeof(*s->s_reorder));
-	s->s_reorder_count -= k;
+	if (k > 0) {
+		for (i = 0; i < k; i++)
+			chunk_unref(s->s_reorder[i].ro_chunk);
+		memmove(s->s_reorder, s->s_reorder + k,
+		    (s->s_reorder_count - k) * sizeof(*s->s_reorder));
+		s->s_reorder_count -= k;
+	}
 	if (s->s_flags & SESS_RX_FIN)
 		sess_rx_drop_reorder(s);	/* nothing follows a FIN */
 	if (s->s_reorder_count == 0 && s->s_ro_fill != NULL) {
