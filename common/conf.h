@@ -25,6 +25,7 @@
 #define CONF_CRED_LEN		256
 #define CONF_PATH_LEN		1024
 #define CONF_INSTANCE_LEN	129
+#define CONF_MAX_KEYS		160	/* origin slots, see gr_conf */
 
 enum conf_transport {
 	TM_APPS_SCRIPT = 0,	/* GooseRelayVPN's default */
@@ -165,6 +166,13 @@ struct gr_conf {
 	char		 gc_control_socket[CONF_PATH_LEN];
 	char		 gc_user[64];
 	char		 gc_chroot[CONF_PATH_LEN];
+	/*
+	 * Where each effective value came from, indexed by the key table of
+	 * supervisor/conf_keys.c (CONF_ORIGIN_* of confparse.h, and the
+	 * line in gc_path for CONF_ORIGIN_FILE).  Backs gooserelayd -n -v.
+	 */
+	uint8_t		 gc_origin_kind[CONF_MAX_KEYS];
+	uint32_t	 gc_origin_line[CONF_MAX_KEYS];
 };
 
 void	conf_carrier_defaults(struct carrier_conf *);
