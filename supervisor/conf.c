@@ -678,7 +678,7 @@ conf_trim_copy(char *dst, size_t len, const char *s)
 		n--;
 	if (n >= len)
 		return (-1);
-	memcpy(dst, s, n);
+	memmove(dst, s, n);
 	dst[n] = '\0';
 	return (0);
 }

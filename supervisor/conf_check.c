@@ -36,7 +36,8 @@ conf_check_all(struct conf_ctx *cx)
 		conf_check_carrier(cx);
 	if (conf->gc_has_exit)
 		conf_check_exit(cx);
-	if ((conf->gc_has_carrier || conf->gc_has_exit) && !cx->cx_have_key) {
+	if ((conf->gc_has_carrier || conf->gc_has_exit) && !cx->cx_have_key &&
+	    !cx->cx_key_tried) {
 		sect = conf->gc_has_carrier ? KS_CARRIER : KS_EXIT;
 		conf_msgl(cx, 1, cx->cx_sect_line[sect], "tunnel_key",
 		    "required (64 hex characters; generate one with: openssl "

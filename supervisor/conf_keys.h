@@ -83,6 +83,7 @@ struct conf_ctx {
 	uint32_t		 cx_key_line;	/* where gc_key was set */
 	char			 cx_dir[CONF_PATH_LEN];	/* of the file */
 	int			 cx_have_key;
+	int			 cx_key_tried;	/* a tunnel_key was given */
 };
 
 /* conf_keys.c */

@@ -64,7 +64,7 @@ conf_values_trim(char *dst, size_t len, const char *s)
 		n--;
 	if (n >= len)
 		return (-1);
-	memcpy(dst, s, n);
+	memmove(dst, s, n);
 	dst[n] = '\0';
 	return (0);
 }
@@ -94,6 +94,7 @@ conf_values_tunnel_key(struct conf_ctx *cx, const struct conf_key *k,
 
 	if (conf_is_null(v))
 		return;
+	cx->cx_key_tried = 1;
 	if ((s = conf_scalar(cx, k, v, "a string of 64 hex characters")) ==
 	    NULL)
 		return;
