@@ -111,6 +111,9 @@ struct carrier_conf {
 	int		 cc_debug_timing;
 	int		 cc_stats_json;
 	uint32_t	 cc_stats_interval_s;		/* 60, 0 = off */
+	/* auto_tune bounds of poll_idle_sleep_ms (protocol.md 5.4) */
+	uint32_t	 cc_tune_sleep_min_ms;		/* 2 */
+	uint32_t	 cc_tune_sleep_max_ms;		/* 250 */
 };
 
 struct exit_conf {
@@ -148,6 +151,11 @@ struct exit_conf {
 	int		 ec_debug_timing;
 	int		 ec_stats_json;
 	uint32_t	 ec_stats_interval_s;		/* 60, 0 = off */
+	/* auto_tune bounds (protocol.md 5.4) */
+	uint32_t	 ec_tune_drain_min_ms;		/* 50 */
+	uint32_t	 ec_tune_drain_max_ms;		/* 250 */
+	uint32_t	 ec_tune_coalesce_max_ms;	/* 25 */
+	uint32_t	 ec_tune_busy_max_ms;		/* 10 */
 };
 
 /* Whole parsed file; supervisor only (holds paths and the key). */

@@ -87,6 +87,8 @@ conf_carrier_defaults(struct carrier_conf *cc)
 	cc->cc_stream_ping_interval_ms = 20000;
 	cc->cc_stream_reconnect_backoff_ms = 1000;
 	cc->cc_stats_interval_s = 60;
+	cc->cc_tune_sleep_min_ms = 2;
+	cc->cc_tune_sleep_max_ms = 250;
 }
 
 /* Built-in defaults, protocol.md 5.2; the latency preset is on top. */
@@ -113,6 +115,10 @@ conf_exit_defaults(struct exit_conf *ec)
 	ec->ec_replay_enabled = 0;
 	ec->ec_stream_enabled = 1;
 	ec->ec_stats_interval_s = 60;
+	ec->ec_tune_drain_min_ms = 50;
+	ec->ec_tune_drain_max_ms = 250;
+	ec->ec_tune_coalesce_max_ms = 25;
+	ec->ec_tune_busy_max_ms = 10;
 }
 
 static void

@@ -191,6 +191,13 @@ conf_check_carrier(struct conf_ctx *cx)
 		    "must not exceed endpoint_blacklist_max_ms (%u)",
 		    cc->cc_blacklist_max_ms);
 
+	if (cc->cc_tune_sleep_min_ms > cc->cc_tune_sleep_max_ms)
+		conf_msgl(cx, 1, conf_check_line(cx, KS_CARRIER,
+		    "auto_tune_poll_idle_sleep_min_ms"),
+		    "auto_tune_poll_idle_sleep_min_ms", "must not exceed "
+		    "auto_tune_poll_idle_sleep_max_ms (%u)",
+		    cc->cc_tune_sleep_max_ms);
+
 	/* protocol.md 4.1 */
 	tline = conf_check_line(cx, KS_CARRIER, "transport_mode");
 	mode = conf_keys_transport_names[cc->cc_transport];
@@ -288,6 +295,12 @@ conf_check_exit(struct conf_ctx *cx)
 		    "max_response_bytes_pre_encode"),
 		    "max_response_bytes_pre_encode", "must be at most 8388608 "
 		    "when downstream_replay_enabled is true");
+	if (ec->ec_tune_drain_min_ms > ec->ec_tune_drain_max_ms)
+		conf_msgl(cx, 1, conf_check_line(cx, KS_EXIT,
+		    "auto_tune_active_drain_min_ms"),
+		    "auto_tune_active_drain_min_ms", "must not exceed "
+		    "auto_tune_active_drain_max_ms (%u)",
+		    ec->ec_tune_drain_max_ms);
 	if (ec->ec_ndns > 0)
 		return;
 	conf_check_path(cx, KS_EXIT, "resolv_conf", conf->gc_resolv_conf,

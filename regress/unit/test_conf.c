@@ -624,6 +624,35 @@ test_presets(void **state)
 }
 
 static void
+test_auto_tune_bounds(void **state)
+{
+	(void)state;
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "exit: {auto_tune: true}\n"), 0);
+	assert_true(C.gc_exit.ec_auto_tune);
+	assert_int_equal(C.gc_exit.ec_tune_drain_min_ms, 50);
+	assert_int_equal(C.gc_exit.ec_tune_drain_max_ms, 250);
+	assert_int_equal(C.gc_exit.ec_tune_coalesce_max_ms, 25);
+	assert_int_equal(C.gc_exit.ec_tune_busy_max_ms, 10);
+	assert_false(C.gc_carrier.cc_auto_tune);
+	assert_int_equal(C.gc_carrier.cc_tune_sleep_min_ms, 2);
+	assert_int_equal(C.gc_carrier.cc_tune_sleep_max_ms, 250);
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "exit:\n  auto_tune_active_drain_min_ms: 300\n"
+	    "  auto_tune_active_drain_max_ms: 200\n"
+	    "carrier:\n  auto_tune: yes\n"
+	    "  auto_tune_poll_idle_sleep_min_ms: 10\n"
+	    "  auto_tune_poll_idle_sleep_max_ms: 20\n"
+	    "  relay_urls: [http://127.0.0.1:1/tunnel]\n"
+	    "  transport_mode: direct_post\n"), 1);
+	test_conf_expect(1, "mem.yaml", "3: auto_tune_active_drain_min_ms: "
+	    "must not exceed auto_tune_active_drain_max_ms (200)");
+	assert_true(C.gc_carrier.cc_auto_tune);
+	assert_int_equal(C.gc_carrier.cc_tune_sleep_min_ms, 10);
+	assert_int_equal(C.gc_carrier.cc_tune_sleep_max_ms, 20);
+}
+
+static void
 test_dump_redacted(void **state)
 {
 	char	*buf = NULL;
@@ -731,6 +760,7 @@ main(void)
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_presets),
+		cmocka_unit_test(test_auto_tune_bounds),
 		cmocka_unit_test(test_dump_redacted),
 		cmocka_unit_test(test_resolv),
 		cmocka_unit_test(test_demo),
