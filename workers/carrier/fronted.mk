@@ -1,0 +1,20 @@
+# Fronted HTTPS transport (issue 6): HTTP/1.1 client, Apps Script endpoint,
+# endpoint health.  libfronted.a is linked by gooserelay-carrier through
+# $(FRONTED_LIBS); included from Makefile.am before carrier.mk.
+noinst_LIBRARIES += libfronted.a
+libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
+	workers/carrier/endpoint.h
+libfronted_a_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(ZLIB_CFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+FRONTED_LIBS = libfronted.a $(TLS_LIBS) $(HTTP_PARSER_LIBS) $(ZLIB_LIBS) \
+	$(EV_LIBS)
+
+check_PROGRAMS += regress/unit/test_httpc
+TESTS += regress/unit/test_httpc
+regress_unit_test_httpc_SOURCES = regress/unit/test_httpc.c \
+	regress/unit/wbuf_weak.c
+regress_unit_test_httpc_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_httpc_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
+
+EXTRA_DIST += regress/fuzz/fuzz_http_resp.c
