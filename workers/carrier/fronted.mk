@@ -18,3 +18,9 @@ regress_unit_test_httpc_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(CMOCKA_CFLAGS) \
 regress_unit_test_httpc_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += regress/fuzz/fuzz_http_resp.c
+
+# Google emulator, Code.gs checks (node, curl, openssl; root for :443).
+TESTS += regress/cases/fronted_emu.sh
+EXTRA_DIST += contrib/apps-script/Code.gs regress/lib-fronted.sh \
+	regress/emu/google-emu.js regress/emu/gas.js regress/emu/fake-exit.js \
+	regress/emu/test-codegs.js regress/cases/fronted_emu.sh
