@@ -3,11 +3,12 @@
 # $(FRONTED_LIBS); included from Makefile.am before carrier.mk.
 noinst_LIBRARIES += libfronted.a
 libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
+	workers/carrier/health.c workers/carrier/health.h \
 	workers/carrier/endpoint.h
 libfronted_a_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(ZLIB_CFLAGS) \
-	-I$(top_srcdir)/workers/carrier
+	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/workers/carrier
 FRONTED_LIBS = libfronted.a $(TLS_LIBS) $(HTTP_PARSER_LIBS) $(ZLIB_LIBS) \
-	$(EV_LIBS)
+	$(CRYPTO_LIBS) $(JANSSON_LIBS) $(EV_LIBS) -lm
 
 check_PROGRAMS += regress/unit/test_httpc
 TESTS += regress/unit/test_httpc
@@ -16,6 +17,14 @@ regress_unit_test_httpc_SOURCES = regress/unit/test_httpc.c \
 regress_unit_test_httpc_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/workers/carrier
 regress_unit_test_httpc_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += regress/unit/test_health
+TESTS += regress/unit/test_health
+regress_unit_test_health_SOURCES = regress/unit/test_health.c \
+	regress/unit/log_weak.c
+regress_unit_test_health_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_health_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += regress/fuzz/fuzz_http_resp.c
 
