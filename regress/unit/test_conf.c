@@ -287,6 +287,18 @@ test_bad_syntax(void **state)
 	assert_int_equal(test_conf_mem("- a\n- b\n"), 1);
 	test_conf_expect(1, "mem.yaml", "1: file: expected a mapping of keys "
 	    "at the top level");
+	assert_int_equal(test_conf_mem("---\ntunnel_key: " KEY_HEX "\n"
+	    "server_port: 1\n---\nserver_port: 2\n"), 0);
+	test_conf_expect(0, "mem.yaml", "5: file: more than one YAML document; "
+	    "only the first is read");
+	assert_int_equal(C.gc_exit.ec_server_port, 1);
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "server_port: 1\n---\n[\n"), 1);
+	/* JSON as Go writes it: no blanks, tabs, escapes */
+	assert_int_equal(test_conf_mem("{\n\t\"server_port\":8443,\n"
+	    "\t\"tunnel_key\":\"" KEY_HEX "\",\n\t\"_comment\":\"a\\/b "
+	    "\\u00e9\"\n}\n"), 0);
+	assert_int_equal(M.n, 0);
 	memset(&M, 0, sizeof(M));
 	assert_int_equal(confparse_file(CONF_DATADIR "/does-not-exist.yaml",
 	    &C, test_conf_collect, &M), 1);
