@@ -22,7 +22,7 @@ initddir = $(sysconfdir)/init.d
 initd_SCRIPTS = etc/init.d/gooserelayd
 # The annotated sample (conf engineer's file, in its EXTRA_DIST) is
 # installed beside where the real file goes.
-# sysconf_DATA = etc/gooserelayd.yaml.sample	(enabled once it is in main)
+sysconf_DATA = etc/gooserelayd.yaml.sample
 CLEANFILES += $(systemdunit_DATA) $(sysusers_DATA) $(tmpfiles_DATA) \
 	$(rcd_SCRIPTS) $(initd_SCRIPTS)
 
