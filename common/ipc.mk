@@ -25,3 +25,4 @@ TESTS += regress/unit/test_ipc
 regress_unit_test_ipc_SOURCES = regress/unit/test_ipc.c
 regress_unit_test_ipc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_ipc_LDADD = $(IPC_LIBS) $(CMOCKA_LIBS)
+EXTRA_DIST += regress/fuzz/fuzz_ipc.c

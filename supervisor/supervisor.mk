@@ -33,3 +33,5 @@ FOUNDATION_CASES = regress/cases/daemon_sandbox.sh \
 	regress/cases/man_lint.sh
 TESTS += $(FOUNDATION_CASES)
 EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
+# With the real workers; joins TESTS once both workers are in main.
+EXTRA_DIST += regress/cases/daemon_real.sh
