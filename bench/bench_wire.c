@@ -77,6 +77,7 @@ enum bench_wire_op {
 	BW_SEAL_TXT, BW_OPEN_TXT,
 	BW_B64E, BW_B64D,
 	BW_B64E_EVP, BW_B64D_EVP,
+	BW_SEAL_ZSTD, BW_OPEN_ZSTD,
 	BW_NOPS
 };
 
@@ -91,12 +92,17 @@ static const char *bench_wire_opname[BW_NOPS] = {
 	"base64 decode, hand-written (used)",
 	"base64 encode, libcrypto EVP_EncodeBlock",
 	"base64 decode, libcrypto EVP_DecodeBlock",
+	"wire_batch_seal, zstd (text-like payload)",
+	"wire_batch_open, zstd (text-like payload)",
 };
 
 struct bench_wire_ctx {
 	struct wire_aead	*bw_aead;
 	EVP_CIPHER_CTX		*bw_enc, *bw_dec;
 	struct wire_frame	 bw_fr[BENCH_WIRE_NFRAMES];
+	struct wire_frame	 bw_zfr[BENCH_WIRE_NFRAMES];
+	uint8_t			*bw_text;	/* compressible payloads */
+	struct wbuf		 bw_zbin;
 	size_t			 bw_payload;	/* bytes per batch */
 	uint8_t			*bw_data;	/* frame payloads, contiguous */
 	uint8_t			*bw_ct;		/* raw ciphertext */
@@ -130,6 +136,7 @@ bench_wire_die(const char *what, const char *err)
 static void
 bench_wire_once(struct bench_wire_ctx *c, enum bench_wire_op op)
 {
+	static const struct wire_encopts zo = { WIRE_LAYOUT_V16, 1 };
 	const char	*err = NULL;
 	int		 l;
 
@@ -194,6 +201,18 @@ bench_wire_once(struct bench_wire_ctx *c, enum bench_wire_op op)
 		if (wire_b64_decode_evp(&c->bw_d64, c->bw_b64, c->bw_b64len,
 		    &err) != 0)
 			bench_wire_die("base64 evp", err);
+		break;
+	case BW_SEAL_ZSTD:
+		wbuf_reset(&c->bw_zbin);
+		if (wire_batch_seal(c->bw_aead, bench_wire_cid, c->bw_zfr,
+		    BENCH_WIRE_NFRAMES, &zo, &c->bw_zbin, &err) != 0)
+			bench_wire_die("seal zstd", err);
+		break;
+	case BW_OPEN_ZSTD:
+		if (wire_batch_open(c->bw_aead, c->bw_zbin.wb_data,
+		    c->bw_zbin.wb_len, &c->bw_b, &err) != 0 ||
+		    c->bw_b.b_bflags != WIRE_BF_ZSTD)
+			bench_wire_die("open zstd", err);
 		break;
 	default:
 		break;
@@ -269,6 +288,15 @@ main(int argc, char *argv[])
 		    (c.bw_ct = malloc(c.bw_payload + 16)) == NULL)
 			bench_wire_die("malloc", NULL);
 		RAND_bytes(c.bw_data, (int)c.bw_payload);
+		/* Log-like text: compressible, but not trivially. */
+		if ((c.bw_text = malloc(c.bw_payload)) == NULL)
+			bench_wire_die("malloc", NULL);
+		for (i = 0; i < c.bw_payload; i += 64)
+			snprintf((char *)c.bw_text + i, c.bw_payload - i >= 64 ?
+			    64 : c.bw_payload - i, "%08zx GET /item/%u "
+			    "HTTP/1.1 200 %5u bytes ok\n", i,
+			    (unsigned)(c.bw_data[i] * 7u), (unsigned)
+			    (c.bw_data[i + 1] << 8 | c.bw_data[i + 2]));
 		c.bw_b64len = wire_b64_enclen(c.bw_payload);
 		if ((c.bw_b64 = malloc(c.bw_b64len)) == NULL)
 			bench_wire_die("malloc", NULL);
@@ -286,6 +314,8 @@ main(int argc, char *argv[])
 			c.bw_fr[i].f_seq = i + 1;
 			c.bw_fr[i].f_payload = c.bw_data + i * sizes[si];
 			c.bw_fr[i].f_len = sizes[si];
+			c.bw_zfr[i] = c.bw_fr[i];
+			c.bw_zfr[i].f_payload = c.bw_text + i * sizes[si];
 		}
 		/*
 		 * Warm up (open needs something sealed, so seal first),
@@ -307,8 +337,8 @@ main(int argc, char *argv[])
 			    100.0 * mbs[op] / mbs[op % 2 ? BW_RAW_OPEN :
 			    BW_RAW_SEAL], al[op]);
 		printf("| %zu KiB | body sizes | binary %zu B | base64 %zu B "
-		    "| |\n", sizes[si] / 1024, c.bw_bin.wb_len,
-		    c.bw_txt.wb_len);
+		    "| zstd %zu B |\n", sizes[si] / 1024, c.bw_bin.wb_len,
+		    c.bw_txt.wb_len, c.bw_zbin.wb_len);
 		wire_aead_free(c.bw_aead);
 		EVP_CIPHER_CTX_free(c.bw_enc);
 		EVP_CIPHER_CTX_free(c.bw_dec);
@@ -317,6 +347,8 @@ main(int argc, char *argv[])
 		wbuf_free(&c.bw_scratch);
 		wbuf_free(&c.bw_d64);
 		free(c.bw_b64);
+		free(c.bw_text);
+		wbuf_free(&c.bw_zbin);
 		wire_batch_free(&c.bw_b);
 		free(c.bw_data);
 		free(c.bw_ct);

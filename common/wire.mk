@@ -26,3 +26,4 @@ noinst_PROGRAMS += bench/bench_wire
 bench_bench_wire_SOURCES = bench/bench_wire.c
 bench_bench_wire_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 bench_bench_wire_LDADD = $(WIRE_LIBS)
+EXTRA_DIST += docs/performance.md
