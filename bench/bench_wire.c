@@ -9,7 +9,8 @@
  *
  * Every operation runs in slices of the given time (default 0.05 s),
  * interleaved, repeated (default 20 times); the best slice is kept, which
- * is what a noisy shared machine allows.  MB/s counts frame payload bytes (10^6 bytes per MB).
+ * is what a noisy shared machine allows.  MB/s counts frame payload bytes
+ * (10^6 bytes per MB).
  */
 #include "gr_config.h"
 
@@ -274,7 +275,8 @@ main(int argc, char *argv[])
 	RAND_bytes(key, sizeof(key));
 
 	printf("wire codec vs raw AES-256-GCM, %d frames per batch, random "
-	    "payload,\nbest of %d interleaved slices of %.2f s, %ld CPUs online "
+	    "payload,\nbest of %d interleaved slices of %.2f s, %ld CPUs "
+	    "online "
 	    "(%s)\n\n", BENCH_WIRE_NFRAMES, reps, secs,
 	    sysconf(_SC_NPROCESSORS_ONLN), OpenSSL_version(OPENSSL_VERSION));
 	printf("| frame size | operation | MB/s | vs raw AES-GCM | "

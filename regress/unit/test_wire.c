@@ -196,8 +196,9 @@ test_wire_vectors_positive(void **state)
 			err = NULL;
 			if (wire_body_open(a, (uint8_t *)txt, strlen(txt), 1,
 			    &b, &err) != 0)
-				fail_msg("%s variant %zu: %s", json_string_value(
-				    json_object_get(v, "name")), variant, err);
+				fail_msg("%s variant %zu: %s",
+				    json_string_value(json_object_get(v,
+				    "name")), variant, err);
 			assert_memory_equal(b.b_cid, cid, WIRE_CID_LEN);
 			assert_int_equal(b.b_layout,
 			    strcmp(layout, "v1.5") == 0 ? WIRE_LAYOUT_V15 :
@@ -222,7 +223,7 @@ test_wire_vectors_negative(void **state)
 	json_t		*j = test_wire_vectors(), *v;
 	struct wire_batch b;
 	struct wire_aead *a;
-	const char	*body, *err, *expect, *want;
+	const char	*body, *err, *expect, *want = NULL;
 	size_t		 i;
 
 	wire_batch_init(&b);
