@@ -87,6 +87,7 @@ static struct sess_sent *sess_sent_at(const struct sess *, uint32_t);
 static int	 sess_sent_reserve(struct sess *, uint32_t);
 static void	 sess_settle(struct sess *);
 static void	 sess_requeue_now(struct sess *);
+static void	 sess_replay_prune(struct sess *, double);
 static int	 sess_rx_append(struct sess *, const uint8_t *, size_t);
 static int	 sess_rx_deliver(struct sess *, uint8_t, const uint8_t *,
 		    size_t, const uint8_t *, size_t, enum sess_abort_reason *);
@@ -622,6 +623,8 @@ sess_txn_commit(struct sess_txn *txn, double now)
 				    s->s_sent_count > 0)
 					s->s_replay_progress = now;
 				s->s_replay_at = now;
+				s->s_flags &= ~SESS_IN_TXN;
+				sess_replay_prune(s, now);
 			} else {
 				s->s_tx_acked = s->s_tx_sent;
 				sess_tx_release(s);
@@ -666,18 +669,19 @@ sess_txn_rollback(struct sess_txn *txn)
  * Replay store.
  */
 
-/* The peer has every frame with seq < next_seq: prune them. */
-void
-sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
+/*
+ * Prune the frames the peer has (seq < s_peer_next).  Frames of an
+ * unsettled txn stay until it commits: a rollback must find them.
+ */
+static void
+sess_replay_prune(struct sess *s, double now)
 {
 	uint32_t	 limit, pruned = 0;
 
-	if (!s->s_cfg->sc_replay || (s->s_flags & SESS_ABORTED))
-		return;
-	/* Frames of an unsettled txn stay until it settles. */
 	limit = (s->s_flags & SESS_IN_TXN) ? s->s_snap_count :
 	    s->s_sent_count;
-	while (pruned < limit && sess_sent_at(s, 0)->ss_seq < next_seq) {
+	while (pruned < limit &&
+	    sess_sent_at(s, 0)->ss_seq < s->s_peer_next) {
 		s->s_sent_head = (s->s_sent_head + 1) % s->s_sent_cap;
 		s->s_sent_count--;
 		pruned++;
@@ -686,8 +690,8 @@ sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
 		return;
 	if (s->s_flags & SESS_IN_TXN) {
 		s->s_snap_count -= pruned;
-		s->s_snap_resend -= s->s_snap_resend < pruned ? s->s_snap_resend :
-		    pruned;
+		s->s_snap_resend -= s->s_snap_resend < pruned ?
+		    s->s_snap_resend : pruned;
 	}
 	s->s_resend -= s->s_resend < pruned ? s->s_resend : pruned;
 	if (s->s_sent_count > 0)
@@ -696,6 +700,20 @@ sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
 		s->s_tx_acked = s->s_tx_sent;
 	s->s_replay_progress = now;
 	sess_tx_release(s);
+}
+
+/* The peer has every frame with seq < next_seq. */
+void
+sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
+{
+	if (!s->s_cfg->sc_replay || (s->s_flags & SESS_ABORTED))
+		return;
+	if (next_seq > s->s_tx_seq)
+		next_seq = s->s_tx_seq;	/* never for frames not cut yet */
+	if (next_seq <= s->s_peer_next)
+		return;
+	s->s_peer_next = next_seq;
+	sess_replay_prune(s, now);
 	sess_tx_check_resume(s);
 	sess_tx_notify(s);
 }

@@ -741,6 +741,24 @@ test_replay(void **state)
 	sess_replay_ack(s, 100, 18);
 	assert_int_equal(sess_replay_frames(s), 0);
 	assert_int_equal(sess_replay_bytes(s), 0);
+	/* An ACK racing its own txn: pruned when the txn commits. */
+	test_write(s, 10, &pos, 600000);
+	n = sess_drain(s, &test_txn, test_out, 2, SIZE_MAX, 19);
+	assert_int_equal(n, 2);
+	sess_replay_ack(s, test_out[1].f_seq + 1, 19);
+	assert_int_equal(sess_replay_frames(s), 2);
+	sess_txn_commit(&test_txn, 19);
+	assert_int_equal(sess_replay_frames(s), 0);
+	/* ...and kept by a rollback (the peer cannot have them). */
+	n = sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 20);
+	assert_int_equal(n, 1);
+	sess_replay_ack(s, test_out[0].f_seq + 1, 20);
+	sess_txn_rollback(&test_txn);
+	assert_int_equal(sess_replay_frames(s), 0);
+	assert_int_equal(sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 20),
+	    1);
+	sess_txn_commit(&test_txn, 20);
+	assert_int_equal(sess_replay_frames(s), 0);	/* ACK had it */
 	for (int i = 0; i < 4; i++)
 		free(fc[i].fc_data);
 	sess_unref(s);
