@@ -91,11 +91,19 @@ fz_stream(uint8_t *p, uint64_t pos, size_t n, int cmp)
 	return (0);
 }
 
-/* A held-back batch: frames with their own copies of the payload. */
+/*
+ * A batch in flight: frames with their own copy of the payload (the
+ * session may release or reuse its chunks once the txn settles).  Payload
+ * copies live in static arenas, not malloc: large mallocs under ASan are
+ * what made this harness slow.
+ */
 #define FZ_MAXF		16
 #define FZ_HELD		4
+#define FZ_NARENA	(FZ_HELD + 2)
+#define FZ_ARENA	(FZ_MAXF * WIRE_MAX_PAYLOAD)
 struct fz_batch {
 	int		 b_n;
+	int		 b_arena;	/* -1: none */
 	uint64_t	 b_seq[FZ_MAXF];
 	uint8_t		 b_flags[FZ_MAXF];
 	uint32_t	 b_len[FZ_MAXF];
@@ -105,23 +113,35 @@ struct fz_batch {
 static struct sess_txn	 fz_txn;
 static struct wire_frame fz_out[FZ_MAXF];
 static uint8_t		 fz_buf[WIRE_MAX_PAYLOAD];
+static uint8_t		 fz_arena[FZ_NARENA][FZ_ARENA];
+static int		 fz_arena_used[FZ_NARENA];
 
 static void
 fz_batch_copy(struct fz_batch *b, const struct wire_frame *f, int n)
 {
-	int	 i;
+	uint8_t	*p;
+	int	 i, a;
 
+	b->b_n = 0;
+	if (n <= 0)
+		return;
+	for (a = 0; a < FZ_NARENA && fz_arena_used[a]; a++)
+		;
+	if (a == FZ_NARENA)
+		abort();
+	fz_arena_used[a] = 1;
+	b->b_arena = a;
+	p = fz_arena[a];
 	for (i = 0; i < n; i++) {
 		b->b_seq[i] = f[i].f_seq;
 		b->b_flags[i] = f[i].f_flags;
 		b->b_len[i] = wire_frame_paylen(&f[i]);
-		if ((b->b_data[i] = malloc(b->b_len[i] + 1)) == NULL)
-			abort();
+		b->b_data[i] = p;
 		if (f[i].f_len)
-			memcpy(b->b_data[i], f[i].f_payload, f[i].f_len);
+			memcpy(p, f[i].f_payload, f[i].f_len);
 		if (f[i].f_len2)
-			memcpy(b->b_data[i] + f[i].f_len, f[i].f_payload2,
-			    f[i].f_len2);
+			memcpy(p + f[i].f_len, f[i].f_payload2, f[i].f_len2);
+		p += b->b_len[i];
 	}
 	b->b_n = n;
 }
@@ -129,10 +149,8 @@ fz_batch_copy(struct fz_batch *b, const struct wire_frame *f, int n)
 static void
 fz_batch_free(struct fz_batch *b)
 {
-	int	 i;
-
-	for (i = 0; i < b->b_n; i++)
-		free(b->b_data[i]);
+	if (b->b_n > 0)
+		fz_arena_used[b->b_arena] = 0;
 	b->b_n = 0;
 }
 
@@ -261,7 +279,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* lost after commit: a gap, never a wrong byte */
 			} else if ((k & 3) == 1 && nheld < FZ_HELD) {
 				held[nheld++] = cur;
-				cur.b_n = 0;
+				cur.b_n = 0;	/* the arena moved with it */
 			} else {
 				if (fz_deliver(b, &cur, now) == -1)
 					exact = 0;
