@@ -154,6 +154,43 @@ fz_batch_free(struct fz_batch *b)
 	b->b_n = 0;
 }
 
+/* Callbacks check what they promise. */
+static void
+fz_cb_tx_ready(struct sess *s)
+{
+	if (!sess_tx_drainable(s))
+		abort();
+}
+
+static void
+fz_cb_tx_resume(struct sess *s)
+{
+	if (sess_tx_paused(s) ||
+	    sess_tx_buffered(s) >= s->s_cfg->sc_tx_highwater)
+		abort();
+}
+
+static void
+fz_cb_rx_ready(struct sess *s)
+{
+	if (sess_rx_queued(s) == 0 && !sess_rx_eof(s))
+		abort();
+}
+
+static void
+fz_cb_ack(struct sess *s)
+{
+	if (!s->s_cfg->sc_rx_ack)
+		abort();
+}
+
+static const struct sess_ops fz_ops = {
+	.so_tx_ready = fz_cb_tx_ready,
+	.so_tx_resume = fz_cb_tx_resume,
+	.so_rx_ready = fz_cb_rx_ready,
+	.so_ack_ready = fz_cb_ack
+};
+
 /* Deliver to B; an abort reason means the engine refused the stream. */
 static int
 fz_deliver(struct sess *b, const struct fz_batch *bt, double now)
@@ -228,9 +265,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cc.sc_rx_max = 1 << 20;
 	cc.sc_rx_ack = 1;
 
-	a = sess_new(sid, NULL, &ca, NULL, 0);
-	b = sess_new(sid, NULL, &cb, NULL, 0);
-	c = sess_new(sid, NULL, &cc, NULL, 0);
+	a = sess_new(sid, &fz_ops, &ca, NULL, 0);
+	b = sess_new(sid, &fz_ops, &cb, NULL, 0);
+	c = sess_new(sid, &fz_ops, &cc, NULL, 0);
 	if (a == NULL || b == NULL || c == NULL)
 		abort();
 	if (mode & 0x80)
@@ -297,8 +334,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_batch_free(&held[k]);
 			held[k] = held[--nheld];
 			break;
-		case 7:		/* B's ACK reaches A */
-			if (sess_ack_due(b, &ack))
+		case 7:		/* B's ACK reaches A (or a bogus one) */
+			if (fz_u8(&in) == 0xee)
+				sess_replay_ack(a, fz_u16(&in), now);
+			else if (sess_ack_due(b, &ack))
 				sess_replay_ack(a, ack, now);
 			break;
 		case 8:
