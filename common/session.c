@@ -1085,6 +1085,12 @@ sess_ack_due(struct sess *s, uint64_t *next_seq)
 	return (1);
 }
 
+void
+sess_ack_retry(struct sess *s)
+{
+	s->s_pflags |= SESS_P_ACK_FORCE;
+}
+
 /*
  * GC helpers.
  */

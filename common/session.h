@@ -250,7 +250,15 @@ int	sess_replay_drain(struct sess *, struct wire_frame *out,
  * them until sess_replay_ack) and drop the txn's session references.
  */
 void	sess_txn_commit(struct sess_txn *, double now);
-/* The batch was not delivered: give the bytes back, same seq numbers. */
+/*
+ * The batch was not delivered: give the bytes back, same seq numbers.
+ * Only when the peer provably got none of it: the bytes may be cut into
+ * different frames next time, and a peer that kept an old frame would
+ * drop the new one under the same seq as a duplicate.  With replay on and
+ * delivery uncertain (a response write failed), commit instead: the frames
+ * stay in the store and go again, unchanged, via sess_replay_drain or
+ * sess_replay_requeue.
+ */
 void	sess_txn_rollback(struct sess_txn *);
 
 /*
@@ -290,6 +298,8 @@ int	sess_rx_eof(const struct sess *);	/* FIN delivered, queue empty */
 uint64_t sess_rx_next(const struct sess *);	/* next expected seq */
 /* A downstream ACK is due: returns 1 and the next_seq to acknowledge. */
 int	sess_ack_due(struct sess *, uint64_t *next_seq);
+/* Make the next sess_ack_due return 1 (failed POST, 15 s refresh). */
+void	sess_ack_retry(struct sess *);
 
 /*
  * GC helpers.  Done: FIN sent and received, or FIN sent > 30 s ago, or

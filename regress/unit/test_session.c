@@ -605,6 +605,10 @@ test_rx_reorder(void **state)
 	assert_int_equal(test_nack, 1);
 	assert_int_equal(sess_ack_due(s, &ack), 1);
 	assert_int_equal(ack, 5);
+	assert_int_equal(sess_ack_due(s, &ack), 0);
+	sess_ack_retry(s);
+	assert_int_equal(sess_ack_due(s, &ack), 1);
+	assert_int_equal(ack, 5);
 	sess_unref(s);
 	assert_int_equal(chunk_pool_live(), live0);
 }
