@@ -81,6 +81,7 @@ struct sess_cfg {
 	size_t		 sc_tx_highwater;	/* 8 MiB: pause reading above */
 	size_t		 sc_rx_max;		/* cap on queued in-order RX */
 	int		 sc_replay;		/* keep sent frames until ACK */
+						/* (read by sess_new) */
 	size_t		 sc_replay_max_bytes;	/* 8 MiB per session */
 	uint32_t	 sc_replay_max_frames;	/* 144 per session */
 	int		 sc_rx_ack;		/* receiver ACKs (replay peer) */
@@ -118,6 +119,7 @@ struct sess {
 	uint64_t		 s_tx_seq;	/* next seq to assign */
 	uint32_t		 s_drains;	/* responses drained (exit ramp) */
 	uint32_t		 s_pflags;	/* private state bits */
+	int			 s_replay;	/* replay store on (sc_replay) */
 
 	/* Undo state of the one unsettled txn (SESS_IN_TXN). */
 	uint64_t		 s_snap_sent;
@@ -270,6 +272,12 @@ size_t	sess_replay_frames(const struct sess *);
 size_t	sess_replay_bytes(const struct sess *);
 /* Give every unacked frame back to the TX queue (transport reset). */
 void	sess_replay_requeue(struct sess *);
+/*
+ * sc_replay is read once, by sess_new; this switches one session later
+ * (after negotiation), at once or when its txn settles.  Off forgets
+ * the store (its frames count as delivered).
+ */
+void	sess_set_replay(struct sess *, int);
 /*
  * The store is at one of its caps: sess_drain cuts no new frames until an
  * ACK prunes it (it never goes over a cap by itself).

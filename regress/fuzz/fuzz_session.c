@@ -341,7 +341,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sess_replay_ack(a, ack, now);
 			break;
 		case 8:
-			sess_replay_requeue(a);
+			if (fz_u8(&in) == 0x77)
+				sess_set_replay(a, !a->s_replay);
+			else
+				sess_replay_requeue(a);
 			break;
 		case 9:		/* 3 s resend */
 			n = sess_replay_drain(a, fz_out, 1 + fz_u8(&in) %

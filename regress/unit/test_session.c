@@ -770,6 +770,34 @@ test_replay(void **state)
 	assert_int_equal(chunk_pool_live(), live0);
 }
 
+/* Replay negotiated late, or dropped: sess_set_replay. */
+static void
+test_replay_switch(void **state)
+{
+	struct sess	*s;
+	uint64_t	 pos = 0;
+	size_t		 live0 = chunk_pool_live();
+
+	s = sess_new(test_sid, NULL, NULL, NULL, 0);
+	test_write(s, 13, &pos, 300000);
+	sess_txn_init(&test_txn);
+	assert_int_equal(sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 0),
+	    1);
+	sess_set_replay(s, 1);			/* deferred to settle */
+	sess_txn_commit(&test_txn, 0);
+	assert_int_equal(sess_replay_frames(s), 0);	/* was not on yet */
+	assert_int_equal(sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 0),
+	    1);
+	sess_txn_commit(&test_txn, 0);
+	assert_int_equal(sess_replay_frames(s), 1);
+	assert_int_equal(sess_replay_bytes(s), 300000 - SESS_CHUNK_SIZE);
+	sess_set_replay(s, 0);			/* peer will never ACK */
+	assert_int_equal(sess_replay_frames(s), 0);
+	assert_int_equal(sess_tx_buffered(s), 0);
+	sess_unref(s);
+	assert_int_equal(chunk_pool_live(), live0);
+}
+
 static void
 test_backpressure(void **state)
 {
@@ -1117,6 +1145,7 @@ main(void)
 		cmocka_unit_test(test_rx_reorder),
 		cmocka_unit_test(test_rx_overflow),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_replay_switch),
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_no_malloc),
