@@ -84,7 +84,7 @@ struct sess_cfg {
 						/* (read by sess_new) */
 	size_t		 sc_replay_max_bytes;	/* 8 MiB per session */
 	uint32_t	 sc_replay_max_frames;	/* 144 per session */
-	int		 sc_rx_ack;		/* receiver ACKs (replay peer) */
+	int		 sc_rx_ack;		/* receiver sends ACKs */
 };
 void	sess_cfg_default(struct sess_cfg *);
 
@@ -119,7 +119,7 @@ struct sess {
 	uint64_t		 s_tx_seq;	/* next seq to assign */
 	uint32_t		 s_drains;	/* responses drained (exit ramp) */
 	uint32_t		 s_pflags;	/* private state bits */
-	int			 s_replay;	/* replay store on (sc_replay) */
+	int			 s_replay;	/* replay store on */
 
 	/* Undo state of the one unsettled txn (SESS_IN_TXN). */
 	uint64_t		 s_snap_sent;
@@ -159,7 +159,7 @@ struct sess {
 	double			 s_fin_sent_at;
 
 	/* Stats. */
-	uint64_t		 s_bytes_in;	/* delivered in order from peer */
+	uint64_t		 s_bytes_in;	/* delivered in order */
 	uint64_t		 s_bytes_out;	/* queued by the local socket */
 
 	/* Owner's list linkage. */

@@ -313,7 +313,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sess_txn_commit(&fz_txn, now);
 			k = fz_u8(&in);
 			if ((k & 3) == 0) {
-				/* lost after commit: a gap, never a wrong byte */
+				/* lost after commit: a gap, no wrong byte */
 			} else if ((k & 3) == 1 && nheld < FZ_HELD) {
 				held[nheld++] = cur;
 				cur.b_n = 0;	/* the arena moved with it */
