@@ -8,13 +8,12 @@ libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
 	workers/carrier/endpoint.h
 libfronted_a_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(ZLIB_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/workers/carrier
-FRONTED_LIBS = libfronted.a $(TLS_LIBS) $(HTTP_PARSER_LIBS) $(ZLIB_LIBS) \
-	$(CRYPTO_LIBS) $(JANSSON_LIBS) $(EV_LIBS) -lm
+FRONTED_LIBS = libfronted.a $(WIRE_LIBS) $(TLS_LIBS) $(HTTP_PARSER_LIBS) \
+	$(ZLIB_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) $(EV_LIBS) -lm
 
 check_PROGRAMS += regress/unit/test_httpc
 TESTS += regress/unit/test_httpc
-regress_unit_test_httpc_SOURCES = regress/unit/test_httpc.c \
-	regress/unit/wbuf_weak.c
+regress_unit_test_httpc_SOURCES = regress/unit/test_httpc.c
 regress_unit_test_httpc_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/workers/carrier
 regress_unit_test_httpc_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
@@ -27,12 +26,12 @@ regress_unit_test_health_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/workers/carrier
 regress_unit_test_health_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += regress/fuzz/fuzz_http_resp.c
+EXTRA_DIST += regress/fuzz/fuzz_http_resp.c regress/fuzz/corpus/http_resp
 
 # Drives the apps_script transport against the emulator (no carrier).
 check_PROGRAMS += regress/unit/fronted_drive
 regress_unit_fronted_drive_SOURCES = regress/unit/fronted_drive.c \
-	regress/unit/log_weak.c regress/unit/wbuf_weak.c
+	regress/unit/log_weak.c
 regress_unit_fronted_drive_CFLAGS = $(AM_CFLAGS) \
 	-I$(top_srcdir)/workers/carrier
 regress_unit_fronted_drive_LDADD = $(FRONTED_LIBS)
