@@ -1162,3 +1162,56 @@ fronted_preflight(struct fronted *f, struct cendpoint **eps, size_t n,
 		free(pf);
 	}
 }
+
+/* ------------------------------------------------------------------ */
+
+int
+fronted_setup(struct ev_loop *loop, const struct carrier_conf *cc,
+    const uint8_t *ca, size_t calen, struct fronted_setup *fs, char *err,
+    size_t errlen)
+{
+	char	 e[256];
+	size_t	 i;
+
+	memset(fs, 0, sizeof(*fs));
+	if (cc->cc_nscripts == 0) {
+		snprintf(err, errlen, "apps_script needs script_keys");
+		return (-1);
+	}
+	if ((fs->fs_health = health_set_new(cc, 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	fs->fs_fronted = fronted_new(loop, cc, ca, calen, fs->fs_health, err,
+	    errlen);
+	if (fs->fs_fronted == NULL)
+		goto fail;
+	for (i = 0; i < cc->cc_nscripts && i < CONF_MAX_SCRIPTS; i++) {
+		fs->fs_eps[i] = fronted_endpoint_new(fs->fs_fronted,
+		    cc->cc_scripts[i].cs_id, cc->cc_scripts[i].cs_account, e,
+		    sizeof(e));
+		if (fs->fs_eps[i] == NULL) {
+			snprintf(err, errlen, "script_keys #%zu: %s", i + 1, e);
+			goto fail;
+		}
+		fs->fs_neps++;
+	}
+	return (0);
+ fail:
+	fronted_teardown(fs);
+	return (-1);
+}
+
+void
+fronted_teardown(struct fronted_setup *fs)
+{
+	size_t	 i;
+
+	for (i = 0; i < fs->fs_neps; i++)
+		fs->fs_eps[i]->ep_ops->eo_free(fs->fs_eps[i]);
+	fs->fs_neps = 0;
+	fronted_free(fs->fs_fronted);
+	fs->fs_fronted = NULL;
+	health_set_free(fs->fs_health);
+	fs->fs_health = NULL;
+}

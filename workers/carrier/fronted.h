@@ -80,6 +80,28 @@ void		 fronted_preflight(struct fronted *, struct cendpoint **,
 		    fronted_check_fn check, void (*done)(size_t, void *),
 		    void *arg);
 
+/*
+ * Everything the POST loop needs for apps_script in one call: a health set
+ * (fronted flavour), the transport, and one endpoint per script_keys entry
+ * (ids validated; a bad one is an error naming its position).  Then:
+ *	health_set_quota_hook(fs.fs_health, <calls wproc_send_quota>, NULL);
+ *	wo_quota_load: health_quota_load(fs.fs_health, json, len, now, &es);
+ *	pick: health_acquire(fs.fs_health, HS_IDLE or HS_ACTIVE, tried, n,
+ *	    now, &why), exchange, then health_release + health_report;
+ *	while waiting with sessions: health_outage() (HO_ABORT: abort all);
+ *	at start: fronted_sni_probe(), then fronted_preflight().
+ */
+struct fronted_setup {
+	struct health_set	*fs_health;
+	struct fronted		*fs_fronted;
+	struct cendpoint	*fs_eps[CONF_MAX_SCRIPTS];
+	size_t			 fs_neps;
+};
+int		 fronted_setup(struct ev_loop *, const struct carrier_conf *,
+		    const uint8_t *ca, size_t calen, struct fronted_setup *,
+		    char *err, size_t errlen);
+void		 fronted_teardown(struct fronted_setup *);
+
 /* Classification of one HTTP outcome of the Apps Script path (4.4). */
 enum ep_result	 fronted_classify(int status, const uint8_t *, size_t,
 		    const char **detail);
