@@ -226,10 +226,10 @@ main(int argc, char *argv[])
 		printf("mismatch %d\n", mismatch);
 	} else if (strcmp(argv[0], "once") == 0)
 		printf("%s: %s\n", ep_result_str(lastres), lastdetail);
+	health_set_free(hs);
 	for (i = 0; i < neps; i++)
 		eps[i]->ep_ops->eo_free(eps[i]);
 	fronted_free(f);
-	health_set_free(hs);
 	free(ca);
 	return (finished ? 0 : 1);
 }

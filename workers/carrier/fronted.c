@@ -1207,11 +1207,12 @@ fronted_teardown(struct fronted_setup *fs)
 {
 	size_t	 i;
 
+	/* The health set points at the endpoints: it goes first. */
+	health_set_free(fs->fs_health);
+	fs->fs_health = NULL;
 	for (i = 0; i < fs->fs_neps; i++)
 		fs->fs_eps[i]->ep_ops->eo_free(fs->fs_eps[i]);
 	fs->fs_neps = 0;
 	fronted_free(fs->fs_fronted);
 	fs->fs_fronted = NULL;
-	health_set_free(fs->fs_health);
-	fs->fs_health = NULL;
 }
