@@ -6,6 +6,7 @@
  */
 #include "gr_config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,7 +217,7 @@ client_run_reset(struct xclient *cl, const char *instance)
 {
 	struct xclient	*o, *tmp;
 
-	strncpy(cl->cl_instance, instance, sizeof(cl->cl_instance) - 1);
+	snprintf(cl->cl_instance, sizeof(cl->cl_instance), "%s", instance);
 	HASH_ITER(cl_hh, ex->ee_clients, o, tmp) {
 		if (o == cl || strcmp(o->cl_instance, instance) != 0)
 			continue;

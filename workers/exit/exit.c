@@ -230,6 +230,31 @@ exit_stats(uint32_t reqid)
 	wproc_send_stats(reqid, buf);
 }
 
+/*
+ * jansson seeds its hash function from /dev/urandom on first use: make
+ * that happen now, before the sandbox forbids opening files.
+ */
+static void
+exit_warm_json(void)
+{
+	struct wire_probe_reply	 pr;
+	struct wire_probe	 p;
+	struct wbuf		 out = { NULL, 0, 0 };
+	const char		*errstr;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.pr_ok = 1;
+	pr.pr_protocol = WIRE_PROTOCOL_VERSION;
+	if (wire_probe_reply_encode(&pr, &out) == 0)
+		(void)wire_probe_reply_decode(out.wb_data, out.wb_len, &pr,
+		    &errstr);
+	memset(&p, 0, sizeof(p));
+	wbuf_reset(&out);
+	if (wire_probe_encode(&p, &out) == 0)
+		(void)wire_probe_decode(out.wb_data, out.wb_len, &p, &errstr);
+	wbuf_free(&out);
+}
+
 static const struct wproc_ops exit_ops = {
 	.wo_configure = exit_configure,
 	.wo_start = exit_start,
@@ -266,6 +291,7 @@ main(int argc, char *argv[])
 	if (resolve_init(ex->ee_loop, NULL) == -1)
 		fatalx("cannot initialise c-ares");
 	tzset();
+	exit_warm_json();
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		fatalx("RAND_bytes failed");
 	explicit_bzero(seed, sizeof(seed));

@@ -8,6 +8,7 @@
  */
 #include "gr_config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "exit.h"
@@ -35,14 +36,14 @@ route_probe(struct xclient *cl, const struct wire_frame *f)
 	if (p.p_reset_previous && p.p_instance_id[0] != '\0')
 		client_run_reset(cl, p.p_instance_id);
 	else if (p.p_instance_id[0] != '\0')
-		strncpy(cl->cl_instance, p.p_instance_id,
-		    sizeof(cl->cl_instance) - 1);
+		snprintf(cl->cl_instance, sizeof(cl->cl_instance), "%s",
+		    p.p_instance_id);
 
 	memset(&pr, 0, sizeof(pr));
 	pr.pr_ok = 1;
 	pr.pr_protocol = WIRE_PROTOCOL_VERSION;
-	strncpy(pr.pr_server_version, PACKAGE_VERSION,
-	    sizeof(pr.pr_server_version) - 1);
+	snprintf(pr.pr_server_version, sizeof(pr.pr_server_version), "%s",
+	    PACKAGE_VERSION);
 	pr.pr_max_frame_payload = WIRE_MAX_PAYLOAD;
 	pr.pr_features = WIRE_FEAT_ZSTD | WIRE_FEAT_RAW_B64 |
 	    WIRE_FEAT_BINARY | WIRE_FEAT_RUN_RESET;
