@@ -36,9 +36,9 @@ gr_drv() {
 
 # gr_sink NAME PORT [-e]: sha256 sink (or echo with -e) on 127.0.0.1.
 gr_sink() {
-	_n=$1; _p=$2; shift 2
-	gr_spawn "$_n" "$GRDRV" sink "$_p" "$@"
-	gr_wait_port "$_p" 10 || gr_fail "sink $_n did not start"
+	_xsn=$1; _xsp=$2; shift 2
+	gr_spawn "$_xsn" "$GRDRV" sink "$_xsp" "$@"
+	gr_wait_port "$_xsp" 10 || gr_fail "sink $_xsn did not start"
 }
 
 # gr_exit_alive: the exit worker never died of a signal in this case.

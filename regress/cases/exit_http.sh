@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The exit's HTTP surface: /healthz, the version probe and its features
 # (text POST, binary POST, stream), 204 for a wrong key, 405/413/400/404/
 # 426, and a probe with upstream_ack.

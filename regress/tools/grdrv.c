@@ -3,7 +3,7 @@
  * cases.  It plays a client over POST /tunnel (text or binary bodies) or
  * a WebSocket /stream, with blocking sockets and scripted subcommands:
  *
- *	grdrv -u http://127.0.0.1:PORT -k KEYHEX [-b] [-w] [-A] [-c CIDHEX]
+ *	grdrv -u http://127.0.0.1:PORT -k KEYHEX [-bwAv] [-c CIDHEX]
  *	    probe [-U] [-I instance] [-R]	print the probe reply JSON
  *	    fetch TARGET OUT [REQFILE]		open, send REQFILE, save until FIN
  *	    upload TARGET IN OUT		send IN then FIN, save the reply
@@ -15,7 +15,8 @@
  *	    hello-timeout | hello-oversize	stream pre-auth limits
  *	grdrv sink PORT [-e]			sha256-of-input (or echo) server
  *
- * -b binary POST bodies, -w use /stream, -A send GACKs (replay).  Exit
+ * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
+ * the payload bytes of each response that carried data.  Exit
  * status 0 on success, 1 on failure, 2 when the session got an RST, 3
  * when the exit answered 204 (undecryptable).  Test tool: it mallocs
  * freely and trusts nothing it receives beyond what the codec checks.
@@ -57,6 +58,7 @@ struct drv {
 	int			 binary;
 	int			 ws;
 	int			 acks;
+	int			 verbose;
 	int			 wsfd;
 	int			 last_status;
 	struct wire_batch	 batch;
@@ -224,6 +226,17 @@ ws_open(struct drv *d)
 		d->last_status = atoi(hdr + 9);
 		die("ws: upgrade refused: %.12s", hdr);
 	}
+}
+
+static void ws_frame(int, int, const uint8_t *, size_t);
+static void seal(struct drv *, const struct wire_frame *, size_t, int);
+
+/* The hello: an empty batch that makes this client own the stream. */
+static void
+ws_hello(struct drv *d)
+{
+	seal(d, NULL, 0, 0);
+	ws_frame(d->wsfd, 2, d->body.wb_data, d->body.wb_len);
 }
 
 static void
@@ -625,6 +638,9 @@ pump(struct drv *d, struct rxs *rx, size_t nrx, int drop_first_data)
 			break;
 		if (exchange(d) == -1)
 			die("stream closed by the exit");
+		if (d->verbose && batch_bytes(d) > 0)
+			fprintf(stderr, "grdrv: response bytes=%zu\n",
+			    batch_bytes(d));
 		if (drop_first_data && !dropped && batch_bytes(d) > 0) {
 			fprintf(stderr, "grdrv: dropping a response of %zu "
 			    "bytes\n", batch_bytes(d));
@@ -694,6 +710,11 @@ cmd_upload(struct drv *d, const char *target, const char *in,
 			frame_init(&f, rx.sid, seq, WIRE_F_FIN);
 			queue_frame(d, &f);
 			seq = 0;
+		}
+		if (d->ws) {
+			/* A stream is full duplex: keep sending. */
+			ws_flush(d);
+			continue;
 		}
 		if (exchange(d) == -1)
 			die("stream closed");
@@ -815,6 +836,7 @@ cmd_supersede(struct drv *d, const char *target, const char *out,
 		die("%s", out);
 	new_sid(rx.sid);
 	ws_open(d);
+	ws_hello(d);
 	queue_syn(d, rx.sid, target, req, reqlen);
 	while (batch_bytes(d) == 0) {
 		if (exchange(d) == -1)
@@ -824,9 +846,8 @@ cmd_supersede(struct drv *d, const char *target, const char *out,
 	/* Second stream, same client: its hello supersedes the first. */
 	oldfd = d->wsfd;
 	ws_open(d);
+	ws_hello(d);
 	rc = d->wsfd;
-	seal(d, NULL, 0, 0);
-	ws_frame(rc, 2, d->body.wb_data, d->body.wb_len);
 	/* What the old stream delivered before closing still counts. */
 	d->wsfd = oldfd;
 	while (ws_recv(d) == 0) {
@@ -996,7 +1017,7 @@ main(int argc, char *argv[])
 		    strcmp(argv[3], "-e") == 0));
 	memset(&d, 0, sizeof(d));
 	RAND_bytes(d.cid, sizeof(d.cid));
-	while ((c = getopt(argc, argv, "+u:k:bwAc:t:")) != -1) {
+	while ((c = getopt(argc, argv, "+u:k:bwAc:t:v")) != -1) {
 		switch (c) {
 		case 'u':
 			url = optarg;
@@ -1012,6 +1033,9 @@ main(int argc, char *argv[])
 			break;
 		case 'A':
 			d.acks = 1;
+			break;
+		case 'v':
+			d.verbose = 1;
 			break;
 		case 'c':
 			for (i = 0; i < WIRE_CID_LEN && optarg[2 * i]; i++)
@@ -1039,8 +1063,10 @@ main(int argc, char *argv[])
 	cmd = argv[0];
 
 	if (d.ws && strcmp(cmd, "supersede") != 0 &&
-	    strncmp(cmd, "hello-", 6) != 0)
+	    strncmp(cmd, "hello-", 6) != 0) {
 		ws_open(&d);
+		ws_hello(&d);
+	}
 	if (strcmp(cmd, "probe") == 0)
 		return (cmd_probe(&d, argc, argv));
 	if (strcmp(cmd, "fetch") == 0 && (argc == 3 || argc == 4))

@@ -46,6 +46,8 @@
 #define EXIT_REPLAY_EXPIRY	300.0
 #define EXIT_DNS_TTL		300.0
 #define EXIT_UP_READ_MAX	(1024 * 1024)	/* per readable event */
+#define EXIT_RX_PAUSE		(8U * 1024 * 1024) /* stop reading the stream */
+#define EXIT_RX_RESUME		(2U * 1024 * 1024)
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
@@ -79,6 +81,7 @@ struct xclient {
 	int			 cl_upack;	/* upstream_ack_v1 */
 	int			 cl_replay;	/* downstream replay on */
 	int			 cl_ackdirty;	/* sessions owe a GACK */
+	uint32_t		 cl_rx_heavy;	/* sessions over RX pause */
 	char			 cl_instance[CONF_INSTANCE_LEN];
 };
 
@@ -112,6 +115,7 @@ struct xsess {
 	unsigned int		 x_wr_shut:1;	/* we shut down writing */
 	unsigned int		 x_reading:1;	/* read watcher wanted */
 	unsigned int		 x_ackdue:1;
+	unsigned int		 x_rxheavy:1;	/* RX queue over pause mark */
 	double			 x_last_act;	/* frame in or drain */
 	TAILQ_ENTRY(xsess)	 x_cl_entry;	/* owner's sessions */
 };
@@ -270,5 +274,6 @@ void		 http_adopt(int fd);
 void		 http_wake_client(struct xclient *);
 void		 http_stream_supersede(struct xconn *);
 void		 http_shutdown(void);
+void		 http_rx_flow(struct xclient *, int on);
 
 #endif /* GR_EXIT_H */

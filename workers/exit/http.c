@@ -759,6 +759,18 @@ static struct lws_protocols http_protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+/*
+ * Back-pressure on a stream: stop reading it while one of the client's
+ * upstreams has more than EXIT_RX_PAUSE bytes queued (POST clients pace
+ * themselves: one request in flight per session).
+ */
+void
+http_rx_flow(struct xclient *cl, int on)
+{
+	if (cl->cl_stream != NULL)
+		lws_rx_flow_control(cl->cl_stream->xc_wsi, on);
+}
+
 /* Shutdown: held requests answer now (with the queued RSTs). */
 void
 http_shutdown(void)

@@ -149,6 +149,12 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 			continue;
 		}
 		ex->ee_stats.es_bytes_up += wire_frame_paylen(f);
+		if (!x->x_rxheavy && sess_rx_queued(s) > EXIT_RX_PAUSE) {
+			/* The upstream is slower than the client. */
+			x->x_rxheavy = 1;
+			if (cl->cl_rx_heavy++ == 0)
+				http_rx_flow(cl, 0);
+		}
 		if (cl->cl_upack) {
 			x->x_ackdue = 1;
 			cl->cl_ackdirty = 1;

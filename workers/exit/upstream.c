@@ -118,6 +118,11 @@ upstream_close(struct xsess *x, int send_rst)
 	cl = x->x_cl;
 	if (send_rst)
 		client_queue_rst(cl, s->s_id);
+	if (x->x_rxheavy) {
+		x->x_rxheavy = 0;
+		if (--cl->cl_rx_heavy == 0)
+			http_rx_flow(cl, 1);
+	}
 	upstream_dial_cleanup(x);
 	upstream_fd_close(x);
 	client_unready(cl, s);
@@ -459,6 +464,17 @@ upstream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	x->x_last_act = ev_now(loop);
 }
 
+static void
+upstream_rx_unheavy(struct xsess *x)
+{
+	if (x->x_rxheavy && (x->x_s->s_flags & SESS_ABORTED ||
+	    sess_rx_queued(x->x_s) < EXIT_RX_RESUME)) {
+		x->x_rxheavy = 0;
+		if (--x->x_cl->cl_rx_heavy == 0)
+			http_rx_flow(x->x_cl, 1);
+	}
+}
+
 /* Write in-order client bytes to the upstream. */
 void
 upstream_rx(struct xsess *x)
@@ -484,6 +500,7 @@ upstream_rx(struct xsess *x)
 			return;
 		}
 		sess_rx_consume(s, r);
+		upstream_rx_unheavy(x);
 	}
 	ev_io_stop(ex->ee_loop, &x->x_wio);
 	if (sess_rx_eof(s) && !x->x_wr_shut) {
