@@ -26,13 +26,6 @@
 #include "sandbox.h"
 #include "wproc.h"
 
-#ifndef GR_USER
-#define GR_USER		"gooserelay"
-#endif
-#ifndef GR_EMPTY_DIR
-#define GR_EMPTY_DIR	"/var/empty"
-#endif
-
 struct carrier	*carrier;
 static ev_timer	 carrier_stop_timer;
 static ev_idle	 carrier_exit_idle;
@@ -49,13 +42,6 @@ static const struct wproc_ops carrier_ops = {
 	.wo_stats = carrier_stats,
 	.wo_quota_load = NULL,
 };
-
-static __attribute__((noreturn)) void
-carrier_usage(void)
-{
-	fprintf(stderr, "usage: gooserelay-carrier [-dv] -I instance\n");
-	exit(1);
-}
 
 /* Warn about an open proxy: bound beyond loopback with no credentials. */
 static void
@@ -261,26 +247,8 @@ main(int argc, char *argv[])
 	struct sandbox_params	 sp;
 	struct ev_loop		*loop;
 	uint8_t			 rb[16];
-	int			 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "dvI:")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'I':
-			break;
-		default:
-			carrier_usage();
-		}
-	}
-	(void)debug;
-	log_setverbose(verbose);
-	signal(SIGPIPE, SIG_IGN);
-
+	wproc_args(argc, argv);
 	if ((loop = ev_default_loop(EVBACKEND_EPOLL)) == NULL)
 		fatalx("ev_default_loop");
 	wproc_init(loop, PROC_CARRIER, &carrier_ops);
@@ -299,11 +267,7 @@ main(int argc, char *argv[])
 	if (RAND_bytes(rb, sizeof(rb)) != 1)
 		fatalx("RAND_bytes");
 
-	memset(&sp, 0, sizeof(sp));
-	sp.sp_role = PROC_CARRIER;
-	sp.sp_user = GR_USER;
-	sp.sp_chroot = GR_EMPTY_DIR;
-	sp.sp_nofile = 8192;
+	wproc_sandbox_params(&sp);
 	sandbox_enter(&sp);
 	wproc_hello();
 	ev_run(loop, 0);

@@ -12,3 +12,18 @@ regress_unit_test_carrier_socks5_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_carrier_socks5_LDADD = $(CMOCKA_LIBS)
 EXTRA_DIST += regress/fuzz/fuzz_socks5.c regress/fuzz/corpus/socks5/ipv4 \
 	regress/fuzz/corpus/socks5/auth_domain
+
+# The worker.
+libexec_PROGRAMS += gooserelay-carrier
+gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
+	workers/carrier/carrier.h workers/carrier/local.c \
+	workers/carrier/socks5.c workers/carrier/socks5.h \
+	workers/carrier/tunnel.c workers/carrier/stream.c \
+	workers/carrier/post.c workers/carrier/direct.c \
+	workers/carrier/direct.h
+gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
+gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
+	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
+gooserelay_carrier_LDADD = $(FRONTED_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) \
+	$(IPC_LIBS) $(LWS_LIBS) $(TLS_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) \
+	$(EV_LIBS)

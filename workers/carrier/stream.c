@@ -158,8 +158,8 @@ stream_parse_url(const char *url, struct stream_url *su)
 	if (path[0] == '\0' || strcmp(path, "tunnel") == 0)
 		path = "stream";
 	snprintf(su->su_path, sizeof(su->su_path), "/%s", path);
-	snprintf(su->su_label, sizeof(su->su_label), "%s://%s:%d%s",
-	    su->su_tls ? "wss" : "ws", su->su_host, port, su->su_path);
+	snprintf(su->su_label, sizeof(su->su_label), "%s://%s:%d/%s",
+	    su->su_tls ? "wss" : "ws", ads, port, path);
 	return (0);
 }
 
