@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uthash.h>
+
 #include "wire.h"
 
 #define SESS_CHUNK_SIZE		(256 * 1024)	/* = WIRE_MAX_PAYLOAD */
@@ -44,6 +46,8 @@ void		 chunk_unref(struct chunk *);	/* back to the pool at 0 */
 size_t		 chunk_pool_idle(void);		/* chunks kept for reuse */
 size_t		 chunk_pool_live(void);		/* chunks handed out */
 void		 chunk_pool_trim(size_t keep);	/* free idle beyond keep */
+/* Idle chunks beyond this are freed on unref (default 256 = 64 MiB). */
+void		 chunk_pool_set_idle_max(size_t);
 
 struct sess;
 
@@ -79,6 +83,7 @@ struct sess_cfg {
 	int		 sc_replay;		/* keep sent frames until ACK */
 	size_t		 sc_replay_max_bytes;	/* 8 MiB per session */
 	uint32_t	 sc_replay_max_frames;	/* 144 per session */
+	int		 sc_rx_ack;		/* receiver ACKs (replay peer) */
 };
 void	sess_cfg_default(struct sess_cfg *);
 
@@ -104,7 +109,7 @@ struct sess {
 	void			*s_arg;		/* owner's object */
 
 	/* TX: chain of chunks; absolute stream offsets. */
-	struct chunk		*s_tx_head;
+	struct chunk		*s_tx_head;	/* all full except the tail */
 	struct chunk		*s_tx_tail;
 	uint64_t		 s_tx_base;	/* abs offset of head chunk */
 	uint64_t		 s_tx_acked;	/* bytes released for good */
@@ -112,19 +117,32 @@ struct sess {
 	uint64_t		 s_tx_end;	/* bytes queued */
 	uint64_t		 s_tx_seq;	/* next seq to assign */
 	uint32_t		 s_drains;	/* responses drained (exit ramp) */
+	uint32_t		 s_pflags;	/* private state bits */
+
+	/* Undo state of the one unsettled txn (SESS_IN_TXN). */
+	uint64_t		 s_snap_sent;
+	uint64_t		 s_snap_seq;
+	uint32_t		 s_snap_flags;
+	uint32_t		 s_snap_drains;
+	uint32_t		 s_snap_count;	/* s_sent_count before */
+	uint32_t		 s_snap_resend;
+	double			 s_snap_fin_at;
 
 	/* Sent-but-unacknowledged frame descriptors (replay). */
 	struct sess_sent	*s_sent;	/* ring */
 	uint32_t		 s_sent_cap;
 	uint32_t		 s_sent_head;
 	uint32_t		 s_sent_count;
+	uint32_t		 s_resend;	/* first entry to send again */
 	double			 s_replay_at;	/* last (re)send time */
 	double			 s_replay_progress; /* last ACK progress */
 
 	/* RX */
 	uint64_t		 s_rx_next;	/* next expected seq */
-	struct sess_rxo		*s_reorder;	/* out-of-order frames */
+	struct sess_rxo		*s_reorder;	/* out-of-order, by seq */
 	uint32_t		 s_reorder_count;
+	uint32_t		 s_reorder_cap;
+	struct chunk		*s_ro_fill;	/* reorder payloads go here */
 	struct chunk		*s_rx_head;	/* in-order bytes, unflushed */
 	struct chunk		*s_rx_tail;
 	uint32_t		 s_rx_off;	/* consumed in head chunk */
@@ -138,17 +156,19 @@ struct sess {
 	double			 s_fin_sent_at;
 
 	/* Stats. */
-	uint64_t		 s_bytes_in;
-	uint64_t		 s_bytes_out;
+	uint64_t		 s_bytes_in;	/* delivered in order from peer */
+	uint64_t		 s_bytes_out;	/* queued by the local socket */
 
 	/* Owner's list linkage. */
 	TAILQ_ENTRY(sess)	 s_ready_entry;
 	TAILQ_ENTRY(sess)	 s_all_entry;
-	void			*s_hh;		/* hash handle (table) */
+	UT_hash_handle		 s_hh;		/* sess_table */
 	/*
 	 * Everything from s_tx_head down is the engine's private state: its
 	 * owner (common/session.c) may change it freely.  Workers use only
-	 * the functions below and the fields above s_tx_head.
+	 * the functions below and the fields above s_tx_head.  The owner's
+	 * linkage (s_ready_entry, s_all_entry) is the exception: the owner
+	 * of the ready list uses s_ready_entry and SESS_READY directly.
 	 */
 };
 
@@ -218,6 +238,15 @@ size_t	sess_replay_frames(const struct sess *);
 size_t	sess_replay_bytes(const struct sess *);
 /* Give every unacked frame back to the TX queue (transport reset). */
 void	sess_replay_requeue(struct sess *);
+/*
+ * The store is at one of its caps: sess_drain cuts no new frames until an
+ * ACK prunes it (it never goes over a cap by itself).
+ */
+int	sess_replay_full(const struct sess *);
+/* Unacked frames whose last (re)send is >= retry s old (3 s resend). */
+int	sess_replay_due(const struct sess *, double now, double retry);
+/* Seconds since the store last made progress (5 min expiry); 0 if empty. */
+double	sess_replay_age(const struct sess *, double now);
 
 /*
  * RX side: one frame from the peer for this session (SYN/data/FIN;
@@ -231,6 +260,7 @@ int	sess_rx_iov(struct sess *, struct iovec *, int maxiov);
 void	sess_rx_consume(struct sess *, size_t);
 size_t	sess_rx_queued(const struct sess *);
 int	sess_rx_eof(const struct sess *);	/* FIN delivered, queue empty */
+uint64_t sess_rx_next(const struct sess *);	/* next expected seq */
 /* A downstream ACK is due: returns 1 and the next_seq to acknowledge. */
 int	sess_ack_due(struct sess *, uint64_t *next_seq);
 

@@ -1,4 +1,21 @@
 # Session engine (issue 3): libsession.a
 noinst_LIBRARIES += libsession.a
-libsession_a_SOURCES = common/session.h
+libsession_a_SOURCES = common/session.h common/chunk.c common/session.c \
+	common/sess_table.c
 SESSION_LIBS = libsession.a
+
+check_PROGRAMS += regress/unit/test_session
+TESTS += regress/unit/test_session
+regress_unit_test_session_SOURCES = regress/unit/test_session.c
+regress_unit_test_session_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+regress_unit_test_session_LDFLAGS = -Wl,--wrap=malloc -Wl,--wrap=calloc \
+	-Wl,--wrap=realloc
+regress_unit_test_session_LDADD = $(SESSION_LIBS) $(CMOCKA_LIBS)
+
+# The fuzz harness without libFuzzer: pseudo-random inputs under make check.
+check_PROGRAMS += regress/unit/test_fuzz_session
+TESTS += regress/unit/test_fuzz_session
+regress_unit_test_fuzz_session_SOURCES = regress/fuzz/fuzz_session.c
+regress_unit_test_fuzz_session_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_STANDALONE
+regress_unit_test_fuzz_session_LDADD = $(SESSION_LIBS)
+EXTRA_DIST += regress/fuzz/corpus/session
