@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/rand.h>
 
 #include "carrier.h"
@@ -264,8 +265,11 @@ main(int argc, char *argv[])
 	if (post_preinit(carrier) == -1)
 		fatalx("TLS client init failed");
 	tzset();
-	if (RAND_bytes(rb, sizeof(rb)) != 1)
+	if (RAND_bytes(rb, sizeof(rb)) != 1 ||
+	    RAND_priv_bytes(rb, sizeof(rb)) != 1)
 		fatalx("RAND_bytes");
+	/* jansson seeds its hash function from /dev/urandom on first use. */
+	json_object_seed(0);
 
 	wproc_sandbox_params(&sp);
 	sandbox_enter(&sp);

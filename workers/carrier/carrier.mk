@@ -27,3 +27,14 @@ gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 gooserelay_carrier_LDADD = $(FRONTED_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) \
 	$(IPC_LIBS) $(LWS_LIBS) $(TLS_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) \
 	$(EV_LIBS)
+
+# End-to-end cases through the real supervisor and exit.
+TESTS += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
+	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
+	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
+	regress/cases/carrier_demo.sh
+EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
+	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
+	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
+	regress/cases/carrier_demo.sh regress/lib-carrier.sh \
+	regress/tools/flakyproxy.py regress/tools/socksraw.py
