@@ -23,10 +23,12 @@ bad=$(jq -c 'select(.peer == "direct" and .r.ok != true)' "$out/raw.jsonl")
 [ -z "$bad" ] || gr_fail "direct results not ok: $bad"
 # The proxies that ran moved the same bytes.
 for p in $(jq -r .peer "$out/raw.jsonl" | sort -u); do
-	jq -e "select(.peer == \"$p\" and .r.scenario == \"bulk_down\") |
-	    .r.complete" "$out/raw.jsonl" >/dev/null ||
-	    gr_fail "$p: bulk_down incomplete"
-	jq -e "select(.peer == \"$p\" and .r.scenario == \"curl_10x1MiB\") |
-	    .r.ok" "$out/raw.jsonl" >/dev/null || gr_fail "$p: curl sha256 mismatch"
+	jq -se "[.[] | select(.peer == \"$p\" and .r.scenario == \"bulk_down\")]
+	    | length > 0 and all(.r.complete == true)" "$out/raw.jsonl" \
+	    >/dev/null || gr_fail "$p: bulk_down incomplete"
+	jq -se "[.[] | select(.peer == \"$p\" and
+	    .r.scenario == \"curl_10x1MiB\")] | length > 0 and
+	    all(.r.ok == true)" "$out/raw.jsonl" >/dev/null ||
+	    gr_fail "$p: curl sha256 mismatch"
 done
 gr_log "ok: $(jq -r .peer "$out/raw.jsonl" | sort -u | tr '\n' ' ')"
