@@ -70,6 +70,14 @@ RAW=$OUT/raw.jsonl
 NOTES=$OUT/notes.txt
 : >"$NOTES"
 
+# The system interpreter: a version-manager shim can take seconds to
+# start on a loaded machine, and ports are asked for often.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+b_free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
 note() {
 	gr_log "$*"
 	echo "$*" >>"$NOTES"
@@ -102,7 +110,7 @@ set --
 mkdir -p "$T/www"
 head -c $((CURL_MIB * MIB)) /dev/urandom >"$T/www/f1m"
 CURL_SHA=$(gr_sha "$T/www/f1m")
-P_NGINX=$(gr_free_port)
+P_NGINX=$(b_free_port)
 gr_nginx "$P_NGINX" "$T/www"
 
 # All descendants of a pid (workers of a supervisor, sshd's session
@@ -132,7 +140,7 @@ start_direct() {
 
 start_microsocks() {
 	command -v microsocks >/dev/null || { note "microsocks: not installed, skipped"; return 1; }
-	b_p=$(gr_free_port)
+	b_p=$(b_free_port)
 	gr_spawn microsocks microsocks -i 127.0.0.1 -p "$b_p"
 	gr_wait_port "$b_p" 10 || return 1
 	PROXY=127.0.0.1:$b_p
@@ -141,8 +149,8 @@ start_microsocks() {
 
 start_ss() {
 	command -v ss-server >/dev/null || { note "ss: shadowsocks-libev not installed, skipped"; return 1; }
-	b_ps=$(gr_free_port)
-	b_pl=$(gr_free_port)
+	b_ps=$(b_free_port)
+	b_pl=$(b_free_port)
 	b_k=$(gr_key)
 	# --no-delay: TCP_NODELAY, as gooserelayd sets on every socket.
 	gr_spawn ss_server ss-server -s 127.0.0.1 -p "$b_ps" -k "$b_k" \
@@ -168,8 +176,8 @@ start_ssh() {
 	ssh-keygen -q -t ed25519 -N '' -f "$b_d/host_key" || return 1
 	ssh-keygen -q -t ed25519 -N '' -f "$b_d/user_key" || return 1
 	cp "$b_d/user_key.pub" "$b_d/authorized_keys"
-	b_ps=$(gr_free_port)
-	b_pl=$(gr_free_port)
+	b_ps=$(b_free_port)
+	b_pl=$(b_free_port)
 	# Own host key, own authorized key, own config; no PAM, loopback.
 	# aes256-gcm so the cipher matches shadowsocks-libev's.
 	cat >"$b_d/sshd_config" <<EOF
@@ -222,14 +230,15 @@ exit:
   server_port: $b_xp
   tunnel_key: "$b_k"
   max_sessions: 20000
+  dns_servers: ["127.0.0.1"]
 EOF
 }
 
 start_gooserelayd() {
 	b_name=$1 b_mode=$2
 	[ -x "$GOOSERELAYD" ] || { note "$b_name: $GOOSERELAYD not built, skipped"; return 1; }
-	b_sp=$(gr_free_port)
-	b_xp=$(gr_free_port)
+	b_sp=$(b_free_port)
+	b_xp=$(b_free_port)
 	gr_conf "$b_mode" "$b_sp" "$b_xp" "$(gr_key)" >"$T/$b_name.yaml"
 	if ! GOOSERELAY_LIBEXEC=$GR_LIBEXEC "$GOOSERELAYD" -n -f "$T/$b_name.yaml" \
 	    >"$T/$b_name.check.log" 2>&1; then
@@ -391,7 +400,7 @@ done
 	echo "ssh=$(ssh -V 2>&1)"
 } >"$OUT/machine.txt"
 
-python3 "$top_srcdir/bench/summarize.py" --out "$OUT" "$RAW" ||
+"$PY" "$top_srcdir/bench/summarize.py" --out "$OUT" "$RAW" ||
     gr_fail "summarize failed"
 gr_log "results in $OUT (summary.md, summary.json, raw.jsonl)"
 if [ "$QUICK" = 1 ]; then
