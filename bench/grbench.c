@@ -39,9 +39,19 @@
 #define GB_MAXTHREADS	64
 #define GB_BATCH	200
 
+#define GB_MAXPROXIES	16
+
+struct gb_proxy {
+	char		 px_host[64];
+	uint16_t	 px_port;
+};
+
 struct gb_opts {
-	char		 o_proxy[64];		/* "" = direct */
+	char		 o_proxy[64];		/* "" = direct; = proxies[0] */
 	uint16_t	 o_proxy_port;
+	struct gb_proxy	 o_proxies[GB_MAXPROXIES];	/* idle_*: spread */
+	int		 o_nproxies;
+	double		 o_rate;		/* new sessions/s, 0 = flat out */
 	char		 o_target[64];
 	uint16_t	 o_echo, o_upload, o_source, o_quick;
 	const char	*o_scenario;
@@ -68,6 +78,26 @@ gb_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/*
+ * Keep new sessions under o_rate per second (per caller: *next is its
+ * own schedule).  A proxy with an admission limit, such as the carrier's
+ * storm guard, is then measured rather than refused.
+ */
+static void
+gb_pace(double *next, double rate)
+{
+	double	 now;
+
+	if (rate <= 0)
+		return;
+	now = gb_now();
+	if (*next > now)
+		usleep((useconds_t)(*next - now));
+	else
+		*next = now;
+	*next += 1e6 / rate;
 }
 
 static int
@@ -414,7 +444,7 @@ gb_connect_once(void)
 static int
 gb_connect_first_byte(void)
 {
-	double	*v, t, tdl;
+	double	*v, t, tdl, next = 0;
 	long	 i, n = 0, errs = 0;
 
 	if ((v = calloc(gb.o_count, sizeof(*v))) == NULL)
@@ -422,6 +452,7 @@ gb_connect_first_byte(void)
 	gb_head();
 	tdl = gb_now() + gb.o_seconds * 1e6;
 	for (i = 0; i < gb.o_count && gb_now() < tdl; i++) {
+		gb_pace(&next, gb.o_rate);
 		if ((t = gb_connect_once()) < 0)
 			errs++;
 		else
@@ -559,8 +590,10 @@ static void *
 gb_churn_run(void *arg)
 {
 	struct gb_churn	*c = arg;
+	double		 next = 0;
 
 	while (gb_now() < c->ch_deadline) {
+		gb_pace(&next, gb.o_rate / gb.o_conc);
 		if (gb_connect_once() < 0)
 			c->ch_err++;
 		else
@@ -608,23 +641,38 @@ gb_sessions(void)
 static long
 gb_open_many(int *fds, long n, double deadline, long *errs)
 {
+	struct gb_proxy	*px;
 	unsigned char	 c;
-	long		 got = 0, b, i, j;
-	int		 ph, socks = gb.o_proxy[0] != '\0';
+	double		 next = 0;
+	long		 got = 0, b, i, j, batch = GB_BATCH;
+	int		 ph, socks = gb.o_nproxies > 0;
 
+	/* Paced: batches of a tenth of a second's worth. */
+	if (gb.o_rate > 0 && gb.o_rate / 10 < batch)
+		batch = gb.o_rate / 10 > 1 ? (long)(gb.o_rate / 10) : 1;
 	*errs = 0;
-	for (b = 0; b < n && gb_now() < deadline; b += GB_BATCH) {
-		long	 end = b + GB_BATCH < n ? b + GB_BATCH : n;
+	for (b = 0; b < n && gb_now() < deadline; b += batch) {
+		long	 end = b + batch < n ? b + batch : n;
 
-		for (i = b; i < end; i++)
-			fds[i] = gb_tcp(socks ? gb.o_proxy : gb.o_target,
-			    socks ? gb.o_proxy_port : gb.o_echo);
+		if (gb.o_rate > 0)
+			gb_pace(&next, gb.o_rate / batch);
+		for (i = b; i < end; i++) {
+			px = &gb.o_proxies[i % (socks ? gb.o_nproxies : 1)];
+			fds[i] = gb_tcp(socks ? px->px_host : gb.o_target,
+			    socks ? px->px_port : gb.o_echo);
+		}
 		for (ph = socks ? 0 : 4; ph < 6; ph++) {
 			for (i = b; i < end; i++) {
 				int	 r = 0, fd = fds[i];
 
 				if (fd == -1)
 					continue;
+				/* Past the deadline: give up on the rest. */
+				if (gb_now() > deadline) {
+					close(fd);
+					fds[i] = -1;
+					continue;
+				}
 				switch (ph) {
 				case 0: r = gb_socks_greet_send(fd); break;
 				case 1: r = gb_socks_greet_recv(fd); break;
@@ -715,9 +763,10 @@ gb_idle_rss(void)
 	for (i = 0; i < gb.o_npids; i++)
 		sa += after[i] = gb_proc_rss(gb.o_pids[i]);
 	gb_head();
-	printf(",\"wanted\":%ld,\"sessions\":%ld,\"errors\":%ld,"
+	printf(",\"proxies\":%d,\"wanted\":%ld,\"sessions\":%ld,\"errors\":%ld,"
 	    "\"open_seconds\":%.2f,\"rss_before_kib\":%ld,"
-	    "\"rss_after_kib\":%ld,\"per_session_bytes\":%.0f", gb.o_count,
+	    "\"rss_after_kib\":%ld,\"per_session_bytes\":%.0f", gb.o_nproxies,
+	    gb.o_count,
 	    got, errs, open_s, sb, sa,
 	    got > 0 ? (sa - sb) * 1024.0 / got : 0.0);
 	gb_print_pids_rss("after", after);
@@ -775,7 +824,7 @@ gb_hol(void)
 {
 	struct gb_xfer	 x;
 	unsigned char	 buf[64];
-	double		*cfb, *rtt, t, t0, tdl;
+	double		*cfb, *rtt, t, t0, tdl, next = 0;
 	long		 i, ncfb = 0, nrtt = 0, errs = 0;
 	int		 efd;
 
@@ -800,6 +849,7 @@ gb_hol(void)
 		usleep(1000);
 	for (i = 0; i < gb.o_count && x.x_started && !x.x_err &&
 	    gb_now() < x.x_deadline; i++) {
+		gb_pace(&next, gb.o_rate);
 		if ((t = gb_connect_once()) < 0)
 			errs++;
 		else
@@ -834,7 +884,7 @@ gb_usage(void)
 "usage: grbench -s scenario [-S proxyhost:port] [-t target] -E echo\n"
 "	[-U upload] [-D source] [-Q quick] [-n count] [-b bytes]\n"
 "	[-T seconds] [-c streams] [-w window] [-m msgsize] [-p pid]...\n"
-"	[-L label] [-o timeout]\n"
+"	[-L label] [-o timeout] [-r sessions/s]\n"
 "scenarios: echo_rtt connect_first_byte bulk_down bulk_up parallel_down\n"
 "	sessions_per_sec idle_cpu idle_rss hol\n");
 	exit(2);
@@ -853,8 +903,9 @@ gb_port(const char *s)
 int
 main(int argc, char *argv[])
 {
-	char	*colon;
-	int	 ch;
+	struct gb_proxy	*px;
+	char		*colon;
+	int		 ch;
 
 	gb.o_scenario = NULL;
 	gb.o_label = "";
@@ -866,7 +917,7 @@ main(int argc, char *argv[])
 	gb.o_window = 5;
 	gb.o_timeout = 15;
 	gb.o_msgsize = 64;
-	while ((ch = getopt(argc, argv, "b:c:D:E:L:m:n:o:p:Q:S:s:T:t:U:w:"))
+	while ((ch = getopt(argc, argv, "b:c:D:E:L:m:n:o:p:Q:r:S:s:T:t:U:w:"))
 	    != -1) {
 		switch (ch) {
 		case 'b':
@@ -908,11 +959,23 @@ main(int argc, char *argv[])
 			gb.o_quick = gb_port(optarg);
 			break;
 		case 'S':
+			/* Repeatable: idle_* spread sessions over them all. */
+			if (gb.o_nproxies == GB_MAXPROXIES)
+				errx(2, "at most %d proxies", GB_MAXPROXIES);
 			if ((colon = strrchr(optarg, ':')) == NULL)
 				errx(2, "-S host:port");
 			*colon = '\0';
-			snprintf(gb.o_proxy, sizeof(gb.o_proxy), "%s", optarg);
-			gb.o_proxy_port = gb_port(colon + 1);
+			px = &gb.o_proxies[gb.o_nproxies++];
+			snprintf(px->px_host, sizeof(px->px_host), "%s", optarg);
+			px->px_port = gb_port(colon + 1);
+			if (gb.o_nproxies == 1) {
+				snprintf(gb.o_proxy, sizeof(gb.o_proxy), "%s",
+				    optarg);
+				gb.o_proxy_port = px->px_port;
+			}
+			break;
+		case 'r':
+			gb.o_rate = atof(optarg);
 			break;
 		case 's':
 			gb.o_scenario = optarg;

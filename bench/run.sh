@@ -31,7 +31,7 @@ export top_srcdir top_builddir
 
 QUICK=0
 RUNS=3
-PEERS="direct,microsocks,ss,ssh,gr_stream,gr_post,gr_apps"
+PEERS="direct,microsocks,ss,ssh,gr_stream,gr_post,gr_apps,gr_exit10k"
 OUT=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -92,12 +92,18 @@ MIB=1048576
 if [ "$QUICK" = 1 ]; then
 	ECHO_N=50; CFB_N=20; BULK=$((4 * MIB)); PAR_EACH=$MIB; XFER_T=20
 	CHURN_T=0.5; HOL_N=10; HOL_T=5; IDLE_CPU_N=5; IDLE_W=0.5
-	RSS_N=50; RSS_T=20; CURL_MIB=1
+	RSS_N=50; RSS_T=20; CURL_MIB=1; GR_RSS_N=50; X10K_N=100; X10K_K=2
 else
 	ECHO_N=2000; CFB_N=300; BULK=$((1024 * MIB)); PAR_EACH=$((128 * MIB))
 	XFER_T=10; CHURN_T=3; HOL_N=200; HOL_T=8; IDLE_CPU_N=50; IDLE_W=5
-	RSS_N=10000; RSS_T=60; CURL_MIB=1
+	RSS_N=10000; RSS_T=60; CURL_MIB=1; GR_RSS_N=1000; X10K_N=10000
+	X10K_K=10
 fi
+# The carrier's storm guard (protocol.md 3) admits 80 new sessions a
+# second (burst 160) and 1,024 live ones, and closes the rest: scenarios
+# that open many sessions go through it at GR_RATE a second, and the
+# exit's 10,000 sessions come from X10K_K carriers at once (gr_exit10k).
+GR_RATE=70
 
 # The sink prints "echo P upload P source P quick P" once listening.
 gr_spawn sink "$SINK"
@@ -132,6 +138,9 @@ descendants() {
 }
 
 # ---- peers: each start_X sets PROXY ("" = direct) and PIDS, or returns 1.
+
+# PACE: new sessions per second the peer admits (0 = no limit).
+PACE=0
 
 start_direct() {
 	PROXY=""
@@ -260,10 +269,58 @@ start_gooserelayd() {
 	fi
 	PROXY=127.0.0.1:$b_sp
 	PIDS="$(gr_pid "$b_name") $(descendants "$(gr_pid "$b_name")")"
+	PACE=$GR_RATE
 }
 
 start_gr_stream() { start_gooserelayd gr_stream direct_stream; }
 start_gr_post() { start_gooserelayd gr_post direct_post; }
+
+# One exit-only gooserelayd fed by X10K_K carrier-only gooserelayds over
+# direct_stream: enough carriers that the storm guard's 1,024 live
+# sessions per carrier still add up to X10K_N sessions in one exit.
+start_gr_exit10k() {
+	[ -x "$GOOSERELAYD" ] || { note "gr_exit10k: $GOOSERELAYD not built, skipped"; return 1; }
+	b_xp=$(b_free_port)
+	b_k=$(gr_key)
+	cat >"$T/x10k_exit.yaml" <<EOF
+exit:
+  server_host: 127.0.0.1
+  server_port: $b_xp
+  tunnel_key: "$b_k"
+  max_sessions: 20000
+  dns_servers: ["127.0.0.1"]
+EOF
+	gr_spawn x10k_exit env GOOSERELAY_LIBEXEC="$GR_LIBEXEC" \
+	    "$GOOSERELAYD" -d -f "$T/x10k_exit.yaml"
+	gr_wait_port "$b_xp" 15 || { note "gr_exit10k: exit port never opened, skipped"; return 1; }
+	b_px=""
+	b_c=1
+	while [ $b_c -le "$X10K_K" ]; do
+		b_sp=$(b_free_port)
+		cat >"$T/x10k_c$b_c.yaml" <<EOF
+carrier:
+  socks_host: 127.0.0.1
+  socks_port: $b_sp
+  tunnel_key: "$b_k"
+  transport_mode: direct_stream
+  direct_stream_urls: ["ws://127.0.0.1:$b_xp/stream"]
+EOF
+		gr_spawn "x10k_c$b_c" env GOOSERELAY_LIBEXEC="$GR_LIBEXEC" \
+		    "$GOOSERELAYD" -d -f "$T/x10k_c$b_c.yaml"
+		gr_wait_port "$b_sp" 15 || { note "gr_exit10k: carrier $b_c did not start, skipped"; return 1; }
+		b_px="$b_px 127.0.0.1:$b_sp"
+		b_c=$((b_c + 1))
+	done
+	# Measure the exit worker alone: the design target is per worker.
+	PIDS=""
+	for b_x in $(descendants "$(gr_pid x10k_exit)"); do
+		[ "$(cat /proc/"$b_x"/comm 2>/dev/null)" = gooserelay-exit ] &&
+		    PIDS="$PIDS $b_x"
+	done
+	[ -n "$PIDS" ] || { note "gr_exit10k: no gooserelay-exit process found, skipped"; return 1; }
+	PROXY=${b_px# }
+	PACE=$((GR_RATE * X10K_K))
+}
 
 start_gr_apps() {
 	if [ ! -f "$top_srcdir/regress/emu/google-emu.js" ]; then
@@ -287,9 +344,9 @@ grb() {
 	b_peer=$1 b_run=$2; shift 2
 	b_pp=""
 	for b_x in $PIDS; do b_pp="$b_pp -p $b_x"; done
-	if [ -n "$PROXY" ]; then
-		set -- "$@" -S "$PROXY"
-	fi
+	for b_x in $PROXY; do
+		set -- "$@" -S "$b_x"
+	done
 	# shellcheck disable=SC2086
 	b_line=$("$GRB" -L "$b_peer" -E "$P_ECHO" -U "$P_UP" -D "$P_SRC" $b_pp "$@" 2>>"$T/grbench.err")
 	[ -n "$b_line" ] || b_line="{\"scenario\":\"$2\",\"ok\":false,\"error\":\"no output\"}"
@@ -334,19 +391,30 @@ curl10() {
 run_repeated() {
 	b_peer=$1 b_run=$2
 	grb "$b_peer" "$b_run" -s echo_rtt -n "$ECHO_N" -T 60
-	grb "$b_peer" "$b_run" -s connect_first_byte -n "$CFB_N" -T 60
+	grb "$b_peer" "$b_run" -s connect_first_byte -n "$CFB_N" -T 60 -r "$PACE"
 	grb "$b_peer" "$b_run" -s bulk_down -b "$BULK" -T "$XFER_T"
 	grb "$b_peer" "$b_run" -s bulk_up -b "$BULK" -T "$XFER_T"
 	grb "$b_peer" "$b_run" -s parallel_down -c 8 -b "$PAR_EACH" -T "$XFER_T"
 	grb "$b_peer" "$b_run" -s sessions_per_sec -c 4 -T "$CHURN_T"
-	grb "$b_peer" "$b_run" -s hol -n "$HOL_N" -T "$HOL_T"
+	grb "$b_peer" "$b_run" -s hol -n "$HOL_N" -T "$HOL_T" -r "$PACE"
 	curl10 "$b_peer" "$b_run"
 }
 
 run_idle() {
 	b_peer=$1
-	grb "$b_peer" 0 -s idle_cpu -n "$IDLE_CPU_N" -w "$IDLE_W" -T 30
-	grb "$b_peer" 0 -s idle_rss -n "$RSS_N" -w 1 -T "$RSS_T"
+	case $b_peer in
+	gr_exit10k)
+		grb "$b_peer" 0 -s idle_rss -n "$X10K_N" -w 2 -T "$RSS_T" \
+		    -r "$PACE"
+		return ;;
+	gr_*)
+		b_rn=$GR_RSS_N ;;
+	*)
+		b_rn=$RSS_N ;;
+	esac
+	grb "$b_peer" 0 -s idle_cpu -n "$IDLE_CPU_N" -w "$IDLE_W" -T 30 \
+	    -r "$PACE"
+	grb "$b_peer" 0 -s idle_rss -n "$b_rn" -w 1 -T "$RSS_T" -r "$PACE"
 }
 
 # Start every peer once; remember which ones came up.
@@ -355,9 +423,10 @@ OLDIFS=$IFS
 IFS=,
 for peer in $PEERS; do
 	IFS=$OLDIFS
+	PACE=0
 	if command -v "start_$peer" >/dev/null 2>&1 && "start_$peer"; then
 		LIVE="$LIVE $peer"
-		eval "PROXY_$peer=\$PROXY PIDS_$peer=\"\$PIDS\""
+		eval "PROXY_$peer=\"\$PROXY\" PIDS_$peer=\"\$PIDS\" PACE_$peer=\$PACE"
 		gr_log "peer $peer up: proxy=${PROXY:-none} pids=${PIDS:-none}"
 	else
 		command -v "start_$peer" >/dev/null 2>&1 || note "$peer: unknown peer"
@@ -369,7 +438,7 @@ IFS=$OLDIFS
 [ -n "$LIVE" ] || gr_fail "no peer started"
 
 use_peer() {
-	eval "PROXY=\$PROXY_$1 PIDS=\$PIDS_$1"
+	eval "PROXY=\$PROXY_$1 PIDS=\$PIDS_$1 PACE=\$PACE_$1"
 }
 
 # Idle scenarios first, on processes that have not yet moved bulk data.
@@ -382,6 +451,7 @@ done
 r=1
 while [ $r -le "$RUNS" ]; do
 	for peer in $LIVE; do
+		[ "$peer" = gr_exit10k ] && continue
 		use_peer "$peer"
 		gr_log "run $r/$RUNS: $peer"
 		run_repeated "$peer" "$r"

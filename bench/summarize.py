@@ -74,6 +74,7 @@ PEER_NAMES = {
     "gr_stream": "gooserelayd direct_stream",
     "gr_post": "gooserelayd direct_post",
     "gr_apps": "gooserelayd apps_script (emulator)",
+    "gr_exit10k": "gooserelay-exit worker alone (10 carriers feed it)",
 }
 
 
