@@ -763,13 +763,16 @@ gb_idle_rss(void)
 	for (i = 0; i < gb.o_npids; i++)
 		sa += after[i] = gb_proc_rss(gb.o_pids[i]);
 	gb_head();
-	printf(",\"proxies\":%d,\"wanted\":%ld,\"sessions\":%ld,\"errors\":%ld,"
-	    "\"open_seconds\":%.2f,\"rss_before_kib\":%ld,"
-	    "\"rss_after_kib\":%ld,\"per_session_bytes\":%.0f", gb.o_nproxies,
-	    gb.o_count,
-	    got, errs, open_s, sb, sa,
-	    got > 0 ? (sa - sb) * 1024.0 / got : 0.0);
-	gb_print_pids_rss("after", after);
+	printf(",\"proxies\":%d,\"wanted\":%ld,\"sessions\":%ld,"
+	    "\"errors\":%ld,\"open_seconds\":%.2f", gb.o_nproxies,
+	    gb.o_count, got, errs, open_s);
+	/* Without pids (the direct floor) there is nothing to weigh. */
+	if (gb.o_npids > 0) {
+		printf(",\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
+		    "\"per_session_bytes\":%.0f", sb, sa,
+		    got > 0 ? (sa - sb) * 1024.0 / got : 0.0);
+		gb_print_pids_rss("after", after);
+	}
 	gb_tail(got == gb.o_count, got == gb.o_count ? NULL :
 	    "not every session opened");
 	gb_close_many(fds, got);
@@ -798,9 +801,11 @@ gb_idle_cpu(void)
 	s1 = gb_cpu_all(c1);
 	t1 = gb_now();
 	gb_head();
-	printf(",\"sessions\":%ld,\"window_s\":%.2f,\"cpu_pct\":%.3f,"
-	    "\"per_pid\":[", got, (t1 - t0) / 1e6,
-	    (s1 - s0) / hz / ((t1 - t0) / 1e6) * 100);
+	printf(",\"sessions\":%ld,\"window_s\":%.2f", got, (t1 - t0) / 1e6);
+	if (gb.o_npids > 0)
+		printf(",\"cpu_pct\":%.3f",
+		    (s1 - s0) / hz / ((t1 - t0) / 1e6) * 100);
+	printf(",\"per_pid\":[");
 	for (i = 0; i < gb.o_npids; i++) {
 		gb_proc_comm(gb.o_pids[i], comm, sizeof(comm));
 		printf("%s{\"pid\":%d,\"comm\":\"%s\",\"cpu_pct\":%.3f}",
