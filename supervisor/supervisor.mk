@@ -33,5 +33,6 @@ FOUNDATION_CASES = regress/cases/daemon_sandbox.sh \
 	regress/cases/man_lint.sh
 TESTS += $(FOUNDATION_CASES)
 EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
-# With the real workers; joins TESTS once both workers are in main.
+# The same with the real workers.
+TESTS += regress/cases/daemon_real.sh
 EXTRA_DIST += regress/cases/daemon_real.sh
