@@ -216,6 +216,69 @@ test_wire_vectors_positive(void **state)
 	json_decref(j);
 }
 
+/*
+ * The encoder builds byte for byte the plaintext GooseRelayVPN built:
+ * re-seal each vector's frames in its layout (raw) and compare the
+ * decrypted plaintexts; for the zstd vector compare the decompressed
+ * bodies.
+ */
+static void
+test_wire_vectors_reencode(void **state)
+{
+	json_t		*j = test_wire_vectors(), *v;
+	struct wire_encopts eo;
+	struct wire_batch b, b2;
+	struct wire_aead *a;
+	struct wbuf	 out = { 0 }, ref = { 0 }, mine = { 0 };
+	const char	*body, *err = NULL;
+	size_t		 i;
+	int		 zstd;
+
+	wire_batch_init(&b);
+	wire_batch_init(&b2);
+	json_array_foreach(json_object_get(j, "positive"), i, v) {
+		a = test_wire_aead(json_string_value(json_object_get(v,
+		    "key_hex")));
+		body = json_string_value(json_object_get(v,
+		    "body_base64_text"));
+		assert_int_equal(wire_body_open(a, (const uint8_t *)body,
+		    strlen(body), 1, &b, &err), 0);
+		zstd = b.b_bflags == WIRE_BF_ZSTD;
+		eo.eo_layout = b.b_layout;
+		eo.eo_compress = zstd;
+		/* reference plaintext (or decompressed body) */
+		wbuf_reset(&ref);
+		if (zstd)
+			wbuf_append(&ref, b.b_body.wb_data, b.b_body.wb_len);
+		else
+			wbuf_append(&ref, b.b_plain.wb_data, b.b_plain.wb_len);
+		wbuf_reset(&out);
+		assert_int_equal(wire_batch_seal(a, b.b_cid, b.b_frames,
+		    b.b_nframes, &eo, &out, &err), 0);
+		assert_int_equal(wire_aead_open(a, out.wb_data, out.wb_len,
+		    &mine, &err), 0);
+		if (zstd) {
+			assert_int_equal(mine.wb_data[0], WIRE_BF_ZSTD);
+			assert_int_equal(wire_batch_open(a, out.wb_data,
+			    out.wb_len, &b2, &err), 0);
+			assert_int_equal(b2.b_body.wb_len, ref.wb_len);
+			assert_memory_equal(b2.b_body.wb_data, ref.wb_data,
+			    ref.wb_len);
+		} else {
+			assert_int_equal(mine.wb_len, ref.wb_len);
+			assert_memory_equal(mine.wb_data, ref.wb_data,
+			    ref.wb_len);
+		}
+		wire_aead_free(a);
+	}
+	wbuf_free(&out);
+	wbuf_free(&ref);
+	wbuf_free(&mine);
+	wire_batch_free(&b);
+	wire_batch_free(&b2);
+	json_decref(j);
+}
+
 /* Every negative vector is rejected, for the stated reason. */
 static void
 test_wire_vectors_negative(void **state)
@@ -1108,6 +1171,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_vectors_positive),
+		cmocka_unit_test(test_wire_vectors_reencode),
 		cmocka_unit_test(test_wire_vectors_negative),
 		cmocka_unit_test(test_wire_roundtrip_kinds),
 		cmocka_unit_test(test_wire_compress_policy),
