@@ -484,6 +484,65 @@ test_wire_roundtrip_kinds(void **state)
 	wire_aead_free(a);
 }
 
+/*
+ * Random batches: piece sizes around the encoder's gather thresholds,
+ * split payloads, targets, many frames, every layout and encoding.
+ */
+static void
+test_wire_roundtrip_random(void **state)
+{
+	static const char tgt[256] = "host.example:443";
+	struct wire_aead *a = test_wire_aead(test_wire_keyhex);
+	struct wire_frame fr[64];
+	static uint8_t	 rnd[2 * WIRE_MAX_PAYLOAD];
+	uint32_t	 r[8];
+	size_t		 n, i, len;
+	int		 iter;
+
+	assert_int_equal(RAND_bytes(rnd, sizeof(rnd)), 1);
+	test_wire_fill_text(rnd, 100000);	/* some compressible data */
+	for (iter = 0; iter < 300; iter++) {
+		assert_int_equal(RAND_bytes((uint8_t *)r, sizeof(r)), 1);
+		n = r[0] % 64;
+		memset(fr, 0, sizeof(fr));
+		for (i = 0; i < n; i++) {
+			assert_int_equal(RAND_bytes((uint8_t *)r, sizeof(r)),
+			    1);
+			switch (r[0] % 4) {
+			case 0:
+				len = r[1] % 40;
+				break;
+			case 1:
+				len = 4080 + r[1] % 40;
+				break;
+			case 2:
+				len = r[1] % 20000;
+				break;
+			default:
+				len = r[1] % (WIRE_MAX_PAYLOAD + 1);
+				break;
+			}
+			memcpy(fr[i].f_sid, &r[2], 4);
+			fr[i].f_seq = r[3];
+			fr[i].f_flags = r[4] & 0x0f;
+			if (r[4] & 0x100) {
+				fr[i].f_tlen = r[5] % 256;
+				fr[i].f_target = tgt;
+			}
+			fr[i].f_payload = rnd + r[6] % WIRE_MAX_PAYLOAD;
+			if (r[7] & 1 && len > 0) {
+				fr[i].f_len = r[7] % (len + 1);
+				fr[i].f_payload2 = rnd + r[5] % 1000;
+				fr[i].f_len2 = len - fr[i].f_len;
+			} else
+				fr[i].f_len = len;
+		}
+		test_wire_round(a, fr, n, iter % 2 ? WIRE_LAYOUT_V15 :
+		    WIRE_LAYOUT_V16, iter % 3 == 0, iter % 5 == 0);
+	}
+	wire_aead_free(a);
+}
+
 /* zstd is used for compressible bodies only, and only when smaller. */
 static void
 test_wire_compress_policy(void **state)
@@ -1174,6 +1233,7 @@ main(void)
 		cmocka_unit_test(test_wire_vectors_reencode),
 		cmocka_unit_test(test_wire_vectors_negative),
 		cmocka_unit_test(test_wire_roundtrip_kinds),
+		cmocka_unit_test(test_wire_roundtrip_random),
 		cmocka_unit_test(test_wire_compress_policy),
 		cmocka_unit_test(test_wire_deflate),
 		cmocka_unit_test(test_wire_bomb),
