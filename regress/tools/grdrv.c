@@ -3,7 +3,7 @@
  * cases.  It plays a client over POST /tunnel (text or binary bodies) or
  * a WebSocket /stream, with blocking sockets and scripted subcommands:
  *
- *	grdrv -u http://127.0.0.1:PORT -k KEYHEX [-bwAv] [-c CIDHEX]
+ *	grdrv -u http://127.0.0.1:PORT -k KEYHEX [-bwAvU] [-c CIDHEX]
  *	    probe [-U] [-I instance] [-R]	print the probe reply JSON
  *	    fetch TARGET OUT [REQFILE]		open, send REQFILE, save until FIN
  *	    upload TARGET IN OUT		send IN then FIN, save the reply
@@ -16,7 +16,8 @@
  *	grdrv sink PORT [-e]			sha256-of-input (or echo) server
  *
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
- * the payload bytes of each response that carried data.  Exit
+ * the payload bytes of each response that carried data, -U ask for
+ * upstream_ack_v1 in dropreplay's probe.  Exit
  * status 0 on success, 1 on failure, 2 when the session got an RST, 3
  * when the exit answered 204 (undecryptable).  Test tool: it mallocs
  * freely and trusts nothing it receives beyond what the codec checks.
@@ -59,6 +60,7 @@ struct drv {
 	int			 ws;
 	int			 acks;
 	int			 verbose;
+	int			 upack;
 	int			 wsfd;
 	int			 last_status;
 	struct wire_batch	 batch;
@@ -534,8 +536,10 @@ batch_bytes(struct drv *d)
 {
 	size_t	 i, n = 0;
 
+	/* Session data only: not GACKs, not probe replies. */
 	for (i = 0; i < d->batch.b_nframes; i++)
-		n += d->batch.b_frames[i].f_len;
+		if (!(d->batch.b_frames[i].f_flags & (WIRE_F_ACK | WIRE_F_RST)))
+			n += d->batch.b_frames[i].f_len;
 	return (n);
 }
 
@@ -666,6 +670,13 @@ cmd_fetch_common(struct drv *d, const char *target, const char *out,
 	int		 rc;
 
 	memset(&rx, 0, sizeof(rx));
+	if (drop) {
+		/* Replay is negotiated per client: probe first. */
+		char	*av[] = { "probe", "-U", NULL };
+
+		if (cmd_probe(d, d->upack ? 2 : 1, av) != 0)
+			die("probe");
+	}
 	if (reqfile != NULL)
 		req = slurp(reqfile, &reqlen);
 	if ((rx.out = fopen(out, "wb")) == NULL)
@@ -1017,7 +1028,7 @@ main(int argc, char *argv[])
 		    strcmp(argv[3], "-e") == 0));
 	memset(&d, 0, sizeof(d));
 	RAND_bytes(d.cid, sizeof(d.cid));
-	while ((c = getopt(argc, argv, "+u:k:bwAc:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "+u:k:bwAc:t:vU")) != -1) {
 		switch (c) {
 		case 'u':
 			url = optarg;
@@ -1036,6 +1047,9 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			d.verbose = 1;
+			break;
+		case 'U':
+			d.upack = 1;
 			break;
 		case 'c':
 			for (i = 0; i < WIRE_CID_LEN && optarg[2 * i]; i++)

@@ -219,6 +219,8 @@ drain_commit(struct xclient *cl, struct xresp *r, double now)
 		client_ctrl_free(c);
 	}
 	drain_requeue_sessions(cl, r, 1, now);
+	if ((cl->cl_replay || cl->cl_upack) && r->r_nframes > 0)
+		client_arm_retry(cl);
 	r->r_nframes = 0;
 }
 

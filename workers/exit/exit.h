@@ -78,6 +78,7 @@ struct xclient {
 	double			 cl_last_seen;
 	double			 cl_stream_closed;
 	ev_timer		 cl_grace;
+	ev_timer		 cl_retry;	/* replay resend due */
 	int			 cl_upack;	/* upstream_ack_v1 */
 	int			 cl_replay;	/* downstream replay on */
 	int			 cl_ackdirty;	/* sessions owe a GACK */
@@ -183,6 +184,7 @@ void		 client_kill_sessions(struct xclient *, int send_rst);
 void		 client_run_reset(struct xclient *, const char *instance);
 void		 client_stream_closed(struct xclient *, struct xconn *);
 void		 client_gc(double now);
+void		 client_arm_retry(struct xclient *);
 size_t		 client_count(void);
 
 /* drain.c */
