@@ -12,6 +12,7 @@
  *	    supersede TARGET OUT REQFILE	fetch across a stream takeover
  *	    dropreplay TARGET OUT REQFILE	drop one response, replay fills it
  *	    runreset TARGET			a new run kills the old run's session
+ *	    idle N TARGET SECS			open N idle sessions, hold them
  *	    hello-timeout | hello-oversize	stream pre-auth limits
  *	grdrv sink PORT [-e]			sha256-of-input (or echo) server
  *
@@ -829,6 +830,32 @@ cmd_maxsess(struct drv *d, int n, const char *target)
 	return (0);
 }
 
+/*
+ * Open n idle sessions (SYN only, 500 per batch) and keep them for hold
+ * seconds (bench/exit_idle.sh measures the exit's RSS meanwhile).
+ */
+static int
+cmd_idle(struct drv *d, int n, const char *target, int hold)
+{
+	uint8_t	 sid[WIRE_SID_LEN];
+	int	 i, k, rst = 0;
+	size_t	 j;
+
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < 500 && i + k < n; k++) {
+			new_sid(sid);
+			queue_syn(d, sid, target, NULL, 0);
+		}
+		exchange(d);
+		for (j = 0; j < d->batch.b_nframes; j++)
+			rst += !!(d->batch.b_frames[j].f_flags & WIRE_F_RST);
+	}
+	printf("opened %d sessions, %d RST\n", n, rst);
+	fflush(stdout);
+	sleep(hold);
+	return (0);
+}
+
 /* A second stream of the same client takes over mid-download. */
 static int
 cmd_supersede(struct drv *d, const char *target, const char *out,
@@ -1096,6 +1123,8 @@ main(int argc, char *argv[])
 		return (cmd_maxsess(&d, atoi(argv[1]), argv[2]));
 	if (strcmp(cmd, "supersede") == 0 && argc == 4)
 		return (cmd_supersede(&d, argv[1], argv[2], argv[3]));
+	if (strcmp(cmd, "idle") == 0 && argc == 4)
+		return (cmd_idle(&d, atoi(argv[1]), argv[2], atoi(argv[3])));
 	if (strcmp(cmd, "runreset") == 0 && argc == 2)
 		return (cmd_runreset(&d, argv[1]));
 	if (strcmp(cmd, "hello-timeout") == 0)

@@ -30,3 +30,12 @@ EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_replay.sh
 TESTS += $(EXIT_CASES)
 EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh
+
+check_PROGRAMS += regress/unit/test_exit_drain
+TESTS += regress/unit/test_exit_drain
+regress_unit_test_exit_drain_SOURCES = regress/unit/test_exit_drain.c \
+	workers/exit/drain.c workers/exit/client.c
+regress_unit_test_exit_drain_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/exit
+regress_unit_test_exit_drain_LDADD = $(SESSION_LIBS) $(WIRE_LIBS) \
+	$(CMOCKA_LIBS) $(EV_LIBS)
