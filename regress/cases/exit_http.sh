@@ -51,6 +51,13 @@ code=$(printf 'POST /tunnel HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhell
     gr_http_raw "$XPORT")
 [ "$code" = 204 ] || gr_fail "garbage body: $code"
 
+# An empty body: 204 at once (and no pre-auth slot leaks).
+for i in 1 2 3; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+	    -X POST -H 'Content-Length: 0' "$XURL/tunnel")
+	[ "$code" = 204 ] || gr_fail "empty body: $code"
+done
+
 # Still healthy after all that.
 gr_drv probe >/dev/null || gr_fail "probe after errors"
 gr_exit_alive
