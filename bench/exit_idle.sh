@@ -8,7 +8,7 @@
 gr_setup
 gr_need_cmd nginx
 N=${1:-10000}
-ulimit -n 65536
+ulimit -n 65536 2>/dev/null || true
 
 NP=$(gr_free_port)
 mkdir -p "$T/nginx" "$T/www"
@@ -44,6 +44,8 @@ gr_wait_log "$T/idle.log" '^opened' 120 || gr_fail "sessions not opened"
 sleep 2
 R1=$(rss)
 cat "$T/idle.log"
+echo "upstream connections established: $(ss -Htn state established \
+    "( dport = :$NP )" | wc -l)"
 echo "exit RSS: ${R0} KiB idle, ${R1} KiB with $N sessions;" \
     "$(( (R1 - R0) * 1024 / N )) bytes per session"
 [ "$R1" -lt $((100 * 1024)) ] || echo "GOAL MISSED: >= 100 MiB"
