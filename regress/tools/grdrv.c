@@ -13,6 +13,7 @@
  *	    dropreplay TARGET OUT REQFILE	drop one response, replay fills it
  *	    runreset TARGET			a new run kills the old run's session
  *	    idle N TARGET SECS			open N idle sessions, hold them
+ *	    poll				one empty poll, print #frames
  *	    hello-timeout | hello-oversize	stream pre-auth limits
  *	grdrv sink PORT [-e]			sha256-of-input (or echo) server
  *
@@ -856,6 +857,16 @@ cmd_idle(struct drv *d, int n, const char *target, int hold)
 	return (0);
 }
 
+/* One empty poll: print the number of frames in the reply. */
+static int
+cmd_poll(struct drv *d)
+{
+	if (exchange(d) == -1)
+		die("stream closed");
+	printf("%zu\n", d->batch.b_nframes);
+	return (0);
+}
+
 /* A second stream of the same client takes over mid-download. */
 static int
 cmd_supersede(struct drv *d, const char *target, const char *out,
@@ -1125,6 +1136,8 @@ main(int argc, char *argv[])
 		return (cmd_supersede(&d, argv[1], argv[2], argv[3]));
 	if (strcmp(cmd, "idle") == 0 && argc == 4)
 		return (cmd_idle(&d, atoi(argv[1]), argv[2], atoi(argv[3])));
+	if (strcmp(cmd, "poll") == 0)
+		return (cmd_poll(&d));
 	if (strcmp(cmd, "runreset") == 0 && argc == 2)
 		return (cmd_runreset(&d, argv[1]));
 	if (strcmp(cmd, "hello-timeout") == 0)
