@@ -295,6 +295,30 @@ client_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		client_arm_retry(cl);
 }
 
+/*
+ * Account a session's replay store into its client's and the global
+ * totals (protocol.md 3: 64 MiB / 9216 frames per client, 256 MiB /
+ * 36864 frames in all; the per-session caps live in the engine).
+ * gone: the session is going away.  Returns 1 if a cap is exceeded.
+ */
+int
+client_replay_sync(struct xclient *cl, struct xsess *x, int gone)
+{
+	uint64_t	 b = gone ? 0 : sess_replay_bytes(x->x_s);
+	uint32_t	 f = gone ? 0 : sess_replay_frames(x->x_s);
+
+	cl->cl_rp_bytes += b - x->x_rp_bytes;
+	cl->cl_rp_frames += f - x->x_rp_frames;
+	ex->ee_rp_bytes += b - x->x_rp_bytes;
+	ex->ee_rp_frames += f - x->x_rp_frames;
+	x->x_rp_bytes = b;
+	x->x_rp_frames = f;
+	return (cl->cl_rp_bytes > EXIT_RP_CLIENT_BYTES ||
+	    cl->cl_rp_frames > EXIT_RP_CLIENT_FRAMES ||
+	    ex->ee_rp_bytes > EXIT_RP_GLOBAL_BYTES ||
+	    ex->ee_rp_frames > EXIT_RP_GLOBAL_FRAMES);
+}
+
 static void
 client_free(struct xclient *cl)
 {

@@ -201,6 +201,11 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 		sess_txn_rollback(&r->r_txn);
 	for (i = 0; i < n; i++) {
 		s = held[i];
+		if (commit && s->s_arg != NULL &&
+		    client_replay_sync(cl, s->s_arg, 0)) {
+			/* Over a replay cap: this session is aborted. */
+			upstream_close(s->s_arg, 1);
+		}
 		if (s->s_arg != NULL && !(s->s_flags & SESS_ABORTED) &&
 		    sess_tx_drainable(s))
 			client_set_ready(cl, s);

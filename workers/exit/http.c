@@ -608,6 +608,7 @@ http_stream_requeue(struct xclient *cl)
 			continue;
 		if (sess_replay_frames(x->x_s) > 0) {
 			sess_replay_requeue(x->x_s);
+			(void)client_replay_sync(cl, x, 0);
 			if (sess_tx_drainable(x->x_s))
 				client_set_ready(cl, x->x_s);
 		}

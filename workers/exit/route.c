@@ -78,6 +78,7 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 	if (s == NULL)
 		return;
 	sess_replay_ack(s, next, now);
+	(void)client_replay_sync(cl, s->s_arg, 0);
 	/* Pruning may have made room under the replay caps. */
 	if (sess_tx_drainable(s))
 		client_set_ready(cl, s);
