@@ -13,6 +13,8 @@ gc_ports() {
 	WEBP=$(gr_free_port)
 	DOC="$T/www"
 	mkdir -p "$DOC"
+	# nginx workers run unprivileged: they must reach the docroot.
+	chmod 755 "$T" "$DOC"
 }
 
 # gc_conf MODE [carrier-extra] [exit-extra]: write $T/conf.yaml.

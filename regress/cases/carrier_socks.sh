@@ -1,6 +1,7 @@
-#!/bin/sh
+#!/bin/bash
 # SOCKS5 edge cases: auth ok, wrong password, unsupported commands,
 # malformed greeting/request, IPv6 literal, a name the exit cannot resolve.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
 gr_need_root
