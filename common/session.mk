@@ -19,3 +19,8 @@ regress_unit_test_fuzz_session_SOURCES = regress/fuzz/fuzz_session.c
 regress_unit_test_fuzz_session_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_STANDALONE
 regress_unit_test_fuzz_session_LDADD = $(SESSION_LIBS)
 EXTRA_DIST += regress/fuzz/corpus/session
+
+# Micro-benchmark (numbers only, never part of TESTS).
+noinst_PROGRAMS += bench/bench_session
+bench_bench_session_SOURCES = bench/bench_session.c
+bench_bench_session_LDADD = $(SESSION_LIBS)

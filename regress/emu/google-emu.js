@@ -15,8 +15,9 @@
  *   Host script.googleusercontent.com
  *     GET /macros/echo?user_content_key=K   the stored output (once)
  *   Host accounts.google.com    a sign-in page (for "not public")
- * doPost runs in worker threads (one invocation per thread at a time), so
- * its synchronous UrlFetchApp.fetch (curl) blocks only that invocation.
+ * doPost runs in worker threads (one invocation per thread at a time); its
+ * synchronous UrlFetchApp.fetch blocks only that thread while the main
+ * thread performs the request.
  *
  * CONFIG: { "address": "127.0.7.1", "port": 443, "cert": "...",
  *   "key": "...", "code": ".../Code.gs", "control_port": N,
@@ -37,8 +38,8 @@ const tls = require('tls');
 const zlib = require('zlib');
 const crypto = require('crypto');
 const path = require('path');
-const { Worker, isMainThread, parentPort, workerData } =
-  require('worker_threads');
+const { Worker, isMainThread, parentPort, workerData, MessageChannel,
+  receiveMessageOnPort } = require('worker_threads');
 const gas = require('./gas.js');
 
 /* ---------------- worker thread: runs the script ---------------- */
@@ -61,7 +62,7 @@ if (!isMainThread) {
           if (currentQuota) {
             throw new Error(gas.QUOTA_MESSAGE);
           }
-          return gas.curlFetch(url, o);
+          return syncFetch(url, o);
         }
       });
       scripts.set(id, s);
@@ -69,6 +70,35 @@ if (!isMainThread) {
     return s;
   }
   let currentQuota = false;
+
+  /*
+   * UrlFetchApp.fetch is synchronous: the main thread does the HTTP
+   * request and answers on a private port; this thread sleeps on a shared
+   * flag meanwhile (spawning curl per fetch costs ~250 ms here).
+   */
+  function syncFetch(url, o) {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const ch = new MessageChannel();
+    parentPort.postMessage({ fetch: true, url, opts: o || {}, flag,
+      port: ch.port2 }, [ch.port2]);
+    const limit = ((o && o.timeoutSeconds) || 60) * 1000 + 5000;
+    Atomics.wait(flag, 0, 0, limit);
+    const m = receiveMessageOnPort(ch.port1);
+    ch.port1.close();
+    if (!m) {
+      throw new Error('Exception: Timeout: ' + url);
+    }
+    if (m.message.error) {
+      throw new Error(m.message.error);
+    }
+    const resp = new gas.HTTPResponse(m.message.code,
+      Buffer.from(m.message.body));
+    if (!(o && o.muteHttpExceptions) && m.message.code >= 400) {
+      throw new Error('Exception: Request failed for ' + url +
+        ' returned code ' + m.message.code);
+    }
+    return resp;
+  }
 
   parentPort.on('message', (m) => {
     currentQuota = m.quota;
@@ -136,8 +166,63 @@ function runScript(id, fn, e, quota) {
   });
 }
 
+/* A fetch asked for by a script thread (see syncFetch). */
+function doFetch(m) {
+  const o = m.opts;
+  const u = new URL(m.url);
+  const mod = u.protocol === 'https:' ? https : http;
+  const payload = o.payload !== undefined ?
+    Buffer.from(String(o.payload), 'utf8') : null;
+  const headers = {};
+  if (o.contentType) {
+    headers['Content-Type'] = o.contentType;
+  }
+  if (payload) {
+    headers['Content-Length'] = payload.length;
+  }
+  let done = false;
+  function reply(msg) {
+    if (done) {
+      return;
+    }
+    done = true;
+    m.port.postMessage(msg);
+    m.port.close();
+    Atomics.store(m.flag, 0, 1);
+    Atomics.notify(m.flag, 0);
+  }
+  const req = mod.request(u, { method: String(o.method || 'get')
+    .toUpperCase(), headers, agent: fetchAgent(u.protocol) }, (res) => {
+    const chunks = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => reply({ code: res.statusCode,
+      body: Buffer.concat(chunks) }));
+    res.on('error', (e) => reply({ error: 'Exception: ' + e.message }));
+  });
+  req.setTimeout((o.timeoutSeconds || 60) * 1000, () => {
+    req.destroy(new Error('Timeout: ' + m.url));
+  });
+  req.on('error', (e) => reply({ error: 'Exception: Address unavailable: ' +
+    m.url + ' (' + e.message + ')' }));
+  req.end(payload || undefined);
+}
+
+const agents = {};
+function fetchAgent(proto) {
+  if (!agents[proto]) {
+    agents[proto] = new (proto === 'https:' ? https : http).Agent({
+      keepAlive: true, maxSockets: 256 });
+  }
+  return agents[proto];
+}
+
 function dispatch(w, job) {
-  w.once('message', (r) => {
+  const onmsg = (r) => {
+    if (r && r.fetch) {
+      doFetch(r);
+      return;
+    }
+    w.off('message', onmsg);
     job.resolve(r);
     const next = waiting.shift();
     if (next) {
@@ -145,7 +230,8 @@ function dispatch(w, job) {
     } else {
       idle.push(w);
     }
-  });
+  };
+  w.on('message', onmsg);
   w.postMessage(job.msg);
 }
 

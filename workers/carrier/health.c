@@ -941,7 +941,7 @@ health_outage(struct health_set *hs, double now)
 /* ------------------------------------------------------------------ */
 /* Non-batch bodies (4.4). */
 
-static const char *
+const char *
 health_memcasemem(const uint8_t *h, size_t hl, const char *n)
 {
 	size_t	 nl = strlen(n), i;

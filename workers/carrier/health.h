@@ -127,6 +127,9 @@ int		 health_nonbatch(const uint8_t *, size_t);
 enum ep_result	 health_classify_text(const uint8_t *, size_t,
 		    const char **reason);
 
+/* Case-insensitive search of a NUL-ended needle in n bytes. */
+const char	*health_memcasemem(const uint8_t *, size_t, const char *);
+
 /* "AKfycb...xxxxxx" style short label (first 6 ... last 6). */
 void		 health_shorten(const char *, char *, size_t);
 
