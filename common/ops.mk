@@ -39,4 +39,4 @@ regress_unit_test_diag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(ARCHIVE_CFLAGS)
 regress_unit_test_diag_LDADD = $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS) \
 	$(YAML_LIBS) $(EV_LIBS) $(CMOCKA_LIBS)
-EXTRA_DIST += docs/ops.md
+EXTRA_DIST += docs/ops.md regress/fuzz/fuzz_stats.c regress/fuzz/corpus/stats

@@ -191,6 +191,7 @@ test_stats_render(void **state)
 	struct test_stats_lines	 l;
 	json_t			*o, *arr, *ep, *w;
 	char			*s, *t, err[128];
+	const char		*s2;
 
 	(void)state;
 	st = calloc(1, sizeof(*st));
@@ -279,7 +280,13 @@ test_stats_render(void **state)
 	assert_null(stats_table_text("[1,2", 4, err, sizeof(err)));
 	assert_non_null(strstr(err, "bad JSON"));
 	assert_null(stats_table_text("[1]", 3, err, sizeof(err)));
-	assert_null(stats_table_text("{\"x\":1}", 7, err, sizeof(err)));
+	assert_null(stats_table_text("\"x\"", 3, err, sizeof(err)));
+	/* A flat worker object: counters at the top level. */
+	s2 = "{\"role\":\"exit\",\"bytes_out\":77,\"bytes_in\":88}";
+	t = stats_table_text(s2, strlen(s2), err, sizeof(err));
+	assert_non_null(t);
+	assert_non_null(strstr(t, "77/88"));
+	free(t);
 	t = stats_table_text("[{\"counters\":{}}]", 17, err, sizeof(err));
 	assert_non_null(t);
 	assert_non_null(strstr(t, "-#-"));
@@ -287,6 +294,8 @@ test_stats_render(void **state)
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(stats_lines(NULL, test_stats_line_cb, &l), -1);
 	assert_int_equal(stats_lines(arr, test_stats_line_cb, &l), -1);
+	assert_int_equal(stats_lines(json_array_get(arr, 1),
+	    test_stats_line_cb, &l), 3);	/* exit: no stream line */
 
 	free(s);
 	json_decref(arr);
