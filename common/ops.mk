@@ -3,6 +3,7 @@
 # the supervisor and gooserelayctl (stats table).
 noinst_LIBRARIES += libops.a
 libops_a_SOURCES = common/stats.h common/stats.c \
+	common/stats_collect.h common/stats_collect.c \
 	common/autotune.h common/autotune.c
 libops_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 OPS_LIBS = libops.a $(JANSSON_LIBS)

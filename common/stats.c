@@ -700,6 +700,11 @@ stats_table(const json_t *in, char *err, size_t errlen)
 		snprintf(name, sizeof(name), "%.20s#%s",
 		    stats_get_str(o, "role"),
 		    N(stats_get(o, "instance", NULL)));
+		if (json_is_string(json_object_get(o, "error"))) {
+			fprintf(f, "%-12s (no stats: %.60s)\n", name,
+			    json_string_value(json_object_get(o, "error")));
+			continue;
+		}
 		fprintf(f, "%-12s %8s %6s", name,
 		    N(stats_get(o, "uptime_s", NULL)),
 		    N(stats_get(o, "active", NULL)));

@@ -198,7 +198,7 @@ diag_system(FILE *f, const char *extra)
 		    n > 0 && buf[n - 1] != '\n' ? "\n" : "");
 	}
 	fprintf(f, "openssl: %s\n", OpenSSL_version(OPENSSL_VERSION));
-	fprintf(f, "libarchive: %s\n", archive_version_details());
+	fprintf(f, "libarchive: %s\n", archive_version_string());
 	fprintf(f, "jansson: %s\n", jansson_version_str());
 	fprintf(f, "libyaml: %s\n", yaml_get_version_string());
 	fprintf(f, "libev: %d.%d\n", ev_version_major(), ev_version_minor());
