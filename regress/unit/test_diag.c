@@ -103,6 +103,24 @@ static const char *test_diag_files[] = {
 };
 #define NFILES (sizeof(test_diag_files) / sizeof(test_diag_files[0]))
 
+/* The temporary directory of the running case, removed even on failure. */
+static char	 test_diag_dir[64];
+
+static int
+test_diag_cleanup(void **state)
+{
+	char	 cmd[128];
+
+	(void)state;
+	if (test_diag_dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_diag_dir);
+		if (system(cmd) != 0)
+			return -1;
+		test_diag_dir[0] = '\0';
+	}
+	return 0;
+}
+
 static void
 test_diag_bundle(const char *yaml, const char **leak)
 {
@@ -147,6 +165,7 @@ test_diag_bundle(const char *yaml, const char **leak)
 	strcat(workers, "\n");
 
 	assert_non_null(mkdtemp(path));
+	snprintf(test_diag_dir, sizeof(test_diag_dir), "%s", path);
 	snprintf(bundle, sizeof(bundle), "%s/bundle.tar.gz", path);
 	memset(&in, 0, sizeof(in));
 	in.di_conf = conf;
@@ -224,8 +243,6 @@ test_diag_bundle(const char *yaml, const char **leak)
 	strncat(cmd, " gooserelayd-diag-*", sizeof(cmd) - strlen(cmd) - 1);
 	assert_true(strlen(cmd) < sizeof(cmd) - 1);
 	assert_int_equal(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", path);
-	assert_int_equal(system(cmd), 0);
 	free(conf);
 }
 
@@ -277,8 +294,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_diag_bundle_scripts),
-		cmocka_unit_test(test_diag_bundle_relays),
+		cmocka_unit_test_teardown(test_diag_bundle_scripts,
+		    test_diag_cleanup),
+		cmocka_unit_test_teardown(test_diag_bundle_relays,
+		    test_diag_cleanup),
 		cmocka_unit_test(test_diag_scrub),
 	};
 
