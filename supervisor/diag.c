@@ -33,6 +33,7 @@
 #define DIAG_REDACTED	"(redacted)"
 #define DIAG_OS_RELEASE	"/etc/os-release"
 #define DIAG_OS_MAX	4096
+#define DIAG_MIN_CUT	8	/* shorter cut-off prefixes are kept */
 
 /* One member of the bundle being built. */
 struct diag_file {
@@ -61,6 +62,30 @@ diag_close(struct diag_file *df)
 	return 0;
 }
 
+/*
+ * A line cut short (the log ring keeps LOG_RING_WIDTH bytes of a line)
+ * may end with the first part of a secret: star it out.
+ */
+static void
+diag_scrub_cut(char *text, const char *secret, size_t slen)
+{
+	char	*p, *eol, *end;
+	size_t	 k;
+
+	for (p = text; ; p = eol + 1) {
+		eol = strchr(p, '\n');
+		end = eol != NULL ? eol : p + strlen(p);
+		for (k = slen - 1; k >= DIAG_MIN_CUT; k--)
+			if ((size_t)(end - p) >= k &&
+			    memcmp(end - k, secret, k) == 0) {
+				memset(end - k, '*', k);
+				break;
+			}
+		if (eol == NULL)
+			break;
+	}
+}
+
 /* Replace every occurrence of secret in text, in place. */
 static void
 diag_scrub_one(char *text, const char *secret)
@@ -81,6 +106,7 @@ diag_scrub_one(char *text, const char *secret)
 		memmove(p + rlen, p + slen, strlen(p + slen) + 1);
 		p += rlen;
 	}
+	diag_scrub_cut(text, secret, slen);
 }
 
 /* The user:pass part of a URL (and pass alone), scrubbed from text. */

@@ -25,8 +25,10 @@
 #include "diag.h"
 #include "log.h"
 
-#define KEY_HEX	"5ec2e7ab5ec2e7ab00112233445566778899aabbccddeeff0123456789abcdef"
-#define KEY_HEXU "5EC2E7AB5EC2E7AB00112233445566778899AABBCCDDEEFF0123456789ABCDEF"
+#define KEY_HEX	"5ec2e7ab5ec2e7ab00112233445566778899aabb" \
+		"ccddeeff0123456789abcdef"
+#define KEY_HEXU "5EC2E7AB5EC2E7AB00112233445566778899AABB" \
+		"CCDDEEFF0123456789ABCDEF"
 #define SOCKS_USER "sockuserQ7Zk"
 #define SOCKS_PASS "s0cksPassW0rd-Xq9Zr"
 #define PROXY_USER "proxyUserVv3"
@@ -287,6 +289,15 @@ test_diag_scrub(void **state)
 	snprintf(text, sizeof(text), "pw=hunter2x;hunter2xhunter2x.");
 	diag_scrub(conf, text);
 	assert_string_equal(text, "pw=********;****************.");
+
+	/* A line cut inside a secret loses the cut-off start too. */
+	snprintf(conf->gc_exit.ec_proxy_pass,
+	    sizeof(conf->gc_exit.ec_proxy_pass), "%s", PROXY_PASS);
+	snprintf(text, sizeof(text), "cut pr0xyP4s\nnext pr0xy\n"
+	    "end pr0xyP4ssK8J");
+	diag_scrub(conf, text);
+	assert_string_equal(text, "cut ********\nnext pr0xy\n"
+	    "end ************");
 	free(conf);
 }
 
