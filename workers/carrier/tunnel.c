@@ -380,6 +380,9 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	car->c_probe_answered = 1;
 	/* Kept-until-GACK upstream frames only when the exit sends GACKs. */
 	car->c_scfg.sc_replay = (feat & CARRIER_FEAT_UPACK) != 0;
+	/* The exit keeps downstream frames until our GACKs: send them. */
+	car->c_scfg.sc_rx_ack =
+	    (feat & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)) != 0;
 }
 
 /* The RST+JSON answer to our probe. */
