@@ -51,6 +51,33 @@ code=$(printf 'POST /tunnel HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhell
     gr_http_raw "$XPORT")
 [ "$code" = 204 ] || gr_fail "garbage body: $code"
 
+# An empty body: 204 at once (and no pre-auth slot leaks).
+for i in 1 2 3; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+	    -X POST -H 'Content-Length: 0' "$XURL/tunnel")
+	[ "$code" = 204 ] || gr_fail "empty body: $code"
+done
+
+# 32 requests still reading their bodies hold every pre-auth slot: the
+# 33rd is refused with 503; once they go away the slots are free again.
+code=$(python3 -c '
+import socket, sys, time
+port = int(sys.argv[1])
+req = b"POST /tunnel HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+held = []
+for i in range(32):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(req + b"partial")
+    held.append(s)
+time.sleep(0.5)
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(req)
+r = s.recv(100)
+print(r.split(b" ")[1].decode() if r.startswith(b"HTTP/") else "none")
+' "$XPORT")
+[ "$code" = 503 ] || gr_fail "33rd unauthenticated request: $code"
+sleep 0.5
+
 # Still healthy after all that.
 gr_drv probe >/dev/null || gr_fail "probe after errors"
 gr_exit_alive

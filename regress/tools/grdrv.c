@@ -3,7 +3,7 @@
  * cases.  It plays a client over POST /tunnel (text or binary bodies) or
  * a WebSocket /stream, with blocking sockets and scripted subcommands:
  *
- *	grdrv -u http://127.0.0.1:PORT -k KEYHEX [-bwAv] [-c CIDHEX]
+ *	grdrv -u http://127.0.0.1:PORT -k KEYHEX [-bwAvU] [-c CIDHEX]
  *	    probe [-U] [-I instance] [-R]	print the probe reply JSON
  *	    fetch TARGET OUT [REQFILE]		open, send REQFILE, save until FIN
  *	    upload TARGET IN OUT		send IN then FIN, save the reply
@@ -12,11 +12,14 @@
  *	    supersede TARGET OUT REQFILE	fetch across a stream takeover
  *	    dropreplay TARGET OUT REQFILE	drop one response, replay fills it
  *	    runreset TARGET			a new run kills the old run's session
+ *	    idle N TARGET SECS			open N idle sessions, hold them
+ *	    poll				one empty poll, print #frames
  *	    hello-timeout | hello-oversize	stream pre-auth limits
  *	grdrv sink PORT [-e]			sha256-of-input (or echo) server
  *
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
- * the payload bytes of each response that carried data.  Exit
+ * the payload bytes of each response that carried data, -U ask for
+ * upstream_ack_v1 in dropreplay's probe.  Exit
  * status 0 on success, 1 on failure, 2 when the session got an RST, 3
  * when the exit answered 204 (undecryptable).  Test tool: it mallocs
  * freely and trusts nothing it receives beyond what the codec checks.
@@ -59,6 +62,7 @@ struct drv {
 	int			 ws;
 	int			 acks;
 	int			 verbose;
+	int			 upack;
 	int			 wsfd;
 	int			 last_status;
 	struct wire_batch	 batch;
@@ -534,8 +538,10 @@ batch_bytes(struct drv *d)
 {
 	size_t	 i, n = 0;
 
+	/* Session data only: not GACKs, not probe replies. */
 	for (i = 0; i < d->batch.b_nframes; i++)
-		n += d->batch.b_frames[i].f_len;
+		if (!(d->batch.b_frames[i].f_flags & (WIRE_F_ACK | WIRE_F_RST)))
+			n += d->batch.b_frames[i].f_len;
 	return (n);
 }
 
@@ -666,6 +672,13 @@ cmd_fetch_common(struct drv *d, const char *target, const char *out,
 	int		 rc;
 
 	memset(&rx, 0, sizeof(rx));
+	if (drop) {
+		/* Replay is negotiated per client: probe first. */
+		char	*av[] = { "probe", "-U", NULL };
+
+		if (cmd_probe(d, d->upack ? 2 : 1, av) != 0)
+			die("probe");
+	}
 	if (reqfile != NULL)
 		req = slurp(reqfile, &reqlen);
 	if ((rx.out = fopen(out, "wb")) == NULL)
@@ -815,6 +828,42 @@ cmd_maxsess(struct drv *d, int n, const char *target)
 			}
 	}
 	printf("%d\n", rst);
+	return (0);
+}
+
+/*
+ * Open n idle sessions (SYN only, 500 per batch) and keep them for hold
+ * seconds (bench/exit_idle.sh measures the exit's RSS meanwhile).
+ */
+static int
+cmd_idle(struct drv *d, int n, const char *target, int hold)
+{
+	uint8_t	 sid[WIRE_SID_LEN];
+	int	 i, k, rst = 0;
+	size_t	 j;
+
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < 500 && i + k < n; k++) {
+			new_sid(sid);
+			queue_syn(d, sid, target, NULL, 0);
+		}
+		exchange(d);
+		for (j = 0; j < d->batch.b_nframes; j++)
+			rst += !!(d->batch.b_frames[j].f_flags & WIRE_F_RST);
+	}
+	printf("opened %d sessions, %d RST\n", n, rst);
+	fflush(stdout);
+	sleep(hold);
+	return (0);
+}
+
+/* One empty poll: print the number of frames in the reply. */
+static int
+cmd_poll(struct drv *d)
+{
+	if (exchange(d) == -1)
+		die("stream closed");
+	printf("%zu\n", d->batch.b_nframes);
 	return (0);
 }
 
@@ -1017,7 +1066,7 @@ main(int argc, char *argv[])
 		    strcmp(argv[3], "-e") == 0));
 	memset(&d, 0, sizeof(d));
 	RAND_bytes(d.cid, sizeof(d.cid));
-	while ((c = getopt(argc, argv, "+u:k:bwAc:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "+u:k:bwAc:t:vU")) != -1) {
 		switch (c) {
 		case 'u':
 			url = optarg;
@@ -1036,6 +1085,9 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			d.verbose = 1;
+			break;
+		case 'U':
+			d.upack = 1;
 			break;
 		case 'c':
 			for (i = 0; i < WIRE_CID_LEN && optarg[2 * i]; i++)
@@ -1082,6 +1134,10 @@ main(int argc, char *argv[])
 		return (cmd_maxsess(&d, atoi(argv[1]), argv[2]));
 	if (strcmp(cmd, "supersede") == 0 && argc == 4)
 		return (cmd_supersede(&d, argv[1], argv[2], argv[3]));
+	if (strcmp(cmd, "idle") == 0 && argc == 4)
+		return (cmd_idle(&d, atoi(argv[1]), argv[2], atoi(argv[3])));
+	if (strcmp(cmd, "poll") == 0)
+		return (cmd_poll(&d));
 	if (strcmp(cmd, "runreset") == 0 && argc == 2)
 		return (cmd_runreset(&d, argv[1]));
 	if (strcmp(cmd, "hello-timeout") == 0)

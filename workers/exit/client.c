@@ -17,6 +17,7 @@ static struct xctrl	*client_ctrl_pool;
 static size_t		 client_nclients;
 
 static void	client_grace_cb(struct ev_loop *, ev_timer *, int);
+static void	client_retry_cb(struct ev_loop *, ev_timer *, int);
 
 struct xclient *
 client_get(const uint8_t cid[WIRE_CID_LEN], int create)
@@ -36,6 +37,8 @@ client_get(const uint8_t cid[WIRE_CID_LEN], int create)
 	TAILQ_INIT(&cl->cl_sessions);
 	ev_timer_init(&cl->cl_grace, client_grace_cb, EXIT_STREAM_GRACE, 0);
 	cl->cl_grace.data = cl;
+	ev_timer_init(&cl->cl_retry, client_retry_cb, EXIT_REPLAY_RETRY, 0);
+	cl->cl_retry.data = cl;
 	cl->cl_last_seen = exit_now();
 	cl->cl_replay = 0;
 	HASH_ADD(cl_hh, ex->ee_clients, cl_cid, WIRE_CID_LEN, cl);
@@ -258,9 +261,68 @@ client_grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	client_kill_sessions(cl, 1);
 }
 
+/*
+ * Frames sent to a replay client wait for its GACK; if none comes within
+ * 3 s they go out again.  This timer runs only while such frames exist,
+ * so a stream writer (which is not polled) wakes at the retry time.
+ */
+void
+client_arm_retry(struct xclient *cl)
+{
+	if (!ev_is_active(&cl->cl_retry)) {
+		ev_timer_set(&cl->cl_retry, EXIT_REPLAY_RETRY + 0.05, 0);
+		ev_timer_start(ex->ee_loop, &cl->cl_retry);
+	}
+}
+
+static void
+client_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xclient	*cl = w->data;
+	struct xsess	*x;
+	int		 pending = 0;
+
+	TAILQ_FOREACH(x, &cl->cl_sessions, x_cl_entry) {
+		if (sess_replay_frames(x->x_s) == 0)
+			continue;
+		pending = 1;
+		if (sess_replay_due(x->x_s, ev_now(loop), EXIT_REPLAY_RETRY)) {
+			client_wake(cl);
+			break;
+		}
+	}
+	if (pending)
+		client_arm_retry(cl);
+}
+
+/*
+ * Account a session's replay store into its client's and the global
+ * totals (protocol.md 3: 64 MiB / 9216 frames per client, 256 MiB /
+ * 36864 frames in all; the per-session caps live in the engine).
+ * gone: the session is going away.  Returns 1 if a cap is exceeded.
+ */
+int
+client_replay_sync(struct xclient *cl, struct xsess *x, int gone)
+{
+	uint64_t	 b = gone ? 0 : sess_replay_bytes(x->x_s);
+	uint32_t	 f = gone ? 0 : sess_replay_frames(x->x_s);
+
+	cl->cl_rp_bytes += b - x->x_rp_bytes;
+	cl->cl_rp_frames += f - x->x_rp_frames;
+	ex->ee_rp_bytes += b - x->x_rp_bytes;
+	ex->ee_rp_frames += f - x->x_rp_frames;
+	x->x_rp_bytes = b;
+	x->x_rp_frames = f;
+	return (cl->cl_rp_bytes > EXIT_RP_CLIENT_BYTES ||
+	    cl->cl_rp_frames > EXIT_RP_CLIENT_FRAMES ||
+	    ex->ee_rp_bytes > EXIT_RP_GLOBAL_BYTES ||
+	    ex->ee_rp_frames > EXIT_RP_GLOBAL_FRAMES);
+}
+
 static void
 client_free(struct xclient *cl)
 {
+	ev_timer_stop(ex->ee_loop, &cl->cl_retry);
 	ev_timer_stop(ex->ee_loop, &cl->cl_grace);
 	client_drop_ctrl(cl);
 	HASH_DELETE(cl_hh, ex->ee_clients, cl);

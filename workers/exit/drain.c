@@ -201,6 +201,11 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 		sess_txn_rollback(&r->r_txn);
 	for (i = 0; i < n; i++) {
 		s = held[i];
+		if (commit && s->s_arg != NULL &&
+		    client_replay_sync(cl, s->s_arg, 0)) {
+			/* Over a replay cap: this session is aborted. */
+			upstream_close(s->s_arg, 1);
+		}
 		if (s->s_arg != NULL && !(s->s_flags & SESS_ABORTED) &&
 		    sess_tx_drainable(s))
 			client_set_ready(cl, s);
@@ -219,6 +224,8 @@ drain_commit(struct xclient *cl, struct xresp *r, double now)
 		client_ctrl_free(c);
 	}
 	drain_requeue_sessions(cl, r, 1, now);
+	if ((cl->cl_replay || cl->cl_upack) && r->r_nframes > 0)
+		client_arm_retry(cl);
 	r->r_nframes = 0;
 }
 

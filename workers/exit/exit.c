@@ -208,7 +208,8 @@ exit_stats(uint32_t reqid)
 	    "\"http_4xx\":%llu,\"http_503\":%llu,"
 	    "\"preauth_posts\":%u,\"preauth_streams\":%u,"
 	    "\"backoff_targets\":%zu,\"chunks_live\":%zu,"
-	    "\"chunks_idle\":%zu}",
+	    "\"chunks_idle\":%zu,\"replay_bytes\":%llu,"
+	    "\"replay_frames\":%u}",
 	    (unsigned long long)s->es_requests,
 	    (unsigned long long)s->es_streams,
 	    ex->ee_sessions.st_count,
@@ -226,7 +227,8 @@ exit_stats(uint32_t reqid)
 	    (unsigned long long)s->es_http_4xx,
 	    (unsigned long long)s->es_http_503,
 	    ex->ee_preauth_posts, ex->ee_preauth_streams, backoff_count(),
-	    chunk_pool_live(), chunk_pool_idle());
+	    chunk_pool_live(), chunk_pool_idle(),
+	    (unsigned long long)ex->ee_rp_bytes, ex->ee_rp_frames);
 	wproc_send_stats(reqid, buf);
 }
 

@@ -45,6 +45,10 @@
 #define EXIT_REPLAY_RETRY	3.0
 #define EXIT_REPLAY_EXPIRY	300.0
 #define EXIT_DNS_TTL		300.0
+#define EXIT_RP_CLIENT_BYTES	(64ULL * 1024 * 1024)
+#define EXIT_RP_CLIENT_FRAMES	9216
+#define EXIT_RP_GLOBAL_BYTES	(256ULL * 1024 * 1024)
+#define EXIT_RP_GLOBAL_FRAMES	36864
 #define EXIT_UP_READ_MAX	(1024 * 1024)	/* per readable event */
 #define EXIT_RX_PAUSE		(8U * 1024 * 1024) /* stop reading the stream */
 #define EXIT_RX_RESUME		(2U * 1024 * 1024)
@@ -78,10 +82,13 @@ struct xclient {
 	double			 cl_last_seen;
 	double			 cl_stream_closed;
 	ev_timer		 cl_grace;
+	ev_timer		 cl_retry;	/* replay resend due */
 	int			 cl_upack;	/* upstream_ack_v1 */
 	int			 cl_replay;	/* downstream replay on */
 	int			 cl_ackdirty;	/* sessions owe a GACK */
 	uint32_t		 cl_rx_heavy;	/* sessions over RX pause */
+	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
+	uint32_t		 cl_rp_frames;
 	char			 cl_instance[CONF_INSTANCE_LEN];
 };
 
@@ -117,6 +124,8 @@ struct xsess {
 	unsigned int		 x_ackdue:1;
 	unsigned int		 x_rxheavy:1;	/* RX queue over pause mark */
 	double			 x_last_act;	/* frame in or drain */
+	uint64_t		 x_rp_bytes;	/* replay store as accounted */
+	uint32_t		 x_rp_frames;
 	TAILQ_ENTRY(xsess)	 x_cl_entry;	/* owner's sessions */
 };
 
@@ -157,6 +166,8 @@ struct exit_env {
 	struct xclient		*ee_clients;	/* uthash by cid */
 	struct sess_cfg		 ee_scfg;	/* plain */
 	struct sess_cfg		 ee_scfg_replay; /* keep frames until ACK */
+	uint64_t		 ee_rp_bytes;	/* replay stores, global */
+	uint32_t		 ee_rp_frames;
 	uint32_t		 ee_preauth_posts;
 	uint32_t		 ee_preauth_streams;
 	struct exit_stats	 ee_stats;
@@ -183,6 +194,8 @@ void		 client_kill_sessions(struct xclient *, int send_rst);
 void		 client_run_reset(struct xclient *, const char *instance);
 void		 client_stream_closed(struct xclient *, struct xconn *);
 void		 client_gc(double now);
+void		 client_arm_retry(struct xclient *);
+int		 client_replay_sync(struct xclient *, struct xsess *, int gone);
 size_t		 client_count(void);
 
 /* drain.c */

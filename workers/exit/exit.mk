@@ -26,6 +26,16 @@ regress_tools_grdrv_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
 
 # End-to-end cases under the real supervisor.
 EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
-	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh
+	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh \
+	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh
 TESTS += $(EXIT_CASES)
 EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh
+
+check_PROGRAMS += regress/unit/test_exit_drain
+TESTS += regress/unit/test_exit_drain
+regress_unit_test_exit_drain_SOURCES = regress/unit/test_exit_drain.c \
+	workers/exit/drain.c workers/exit/client.c
+regress_unit_test_exit_drain_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/exit
+regress_unit_test_exit_drain_LDADD = $(SESSION_LIBS) $(WIRE_LIBS) \
+	$(CMOCKA_LIBS) $(EV_LIBS)

@@ -38,6 +38,7 @@
 #define HTTP_WS_CHUNK		(256 * 1024)
 #define HTTP_RX_BUF		(128 * 1024)
 #define HTTP_LWS_TICK		0.25
+#define HTTP_BODY_TIMEOUT	30.0
 
 enum xconn_kind {
 	XK_HTTP = 0,
@@ -321,6 +322,11 @@ http_request(struct lws *wsi, const char *uri)
 		ex->ee_stats.es_http_503++;
 		return (http_simple(wsi, 503, "text/plain", "busy\n", 1));
 	}
+	if (clen == 0) {
+		/* Nothing to authenticate: the key-mismatch answer. */
+		ex->ee_stats.es_decode_fail++;
+		return (http_simple(wsi, 204, NULL, NULL, 0));
+	}
 	ex->ee_preauth_posts++;
 	xc->xc_preauth = 1;
 	xc->xc_text = !http_is_binary_ctype(wsi);
@@ -329,6 +335,10 @@ http_request(struct lws *wsi, const char *uri)
 	wbuf_reset(&xc->xc_in);
 	if (wbuf_reserve(&xc->xc_in, clen) == -1)
 		return (-1);
+	/* The body must arrive within HTTP_BODY_TIMEOUT (Go: ReadTimeout). */
+	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
+	ev_timer_set(&xc->xc_timer, HTTP_BODY_TIMEOUT, 0);
+	ev_timer_start(ex->ee_loop, &xc->xc_timer);
 	return (0);
 }
 
@@ -368,6 +378,7 @@ http_body_done(struct lws *wsi)
 
 	if (xc == NULL || xc->xc_state != XH_BODY)
 		return (-1);
+	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
 	if (xc->xc_in.wb_len != xc->xc_clen) {
 		http_preauth_release(xc);
 		return (http_simple(wsi, 400, "text/plain",
@@ -384,6 +395,7 @@ http_body_done(struct lws *wsi)
 		return (http_simple(wsi, 204, NULL, NULL, 0));
 	}
 	http_preauth_release(xc);
+	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
 	if ((cl = client_get(xc->xc_batch.b_cid, 1)) == NULL)
 		return (-1);
 	http_set_client(xc, cl);
@@ -416,6 +428,12 @@ http_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			xc->xc_closing = 1;
 			lws_callback_on_writable(xc->xc_wsi);
 		}
+		return;
+	}
+	if (xc->xc_state == XH_BODY) {
+		log_debug("request body timeout");
+		lws_set_timeout(xc->xc_wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    LWS_TO_KILL_ASYNC);
 		return;
 	}
 	xc->xc_deadline = 1;
@@ -590,6 +608,7 @@ http_stream_requeue(struct xclient *cl)
 			continue;
 		if (sess_replay_frames(x->x_s) > 0) {
 			sess_replay_requeue(x->x_s);
+			(void)client_replay_sync(cl, x, 0);
 			if (sess_tx_drainable(x->x_s))
 				client_set_ready(cl, x->x_s);
 		}

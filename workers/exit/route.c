@@ -78,6 +78,7 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 	if (s == NULL)
 		return;
 	sess_replay_ack(s, next, now);
+	(void)client_replay_sync(cl, s->s_arg, 0);
 	/* Pruning may have made room under the replay caps. */
 	if (sess_tx_drainable(s))
 		client_set_ready(cl, s);
@@ -143,11 +144,23 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 		}
 		x = s->s_arg;
 		x->x_last_act = now;
+		/*
+		 * Delivery may write to the upstream at once, and a write
+		 * error closes the session under us: hold a reference.
+		 */
+		sess_ref(s);
 		if (sess_rx_frame(s, f, now, &why) == -1) {
 			log_debug("session aborted: %s", sess_abort_str(why));
-			upstream_close(x, 1);
+			if (s->s_arg != NULL)
+				upstream_close(x, 1);
+			sess_unref(s);
 			continue;
 		}
+		if (s->s_arg == NULL) {
+			sess_unref(s);
+			continue;
+		}
+		sess_unref(s);
 		ex->ee_stats.es_bytes_up += wire_frame_paylen(f);
 		if (!x->x_rxheavy && sess_rx_queued(s) > EXIT_RX_PAUSE) {
 			/* The upstream is slower than the client. */

@@ -123,6 +123,7 @@ upstream_close(struct xsess *x, int send_rst)
 		if (--cl->cl_rx_heavy == 0)
 			http_rx_flow(cl, 1);
 	}
+	(void)client_replay_sync(cl, x, 1);
 	upstream_dial_cleanup(x);
 	upstream_fd_close(x);
 	client_unready(cl, s);
