@@ -786,8 +786,12 @@ static struct lws_protocols http_protocols[] = {
 void
 http_rx_flow(struct xclient *cl, int on)
 {
-	if (cl->cl_stream != NULL)
-		lws_rx_flow_control(cl->cl_stream->xc_wsi, on);
+	if (cl->cl_stream == NULL)
+		return;
+	lws_rx_flow_control(cl->cl_stream->xc_wsi, on);
+	/* Resuming is applied by lws's service pass: run one now. */
+	if (on)
+		lws_cancel_service(ex->ee_lws);
 }
 
 /* Shutdown: held requests answer now (with the queued RSTs). */
