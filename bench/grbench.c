@@ -385,7 +385,7 @@ gb_echo_rtt(void)
 	unsigned char	 buf[65536];
 	double		*v, t0, tdl;
 	long		 i, n = 0;
-	int		 fd, w;
+	int		 fd, w, ioerr = 0;
 
 	if (gb.o_msgsize > (int)sizeof(buf))
 		gb.o_msgsize = sizeof(buf);
@@ -408,14 +408,16 @@ gb_echo_rtt(void)
 	for (i = 0; i < gb.o_count && gb_now() < tdl; i++) {
 		t0 = gb_now();
 		if (gb_writen(fd, buf, gb.o_msgsize) == -1 ||
-		    gb_readn(fd, buf, gb.o_msgsize) == -1)
+		    gb_readn(fd, buf, gb.o_msgsize) == -1) {
+			ioerr = 1;
 			break;
+		}
 		v[n++] = gb_now() - t0;
 	}
 	close(fd);
 	printf(",\"msg_bytes\":%d", gb.o_msgsize);
 	gb_print_lat("rtt", v, n);
-	gb_tail(n > 0 && n == i, n == i ? NULL : "io");
+	gb_tail(n > 0 && !ioerr, ioerr ? "io (stalled or closed)" : NULL);
 	free(v);
 	return 0;
 }

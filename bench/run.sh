@@ -322,19 +322,62 @@ EOF
 	PACE=$((GR_RATE * X10K_K))
 }
 
+# apps_script: carrier -> TLS to the Google emulator on a loopback
+# address of its own (port 443: root), which runs the project's Code.gs
+# and forwards to the exit's /tunnel.  Helpers from regress/lib-fronted.sh.
 start_gr_apps() {
-	if [ ! -f "$top_srcdir/regress/emu/google-emu.js" ]; then
+	if [ ! -f "$top_srcdir/regress/emu/google-emu.js" ] ||
+	    [ ! -f "$top_srcdir/regress/lib-fronted.sh" ]; then
 		note "gr_apps: regress/emu/google-emu.js not in the tree yet, skipped"
 		return 1
 	fi
-	if [ ! -x "$GOOSERELAYD" ]; then
-		note "gr_apps: $GOOSERELAYD not built, skipped"
+	[ -x "$GOOSERELAYD" ] || { note "gr_apps: $GOOSERELAYD not built, skipped"; return 1; }
+	command -v node >/dev/null || { note "gr_apps: node not installed, skipped"; return 1; }
+	[ "$(id -u)" = 0 ] || { note "gr_apps: the emulator needs port 443 (root), skipped"; return 1; }
+	# shellcheck source=../regress/lib-fronted.sh
+	. "$top_srcdir/regress/lib-fronted.sh"
+	gr_test_ca "$T/ca"
+	b_a=$(gr_emu_addr)
+	b_id=$(gr_deployment_id bench)
+	b_sp=$(b_free_port)
+	b_xp=$(b_free_port)
+	b_k=$(gr_key)
+	cat >"$T/emu.json" <<EOF
+{ "address": "$b_a", "port": 443, "cert": "$T/ca/google.pem",
+  "key": "$T/ca/google.key", "code": "$GR_CODEGS", "state_dir": "$T",
+  "deployments": {
+    "$b_id": { "relay_urls": ["http://127.0.0.1:$b_xp/tunnel"] } } }
+EOF
+	gr_emu emu "$b_a" "$T/emu.json"
+	cat >"$T/gr_apps.yaml" <<EOF
+carrier:
+  socks_host: 127.0.0.1
+  socks_port: $b_sp
+  tunnel_key: "$b_k"
+  transport_mode: apps_script
+  script_keys: ["$b_id"]
+  google_host: "$b_a"
+  sni: [www.google.com]
+  ca_file: "$T/ca/ca.pem"
+exit:
+  server_host: 127.0.0.1
+  server_port: $b_xp
+  tunnel_key: "$b_k"
+  max_sessions: 20000
+  dns_servers: ["127.0.0.1"]
+EOF
+	gr_spawn gr_apps env GOOSERELAY_LIBEXEC="$GR_LIBEXEC" \
+	    "$GOOSERELAYD" -d -f "$T/gr_apps.yaml"
+	gr_wait_port "$b_sp" 15 || { note "gr_apps: SOCKS port never opened, skipped"; return 1; }
+	if ! "$GRB" -s connect_first_byte -E "$P_ECHO" -S "127.0.0.1:$b_sp" \
+	    -n 1 -o 20 >"$T/gr_apps.probe" 2>&1 ||
+	    ! grep -q '"ok":true' "$T/gr_apps.probe"; then
+		note "gr_apps: no echo through the emulator, skipped ($(cat "$T/gr_apps.probe"))"
 		return 1
 	fi
-	# The emulator's command line is owned by its author; wired in
-	# when it is merged (see docs/benchmarks.md).
-	note "gr_apps: google emulator present but not wired into the bench yet, skipped"
-	return 1
+	PROXY=127.0.0.1:$b_sp
+	PIDS="$(gr_pid gr_apps) $(descendants "$(gr_pid gr_apps)")"
+	PACE=$GR_RATE
 }
 
 # ---- scenarios

@@ -127,12 +127,14 @@ def main():
     # values[(peer, scenario, path)] = [v per run]; failures noted apart.
     values = {}
     failures = []
+    failed = {}
     for r in rows:
         res = r["r"]
         sc = res.get("scenario")
         if not res.get("ok", False):
             failures.append("%s run %s %s: %s" % (
                 r["peer"], r["run"], sc, res.get("error", "failed")))
+            failed[(r["peer"], sc)] = failed.get((r["peer"], sc), 0) + 1
         for msc, path, _, _, _ in METRICS:
             if msc != sc:
                 continue
@@ -152,7 +154,8 @@ def main():
             md = statistics.median(vs)
             med[(p, sc, path)] = md
             m["peers"][p] = {"median": md, "min": min(vs), "max": max(vs),
-                             "runs": len(vs), "values": vs}
+                             "runs": len(vs), "values": vs,
+                             "failed_runs": failed.get((p, sc), 0)}
         for p, d in m["peers"].items():
             d["x_direct"] = ratio(d["median"], med.get(("direct", sc, path)))
             d["x_ss"] = ratio(d["median"], med.get(("ss", sc, path)))
@@ -168,24 +171,32 @@ def main():
     md.append("| peer | " + " | ".join(t for _, _, t in OVERVIEW) + " |")
     md.append("|---|" + "---:|" * len(OVERVIEW))
     for p in peers:
-        cells = [fmt(med.get((p, sc, path))) for sc, path, _ in OVERVIEW]
+        cells = [fmt(med.get((p, sc, path))) +
+                 (" (!)" if failed.get((p, sc)) and
+                  med.get((p, sc, path)) is not None else "")
+                 for sc, path, _ in OVERVIEW]
         md.append("| %s | %s |" % (PEER_NAMES.get(p, p), " | ".join(cells)))
     md.append("")
+    md.append("(!) = at least one run of that scenario failed or stopped "
+              "early (stall, timeout, refused sessions): the number is not "
+              "a rate of a completed transfer; see the list at the end.\n")
     md.append("Ratios below are median / median of the reference "
               "(for times lower is better, for rates higher is better).\n")
     for m in summary["metrics"]:
         md.append("### %s (%s, %s is better)\n" % (
             m["title"], m["unit"] or "count", m["better"]))
-        md.append("| peer | median | min-max | runs | x direct | x ss |")
+        md.append("| peer | median | min-max | runs (failed) | x direct "
+                  "| x ss |")
         md.append("|---|---:|---:|---:|---:|---:|")
         for p in peers:
             d = m["peers"].get(p)
             if d is None:
                 continue
-            md.append("| %s | %s | %s-%s | %d | %s | %s |" % (
+            md.append("| %s | %s | %s-%s | %d%s | %s | %s |" % (
                 PEER_NAMES.get(p, p), fmt(d["median"]), fmt(d["min"]),
-                fmt(d["max"]), d["runs"], fmt(d["x_direct"]),
-                fmt(d["x_ss"])))
+                fmt(d["max"]), d["runs"],
+                " (%d)" % d["failed_runs"] if d["failed_runs"] else "",
+                fmt(d["x_direct"]), fmt(d["x_ss"])))
         md.append("")
     if failures:
         md.append("### Failed or partial results\n")

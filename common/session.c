@@ -657,7 +657,20 @@ sess_txn_rollback(struct sess_txn *txn)
 		te = &txn->t_ent[i];
 		s = te->te_sess;
 		te->te_sess = NULL;
-		if (!(s->s_flags & SESS_ABORTED)) {
+		if (s->s_flags & SESS_ABORTED)
+			;
+		else if (s->s_replay) {
+			/*
+			 * Keep the frames: they go again unchanged, which is
+			 * right even if the peer did get them.
+			 */
+			s->s_drains = te->te_drains_before;
+			s->s_resend = s->s_snap_resend;
+			if (s->s_snap_count == 0 && s->s_sent_count > 0)
+				s->s_replay_progress = s->s_last_tx;
+			s->s_flags &= ~SESS_IN_TXN;
+			sess_replay_prune(s, s->s_last_tx);
+		} else {
 			s->s_tx_sent = te->te_sent_before;
 			s->s_tx_seq = te->te_seq_before;
 			s->s_flags = (s->s_flags & ~txbits) |

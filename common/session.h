@@ -253,13 +253,17 @@ int	sess_replay_drain(struct sess *, struct wire_frame *out,
  */
 void	sess_txn_commit(struct sess_txn *, double now);
 /*
- * The batch was not delivered: give the bytes back, same seq numbers.
- * Only when the peer provably got none of it: the bytes may be cut into
- * different frames next time, and a peer that kept an old frame would
- * drop the new one under the same seq as a duplicate.  With replay on and
- * delivery uncertain (a response write failed), commit instead: the frames
- * stay in the store and go again, unchanged, via sess_replay_drain or
- * sess_replay_requeue.
+ * The batch was not delivered: the same bytes go again under the same seq
+ * numbers, and SYN/FIN and the drain count are restored.
+ *
+ * With replay off the state goes back exactly to before the drain, so the
+ * bytes may be cut into different frames next time: roll back only when
+ * the peer provably got none of the batch (a peer that kept an old frame
+ * would drop the new one under the same seq as a duplicate, and lose the
+ * bytes past the old boundary).  With replay on the drained frames stay
+ * in the store and are re-emitted unchanged (same seq, bytes and
+ * boundaries) by the next sess_drain, so a rollback is safe even when
+ * delivery is uncertain.
  */
 void	sess_txn_rollback(struct sess_txn *);
 

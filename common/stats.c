@@ -166,6 +166,12 @@ stats_hist_pct(const struct stats_hist *h, double p)
 void
 stats_init(struct stats *st, const char *role, int instance)
 {
+	/*
+	 * jansson seeds its hash function from /dev/urandom when the first
+	 * object is made; do it now, before the worker's sandbox (a no-op
+	 * once seeded).
+	 */
+	json_object_seed(0);
 	memset(st, 0, sizeof(*st));
 	snprintf(st->st_role, sizeof(st->st_role), "%s", role);
 	st->st_instance = instance;
@@ -379,14 +385,21 @@ stats_json_text(const struct stats *st, uint64_t now_ms)
 
 /* Human renderings, from the JSON object */
 
-/* Integer member of o (at path a.b), or -1 when missing or not a number. */
+/*
+ * Integer member of o (at path a.b), or -1 when missing or not a number.
+ * A worker object without a "counters" member (a worker that reports its
+ * own flat JSON) has its counters looked up at the top level.
+ */
 static json_int_t
 stats_get(const json_t *o, const char *a, const char *b)
 {
 	json_t	*v;
 
-	if ((v = json_object_get(o, a)) == NULL)
-		return -1;
+	if ((v = json_object_get(o, a)) == NULL) {
+		if (b == NULL || strcmp(a, "counters") != 0)
+			return -1;
+		v = (json_t *)o;
+	}
 	if (b != NULL && (v = json_object_get(v, b)) == NULL)
 		return -1;
 	if (json_is_boolean(v))
@@ -483,8 +496,7 @@ stats_lines(const json_t *o, stats_line_cb fn, void *arg)
 	int		 nlines = 0;
 	json_int_t	 bl, sc;
 
-	if (!json_is_object(o) || !json_is_object(json_object_get(o,
-	    "counters")))
+	if (!json_is_object(o))
 		return -1;
 	fm.f_i = 0;
 	role = stats_get_str(o, "role");
@@ -656,7 +668,7 @@ stats_table(const json_t *in, char *err, size_t errlen)
 	else if (json_is_object(in) && json_is_array(json_object_get(in,
 	    "workers")))
 		arr = json_object_get(in, "workers");
-	else if (json_is_object(in) && json_object_get(in, "counters"))
+	else if (json_is_object(in))
 		arr = NULL;
 	else {
 		snprintf(err, errlen, "not a stats object or array");
@@ -665,10 +677,8 @@ stats_table(const json_t *in, char *err, size_t errlen)
 	nw = arr != NULL ? json_array_size(arr) : 1;
 	for (i = 0; i < nw; i++) {
 		o = arr != NULL ? json_array_get(arr, i) : in;
-		if (!json_is_object(o) || !json_is_object(json_object_get(o,
-		    "counters"))) {
-			snprintf(err, errlen, "worker %zu: not a stats object",
-			    i);
+		if (!json_is_object(o)) {
+			snprintf(err, errlen, "worker %zu: not an object", i);
 			return NULL;
 		}
 	}
@@ -690,6 +700,11 @@ stats_table(const json_t *in, char *err, size_t errlen)
 		snprintf(name, sizeof(name), "%.20s#%s",
 		    stats_get_str(o, "role"),
 		    N(stats_get(o, "instance", NULL)));
+		if (json_is_string(json_object_get(o, "error"))) {
+			fprintf(f, "%-12s (no stats: %.60s)\n", name,
+			    json_string_value(json_object_get(o, "error")));
+			continue;
+		}
 		fprintf(f, "%-12s %8s %6s", name,
 		    N(stats_get(o, "uptime_s", NULL)),
 		    N(stats_get(o, "active", NULL)));

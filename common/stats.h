@@ -132,6 +132,7 @@ struct stats {
 	}		 st_gauge[STATS_MAX_GAUGES];
 };
 
+/* Call before the sandbox: it seeds jansson's hash (reads urandom). */
 void	 stats_init(struct stats *, const char *role, int instance);
 /* Clear counters and histograms; endpoints and gauges stay. */
 void	 stats_reset(struct stats *);
@@ -200,7 +201,9 @@ int	 stats_log(const struct stats *, uint64_t now_ms, int as_json,
  * Readable table for gooserelayctl stats from several workers' JSON: an
  * array of worker objects, or an object with a "workers" array, or a
  * single worker object.  Returns malloc'd text (free()), or NULL with a
- * reason in err.  Missing fields print as "-".
+ * reason in err.  Missing fields print as "-"; a worker object without
+ * "counters" has its counters read from its top level.  Any JSON input
+ * is safe (the worker side is sandboxed but not trusted).
  */
 char	*stats_table(const json_t *, char *err, size_t errlen);
 /* Same from JSON text (bounded by len). */

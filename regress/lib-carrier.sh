@@ -6,6 +6,10 @@
 GOOSERELAY_LIBEXEC="$top_builddir"
 export GOOSERELAY_LIBEXEC
 
+# A whole tunnel needs both workers; a tree without the exit worker (it is
+# built from another component) cannot run these cases.
+[ -x "$top_builddir/gooserelay-exit" ] || gr_skip "gooserelay-exit not built"
+
 # gc_ports: pick SOCKS, exit and nginx ports; make the docroot.
 gc_ports() {
 	SOCKS=$(gr_free_port)
@@ -13,6 +17,8 @@ gc_ports() {
 	WEBP=$(gr_free_port)
 	DOC="$T/www"
 	mkdir -p "$DOC"
+	# nginx workers run unprivileged: they must reach the docroot.
+	chmod 755 "$T" "$DOC"
 }
 
 # gc_conf MODE [carrier-extra] [exit-extra]: write $T/conf.yaml.
@@ -39,7 +45,7 @@ gc_conf() {
 
 # gc_start: run gooserelayd -d on $T/conf.yaml and wait for the carrier.
 gc_start() {
-	gr_spawn gooserelayd "$GOOSERELAYD" -d -f "$T/conf.yaml"
+	gr_spawn gooserelayd "$GOOSERELAYD" -d ${GC_VERBOSE:-} -f "$T/conf.yaml"
 	gr_wait_port "$SOCKS" 15 || gr_fail "SOCKS port never opened"
 	gr_wait_log "$T/gooserelayd.log" "carrier ready" 15 ||
 	    gr_fail "carrier did not start"
@@ -64,7 +70,8 @@ gc_parallel() {
 	for _i in $(seq 1 "$_n"); do
 		curl -sS --max-time "${GR_CURL_TIMEOUT:-120}" \
 		    --socks5-hostname "127.0.0.1:$SOCKS" \
-		    -o "$T/par.$_i" "http://127.0.0.1:$WEBP/$_f" &
+		    -o "$T/par.$_i" "http://127.0.0.1:$WEBP/$_f" \
+		    2>"$T/par.$_i.err" &
 		_pids="$_pids $!"
 	done
 	_bad=0
@@ -73,8 +80,11 @@ gc_parallel() {
 	done
 	_want=$(gr_sha "$DOC/$_f")
 	for _i in $(seq 1 "$_n"); do
-		[ "$(gr_sha "$T/par.$_i")" = "$_want" ] || _bad=$((_bad + 1))
-		rm -f "$T/par.$_i"
+		if [ "$(gr_sha "$T/par.$_i")" != "$_want" ]; then
+			_bad=$((_bad + 1))
+			gr_log "client $_i: $(stat -c %s "$T/par.$_i" 2>/dev/null) bytes; $(cat "$T/par.$_i.err")"
+		fi
+		rm -f "$T/par.$_i" "$T/par.$_i.err"
 	done
 	[ "$_bad" = 0 ] || { gr_log "$_bad of $_n parallel fetches failed"; return 1; }
 }

@@ -6,7 +6,7 @@ gr_setup
 gr_need_cmd python3 jq curl nginx
 
 out=$T/out
-"$top_srcdir/bench/run.sh" --quick --peers direct,microsocks,ss --out "$out" \
+"$top_srcdir/bench/run.sh" --quick --peers direct,ss --out "$out" \
     >"$T/run.log" 2>&1 || { cat "$T/run.log" >&2; gr_fail "run.sh --quick failed"; }
 [ -s "$out/raw.jsonl" ] || gr_fail "no raw results"
 jq -e . "$out/summary.json" >/dev/null || gr_fail "summary.json is not JSON"

@@ -1,6 +1,7 @@
-#!/bin/sh
+#!/bin/bash
 # The embedded demo: gooserelayd -d with no config, run from the build
 # tree, serves curl end to end.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
 gr_need_cmd nginx curl python3

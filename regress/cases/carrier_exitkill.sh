@@ -1,8 +1,9 @@
-#!/bin/sh
+#!/bin/bash
 # kill -9 of the exit worker during a 100 MiB download over the stream:
 # the supervisor restarts it, the carrier reconnects within 10 s (log
 # timestamps), new requests succeed, and the interrupted transfer fails
 # cleanly (curl error or short file), never a wrong file reported as done.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
 gr_need_cmd nginx curl python3 pgrep

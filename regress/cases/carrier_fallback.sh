@@ -1,6 +1,7 @@
-#!/bin/sh
+#!/bin/bash
 # WebSocket disabled on the exit: transport_mode auto falls back to the
 # POST loop and the transfers still pass.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
 gr_need_cmd nginx curl python3

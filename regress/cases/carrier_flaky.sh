@@ -1,8 +1,9 @@
-#!/bin/sh
+#!/bin/bash
 # A loopback proxy between carrier and exit resets the stream connection
 # every 2 s during a 100 MiB transfer: sessions survive the reconnects
 # (unacknowledged frames sent again, duplicates dropped) and the file
 # arrives with the right sha256.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
 gr_need_cmd nginx curl python3

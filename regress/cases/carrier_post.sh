@@ -1,6 +1,7 @@
-#!/bin/sh
+#!/bin/bash
 # direct_post end to end: 1 MiB and 100 MiB through the tunnel to nginx
 # (sha256), then 10 simultaneous clients.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
 gr_need_cmd nginx curl python3

@@ -117,6 +117,7 @@ if (!isMainThread) {
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 cfg.port = cfg.port || 443;
+cfg.gzip_max = cfg.gzip_max === undefined ? 256 * 1024 : cfg.gzip_max;
 cfg.state_dir = cfg.state_dir || path.dirname(process.argv[2]);
 cfg.deployments = cfg.deployments || {};
 for (const id of Object.keys(cfg.deployments)) {
@@ -266,8 +267,13 @@ function send(req, res, status, ctype, body, headers) {
   const h = Object.assign({ 'Content-Type': ctype,
     'Cache-Control': 'no-cache, no-store, max-age=0, must-revalidate',
     'X-Content-Type-Options': 'nosniff', 'Server': 'ESF' }, headers || {});
+  /*
+   * Google gzips when asked.  Large bodies are base64 of encrypted data
+   * (25 % saved at best) and deflate costs the emulator more than it
+   * saves on loopback, so only bodies up to gzip_max (256 KiB) are.
+   */
   if (/\bgzip\b/.test(req.headers['accept-encoding'] || '') &&
-      buf.length > 64) {
+      buf.length > 64 && buf.length <= cfg.gzip_max) {
     buf = zlib.gzipSync(buf, { level: 1 });
     h['Content-Encoding'] = 'gzip';
   }
@@ -484,3 +490,8 @@ server.listen(cfg.port, cfg.address, () => {
 });
 
 process.on('SIGTERM', () => process.exit(0));
+process.on('exit', (code) => log('exiting with status ' + code));
+process.on('uncaughtException', (err) => {
+  log('uncaught exception: ' + (err && err.stack ? err.stack : err));
+  process.exit(70);
+});

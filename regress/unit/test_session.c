@@ -730,9 +730,40 @@ test_replay(void **state)
 	test_same_frames(fc + 2, test_out, 2);
 	assert_int_equal(test_out[2].f_seq, 4);
 	assert_int_equal(test_out[2].f_flags, 0);
-	/* Rolled back: the requeue is pending again, new frames gone. */
+	/*
+	 * Rolled back: with replay the frames stay, and go again unchanged
+	 * (same seq, bytes, boundaries) even with a smaller budget.
+	 */
+	test_copy_frames(fc + 4, test_out, n);
 	sess_txn_rollback(&test_txn);
-	assert_int_equal(sess_replay_frames(s), 2);
+	assert_int_equal(sess_replay_frames(s), 4);
+	assert_false(sess_replay_due(s, 100, 3));	/* not sent yet */
+	{
+		struct test_fcopy	 g[4];
+		int			 m = 0, k;
+
+		while (m < n) {
+			k = sess_drain(s, &test_txn, test_out, 1, 300000, 17);
+			assert_int_equal(k, 1);
+			test_copy_frames(g + m, test_out, 1);
+			assert_int_equal(g[m].fc_seq, fc[4 + m].fc_seq);
+			assert_int_equal(g[m].fc_len, fc[4 + m].fc_len);
+			assert_memory_equal(g[m].fc_data, fc[4 + m].fc_data,
+			    g[m].fc_len);
+			free(g[m].fc_data);
+			free(fc[4 + m].fc_data);
+			m++;
+			if (m < n)
+				sess_txn_commit(&test_txn, 17);
+		}
+		sess_txn_rollback(&test_txn);
+	}
+	n = sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 17);
+	assert_int_equal(n, 1);
+	assert_int_equal(test_out[0].f_seq, 5);
+	assert_int_equal(sess_replay_frames(s), 4);
+	sess_txn_commit(&test_txn, 17);
+	sess_replay_requeue(s);
 	n = sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 17);
 	assert_int_equal(n, 1);
 	assert_int_equal(test_out[0].f_seq, 2);
@@ -754,16 +785,15 @@ test_replay(void **state)
 	assert_int_equal(sess_replay_frames(s), 2);
 	sess_txn_commit(&test_txn, 19);
 	assert_int_equal(sess_replay_frames(s), 0);
-	/* ...and kept by a rollback (the peer cannot have them). */
+	/* ...or rolls back: the peer says it has it, nothing to resend. */
 	n = sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 20);
 	assert_int_equal(n, 1);
 	sess_replay_ack(s, test_out[0].f_seq + 1, 20);
+	assert_int_equal(sess_replay_frames(s), 1);
 	sess_txn_rollback(&test_txn);
 	assert_int_equal(sess_replay_frames(s), 0);
-	assert_int_equal(sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 20),
-	    1);
-	sess_txn_commit(&test_txn, 20);
-	assert_int_equal(sess_replay_frames(s), 0);	/* ACK had it */
+	assert_false(sess_tx_drainable(s));
+	assert_int_equal(sess_tx_buffered(s), 0);
 	for (int i = 0; i < 4; i++)
 		free(fc[i].fc_data);
 	sess_unref(s);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "stats.h"
+#include "stats_collect.h"
 
 #define LONG_ID	"AKfycbSECRETdeploymentIDthatmustnotleak0123456789xyzQWE"
 
@@ -191,6 +192,7 @@ test_stats_render(void **state)
 	struct test_stats_lines	 l;
 	json_t			*o, *arr, *ep, *w;
 	char			*s, *t, err[128];
+	const char		*s2;
 
 	(void)state;
 	st = calloc(1, sizeof(*st));
@@ -279,7 +281,13 @@ test_stats_render(void **state)
 	assert_null(stats_table_text("[1,2", 4, err, sizeof(err)));
 	assert_non_null(strstr(err, "bad JSON"));
 	assert_null(stats_table_text("[1]", 3, err, sizeof(err)));
-	assert_null(stats_table_text("{\"x\":1}", 7, err, sizeof(err)));
+	assert_null(stats_table_text("\"x\"", 3, err, sizeof(err)));
+	/* A flat worker object: counters at the top level. */
+	s2 = "{\"role\":\"exit\",\"bytes_out\":77,\"bytes_in\":88}";
+	t = stats_table_text(s2, strlen(s2), err, sizeof(err));
+	assert_non_null(t);
+	assert_non_null(strstr(t, "77/88"));
+	free(t);
 	t = stats_table_text("[{\"counters\":{}}]", 17, err, sizeof(err));
 	assert_non_null(t);
 	assert_non_null(strstr(t, "-#-"));
@@ -287,11 +295,67 @@ test_stats_render(void **state)
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(stats_lines(NULL, test_stats_line_cb, &l), -1);
 	assert_int_equal(stats_lines(arr, test_stats_line_cb, &l), -1);
+	assert_int_equal(stats_lines(json_array_get(arr, 1),
+	    test_stats_line_cb, &l), 3);	/* exit: no stream line */
 
 	free(s);
 	json_decref(arr);
 	json_decref(o);
 	free(st);
+}
+
+/* Replies in pieces, a stale id, a liar, garbage, a timeout. */
+static void
+test_stats_collect(void **state)
+{
+	struct stats_collect	*sc;
+	const char		*rep = "{\"role\":\"exit\",\"instance\":7,"
+	    "\"counters\":{\"bytes_out\":5}}";
+	char			*s, *t, big[2048], err[128];
+
+	(void)state;
+	assert_non_null(sc = stats_collect_new(9, 5, 1024));
+	assert_int_equal(stats_collect_expect(sc, 0, "carrier", 0), 0);
+	assert_int_equal(stats_collect_expect(sc, 1, "carrier", 1), 0);
+	assert_int_equal(stats_collect_expect(sc, 2, "exit", 0), 0);
+	assert_int_equal(stats_collect_expect(sc, 3, "exit", 1), 0);
+	assert_int_equal(stats_collect_expect(sc, 9, "exit", 1), -1);
+	/* slot 4 never named: left out */
+
+	/* Slot 0: three pieces; the worker claims to be exit#7. */
+	assert_int_equal(stats_collect_piece(sc, 0, 9, rep, 10, 1), 0);
+	assert_int_equal(stats_collect_piece(sc, 0, 8, "xx", 2, 0), -1);
+	assert_int_equal(stats_collect_piece(sc, 0, 9, rep + 10, 20, 1), 0);
+	assert_false(stats_collect_done(sc));
+	assert_int_equal(stats_collect_piece(sc, 0, 9, rep + 30,
+	    strlen(rep) - 30, 0), 1);
+	assert_int_equal(stats_collect_piece(sc, 0, 9, "{}", 2, 0), -1);
+	/* Slot 1: not JSON.  Slot 2: too large. */
+	assert_int_equal(stats_collect_piece(sc, 1, 9, "[1,2]", 5, 0), -1);
+	memset(big, ' ', sizeof(big));
+	assert_int_equal(stats_collect_piece(sc, 2, 9, big, 1000, 1), 0);
+	assert_int_equal(stats_collect_piece(sc, 2, 9, big, 1000, 1), -1);
+	assert_int_equal(stats_collect_piece(sc, 2, 9, "{}", 2, 0), -1);
+	assert_false(stats_collect_done(sc));
+	stats_collect_fail(sc, 3, "timeout");
+	assert_true(stats_collect_done(sc));
+	assert_int_equal(stats_collect_reqid(sc), 9);
+
+	assert_non_null(s = stats_collect_json(sc));
+	assert_non_null(strstr(s, "{\"role\":\"carrier\",\"instance\":0,"
+	    "\"counters\":{\"bytes_out\":5}}"));
+	assert_null(strstr(s, "exit\",\"instance\":7"));
+	assert_non_null(strstr(s, "{\"role\":\"carrier\",\"instance\":1,"
+	    "\"error\":\"reply is not a JSON object\"}"));
+	assert_non_null(strstr(s, "\"error\":\"reply too large\""));
+	assert_non_null(strstr(s, "\"error\":\"timeout\""));
+	t = stats_table_text(s, strlen(s), err, sizeof(err));
+	assert_non_null(t);
+	assert_non_null(strstr(t, "exit#1       (no stats: timeout)"));
+	assert_non_null(strstr(t, "5/-"));
+	free(t);
+	free(s);
+	stats_collect_free(sc);
 }
 
 int
@@ -302,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_stats_percentiles),
 		cmocka_unit_test(test_stats_names),
 		cmocka_unit_test(test_stats_render),
+		cmocka_unit_test(test_stats_collect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

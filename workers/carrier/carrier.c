@@ -88,9 +88,10 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	car->c_enc.eo_layout = car->c_conf.cc_wire_compat == WIRE_COMPAT_V15 ?
 	    WIRE_LAYOUT_V15 : WIRE_LAYOUT_V16;
 	car->c_enc.eo_compress = car->c_enc.eo_layout == WIRE_LAYOUT_V16;
-	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15)
+	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15) {
 		wbuf_reset(&car->c_probe);
-	else
+		wbuf_reset(&car->c_probe_post);
+	} else
 		tunnel_probe_build(car);
 
 	for (i = 0; i < wc->wc_nlisteners; i++) {

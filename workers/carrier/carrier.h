@@ -117,7 +117,8 @@ struct carrier {
 
 	/* Version probe. */
 	uint8_t			 c_probe_sid[WIRE_SID_LEN];
-	struct wbuf		 c_probe;	/* ACK payload */
+	struct wbuf		 c_probe;	/* ACK payload (stream) */
+	struct wbuf		 c_probe_post;	/* ... for POST: no upstream_ack */
 	char			 c_run_id[17];
 	unsigned int		 c_features;	/* WIRE_FEAT_*, CARRIER_FEAT_* */
 	int			 c_probe_answered;
@@ -152,6 +153,8 @@ void	tunnel_probe_build(struct carrier *);
 void	tunnel_kick(struct carrier *);
 int	tunnel_has_work(struct carrier *);
 void	tunnel_batch_init(struct tunnel_batch *);
+#define TUNNEL_PROBE_STREAM	1
+#define TUNNEL_PROBE_POST	2
 size_t	tunnel_fill(struct carrier *, struct tunnel_batch *, size_t maxbytes,
 	    int skip_inflight, int with_probe);
 int	tunnel_seal(struct carrier *, struct tunnel_batch *, int text,

@@ -804,7 +804,8 @@ health_report(struct cendpoint *ep, enum ep_result r, double rtt,
 	if (detail == NULL)
 		detail = "";
 	if (r == EP_OK) {
-		if (h->h_listed)
+		/* A late answer does not lift a quota quarantine. */
+		if (h->h_listed && !health_h_quarantined(h, now))
 			log_info("endpoint %s healthy again", h->h_short);
 		h->h_fail = 0;
 		h->h_until = 0;

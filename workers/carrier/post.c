@@ -221,7 +221,8 @@ post_poll(struct poller *p)
 		return;		/* the stream carries everything */
 	if (car->c_stopping && car->c_nrst == 0)
 		return;
-	probe = !car->c_probe_answered && car->c_probe.wb_len > 0;
+	probe = !car->c_probe_answered && car->c_probe_post.wb_len > 0 ?
+	    TUNNEL_PROBE_POST : 0;
 	n = tunnel_fill(car, tb, car->c_conf.cc_max_request_bytes, 1, probe);
 	p->p_idle = tb->tb_ndata == 0 && car->c_nrst == 0 && !tb->tb_probe &&
 	    n == 0;
@@ -367,7 +368,9 @@ post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
 		    WIRE_SID_LEN) == 0 && b->b_frames[i].f_len > 0)
 			found = 1;
 	}
-	if (!found && car->c_conf.cc_wire_compat != WIRE_COMPAT_V15) {
+	/* The reply may have ridden on a concurrent poll of this client. */
+	if (!found && car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 &&
+	    !car->c_probe_answered) {
 		log_warnx("pre-flight %s: ok, but old server (no version "
 		    "info)", ep->ep_label);
 		po->po_pf_ok++;
@@ -397,8 +400,8 @@ post_preflight(struct post *po)
 	memset(&f, 0, sizeof(f));
 	memcpy(f.f_sid, car->c_probe_sid, WIRE_SID_LEN);
 	f.f_flags = WIRE_F_ACK;
-	f.f_payload = car->c_probe.wb_data;
-	f.f_len = car->c_probe.wb_len;
+	f.f_payload = car->c_probe_post.wb_data;
+	f.f_len = car->c_probe_post.wb_len;
 	if (f.f_len > 0)
 		nf = 1;
 	for (i = 0; i < po->po_neps; i++) {

@@ -439,7 +439,8 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	}
 	wasup = st->st_hello_sent;
 	if (!st->st_hello_sent)
-		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15;
+		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
+		    TUNNEL_PROBE_STREAM : 0;
 	n = tunnel_fill(car, tb, CARRIER_STREAM_BUDGET, 0, probe);
 	if (n == 0 && st->st_hello_sent)
 		return (0);

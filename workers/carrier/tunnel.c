@@ -32,22 +32,13 @@ tunnel_init(struct carrier *car)
 		fatalx("RAND_bytes failed");
 }
 
-/* The ACK payload "goose_version_probe:v1|{json}" for this run. */
-void
-tunnel_probe_build(struct carrier *car)
+static void
+tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
 {
 	const struct carrier_conf *cc = &car->c_conf;
 	json_t		*o;
 	char		*js;
-	uint8_t		 rb[8];
-	size_t		 i;
 
-	if (car->c_run_id[0] == '\0') {
-		if (RAND_bytes(rb, sizeof(rb)) != 1)
-			fatalx("RAND_bytes failed");
-		for (i = 0; i < sizeof(rb); i++)
-			snprintf(car->c_run_id + 2 * i, 3, "%02x", rb[i]);
-	}
 	o = json_object();
 	json_object_set_new(o, "type", json_string("version_probe"));
 	json_object_set_new(o, "client_version", json_string(CARRIER_VERSION));
@@ -59,17 +50,39 @@ tunnel_probe_build(struct carrier *car)
 		json_object_set_new(o, "reset_previous", json_true());
 	}
 	/* Our extension; GooseRelayVPN servers ignore unknown keys. */
-	json_object_set_new(o, "upstream_ack", json_true());
+	if (upack)
+		json_object_set_new(o, "upstream_ack", json_true());
 	js = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (js == NULL)
 		fatalx("probe json");
-	wbuf_reset(&car->c_probe);
-	if (wbuf_append(&car->c_probe, WIRE_PROBE_PREFIX,
+	wbuf_reset(out);
+	if (wbuf_append(out, WIRE_PROBE_PREFIX,
 	    strlen(WIRE_PROBE_PREFIX)) == -1 ||
-	    wbuf_append(&car->c_probe, js, strlen(js)) == -1)
+	    wbuf_append(out, js, strlen(js)) == -1)
 		fatalx("probe buffer");
 	free(js);
+}
+
+/*
+ * The ACK payloads "goose_version_probe:v1|{json}" for this run.  Only the
+ * stream hello asks for upstream_ack_v1 (what makes a stream reconnect
+ * lossless); the POST loop keeps GooseRelayVPN's rollback semantics.
+ */
+void
+tunnel_probe_build(struct carrier *car)
+{
+	uint8_t		 rb[8];
+	size_t		 i;
+
+	if (car->c_run_id[0] == '\0') {
+		if (RAND_bytes(rb, sizeof(rb)) != 1)
+			fatalx("RAND_bytes failed");
+		for (i = 0; i < sizeof(rb); i++)
+			snprintf(car->c_run_id + 2 * i, 3, "%02x", rb[i]);
+	}
+	tunnel_probe_json(car, 1, &car->c_probe);
+	tunnel_probe_json(car, 0, &car->c_probe_post);
 }
 
 void
@@ -168,6 +181,7 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 {
 	struct lconn		*lc;
 	struct wire_frame	*f;
+	struct wbuf		*pb;
 	size_t			 maxf, budget = maxbytes, k, cnt, i;
 	uint64_t		 nseq;
 	double			 now = ev_now(car->c_loop);
@@ -179,10 +193,12 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 	maxf = car->c_nlive >= CARRIER_BUSY_SESS ? CARRIER_FPB_BUSY :
 	    CARRIER_FPB;
 
-	if (with_probe && car->c_probe.wb_len > 0) {
+	pb = with_probe == TUNNEL_PROBE_POST ? &car->c_probe_post :
+	    &car->c_probe;
+	if (with_probe && pb->wb_len > 0) {
 		f = tunnel_ctl_frame(tb, car->c_probe_sid, WIRE_F_ACK);
-		f->f_payload = car->c_probe.wb_data;
-		f->f_len = car->c_probe.wb_len;
+		f->f_payload = pb->wb_data;
+		f->f_len = pb->wb_len;
 		tb->tb_probe = 1;
 	}
 	k = 0;
@@ -370,6 +386,13 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 		feat = 0;
 	if (!car->c_conf.cc_replay_auto)
 		feat &= ~WIRE_FEAT_REPLAY;
+	/*
+	 * Only the stream hello asks for upstream ACKs and the exit keeps
+	 * them on for this client from then on: a later POST probe reply
+	 * (which does not list it) must not turn it off here.
+	 */
+	if (car->c_features & CARRIER_FEAT_UPACK)
+		feat |= CARRIER_FEAT_UPACK;
 	if (feat != car->c_features || !car->c_probe_answered)
 		log_info("%s: features%s%s%s%s", who,
 		    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
