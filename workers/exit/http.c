@@ -64,6 +64,7 @@ struct xconn {
 	ev_timer		 xc_ctimer;	/* coalescing window */
 	int			 xc_coalesced;	/* window used (or none) */
 	int			 xc_text;	/* base64 bodies */
+	enum wire_layout	 xc_layout;	/* mirror the client's */
 	int			 xc_preauth;	/* holds a pre-auth slot */
 	size_t			 xc_clen;	/* declared Content-Length */
 	struct wbuf		 xc_in;		/* body / WS message */
@@ -402,6 +403,7 @@ http_body_done(struct lws *wsi)
 	}
 	http_preauth_release(xc);
 	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
+	xc->xc_layout = xc->xc_batch.b_layout;
 	if ((cl = client_get(xc->xc_batch.b_cid, 1)) == NULL)
 		return (-1);
 	http_set_client(xc, cl);
@@ -523,9 +525,10 @@ http_build(struct xconn *xc, int post, int force, int text)
 		drain_resp_put(r);
 		return (0);
 	}
+	/* A GooseRelayVPN v1.5 client gets v1.5 batches back. */
 	memset(&eo, 0, sizeof(eo));
-	eo.eo_layout = WIRE_LAYOUT_V16;
-	eo.eo_compress = 1;
+	eo.eo_layout = xc->xc_layout;
+	eo.eo_compress = xc->xc_layout == WIRE_LAYOUT_V16;
 	wbuf_reset(&r->r_out);
 	if (wbuf_append(&r->r_out, http_zero, LWS_PRE) == -1 ||
 	    wire_body_seal(ex->ee_aead, cl->cl_cid, r->r_frames, n, &eo, text,
@@ -701,6 +704,7 @@ http_ws_message(struct xconn *xc)
 	if (!xc->xc_authed) {
 		if ((cl = client_get(xc->xc_batch.b_cid, 1)) == NULL)
 			return (-1);
+		xc->xc_layout = xc->xc_batch.b_layout;
 		xc->xc_authed = 1;
 		http_preauth_release(xc);
 		ev_timer_stop(ex->ee_loop, &xc->xc_timer);
