@@ -106,6 +106,7 @@ struct carrier {
 	struct lconn_list	 c_ackq;
 	struct lconn_list	 c_heldq;
 	ev_idle			 c_held_idle;	/* flush held SYNs */
+	ev_timer		 c_sweep;	/* done-session GC, 15 s */
 	size_t			 c_nlive;
 	double			 c_tokens;
 	double			 c_tokens_at;
