@@ -184,7 +184,7 @@ void	carrier_settled(struct carrier *);
 
 /* post.c */
 int	post_preinit(struct carrier *);
-int	post_configure(struct carrier *);
+int	post_configure(struct carrier *, const uint8_t *ca, size_t calen);
 void	post_start(struct carrier *);
 void	post_kick(struct carrier *);
 void	post_wake_all(struct carrier *);
