@@ -25,6 +25,7 @@
 #define CONF_CRED_LEN		256
 #define CONF_PATH_LEN		1024
 #define CONF_INSTANCE_LEN	129
+#define CONF_MAX_KEYS		160	/* origin slots, see gr_conf */
 
 enum conf_transport {
 	TM_APPS_SCRIPT = 0,	/* GooseRelayVPN's default */
@@ -110,6 +111,9 @@ struct carrier_conf {
 	int		 cc_debug_timing;
 	int		 cc_stats_json;
 	uint32_t	 cc_stats_interval_s;		/* 60, 0 = off */
+	/* auto_tune bounds of poll_idle_sleep_ms (protocol.md 5.4) */
+	uint32_t	 cc_tune_sleep_min_ms;		/* 2 */
+	uint32_t	 cc_tune_sleep_max_ms;		/* 250 */
 };
 
 struct exit_conf {
@@ -147,6 +151,11 @@ struct exit_conf {
 	int		 ec_debug_timing;
 	int		 ec_stats_json;
 	uint32_t	 ec_stats_interval_s;		/* 60, 0 = off */
+	/* auto_tune bounds (protocol.md 5.4) */
+	uint32_t	 ec_tune_drain_min_ms;		/* 50 */
+	uint32_t	 ec_tune_drain_max_ms;		/* 250 */
+	uint32_t	 ec_tune_coalesce_max_ms;	/* 25 */
+	uint32_t	 ec_tune_busy_max_ms;		/* 10 */
 };
 
 /* Whole parsed file; supervisor only (holds paths and the key). */
@@ -165,6 +174,13 @@ struct gr_conf {
 	char		 gc_control_socket[CONF_PATH_LEN];
 	char		 gc_user[64];
 	char		 gc_chroot[CONF_PATH_LEN];
+	/*
+	 * Where each effective value came from, indexed by the key table of
+	 * supervisor/conf_keys.c (CONF_ORIGIN_* of confparse.h, and the
+	 * line in gc_path for CONF_ORIGIN_FILE).  Backs gooserelayd -n -v.
+	 */
+	uint8_t		 gc_origin_kind[CONF_MAX_KEYS];
+	uint32_t	 gc_origin_line[CONF_MAX_KEYS];
 };
 
 void	conf_carrier_defaults(struct carrier_conf *);

@@ -152,6 +152,7 @@ struct msg_desc {
 	uint32_t	 md_maxlen;
 	int		 md_fd;
 	uint32_t	 md_states;	/* receiver states that accept it */
+	int		 md_more;	/* IMSGF_MORE pieces allowed */
 };
 
 const struct msg_desc	*msg_lookup(uint32_t);
@@ -163,5 +164,7 @@ const char		*msg_name(uint32_t);
  */
 const char	*msg_check(uint32_t type, int recv_dir, uint32_t state,
 		    size_t len, int hasfd);
+/* Header flag rules: no unknown bits, IMSGF_MORE only where allowed. */
+const char	*msg_check_flags(uint32_t type, uint16_t flags);
 
 #endif /* GR_MSG_H */

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uthash.h>
+
 #include "wire.h"
 
 #define SESS_CHUNK_SIZE		(256 * 1024)	/* = WIRE_MAX_PAYLOAD */
@@ -44,6 +46,8 @@ void		 chunk_unref(struct chunk *);	/* back to the pool at 0 */
 size_t		 chunk_pool_idle(void);		/* chunks kept for reuse */
 size_t		 chunk_pool_live(void);		/* chunks handed out */
 void		 chunk_pool_trim(size_t keep);	/* free idle beyond keep */
+/* Idle chunks beyond this are freed on unref (default 256 = 64 MiB). */
+void		 chunk_pool_set_idle_max(size_t);
 
 struct sess;
 
@@ -77,8 +81,10 @@ struct sess_cfg {
 	size_t		 sc_tx_highwater;	/* 8 MiB: pause reading above */
 	size_t		 sc_rx_max;		/* cap on queued in-order RX */
 	int		 sc_replay;		/* keep sent frames until ACK */
+						/* (read by sess_new) */
 	size_t		 sc_replay_max_bytes;	/* 8 MiB per session */
 	uint32_t	 sc_replay_max_frames;	/* 144 per session */
+	int		 sc_rx_ack;		/* receiver sends ACKs */
 };
 void	sess_cfg_default(struct sess_cfg *);
 
@@ -104,7 +110,7 @@ struct sess {
 	void			*s_arg;		/* owner's object */
 
 	/* TX: chain of chunks; absolute stream offsets. */
-	struct chunk		*s_tx_head;
+	struct chunk		*s_tx_head;	/* all full except the tail */
 	struct chunk		*s_tx_tail;
 	uint64_t		 s_tx_base;	/* abs offset of head chunk */
 	uint64_t		 s_tx_acked;	/* bytes released for good */
@@ -112,24 +118,39 @@ struct sess {
 	uint64_t		 s_tx_end;	/* bytes queued */
 	uint64_t		 s_tx_seq;	/* next seq to assign */
 	uint32_t		 s_drains;	/* responses drained (exit ramp) */
+	uint32_t		 s_pflags;	/* private state bits */
+	int			 s_replay;	/* replay store on */
+
+	/* Undo state of the one unsettled txn (SESS_IN_TXN). */
+	uint64_t		 s_snap_sent;
+	uint64_t		 s_snap_seq;
+	uint32_t		 s_snap_flags;
+	uint32_t		 s_snap_drains;
+	uint32_t		 s_snap_count;	/* s_sent_count before */
+	uint32_t		 s_snap_resend;
+	double			 s_snap_fin_at;
 
 	/* Sent-but-unacknowledged frame descriptors (replay). */
 	struct sess_sent	*s_sent;	/* ring */
 	uint32_t		 s_sent_cap;
 	uint32_t		 s_sent_head;
 	uint32_t		 s_sent_count;
+	uint32_t		 s_resend;	/* first entry to send again */
 	double			 s_replay_at;	/* last (re)send time */
 	double			 s_replay_progress; /* last ACK progress */
 
 	/* RX */
 	uint64_t		 s_rx_next;	/* next expected seq */
-	struct sess_rxo		*s_reorder;	/* out-of-order frames */
+	struct sess_rxo		*s_reorder;	/* out-of-order, by seq */
 	uint32_t		 s_reorder_count;
+	uint32_t		 s_reorder_cap;
+	struct chunk		*s_ro_fill;	/* reorder payloads go here */
 	struct chunk		*s_rx_head;	/* in-order bytes, unflushed */
 	struct chunk		*s_rx_tail;
 	uint32_t		 s_rx_off;	/* consumed in head chunk */
 	size_t			 s_rx_queued;
 	uint64_t		 s_ack_sent;	/* last next_seq ACKed */
+	uint64_t		 s_peer_next;	/* highest ACK from the peer */
 
 	/* Timers (seconds, caller's clock). */
 	double			 s_created;
@@ -138,17 +159,19 @@ struct sess {
 	double			 s_fin_sent_at;
 
 	/* Stats. */
-	uint64_t		 s_bytes_in;
-	uint64_t		 s_bytes_out;
+	uint64_t		 s_bytes_in;	/* delivered in order */
+	uint64_t		 s_bytes_out;	/* queued by the local socket */
 
 	/* Owner's list linkage. */
 	TAILQ_ENTRY(sess)	 s_ready_entry;
 	TAILQ_ENTRY(sess)	 s_all_entry;
-	void			*s_hh;		/* hash handle (table) */
+	UT_hash_handle		 s_hh;		/* sess_table */
 	/*
 	 * Everything from s_tx_head down is the engine's private state: its
 	 * owner (common/session.c) may change it freely.  Workers use only
-	 * the functions below and the fields above s_tx_head.
+	 * the functions below and the fields above s_tx_head.  The owner's
+	 * linkage (s_ready_entry, s_all_entry) is the exception: the owner
+	 * of the ready list uses s_ready_entry and SESS_READY directly.
 	 */
 };
 
@@ -162,7 +185,13 @@ void		 sess_set_target(struct sess *, const char *, size_t);
 
 /*
  * TX side: bytes to send to the peer.  Zero-copy read: ask for space at
- * the tail, read(2) into it, commit what was read.
+ * the tail, read(2) into it, commit what was read.  The space is valid
+ * until the next call on the session; -1 once aborted or closed.  After a
+ * commit, stop reading while sess_tx_paused(); so_tx_resume says when to
+ * start again (below half the high-water mark).  so_tx_ready is called
+ * whenever a change leaves the session drainable (new bytes, FIN, txn
+ * settled with bytes left, requeue, ACK freeing replay room): the owner
+ * dedups with SESS_READY.
  */
 int		 sess_tx_space(struct sess *, uint8_t **, size_t *);
 void		 sess_tx_commit(struct sess *, size_t);
@@ -201,28 +230,75 @@ void	sess_txn_init(struct sess_txn *);
  * bytes are out.  Returns the number of frames written to out (0 if
  * nothing), or -1 if the txn is full.  A session that still has bytes left
  * stays drainable.
+ *
+ * A session in an unsettled txn (SESS_IN_TXN) yields 0: one outstanding
+ * batch per session.  With replay on, frames given back by
+ * sess_replay_requeue come first, with their old seq and bytes, and new
+ * frames stop at the replay caps.  Payload pointers stay valid until the
+ * txn settles, even if the session is aborted and released meanwhile.
  */
 int	sess_drain(struct sess *, struct sess_txn *, struct wire_frame *out,
 	    size_t maxframes, size_t maxbytes, double now);
-/* Re-emit sent-but-unacknowledged frames (replay), oldest first. */
+/*
+ * Re-emit sent-but-unacknowledged frames (replay), oldest first, outside
+ * any txn (they stay in the store either way).  0 while the session is in
+ * a txn: when building a batch, call it before sess_drain.  Payloads are
+ * valid until the next ACK or abort.
+ */
 int	sess_replay_drain(struct sess *, struct wire_frame *out,
 	    size_t maxframes, size_t maxbytes, double now);
-/* The batch reached the peer: release (or keep for replay) and unref. */
+/*
+ * The batch reached the peer: release the bytes (or, with replay on, keep
+ * them until sess_replay_ack) and drop the txn's session references.
+ */
 void	sess_txn_commit(struct sess_txn *, double now);
-/* The batch was not delivered: give the bytes back, same seq numbers. */
+/*
+ * The batch was not delivered: the same bytes go again under the same seq
+ * numbers, and SYN/FIN and the drain count are restored.
+ *
+ * With replay off the state goes back exactly to before the drain, so the
+ * bytes may be cut into different frames next time: roll back only when
+ * the peer provably got none of the batch (a peer that kept an old frame
+ * would drop the new one under the same seq as a duplicate, and lose the
+ * bytes past the old boundary).  With replay on the drained frames stay
+ * in the store and are re-emitted unchanged (same seq, bytes and
+ * boundaries) by the next sess_drain, so a rollback is safe even when
+ * delivery is uncertain.
+ */
 void	sess_txn_rollback(struct sess_txn *);
 
-/* Replay store (downstream_replay_v1 and stream reconnects). */
+/*
+ * Replay store (downstream_replay_v1 and stream reconnects).  An ACK that
+ * covers frames of a still unsettled txn prunes them when it commits.
+ */
 void	sess_replay_ack(struct sess *, uint64_t next_seq, double now);
 size_t	sess_replay_frames(const struct sess *);
 size_t	sess_replay_bytes(const struct sess *);
 /* Give every unacked frame back to the TX queue (transport reset). */
 void	sess_replay_requeue(struct sess *);
+/*
+ * sc_replay is read once, by sess_new; this switches one session later
+ * (after negotiation), at once or when its txn settles.  Off forgets
+ * the store (its frames count as delivered).
+ */
+void	sess_set_replay(struct sess *, int);
+/*
+ * The store is at one of its caps: sess_drain cuts no new frames until an
+ * ACK prunes it (it never goes over a cap by itself).
+ */
+int	sess_replay_full(const struct sess *);
+/* Unacked frames whose last (re)send is >= retry s old (3 s resend). */
+int	sess_replay_due(const struct sess *, double now, double retry);
+/* Seconds since the store last made progress (5 min expiry); 0 if empty. */
+double	sess_replay_age(const struct sess *, double now);
 
 /*
  * RX side: one frame from the peer for this session (SYN/data/FIN;
  * callers handle RST and ACK themselves).  Returns 0, or -1 if the session
- * must be aborted (*why set).
+ * must be aborted (*why set).  The payload is copied: the caller's buffer
+ * may be reused at once.  With sc_rx_ack, so_ack_ready is called when
+ * next_seq advances and when a duplicate arrives (the peer may have
+ * missed our ACK); sess_ack_due then returns the value to send.
  */
 int	sess_rx_frame(struct sess *, const struct wire_frame *, double now,
 	    enum sess_abort_reason *why);
@@ -231,10 +307,16 @@ int	sess_rx_iov(struct sess *, struct iovec *, int maxiov);
 void	sess_rx_consume(struct sess *, size_t);
 size_t	sess_rx_queued(const struct sess *);
 int	sess_rx_eof(const struct sess *);	/* FIN delivered, queue empty */
+uint64_t sess_rx_next(const struct sess *);	/* next expected seq */
 /* A downstream ACK is due: returns 1 and the next_seq to acknowledge. */
 int	sess_ack_due(struct sess *, uint64_t *next_seq);
+/* Make the next sess_ack_due return 1 (failed POST, 15 s refresh). */
+void	sess_ack_retry(struct sess *);
 
-/* GC helpers. */
+/*
+ * GC helpers.  Done: FIN sent and received, or FIN sent > 30 s ago, or
+ * aborted; never while a txn still holds the session.
+ */
 int	sess_is_done(const struct sess *, double now);
 double	sess_idle_for(const struct sess *, double now);
 void	sess_abort(struct sess *);	/* drop all buffers, mark aborted */

@@ -53,6 +53,7 @@ struct wbuf {
 
 int	 wbuf_reserve(struct wbuf *, size_t);	/* ensure cap >= len + n */
 int	 wbuf_append(struct wbuf *, const void *, size_t);
+int	 wbuf_setcap(struct wbuf *, size_t);	/* grow to exactly cap */
 void	 wbuf_reset(struct wbuf *);		/* len = 0, keeps memory */
 void	 wbuf_free(struct wbuf *);
 
@@ -97,6 +98,12 @@ int	 wire_key_parse(const char *hex, uint8_t key[WIRE_KEY_LEN],
 struct wire_aead;
 struct wire_aead *wire_aead_new(const uint8_t key[WIRE_KEY_LEN]);
 void	 wire_aead_free(struct wire_aead *);
+/* Seal one contiguous plaintext: nonce || ciphertext || tag appended. */
+int	 wire_aead_seal(struct wire_aead *, const uint8_t *, size_t,
+	    struct wbuf *out, const char **errstr);
+/* Open one envelope into plain (reset first); -1 on any failure. */
+int	 wire_aead_open(struct wire_aead *, const uint8_t *, size_t,
+	    struct wbuf *plain, const char **errstr);
 
 /* Options for building a batch. */
 struct wire_encopts {
@@ -127,6 +134,7 @@ struct wire_batch {
 	struct wbuf		 b_plain;	/* decrypted plaintext */
 	struct wbuf		 b_body;	/* decompressed body */
 	struct wbuf		 b_raw;		/* base64-decoded envelope */
+	struct ZSTD_DCtx_s	*b_zdctx;	/* reused zstd decoder */
 };
 
 void	 wire_batch_init(struct wire_batch *);
@@ -139,11 +147,23 @@ void	 wire_batch_free(struct wire_batch *);
 int	 wire_batch_open(struct wire_aead *, const uint8_t *, size_t,
 	    struct wire_batch *, const char **errstr);
 
+/*
+ * Parse an already decrypted plaintext (v1.6, falling back to v1.5).
+ * Frames point into p or into b_body.  Used by wire_batch_open and by
+ * the fuzz harnesses.
+ */
+int	 wire_batch_parse(struct wire_batch *, const uint8_t *, size_t,
+	    const char **errstr);
+
 /* Base64, standard alphabet.  Encoding is unpadded. */
 size_t	 wire_b64_enclen(size_t);		/* chars, unpadded */
 size_t	 wire_b64_encode(char *dst, const uint8_t *src, size_t n);
 /* Accepts padded or unpadded input with surrounding whitespace. */
 int	 wire_b64_decode(struct wbuf *out, const char *src, size_t n,
+	    const char **errstr);
+/* libcrypto-based reference pair (tests, fuzzing, bench). */
+size_t	 wire_b64_encode_evp(char *dst, const uint8_t *src, size_t n);
+int	 wire_b64_decode_evp(struct wbuf *out, const char *src, size_t n,
 	    const char **errstr);
 
 /*
@@ -173,6 +193,7 @@ struct wire_probe {
 	char	 p_instance_id[129];	/* "" when absent */
 	char	 p_run_id[33];		/* "" when absent */
 	int	 p_reset_previous;
+	int	 p_upstream_ack;	/* "upstream_ack": true (ours only) */
 };
 
 /* Feature bits of the probe reply. */
@@ -181,6 +202,7 @@ struct wire_probe {
 #define WIRE_FEAT_BINARY	0x04	/* "binary_batch_v1" */
 #define WIRE_FEAT_RUN_RESET	0x08	/* "client_run_reset_v1" */
 #define WIRE_FEAT_REPLAY	0x10	/* "downstream_replay_v1" */
+#define WIRE_FEAT_UPSTREAM_ACK	0x20	/* "upstream_ack_v1" (ours only) */
 
 struct wire_probe_reply {
 	int		 pr_ok;
@@ -199,5 +221,27 @@ int	 wire_probe_reply_encode(const struct wire_probe_reply *,
 	    struct wbuf *out);
 int	 wire_probe_reply_decode(const uint8_t *, size_t,
 	    struct wire_probe_reply *, const char **errstr);
+
+/* Probe reply feature bits <-> names ("features" JSON array). */
+const char *wire_feature_name(unsigned int bit);
+
+/*
+ * Internal to libwire (wire_batch.c, wire_body.c, wire_aead.c): piecewise
+ * sealing.  Begin writes the nonce, update encrypts straight into out,
+ * finish appends the tag.
+ */
+int	 wire_aead_seal_begin(struct wire_aead *, struct wbuf *out,
+	    size_t plainlen, const char **errstr);
+int	 wire_aead_seal_update(struct wire_aead *, struct wbuf *out,
+	    const uint8_t *, size_t, const char **errstr);
+int	 wire_aead_seal_finish(struct wire_aead *, struct wbuf *out,
+	    const char **errstr);
+/* Frame header only (through the payload length); returns its size. */
+size_t	 wire_frame_encode_hdr(const struct wire_frame *, uint8_t *);
+/* Is this frame encodable (payload/target bounds, known flags)? */
+int	 wire_frame_check(const struct wire_frame *, const char **errstr);
+/* Per-aead scratch used by the batch encoder when it must assemble. */
+struct wbuf *wire_aead_scratch(struct wire_aead *, int which);
+struct ZSTD_CCtx_s *wire_aead_zcctx(struct wire_aead *);
 
 #endif /* GR_WIRE_H */

@@ -3,6 +3,32 @@
  * and the exit: fd 3 checks, IPC setup, log forwarding, the HELLO ->
  * CONF_* -> CONF_END -> START handshake, reload generations, shutdown,
  * verbosity and stats requests.  Each worker supplies a wproc_ops table.
+ *
+ * Worker command line (built by supervisor/worker.c; not for humans):
+ *
+ *	gooserelay-<role> [-d] [-v...] -I instance
+ *
+ *	-d	the supervisor runs in the foreground (-d): stderr is the
+ *		terminal; logs still travel over IPC
+ *	-v	more verbose (repeatable), like the supervisor's -v
+ *	-I n	instance number of this worker within its role (0..)
+ *
+ * The IPC socket is fd 3; nothing else is open but /dev/null (or the
+ * terminal under -d) on 0-2.  Worker main, in this order:
+ *
+ *	wproc_args(argc, argv);
+ *	loop = ev_default_loop(EVBACKEND_EPOLL);
+ *	wproc_init(loop, PROC_EXIT, &ops);
+ *	<pre-sandbox init: lws context, c-ares, tzset, RAND>
+ *	wproc_sandbox_params(&params); sandbox_enter(&params);
+ *	wproc_hello();
+ *	ev_run(loop, 0);
+ *
+ * wproc exits the worker at once on EOF from the supervisor (and the
+ * kernel kills it with SIGKILL if the supervisor dies: PR_SET_PDEATHSIG)
+ * and on any message the table or the state rejects.  IMSG_TEST (built
+ * with GR_TEST_HOOKS) is handled here: MSG_TEST_OPEN_FILE opens
+ * /etc/passwd (must die of SIGSYS under seccomp), MSG_TEST_CRASH aborts.
  */
 #ifndef GR_WPROC_H
 #define GR_WPROC_H
@@ -61,6 +87,12 @@ struct wproc_ops {
  * supervisor and the parent-death signal.  Exits if fd 3 is wrong.
  */
 void	wproc_init(struct ev_loop *, enum proc_role, const struct wproc_ops *);
+/* Parse the worker command line (above); exits 1 on a bad one. */
+void	wproc_args(int argc, char *argv[]);
+int	wproc_instance(void);
+/* Fill role, GR_USER, GR_EMPTY_DIR and a default RLIMIT_NOFILE. */
+struct sandbox_params;
+void	wproc_sandbox_params(struct sandbox_params *);
 /* After the sandbox: send HELLO and start reading fd 3. */
 void	wproc_hello(void);
 void	wproc_send_stats(uint32_t reqid, const char *json);

@@ -9,6 +9,13 @@
 
 #include "conf.h"
 
+/* Origin of an effective value (gr_conf gc_origin_kind). */
+#define CONF_ORIGIN_DEFAULT	0	/* built-in default */
+#define CONF_ORIGIN_PRESET	1	/* performance_mode preset */
+#define CONF_ORIGIN_FILE	2	/* set in the file, at gc_origin_line */
+#define CONF_ORIGIN_DEMO	3	/* embedded loopback demo */
+#define CONF_ORIGIN_DERIVED	4	/* computed from another key or file */
+
 /* Receives every diagnostic as "file:line: key: reason". */
 typedef void	(*confparse_msg_cb)(int is_error, const char *msg, void *arg);
 
@@ -32,5 +39,10 @@ void	confparse_demo(struct gr_conf *, unsigned short socks_port,
 	    unsigned short exit_port);
 /* Print every effective value (for -n -v); secrets are redacted. */
 void	confparse_dump(const struct gr_conf *, FILE *);
+/* "default", "preset latency", "file.yaml:12", ... for one key. */
+const char *confparse_origin(const struct gr_conf *, const char *section,
+	    const char *key, char *, size_t);
+/* Shorten a deployment id to first6...last6 for logs. */
+const char *confparse_short_id(const char *, char *, size_t);
 
 #endif /* GR_CONFPARSE_H */

@@ -1,1 +1,38 @@
 # gooserelayd and gooserelayctl (issue 2)
+sbin_PROGRAMS += gooserelayd gooserelayctl
+gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
+	supervisor/worker.c supervisor/backoff.c supervisor/listen.c \
+	supervisor/reload.c supervisor/control.c supervisor/files.c \
+	supervisor/ctlproto.h supervisor/confparse.h
+gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor
+gooserelayd_LDADD = $(CONF_LIBS) $(IPC_LIBS)
+gooserelayctl_SOURCES = supervisor/gooserelayctl.c supervisor/ctlproto.h
+gooserelayctl_CFLAGS = $(AM_CFLAGS)
+
+# Unit test: restart schedule and death tally.
+check_PROGRAMS += regress/unit/test_backoff
+TESTS += regress/unit/test_backoff
+regress_unit_test_backoff_SOURCES = regress/unit/test_backoff.c \
+	supervisor/backoff.c
+regress_unit_test_backoff_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/supervisor
+regress_unit_test_backoff_LDADD = $(CMOCKA_LIBS) $(EV_LIBS)
+
+# A stand-in worker (real wproc + sandbox, fixed HTTP answer) so the
+# supervisor's end-to-end cases do not depend on the real workers.
+check_PROGRAMS += regress/fakeworker
+regress_fakeworker_SOURCES = regress/fakeworker.c
+regress_fakeworker_LDADD = $(IPC_LIBS)
+
+# End-to-end cases (root: service user, chroot, seccomp).  CI runs the
+# whole suite twice: a plain build and --enable-sanitizers.
+FOUNDATION_CASES = regress/cases/daemon_sandbox.sh \
+	regress/cases/daemon_violation.sh regress/cases/daemon_restart.sh \
+	regress/cases/daemon_reload.sh regress/cases/daemon_lifecycle.sh \
+	regress/cases/daemon_files.sh \
+	regress/cases/man_lint.sh
+TESTS += $(FOUNDATION_CASES)
+EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
+# The same with the real workers.
+TESTS += regress/cases/daemon_real.sh
+EXTRA_DIST += regress/cases/daemon_real.sh

@@ -31,6 +31,7 @@ struct httpc_req {
 	const uint8_t	*hr_body;
 	size_t		 hr_bodylen;
 	double		 hr_timeout;		/* seconds, whole exchange */
+	int		 hr_accept_gzip;	/* send Accept-Encoding: gzip */
 };
 
 struct httpc_resp {
@@ -67,5 +68,37 @@ void		 httpc_pool_free(struct httpc_pool *);
 struct httpc_call *httpc_request(struct httpc_pool *, const struct httpc_req *,
 		    httpc_cb, void *arg);
 void		 httpc_cancel(struct httpc_call *);	/* no callback after */
+
+/* Additions (fronted engineer): */
+
+/* Dial + TLS handshake limit (default 15 s) and idle keep-alive (90 s). */
+void		 httpc_pool_set_timeouts(struct httpc_pool *, double connect,
+		    double idle);
+/* Close every idle keep-alive connection (e.g. after a network change). */
+void		 httpc_pool_flush(struct httpc_pool *);
+const struct httpc_target *httpc_pool_target(const struct httpc_pool *);
+/* Requests in flight / idle connections held (stats, tests). */
+size_t		 httpc_pool_active(const struct httpc_pool *);
+size_t		 httpc_pool_idle(const struct httpc_pool *);
+const char	*httpc_err_str(int);
+
+/*
+ * The response parser on its own, without sockets: used by the client and
+ * exposed for unit tests and the fuzz harness.  Feed bytes as they arrive;
+ * httpc_rparse_feed returns 1 when a whole response was parsed, 0 when it
+ * needs more, -1 on error (*err = HTTPC_ERR_*, *errstr static).  At EOF
+ * call httpc_rparse_eof (a body delimited by EOF ends there).
+ */
+struct httpc_rparse;
+struct httpc_rparse *httpc_rparse_new(size_t maxbody);
+void		 httpc_rparse_free(struct httpc_rparse *);
+void		 httpc_rparse_reset(struct httpc_rparse *);
+int		 httpc_rparse_feed(struct httpc_rparse *, const uint8_t *,
+		    size_t, size_t *used, int *err, const char **errstr);
+int		 httpc_rparse_eof(struct httpc_rparse *, int *err,
+		    const char **errstr);
+struct httpc_resp *httpc_rparse_resp(struct httpc_rparse *);
+int		 httpc_rparse_keepalive(const struct httpc_rparse *);
+size_t		 httpc_rparse_seen(const struct httpc_rparse *);
 
 #endif /* GR_HTTPC_H */

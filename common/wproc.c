@@ -1,0 +1,446 @@
+/*
+ * Worker side of the supervisor protocol (see wproc.h for the contract).
+ * The worker's own states (enum wstate) gate what msg.c accepts from the
+ * supervisor; anything rejected makes the worker exit, because a
+ * supervisor that breaks the protocol cannot be trusted to configure it.
+ */
+#include "gr_config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "msg.h"
+#include "sandbox.h"
+#include "wproc.h"
+
+#define WPROC_FD		3
+#define WPROC_CA_MAX		(4 * 1024 * 1024)
+#define WPROC_QUOTA_MAX		(1024 * 1024)
+#define WPROC_NOFILE		65536
+
+static struct ev_loop		*wproc_loop;
+static enum proc_role		 wproc_role;
+static const struct wproc_ops	*wproc_ops;
+static struct ipc		*wproc_chan;
+static int			 wproc_inst;
+static int			 wproc_debug;
+static int			 wproc_verbose;
+static int			 wproc_configured;	/* a generation applied */
+static struct wproc_conf	*wproc_pending;
+static char			*wproc_quota;
+static size_t			 wproc_quotalen;
+
+static void	wproc_dispatch(struct ipc *, struct imsg *, void *);
+static void	wproc_error(struct ipc *, const char *, void *);
+
+void
+wproc_args(int argc, char *argv[])
+{
+	const char	*errstr = NULL;
+	char		*ep;
+	long		 l;
+	int		 ch;
+
+	while ((ch = getopt(argc, argv, "dvI:")) != -1) {
+		switch (ch) {
+		case 'd':
+			wproc_debug = 1;
+			break;
+		case 'v':
+			wproc_verbose++;
+			break;
+		case 'I':
+			errno = 0;
+			l = strtol(optarg, &ep, 10);
+			if (*optarg == '\0' || *ep != '\0' || l < 0 ||
+			    l > 1024 || errno != 0)
+				errstr = "bad instance number";
+			else
+				wproc_inst = (int)l;
+			break;
+		default:
+			errstr = "bad option";
+			break;
+		}
+	}
+	if (errstr != NULL || optind != argc) {
+		fprintf(stderr, "%s: %s\nusage: %s [-dv] -I instance\n"
+		    "(started by gooserelayd, not by hand)\n", argv[0],
+		    errstr != NULL ? errstr : "extra arguments", argv[0]);
+		exit(1);
+	}
+}
+
+int
+wproc_instance(void)
+{
+	return wproc_inst;
+}
+
+void
+wproc_sandbox_params(struct sandbox_params *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->sp_role = wproc_role;
+	sp->sp_user = GR_USER;
+	sp->sp_chroot = GR_EMPTY_DIR;
+	sp->sp_nofile = WPROC_NOFILE;
+}
+
+struct ipc *
+wproc_ipc(void)
+{
+	return wproc_chan;
+}
+
+static void
+wproc_log_forward(int prio, const char *line)
+{
+	struct msg_log	 ml;
+	struct iovec	 iov[2];
+	size_t		 len;
+
+	len = strnlen(line, MSG_LOG_MAX);
+	ml.ml_prio = prio;
+	iov[0].iov_base = &ml;
+	iov[0].iov_len = sizeof(ml);
+	iov[1].iov_base = (void *)line;
+	iov[1].iov_len = len;
+	if (wproc_chan == NULL ||
+	    ipc_sendv(wproc_chan, IMSG_LOG, 0, 0, -1, iov, 2) == -1) {
+		/* No channel (yet, or any more): stderr is all we have. */
+		if (wproc_debug)
+			fprintf(stderr, "%s: %s\n", proc_role_name(wproc_role),
+			    line);
+	}
+}
+
+/* exit() and fatal() go through here: deliver queued log lines first. */
+static void
+wproc_atexit(void)
+{
+	if (wproc_chan != NULL)
+		(void)ipc_flush(wproc_chan);
+}
+
+void
+wproc_exit(int status)
+{
+	if (wproc_chan != NULL)
+		(void)ipc_flush(wproc_chan);
+	/*
+	 * _exit: atexit handlers (and LeakSanitizer, which needs /proc) have
+	 * no business running inside the sandbox.
+	 */
+	_exit(status);
+}
+
+void
+wproc_init(struct ev_loop *loop, enum proc_role role,
+    const struct wproc_ops *ops)
+{
+	struct stat	 st;
+	pid_t		 ppid;
+
+	wproc_loop = loop;
+	wproc_role = role;
+	wproc_ops = ops;
+	ppid = getppid();
+#ifdef __linux__
+	/* A backstop for the EOF on fd 3: die with the supervisor. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1) {
+		perror("prctl PR_SET_PDEATHSIG");
+		exit(1);
+	}
+#endif
+	if (ppid == 1 || getppid() != ppid)
+		exit(1);		/* the supervisor is already gone */
+	if (fstat(WPROC_FD, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "%s: fd %d is not the supervisor socket; "
+		    "workers are started by gooserelayd\n",
+		    proc_role_name(role), WPROC_FD);
+		exit(1);
+	}
+	(void)fcntl(WPROC_FD, F_SETFD, FD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	log_init(1, LOG_DAEMON, proc_role_name(role));
+	log_setverbose(wproc_verbose);
+	if ((wproc_chan = ipc_new(loop, WPROC_FD, MSG_DIR_S2W, wproc_dispatch,
+	    wproc_error, NULL)) == NULL) {
+		perror("ipc_new");
+		exit(1);
+	}
+	ipc_set_state(wproc_chan, WS_INIT);
+	log_set_forward(wproc_log_forward);
+	atexit(wproc_atexit);
+}
+
+void
+wproc_hello(void)
+{
+	struct msg_hello	 mh;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.mh_version = MSG_PROTO_VERSION;
+	mh.mh_role = wproc_role;
+	mh.mh_instance = wproc_inst;
+	mh.mh_pid = getpid();
+	if (ipc_send(wproc_chan, IMSG_HELLO, 0, -1, &mh, sizeof(mh)) == -1)
+		fatal("send HELLO");
+	ipc_set_state(wproc_chan, WS_HELLO_SENT);
+}
+
+void
+wproc_send_stats(uint32_t reqid, const char *json)
+{
+	if (ipc_send_big(wproc_chan, IMSG_STATS, reqid, json,
+	    strlen(json)) == -1)
+		log_warn("send STATS");
+}
+
+void
+wproc_send_quota(const char *json, size_t len)
+{
+	if (ipc_send_big(wproc_chan, IMSG_QUOTA_SAVE, 0, json, len) == -1)
+		log_warn("send QUOTA_SAVE");
+}
+
+static void
+wproc_error(struct ipc *ipc, const char *why, void *arg)
+{
+	if (strcmp(why, "EOF") == 0)
+		_exit(0);	/* supervisor gone: nothing to flush to */
+	log_warnx("supervisor protocol violation: %s; exiting", why);
+	wproc_exit(1);
+}
+
+static __attribute__((noreturn)) void
+wproc_violation(struct imsg *imsg, const char *why)
+{
+	log_warnx("%s from supervisor: %s; exiting", msg_name(imsg->hdr.type),
+	    why);
+	if (imsg->fd != -1)
+		close(imsg->fd);
+	wproc_exit(1);
+}
+
+static void
+wproc_conf_free(struct wproc_conf *wc)
+{
+	int	 i;
+
+	if (wc == NULL)
+		return;
+	explicit_bzero(wc->wc_key, sizeof(wc->wc_key));
+	for (i = 0; i < wc->wc_nlisteners; i++)
+		if (wc->wc_listeners[i].fd != -1)
+			close(wc->wc_listeners[i].fd);
+	free(wc->wc_ca);
+	explicit_bzero(wc, sizeof(*wc));
+	free(wc);
+}
+
+/* Append one piece of a multi-message payload, bounded. */
+static int
+wproc_append(char **buf, size_t *len, size_t max, const void *data,
+    size_t n)
+{
+	char	*p;
+
+	if (*len + n > max)
+		return -1;
+	if ((p = realloc(*buf, *len + n + 1)) == NULL)
+		return -1;
+	if (n > 0)
+		memcpy(p + *len, data, n);
+	*len += n;
+	p[*len] = '\0';
+	*buf = p;
+	return 0;
+}
+
+static void
+wproc_conf_end(struct imsg *imsg)
+{
+	struct msg_gen		 mg;
+	struct msg_conf_fail	 mf;
+	struct wproc_conf	*wc = wproc_pending;
+	char			 err[MSG_REASON_MAX];
+	int			 rv;
+
+	memcpy(&mg, imsg->data, sizeof(mg));
+	if (wc == NULL || mg.mg_gen != wc->wc_gen)
+		wproc_violation(imsg, "generation mismatch");
+	err[0] = '\0';
+	rv = wproc_ops->wo_configure(wc, err, sizeof(err));
+	wproc_pending = NULL;
+	wproc_conf_free(wc);
+	if (rv == 0) {
+		log_debug("applied configuration generation %u", mg.mg_gen);
+		(void)ipc_send(wproc_chan, IMSG_CONF_DONE, mg.mg_gen, -1, &mg,
+		    sizeof(mg));
+		ipc_set_state(wproc_chan, wproc_configured ? WS_RUNNING :
+		    WS_CONFIGURED);
+		wproc_configured = 1;
+	} else {
+		memset(&mf, 0, sizeof(mf));
+		mf.mf_gen = mg.mg_gen;
+		snprintf(mf.mf_reason, sizeof(mf.mf_reason), "%s",
+		    err[0] != '\0' ? err : "rejected");
+		log_warnx("configuration generation %u rejected: %s",
+		    mg.mg_gen, mf.mf_reason);
+		(void)ipc_send(wproc_chan, IMSG_CONF_FAIL, mg.mg_gen, -1, &mf,
+		    sizeof(mf));
+		ipc_set_state(wproc_chan, wproc_configured ? WS_RUNNING :
+		    WS_HELLO_SENT);
+	}
+}
+
+#ifdef GR_TEST_HOOKS
+static void
+wproc_test(struct imsg *imsg)
+{
+	struct msg_test	 mt;
+	int		 fd;
+
+	memcpy(&mt, imsg->data, sizeof(mt));
+	switch (mt.mt_what) {
+	case MSG_TEST_OPEN_FILE:
+		log_info("test: opening /etc/passwd (the sandbox must kill "
+		    "this worker)");
+		ipc_flush(wproc_chan);
+		fd = open("/etc/passwd", O_RDONLY);
+		/* Only reached without a kill-mode system call filter. */
+		log_warnx("test: open /etc/passwd returned %d (%s)", fd,
+		    fd == -1 ? strerror(errno) : "sandbox did not stop it");
+		if (fd != -1)
+			close(fd);
+		break;
+	case MSG_TEST_CRASH:
+		log_info("test: crashing on request");
+		ipc_flush(wproc_chan);
+		abort();
+	default:
+		wproc_violation(imsg, "unknown test");
+	}
+}
+#endif
+
+static void
+wproc_dispatch(struct ipc *ipc, struct imsg *imsg, void *arg)
+{
+	struct wproc_conf	*wc = wproc_pending;
+	struct msg_gen		 mg;
+	struct msg_listener	 ml;
+	struct msg_shutdown	 ms;
+	struct msg_verbose	 mv;
+	uint32_t		 st = ipc_state(ipc);
+
+	switch (imsg->hdr.type) {
+	case IMSG_CONF_START:
+		memcpy(&mg, imsg->data, sizeof(mg));
+		if (wproc_pending != NULL)
+			wproc_violation(imsg, "generation already open");
+		if ((wc = calloc(1, sizeof(*wc))) == NULL)
+			fatal("calloc");
+		wc->wc_gen = mg.mg_gen;
+		wproc_pending = wc;
+		ipc_set_state(ipc, st == WS_RUNNING ? WS_RECONFIGURING :
+		    WS_CONFIGURING);
+		break;
+	case IMSG_CONF_LISTENER:
+		if (wc->wc_nlisteners >= WPROC_MAX_LISTENERS)
+			wproc_violation(imsg, "too many listeners");
+		memcpy(&ml, imsg->data, sizeof(ml));
+		ml.ml_addr[sizeof(ml.ml_addr) - 1] = '\0';
+		wc->wc_listeners[wc->wc_nlisteners].kind = ml.ml_kind;
+		wc->wc_listeners[wc->wc_nlisteners].fd = imsg->fd;
+		memcpy(wc->wc_listeners[wc->wc_nlisteners].addr, ml.ml_addr,
+		    sizeof(ml.ml_addr));
+		wc->wc_nlisteners++;
+		break;
+	case IMSG_CONF_CARRIER:
+		memcpy(&wc->wc_carrier, imsg->data, sizeof(wc->wc_carrier));
+		wc->wc_has_carrier = 1;
+		break;
+	case IMSG_CONF_EXIT:
+		memcpy(&wc->wc_exit, imsg->data, sizeof(wc->wc_exit));
+		wc->wc_has_exit = 1;
+		break;
+	case IMSG_CONF_KEY:
+		memcpy(wc->wc_key, imsg->data, sizeof(wc->wc_key));
+		explicit_bzero(imsg->data, imsg->datalen);
+		wc->wc_has_key = 1;
+		break;
+	case IMSG_CONF_CA:
+		if (wproc_append((char **)&wc->wc_ca, &wc->wc_calen,
+		    WPROC_CA_MAX, imsg->data, imsg->datalen) == -1)
+			wproc_violation(imsg, "CA bundle too large");
+		break;
+	case IMSG_CONF_END:
+		wproc_conf_end(imsg);
+		break;
+	case IMSG_START:
+		if (wproc_ops->wo_start != NULL)
+			wproc_ops->wo_start();
+		ipc_set_state(ipc, WS_RUNNING);
+		(void)ipc_send(ipc, IMSG_READY, 0, -1, NULL, 0);
+		break;
+	case IMSG_SHUTDOWN:
+		memcpy(&ms, imsg->data, sizeof(ms));
+		ipc_set_state(ipc, WS_DRAINING);
+		if (wproc_ops->wo_shutdown != NULL)
+			wproc_ops->wo_shutdown(ms.ms_grace_ms);
+		else
+			wproc_exit(0);
+		break;
+	case IMSG_CTL_VERBOSE:
+		memcpy(&mv, imsg->data, sizeof(mv));
+		log_setverbose(mv.mv_level);
+		break;
+	case IMSG_STATS_REQ:
+		if (wproc_ops->wo_stats != NULL)
+			wproc_ops->wo_stats(imsg->hdr.peerid);
+		else
+			wproc_send_stats(imsg->hdr.peerid, "{}");
+		break;
+	case IMSG_QUOTA_LOAD:
+		if (wproc_append(&wproc_quota, &wproc_quotalen,
+		    WPROC_QUOTA_MAX, imsg->data, imsg->datalen) == -1)
+			wproc_violation(imsg, "quota state too large");
+		if (imsg->hdr.flags & IMSGF_MORE)
+			break;
+		if (wproc_ops->wo_quota_load != NULL)
+			wproc_ops->wo_quota_load(wproc_quota, wproc_quotalen);
+		free(wproc_quota);
+		wproc_quota = NULL;
+		wproc_quotalen = 0;
+		break;
+#ifdef GR_TEST_HOOKS
+	case IMSG_TEST:
+		wproc_test(imsg);
+		break;
+#endif
+	default:
+		wproc_violation(imsg, "not handled by workers");
+	}
+}

@@ -1,0 +1,173 @@
+'use strict';
+/*
+ * Unit test of contrib/apps-script/Code.gs in the emulator's Apps Script
+ * stand-in (gas.js), with an injected UrlFetchApp.fetch:
+ *   node test-codegs.js path/to/Code.gs
+ * Prints one line per check; exits non-zero on the first failure.
+ */
+const assert = require('assert');
+const gas = require('./gas.js');
+
+const code = process.argv[2];
+let n = 0;
+
+function check(name, fn) {
+  fn();
+  n++;
+  console.log('ok ' + n + ' - ' + name);
+}
+
+const GOOD = 'QUJD'.repeat(40);		/* 160 base64 chars */
+
+function withFetch(urls, fetch, counting) {
+  return gas.load(code, { relayUrls: urls, fetch, counting });
+}
+
+check('valid body is forwarded verbatim as text/plain', () => {
+  const seen = [];
+  const s = withFetch(['http://exit.example:8443/tunnel'], (url, o) => {
+    seen.push({ url, o });
+    return new gas.HTTPResponse(200, Buffer.from('UkVQTFk='));
+  });
+  const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+  assert.ok(r.ok);
+  assert.strictEqual(r.content, 'UkVQTFk=');
+  assert.strictEqual(r.mime, 'TEXT');
+  assert.strictEqual(seen.length, 1);
+  assert.strictEqual(seen[0].url, 'http://exit.example:8443/tunnel');
+  assert.strictEqual(seen[0].o.method, 'post');
+  assert.strictEqual(seen[0].o.contentType, 'text/plain');
+  assert.strictEqual(seen[0].o.payload, GOOD);
+  assert.strictEqual(seen[0].o.muteHttpExceptions, true);
+  assert.strictEqual(seen[0].o.followRedirects, false);
+  assert.strictEqual(seen[0].o.timeoutSeconds, 30);
+});
+
+check('junk bodies: bad_payload JSON and no UrlFetch spent', () => {
+  const s = withFetch(['http://exit.example/tunnel'], () => {
+    throw new Error('must not fetch');
+  });
+  const cases = {
+    too_short: 'QUJD',
+    bad_length: GOOD + 'Q',
+    bad_chars: '<html>' + GOOD.slice(6),
+    bad_chars_tail: GOOD.slice(0, -4) + '!!!!',
+    empty: ''
+  };
+  for (const k of Object.keys(cases)) {
+    const r = gas.invoke(s, 'doPost', { postData: { contents: cases[k] } });
+    assert.ok(r.ok, k);
+    assert.strictEqual(r.mime, 'JSON', k);
+    const j = JSON.parse(r.content);
+    assert.strictEqual(j.e, 'bad_payload', k);
+    assert.ok(j.reason, k);
+  }
+  const r = gas.invoke(s, 'doPost', {});
+  assert.strictEqual(JSON.parse(r.content).e, 'bad_payload');
+  assert.strictEqual(s.stats.fetches, 0);
+});
+
+check('too long body rejected', () => {
+  const s = withFetch(['http://exit.example/tunnel'], () => {
+    throw new Error('must not fetch');
+  });
+  const big = 'A'.repeat(12 * 1024 * 1024 + 4);
+  const r = gas.invoke(s, 'doPost', { postData: { contents: big } });
+  assert.strictEqual(JSON.parse(r.content).reason, 'too_long');
+});
+
+check('relay loop detected, before any fetch', () => {
+  const loops = [
+    'https://script.google.com/macros/s/AKfycbxyz/exec',
+    'https://script.google.com/a/macros/example.com/s/AKfycbxyz/exec',
+    'https://script.googleusercontent.com/macros/echo?user_content_key=x',
+    'HTTPS://SCRIPT.GOOGLE.COM/macros/s/x/exec'
+  ];
+  for (const u of loops) {
+    const s = withFetch(['http://ok.example/tunnel', u], () => {
+      throw new Error('must not fetch');
+    });
+    const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+    assert.ok(!r.ok, u);
+    assert.ok(/relay_loop_detected/.test(r.message), r.message);
+    assert.strictEqual(s.stats.fetches, 0);
+  }
+  const s = withFetch(['https://script.google.com.evil.example/tunnel'],
+    () => new gas.HTTPResponse(200, Buffer.from('x')));
+  assert.ok(gas.invoke(s, 'doPost', { postData: { contents: GOOD } }).ok);
+});
+
+check('relays tried in order; first 200 wins', () => {
+  const order = [];
+  const s = withFetch(['http://a/tunnel', 'http://b/tunnel',
+    'http://c/tunnel'], (url) => {
+    order.push(url);
+    if (url === 'http://a/tunnel') {
+      throw new Error('Exception: Address unavailable: http://a/tunnel');
+    }
+    if (url === 'http://b/tunnel') {
+      return new gas.HTTPResponse(502, Buffer.from('bad gateway'));
+    }
+    return new gas.HTTPResponse(200, Buffer.from('from-c'));
+  });
+  const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+  assert.ok(r.ok);
+  assert.strictEqual(r.content, 'from-c');
+  assert.deepStrictEqual(order, ['http://a/tunnel', 'http://b/tunnel',
+    'http://c/tunnel']);
+});
+
+check('all relays failing throws with each reason', () => {
+  const s = withFetch(['http://a/tunnel', 'http://b/tunnel'], (url) => {
+    if (url === 'http://a/tunnel') {
+      return new gas.HTTPResponse(204, Buffer.from(''));
+    }
+    throw new Error(gas.QUOTA_MESSAGE);
+  });
+  const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+  assert.ok(!r.ok);
+  assert.ok(/upstream status 204: /.test(r.message), r.message);
+  assert.ok(/upstream fetch error: .*too many times for one day/
+    .test(r.message), r.message);
+});
+
+check('error snippet capped at 1024 chars', () => {
+  const s = withFetch(['http://a/tunnel'], () =>
+    new gas.HTTPResponse(500, Buffer.from('x'.repeat(5000))));
+  const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+  assert.ok(!r.ok);
+  assert.ok(r.message.length < 1024 + 100);
+});
+
+check('doGet metadata JSON and legacy text', () => {
+  const s = withFetch(['http://a/tunnel', 'http://b/tunnel'], () => null);
+  let r = gas.invoke(s, 'doGet', { parameter: {} });
+  assert.strictEqual(r.mime, 'JSON');
+  const j = JSON.parse(r.content);
+  assert.strictEqual(j.ok, true);
+  assert.ok(/^\d{4}-\d{2}-\d{2}$/.test(j.date));
+  assert.strictEqual(j.count, null);
+  assert.strictEqual(j.counting_enabled, false);
+  assert.strictEqual(j.max_payload_chars, 12582912);
+  assert.strictEqual(j.timeout_seconds, 30);
+  assert.strictEqual(j.relay_count, 2);
+  assert.strictEqual(j.version, 2);
+  assert.strictEqual(j.protocol, 1);
+  r = gas.invoke(s, 'doGet', { parameter: { legacy: '1' } });
+  assert.strictEqual(r.content, 'GooseRelay forwarder OK');
+  assert.strictEqual(r.mime, 'TEXT');
+});
+
+check('invocation counting', () => {
+  const s = withFetch(['http://a/tunnel'],
+    () => new gas.HTTPResponse(200, Buffer.from('ok')), true);
+  for (let i = 0; i < 3; i++) {
+    gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+  }
+  gas.invoke(s, 'doPost', { postData: { contents: 'junk' } });
+  const j = JSON.parse(gas.invoke(s, 'doGet', {}).content);
+  assert.strictEqual(j.counting_enabled, true);
+  assert.strictEqual(j.count, 3);
+});
+
+console.log(n + ' checks passed');

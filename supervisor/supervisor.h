@@ -1,0 +1,123 @@
+/*
+ * Supervisor-internal interfaces, grouped by file.  Only gooserelayd's
+ * own files include this; workers never see it.
+ */
+#ifndef GR_SUPERVISOR_H
+#define GR_SUPERVISOR_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "conf.h"
+#include "msg.h"
+
+struct ipc;
+
+/* supervisor.c */
+struct sv_opts {
+	int		 so_debug;		/* -d */
+	int		 so_verbose;		/* -v */
+	const char	*so_conffile;		/* -f, or NULL for the demo */
+	const char	*so_libexec;		/* -X / GOOSERELAY_LIBEXEC */
+	const char	*so_ctlsock;		/* -s */
+};
+extern struct sv_opts	 sv_opts;
+extern struct ev_loop	*sv_loop;
+extern struct gr_conf	*sv_conf;		/* current generation */
+extern uint32_t		 sv_gen;
+extern int		 sv_shutting_down;
+void	supervisor_shutdown(void);
+void	supervisor_exit_failed(const char *why);
+
+/* backoff.c: restart schedule and death tally (pure, unit-tested) */
+#define BACKOFF_BASE_S		1.0
+#define BACKOFF_MAX_S		60.0
+#define BACKOFF_STABLE_S	30.0
+#define TALLY_MAX		8	/* deaths ... */
+#define TALLY_WINDOW_S		300.0	/* ... within this window: failed */
+struct tally {
+	double		 t_when[TALLY_MAX];
+	unsigned	 t_n;
+};
+/* Delay before restart number n (0-based); jitter in [0, 1). */
+double	backoff_delay(unsigned n, double jitter);
+/* Record a death at now; returns 1 if the role must be marked failed. */
+int	tally_add(struct tally *, double now);
+unsigned tally_count(const struct tally *, double now);
+
+/* worker.c */
+struct worker {
+	enum proc_role	 w_role;
+	int		 w_instance;
+	int		 w_enabled;	/* role present in the config */
+	pid_t		 w_pid;
+	enum sstate	 w_state;
+	struct ipc	*w_ipc;
+	ev_child	 w_child;
+	ev_timer	 w_timer;	/* handshake timeouts, backoff */
+	ev_timer	 w_stable;	/* RUNNING long enough: reset backoff */
+	ev_tstamp	 w_spawned;
+	ev_tstamp	 w_ready;
+	unsigned	 w_restarts;
+	unsigned	 w_backoff_n;
+	struct tally	 w_tally;
+	uint32_t	 w_gen;		/* generation applied */
+	uint32_t	 w_pushed;	/* generation last pushed */
+	int		 w_killed;	/* we sent a kill: not a crash */
+	char		*w_quota;	/* QUOTA_SAVE pieces */
+	size_t		 w_quotalen;
+};
+#define WORKER_NROLES	2
+extern struct worker	 workers[WORKER_NROLES];
+void		 worker_init(void);
+void		 worker_configure_roles(const struct gr_conf *);
+void		 worker_start_all(void);
+void		 worker_reload(void);
+void		 worker_shutdown_all(unsigned grace_ms);
+int		 worker_all_gone(void);
+struct worker	*worker_by_role(enum proc_role);
+const char	*worker_state_name(enum sstate);
+void		 worker_set_verbose(int);
+int		 worker_test(enum proc_role, uint32_t what);
+void		 worker_kill(struct worker *, const char *why);
+/* For status: text appended to buf. */
+void		 worker_status(char *buf, size_t len);
+char		*worker_describe_status(int status, char *buf, size_t len);
+
+/* listen.c: the supervisor owns every listening socket. */
+struct listener {
+	int		 ln_fd;
+	uint32_t	 ln_kind;	/* LISTENER_* */
+	char		 ln_host[CONF_HOST_LEN];
+	uint16_t	 ln_port;
+	char		 ln_addr[128];	/* for logs and the worker */
+};
+extern struct listener	 listeners[2];	/* [0] SOCKS, [1] HTTP */
+int		 listen_open(const char *host, uint16_t port,
+		    struct listener *, char *err, size_t errlen);
+/* Open what conf needs into ln[] (reusing cur[] sockets); 0 or -1. */
+int		 listen_prepare(const struct gr_conf *, struct listener *ln,
+		    const struct listener *cur, char *err, size_t errlen);
+void		 listen_commit(struct listener *);
+void		 listen_discard(struct listener *ln);
+struct listener	*listen_for_role(enum proc_role);
+void		 listen_close_all(void);
+
+/* reload.c */
+int		 reload_config(char *err, size_t errlen);
+
+/* files.c: the supervisor alone reads and writes files. */
+int		 files_read(const char *path, size_t max, char **buf,
+		    size_t *len);
+int		 files_write_atomic(const char *path, const void *, size_t);
+void		 files_resolv_conf(struct exit_conf *, const char *path);
+
+/* control.c */
+int		 control_init(const char *path);
+void		 control_cleanup(void);
+
+#endif /* GR_SUPERVISOR_H */

@@ -1,0 +1,45 @@
+# Fronted HTTPS transport (issue 6): HTTP/1.1 client, Apps Script endpoint,
+# endpoint health.  libfronted.a is linked by gooserelay-carrier through
+# $(FRONTED_LIBS); included from Makefile.am before carrier.mk.
+noinst_LIBRARIES += libfronted.a
+libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
+	workers/carrier/health.c workers/carrier/health.h \
+	workers/carrier/fronted.c workers/carrier/fronted.h \
+	workers/carrier/endpoint.h
+libfronted_a_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(ZLIB_CFLAGS) \
+	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/workers/carrier
+FRONTED_LIBS = libfronted.a $(WIRE_LIBS) $(TLS_LIBS) $(HTTP_PARSER_LIBS) \
+	$(ZLIB_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) $(EV_LIBS) -lm
+
+check_PROGRAMS += regress/unit/test_httpc
+TESTS += regress/unit/test_httpc
+regress_unit_test_httpc_SOURCES = regress/unit/test_httpc.c
+regress_unit_test_httpc_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_httpc_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += regress/unit/test_health
+TESTS += regress/unit/test_health
+regress_unit_test_health_SOURCES = regress/unit/test_health.c \
+	regress/unit/log_weak.c
+regress_unit_test_health_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_health_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
+
+EXTRA_DIST += regress/fuzz/fuzz_http_resp.c regress/fuzz/corpus/http_resp
+
+# Drives the apps_script transport against the emulator (no carrier).
+check_PROGRAMS += regress/unit/fronted_drive
+regress_unit_fronted_drive_SOURCES = regress/unit/fronted_drive.c \
+	regress/unit/log_weak.c
+regress_unit_fronted_drive_CFLAGS = $(AM_CFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_fronted_drive_LDADD = $(FRONTED_LIBS)
+
+# Google emulator, Code.gs checks (node, curl, openssl; root for :443).
+TESTS += regress/cases/fronted_emu.sh
+EXTRA_DIST += contrib/apps-script/Code.gs regress/lib-fronted.sh \
+	regress/emu/google-emu.js regress/emu/gas.js regress/emu/fake-exit.js \
+	regress/emu/test-codegs.js regress/cases/fronted_emu.sh
+TESTS += regress/cases/fronted_transport.sh
+EXTRA_DIST += regress/cases/fronted_transport.sh

@@ -1,0 +1,1267 @@
+/*
+ * HTTP/1.1 client on libev for the carrier's POST transports.
+ *
+ * One pool per target (address to dial, port, TLS server name).  Each
+ * request takes an idle keep-alive connection or dials a new one; there is
+ * no pipelining, so concurrency is one connection per request in flight.
+ * Connections, their read buffer, request buffer, response parser and
+ * inflate state are kept and reused, so a steady stream of exchanges on
+ * kept-alive connections allocates nothing.
+ *
+ * The TCP peer, the TLS server name and the Host header are independent
+ * (domain fronting): the pool dials ht_connect, sends ht_sni in the TLS
+ * ClientHello and verifies the certificate against it, and each request
+ * carries its own Host header.
+ */
+#include "gr_config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <http_parser.h>
+#include <tls.h>
+#include <zlib.h>
+
+#include "httpc.h"
+
+#define HTTPC_RBUF		(64 * 1024)
+#define HTTPC_MAX_HEADER	(32 * 1024)	/* response head bytes */
+#define HTTPC_ZCHUNK		(64 * 1024)
+
+/* ------------------------------------------------------------------ */
+/* Response parser (no I/O). */
+
+enum httpc_hdr {
+	HH_NONE = 0,
+	HH_CTYPE,
+	HH_LOCATION,
+	HH_CENC
+};
+
+struct httpc_rparse {
+	http_parser	 rp_parser;
+	struct httpc_resp rp_resp;
+	size_t		 rp_maxbody;
+	size_t		 rp_seen;		/* bytes fed since reset */
+	char		 rp_field[24];		/* current header name */
+	size_t		 rp_flen;
+	int		 rp_invalue;		/* last callback was a value */
+	enum httpc_hdr	 rp_which;
+	size_t		 rp_vlen;
+	char		 rp_cenc[32];
+	int		 rp_gzip;
+	int		 rp_zinit;
+	int		 rp_zend;		/* gzip stream complete */
+	z_stream	 rp_z;
+	int		 rp_done;
+	int		 rp_keepalive;
+	int		 rp_err;
+	const char	*rp_errstr;
+};
+
+static int	httpc_rp_on_begin(http_parser *);
+static int	httpc_rp_on_field(http_parser *, const char *, size_t);
+static int	httpc_rp_on_value(http_parser *, const char *, size_t);
+static int	httpc_rp_on_headers(http_parser *);
+static int	httpc_rp_on_body(http_parser *, const char *, size_t);
+static int	httpc_rp_on_complete(http_parser *);
+
+static const http_parser_settings httpc_rp_settings = {
+	.on_message_begin = httpc_rp_on_begin,
+	.on_header_field = httpc_rp_on_field,
+	.on_header_value = httpc_rp_on_value,
+	.on_headers_complete = httpc_rp_on_headers,
+	.on_body = httpc_rp_on_body,
+	.on_message_complete = httpc_rp_on_complete,
+};
+
+static int
+httpc_rp_fail(struct httpc_rparse *rp, int err, const char *errstr)
+{
+	if (rp->rp_err == 0) {
+		rp->rp_err = err;
+		rp->rp_errstr = errstr;
+	}
+	return (-1);
+}
+
+struct httpc_rparse *
+httpc_rparse_new(size_t maxbody)
+{
+	struct httpc_rparse	*rp;
+
+	if ((rp = calloc(1, sizeof(*rp))) == NULL)
+		return (NULL);
+	rp->rp_maxbody = maxbody;
+	httpc_rparse_reset(rp);
+	return (rp);
+}
+
+void
+httpc_rparse_free(struct httpc_rparse *rp)
+{
+	if (rp == NULL)
+		return;
+	if (rp->rp_zinit)
+		inflateEnd(&rp->rp_z);
+	wbuf_free(&rp->rp_resp.hs_body);
+	free(rp);
+}
+
+void
+httpc_rparse_reset(struct httpc_rparse *rp)
+{
+	http_parser_init(&rp->rp_parser, HTTP_RESPONSE);
+	rp->rp_parser.data = rp;
+	rp->rp_resp.hs_status = 0;
+	rp->rp_resp.hs_ctype[0] = '\0';
+	rp->rp_resp.hs_location[0] = '\0';
+	wbuf_reset(&rp->rp_resp.hs_body);
+	rp->rp_seen = 0;
+	rp->rp_flen = 0;
+	rp->rp_invalue = 1;
+	rp->rp_which = HH_NONE;
+	rp->rp_vlen = 0;
+	rp->rp_cenc[0] = '\0';
+	rp->rp_gzip = 0;
+	rp->rp_zend = 0;
+	rp->rp_done = 0;
+	rp->rp_keepalive = 0;
+	rp->rp_err = 0;
+	rp->rp_errstr = NULL;
+}
+
+struct httpc_resp *
+httpc_rparse_resp(struct httpc_rparse *rp)
+{
+	return (&rp->rp_resp);
+}
+
+int
+httpc_rparse_keepalive(const struct httpc_rparse *rp)
+{
+	return (rp->rp_done && rp->rp_keepalive);
+}
+
+size_t
+httpc_rparse_seen(const struct httpc_rparse *rp)
+{
+	return (rp->rp_seen);
+}
+
+static int
+httpc_rp_on_begin(http_parser *p)
+{
+	struct httpc_rparse	*rp = p->data;
+
+	/* A 1xx interim response was skipped: start clean. */
+	rp->rp_resp.hs_ctype[0] = '\0';
+	rp->rp_resp.hs_location[0] = '\0';
+	rp->rp_cenc[0] = '\0';
+	wbuf_reset(&rp->rp_resp.hs_body);
+	return (0);
+}
+
+static int
+httpc_rp_on_field(http_parser *p, const char *at, size_t len)
+{
+	struct httpc_rparse	*rp = p->data;
+	size_t			 n;
+
+	if (rp->rp_invalue) {
+		rp->rp_invalue = 0;
+		rp->rp_flen = 0;
+		rp->rp_which = HH_NONE;
+	}
+	/* Names longer than the buffer are of no interest: keep a prefix. */
+	n = sizeof(rp->rp_field) - 1 - rp->rp_flen;
+	if (len < n)
+		n = len;
+	memcpy(rp->rp_field + rp->rp_flen, at, n);
+	rp->rp_flen += n;
+	rp->rp_field[rp->rp_flen] = '\0';
+	if (len > n)
+		rp->rp_flen = sizeof(rp->rp_field) - 1;	/* stays unknown */
+	return (0);
+}
+
+static int
+httpc_rp_on_value(http_parser *p, const char *at, size_t len)
+{
+	struct httpc_rparse	*rp = p->data;
+	char			*dst;
+	size_t			 cap;
+
+	if (!rp->rp_invalue) {
+		rp->rp_invalue = 1;
+		rp->rp_vlen = 0;
+		if (strcasecmp(rp->rp_field, "content-type") == 0)
+			rp->rp_which = HH_CTYPE;
+		else if (strcasecmp(rp->rp_field, "location") == 0)
+			rp->rp_which = HH_LOCATION;
+		else if (strcasecmp(rp->rp_field, "content-encoding") == 0)
+			rp->rp_which = HH_CENC;
+		else
+			rp->rp_which = HH_NONE;
+	}
+	switch (rp->rp_which) {
+	case HH_CTYPE:
+		dst = rp->rp_resp.hs_ctype;
+		cap = sizeof(rp->rp_resp.hs_ctype);
+		break;
+	case HH_LOCATION:
+		dst = rp->rp_resp.hs_location;
+		cap = sizeof(rp->rp_resp.hs_location);
+		break;
+	case HH_CENC:
+		dst = rp->rp_cenc;
+		cap = sizeof(rp->rp_cenc);
+		break;
+	default:
+		return (0);
+	}
+	if (rp->rp_vlen + len >= cap) {
+		/* A cut Location would send us somewhere else. */
+		if (rp->rp_which == HH_LOCATION)
+			return (httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+			    "Location header too long"));
+		if (rp->rp_which == HH_CENC)
+			return (httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+			    "Content-Encoding header too long"));
+		len = cap - 1 - rp->rp_vlen;	/* Content-Type: keep prefix */
+	}
+	memcpy(dst + rp->rp_vlen, at, len);
+	rp->rp_vlen += len;
+	dst[rp->rp_vlen] = '\0';
+	return (0);
+}
+
+static int
+httpc_rp_on_headers(http_parser *p)
+{
+	struct httpc_rparse	*rp = p->data;
+	int			 zr;
+
+	rp->rp_resp.hs_status = p->status_code;
+	if (p->status_code >= 100 && p->status_code < 200)
+		return (0);
+	rp->rp_gzip = 0;
+	if (rp->rp_cenc[0] != '\0' && strcasecmp(rp->rp_cenc, "identity")) {
+		if (strcasecmp(rp->rp_cenc, "gzip") &&
+		    strcasecmp(rp->rp_cenc, "x-gzip") &&
+		    strcasecmp(rp->rp_cenc, "deflate"))
+			return (httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+			    "unsupported Content-Encoding"));
+		rp->rp_gzip = 1;
+		rp->rp_zend = 0;
+		/* 15 + 32: zlib or gzip header, detected. */
+		if (!rp->rp_zinit) {
+			memset(&rp->rp_z, 0, sizeof(rp->rp_z));
+			zr = inflateInit2(&rp->rp_z, 15 + 32);
+			if (zr != Z_OK)
+				return (httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+				    "inflateInit failed"));
+			rp->rp_zinit = 1;
+		} else if (inflateReset(&rp->rp_z) != Z_OK)
+			return (httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+			    "inflateReset failed"));
+	} else if (p->content_length != ULLONG_MAX &&
+	    p->content_length > rp->rp_maxbody)
+		return (httpc_rp_fail(rp, HTTPC_ERR_TOOBIG,
+		    "response body over the size cap"));
+	return (0);
+}
+
+static int
+httpc_rp_inflate(struct httpc_rparse *rp, const uint8_t *at, size_t len)
+{
+	struct wbuf	*b = &rp->rp_resp.hs_body;
+	size_t		 room;
+	int		 zr;
+
+	if (rp->rp_zend)
+		return (0);	/* bytes after the gzip trailer: ignored */
+	rp->rp_z.next_in = (Bytef *)(uintptr_t)at;
+	rp->rp_z.avail_in = len;
+	for (;;) {
+		if (b->wb_len > rp->rp_maxbody)
+			return (httpc_rp_fail(rp, HTTPC_ERR_TOOBIG,
+			    "response body over the size cap"));
+		if (wbuf_reserve(b, HTTPC_ZCHUNK) == -1)
+			return (httpc_rp_fail(rp, HTTPC_ERR_TOOBIG,
+			    "out of memory for the response body"));
+		room = b->wb_cap - b->wb_len;
+		/* One byte over the cap is enough to know it is too big. */
+		if (room > rp->rp_maxbody - b->wb_len + 1)
+			room = rp->rp_maxbody - b->wb_len + 1;
+		if (room > UINT_MAX)
+			room = UINT_MAX;
+		rp->rp_z.next_out = b->wb_data + b->wb_len;
+		rp->rp_z.avail_out = room;
+		zr = inflate(&rp->rp_z, Z_NO_FLUSH);
+		b->wb_len += room - rp->rp_z.avail_out;
+		if (zr == Z_STREAM_END) {
+			rp->rp_zend = 1;
+			break;
+		}
+		if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return (httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+			    "corrupt gzip response body"));
+		if (rp->rp_z.avail_in == 0 && rp->rp_z.avail_out != 0)
+			break;
+		if (zr == Z_BUF_ERROR && rp->rp_z.avail_out != 0)
+			break;
+	}
+	if (b->wb_len > rp->rp_maxbody)
+		return (httpc_rp_fail(rp, HTTPC_ERR_TOOBIG,
+		    "response body over the size cap"));
+	return (0);
+}
+
+static int
+httpc_rp_on_body(http_parser *p, const char *at, size_t len)
+{
+	struct httpc_rparse	*rp = p->data;
+	struct wbuf		*b = &rp->rp_resp.hs_body;
+
+	if (rp->rp_gzip)
+		return (httpc_rp_inflate(rp, (const uint8_t *)at, len));
+	if (len > rp->rp_maxbody - b->wb_len)
+		return (httpc_rp_fail(rp, HTTPC_ERR_TOOBIG,
+		    "response body over the size cap"));
+	if (wbuf_append(b, at, len) == -1)
+		return (httpc_rp_fail(rp, HTTPC_ERR_TOOBIG,
+		    "out of memory for the response body"));
+	return (0);
+}
+
+static int
+httpc_rp_on_complete(http_parser *p)
+{
+	struct httpc_rparse	*rp = p->data;
+
+	/* Interim 1xx: wait for the real response. */
+	if (p->status_code >= 100 && p->status_code < 200 &&
+	    p->status_code != 101)
+		return (0);
+	if (rp->rp_gzip && !rp->rp_zend)
+		return (httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+		    "truncated gzip response body"));
+	rp->rp_done = 1;
+	rp->rp_keepalive = http_should_keep_alive(p);
+	/* Stop right after this message; anything left is not ours. */
+	http_parser_pause(p, 1);
+	return (0);
+}
+
+int
+httpc_rparse_feed(struct httpc_rparse *rp, const uint8_t *data, size_t len,
+    size_t *used, int *err, const char **errstr)
+{
+	enum http_errno	 he;
+	size_t		 n;
+
+	*used = 0;
+	if (rp->rp_done)
+		return (1);
+	if (rp->rp_err)
+		goto fail;
+	if (len == 0)
+		return (0);
+	n = http_parser_execute(&rp->rp_parser, &httpc_rp_settings,
+	    (const char *)data, len);
+	*used = n;
+	rp->rp_seen += n;
+	if (rp->rp_err)
+		goto fail;
+	he = HTTP_PARSER_ERRNO(&rp->rp_parser);
+	if (rp->rp_done)
+		return (1);
+	if (he != HPE_OK) {
+		if (he == HPE_HEADER_OVERFLOW)
+			httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+			    "response header too large");
+		else
+			httpc_rp_fail(rp, HTTPC_ERR_PROTO,
+			    http_errno_description(he));
+		goto fail;
+	}
+	return (0);
+ fail:
+	*err = rp->rp_err;
+	*errstr = rp->rp_errstr;
+	return (-1);
+}
+
+int
+httpc_rparse_eof(struct httpc_rparse *rp, int *err, const char **errstr)
+{
+	if (rp->rp_done)
+		return (1);
+	if (rp->rp_err == 0) {
+		/* A body delimited by the end of the connection ends here. */
+		http_parser_execute(&rp->rp_parser, &httpc_rp_settings, NULL,
+		    0);
+		if (rp->rp_done) {
+			rp->rp_keepalive = 0;
+			return (1);
+		}
+		if (rp->rp_err == 0)
+			httpc_rp_fail(rp, HTTPC_ERR_IO, rp->rp_seen == 0 ?
+			    "connection closed before any response" :
+			    "connection closed in the middle of the response");
+	}
+	*err = rp->rp_err;
+	*errstr = rp->rp_errstr;
+	return (-1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections, calls and pools. */
+
+enum httpc_cstate {
+	CS_CONNECTING = 0,
+	CS_HANDSHAKE,
+	CS_WRITING,
+	CS_READING,
+	CS_DONE,		/* response handed to the callback */
+	CS_IDLE
+};
+
+struct httpc_call;
+
+struct httpc_conn {
+	TAILQ_ENTRY(httpc_conn)	 c_entry;	/* pool's idle list */
+	struct httpc_pool	*c_pool;
+	struct httpc_call	*c_call;
+	int			 c_fd;
+	struct tls		*c_tls;
+	enum httpc_cstate	 c_state;
+	int			 c_reused;	/* served an exchange before */
+	int			 c_events;
+	ev_io			 c_io;
+	ev_timer		 c_timer;	/* connect or idle limit */
+	struct wbuf		 c_out;		/* request head + body */
+	size_t			 c_off;
+	struct httpc_rparse	*c_rp;
+	uint8_t			 c_rbuf[HTTPC_RBUF];
+};
+
+struct httpc_call {
+	TAILQ_ENTRY(httpc_call)	 k_entry;	/* pool's active/free list */
+	struct httpc_pool	*k_pool;
+	struct httpc_conn	*k_conn;
+	httpc_cb		 k_cb;
+	void			*k_arg;
+	ev_timer		 k_timer;	/* whole exchange; or async fail */
+	int			 k_active;
+	int			 k_retried;
+	int			 k_sent;
+	int			 k_perr;	/* pending error (async start) */
+	char			 k_err[1024];
+};
+
+TAILQ_HEAD(httpc_conns, httpc_conn);
+TAILQ_HEAD(httpc_calls, httpc_call);
+
+struct httpc_pool {
+	struct ev_loop		*p_loop;
+	struct httpc_target	 p_target;
+	struct tls_config	*p_tlscfg;
+	size_t			 p_maxidle;
+	size_t			 p_maxbody;
+	double			 p_ctimeout;
+	double			 p_itimeout;
+	struct httpc_conns	 p_idle;
+	size_t			 p_nidle;
+	struct httpc_calls	 p_calls;
+	size_t			 p_ncalls;
+	struct httpc_calls	 p_free;
+	struct sockaddr_storage	 p_addr;
+	socklen_t		 p_addrlen;
+	int			 p_incb;	/* callbacks running */
+	int			 p_dying;	/* free once p_incb == 0 */
+	char			 p_name[600];	/* "sni (ip:port)" for errors */
+};
+
+static void	httpc_conn_io(struct ev_loop *, ev_io *, int);
+static void	httpc_conn_timer(struct ev_loop *, ev_timer *, int);
+static void	httpc_call_timer(struct ev_loop *, ev_timer *, int);
+static void	httpc_conn_close(struct httpc_conn *);
+static void	httpc_conn_step(struct httpc_conn *);
+static void	httpc_call_fail(struct httpc_call *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static int	httpc_call_attach(struct httpc_call *, struct httpc_conn *);
+static void	httpc_pool_destroy(struct httpc_pool *);
+
+const char *
+httpc_err_str(int err)
+{
+	switch (err) {
+	case HTTPC_OK:
+		return ("ok");
+	case HTTPC_ERR_CONNECT:
+		return ("connect");
+	case HTTPC_ERR_TLS:
+		return ("tls");
+	case HTTPC_ERR_TIMEOUT:
+		return ("timeout");
+	case HTTPC_ERR_IO:
+		return ("io");
+	case HTTPC_ERR_PROTO:
+		return ("protocol");
+	case HTTPC_ERR_TOOBIG:
+		return ("too big");
+	case HTTPC_ERR_OFFLINE:
+		return ("offline");
+	}
+	return ("unknown");
+}
+
+/* Errors that mean this host has no usable network, not a bad peer. */
+static int
+httpc_errno_class(int e)
+{
+	switch (e) {
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+#ifdef EHOSTDOWN
+	case EHOSTDOWN:
+#endif
+		return (HTTPC_ERR_OFFLINE);
+	}
+	return (HTTPC_ERR_CONNECT);
+}
+
+static void
+httpc_conn_want(struct httpc_conn *c, int events)
+{
+	if (c->c_events == events && ev_is_active(&c->c_io))
+		return;
+	ev_io_stop(c->c_pool->p_loop, &c->c_io);
+	ev_io_set(&c->c_io, c->c_fd, events);
+	c->c_events = events;
+	ev_io_start(c->c_pool->p_loop, &c->c_io);
+}
+
+static int
+httpc_pool_resolve(struct httpc_pool *p, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	char		 port[8];
+	int		 r;
+
+	if (p->p_addrlen != 0)
+		return (0);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", p->p_target.ht_port);
+	r = getaddrinfo(p->p_target.ht_connect, port, &hints, &res);
+	if (r == EAI_NONAME) {
+		/*
+		 * A name, not an address.  The carrier normally gets
+		 * addresses (google_host is an IP); a relay URL with a name
+		 * is resolved once here, blocking, and then cached.
+		 */
+		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+		r = getaddrinfo(p->p_target.ht_connect, port, &hints, &res);
+	}
+	if (r != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s",
+		    p->p_target.ht_connect, gai_strerror(r));
+		return (-1);
+	}
+	memcpy(&p->p_addr, res->ai_addr, res->ai_addrlen);
+	p->p_addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return (0);
+}
+
+static struct httpc_conn *
+httpc_conn_new(struct httpc_pool *p)
+{
+	struct httpc_conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (NULL);
+	if ((c->c_rp = httpc_rparse_new(p->p_maxbody)) == NULL) {
+		free(c);
+		return (NULL);
+	}
+	c->c_pool = p;
+	c->c_fd = -1;
+	ev_init(&c->c_io, httpc_conn_io);
+	c->c_io.data = c;
+	ev_init(&c->c_timer, httpc_conn_timer);
+	c->c_timer.data = c;
+	return (c);
+}
+
+/* Start dialing; on failure fills err and returns the HTTPC_ERR class. */
+static int
+httpc_conn_dial(struct httpc_conn *c, char *err, size_t errlen)
+{
+	struct httpc_pool	*p = c->c_pool;
+	int			 one = 1, e;
+
+	if (httpc_pool_resolve(p, err, errlen) == -1)
+		return (HTTPC_ERR_OFFLINE);
+	c->c_fd = socket(p->p_addr.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->c_fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return (HTTPC_ERR_CONNECT);
+	}
+	setsockopt(c->c_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c->c_fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (connect(c->c_fd, (struct sockaddr *)&p->p_addr, p->p_addrlen) ==
+	    -1 && errno != EINPROGRESS) {
+		e = errno;
+		snprintf(err, errlen, "connect to %s: %s", p->p_name,
+		    strerror(e));
+		return (httpc_errno_class(e));
+	}
+	if (p->p_target.ht_tls) {
+		if ((c->c_tls = tls_client()) == NULL) {
+			snprintf(err, errlen, "tls_client failed");
+			return (HTTPC_ERR_TLS);
+		}
+		if (tls_configure(c->c_tls, p->p_tlscfg) == -1 ||
+		    tls_connect_socket(c->c_tls, c->c_fd,
+		    p->p_target.ht_sni) == -1) {
+			snprintf(err, errlen, "TLS setup for %s: %s",
+			    p->p_name, tls_error(c->c_tls));
+			return (HTTPC_ERR_TLS);
+		}
+	}
+	c->c_state = CS_CONNECTING;
+	httpc_conn_want(c, EV_WRITE);
+	ev_timer_set(&c->c_timer, p->p_ctimeout, 0.);
+	ev_timer_start(p->p_loop, &c->c_timer);
+	return (HTTPC_OK);
+}
+
+static void
+httpc_conn_close(struct httpc_conn *c)
+{
+	struct httpc_pool	*p = c->c_pool;
+
+	if (c->c_state == CS_IDLE) {
+		TAILQ_REMOVE(&p->p_idle, c, c_entry);
+		p->p_nidle--;
+	}
+	ev_io_stop(p->p_loop, &c->c_io);
+	ev_timer_stop(p->p_loop, &c->c_timer);
+	if (c->c_tls != NULL) {
+		/* Best effort close_notify; never wait for the peer. */
+		if (c->c_state >= CS_WRITING)
+			(void)tls_close(c->c_tls);
+		tls_free(c->c_tls);
+	}
+	if (c->c_fd != -1)
+		close(c->c_fd);
+	httpc_rparse_free(c->c_rp);
+	wbuf_free(&c->c_out);
+	free(c);
+}
+
+static void
+httpc_conn_idle(struct httpc_conn *c)
+{
+	struct httpc_pool	*p = c->c_pool;
+
+	if (p->p_dying || p->p_nidle >= p->p_maxidle) {
+		httpc_conn_close(c);
+		return;
+	}
+	c->c_call = NULL;
+	c->c_state = CS_IDLE;
+	c->c_reused = 1;
+	TAILQ_INSERT_HEAD(&p->p_idle, c, c_entry);
+	p->p_nidle++;
+	/* Watch for the server closing it while it waits. */
+	httpc_conn_want(c, EV_READ);
+	ev_timer_stop(p->p_loop, &c->c_timer);
+	ev_timer_set(&c->c_timer, p->p_itimeout, 0.);
+	ev_timer_start(p->p_loop, &c->c_timer);
+}
+
+static void
+httpc_call_release(struct httpc_call *k)
+{
+	struct httpc_pool	*p = k->k_pool;
+
+	ev_timer_stop(p->p_loop, &k->k_timer);
+	if (k->k_active) {
+		TAILQ_REMOVE(&p->p_calls, k, k_entry);
+		p->p_ncalls--;
+		k->k_active = 0;
+		TAILQ_INSERT_HEAD(&p->p_free, k, k_entry);
+	}
+	k->k_conn = NULL;
+}
+
+static void
+httpc_pool_leave_cb(struct httpc_pool *p)
+{
+	if (--p->p_incb == 0 && p->p_dying)
+		httpc_pool_destroy(p);
+}
+
+static void
+httpc_call_fail(struct httpc_call *k, int err, const char *fmt, ...)
+{
+	struct httpc_pool	*p = k->k_pool;
+	struct httpc_conn	*c = k->k_conn, *nc;
+	va_list			 ap;
+	int			 retry, r;
+
+	va_start(ap, fmt);
+	vsnprintf(k->k_err, sizeof(k->k_err), fmt, ap);
+	va_end(ap);
+
+	/*
+	 * A kept-alive connection the server closed before answering: the
+	 * request was not acted on, so try once more on a fresh connection.
+	 */
+	retry = 0;
+	if (c != NULL && c->c_reused && !k->k_retried && !p->p_dying &&
+	    httpc_rparse_seen(c->c_rp) == 0 &&
+	    (err == HTTPC_ERR_IO || err == HTTPC_ERR_TLS))
+		retry = 1;
+	if (c != NULL) {
+		c->c_call = NULL;
+		if (retry && (nc = httpc_conn_new(p)) != NULL) {
+			/* The request bytes move to the new connection. */
+			nc->c_out = c->c_out;
+			memset(&c->c_out, 0, sizeof(c->c_out));
+			httpc_conn_close(c);
+			k->k_conn = NULL;
+			k->k_retried = 1;
+			k->k_sent = 0;
+			r = httpc_conn_dial(nc, k->k_err, sizeof(k->k_err));
+			if (r == HTTPC_OK) {
+				httpc_call_attach(k, nc);
+				return;
+			}
+			err = r;
+			httpc_conn_close(nc);
+		} else
+			httpc_conn_close(c);
+		k->k_conn = NULL;
+	}
+	httpc_call_release(k);
+	p->p_incb++;
+	k->k_cb(k, err, k->k_err, k->k_sent, NULL, k->k_arg);
+	httpc_pool_leave_cb(p);
+}
+
+static void
+httpc_call_done(struct httpc_call *k)
+{
+	struct httpc_pool	*p = k->k_pool;
+	struct httpc_conn	*c = k->k_conn;
+	int			 keep;
+
+	keep = httpc_rparse_keepalive(c->c_rp);
+	c->c_state = CS_DONE;
+	c->c_call = NULL;
+	ev_io_stop(p->p_loop, &c->c_io);
+	httpc_call_release(k);
+	/* The connection is out of every list while the callback runs. */
+	p->p_incb++;
+	k->k_cb(k, HTTPC_OK, NULL, 1, httpc_rparse_resp(c->c_rp), k->k_arg);
+	if (keep && !p->p_dying)
+		httpc_conn_idle(c);
+	else
+		httpc_conn_close(c);
+	httpc_pool_leave_cb(p);
+}
+
+/* Read what is there; returns 1 when the call was finished (or failed). */
+static int
+httpc_conn_read(struct httpc_conn *c)
+{
+	struct httpc_call	*k = c->c_call;
+	const char		*es;
+	ssize_t			 n;
+	size_t			 used;
+	int			 r, err;
+
+	for (;;) {
+		if (c->c_tls != NULL) {
+			n = tls_read(c->c_tls, c->c_rbuf, sizeof(c->c_rbuf));
+			if (n == TLS_WANT_POLLIN) {
+				httpc_conn_want(c, EV_READ);
+				return (0);
+			}
+			if (n == TLS_WANT_POLLOUT) {
+				httpc_conn_want(c, EV_WRITE);
+				return (0);
+			}
+			if (n == -1) {
+				httpc_call_fail(k, HTTPC_ERR_IO,
+				    "TLS read from %s: %s", c->c_pool->p_name,
+				    tls_error(c->c_tls));
+				return (1);
+			}
+		} else {
+			n = recv(c->c_fd, c->c_rbuf, sizeof(c->c_rbuf), 0);
+			if (n == -1) {
+				if (errno == EAGAIN || errno == EINTR) {
+					httpc_conn_want(c, EV_READ);
+					return (0);
+				}
+				httpc_call_fail(k, HTTPC_ERR_IO,
+				    "read from %s: %s", c->c_pool->p_name,
+				    strerror(errno));
+				return (1);
+			}
+		}
+		if (n == 0) {
+			if (httpc_rparse_eof(c->c_rp, &err, &es) == 1) {
+				httpc_call_done(k);
+				return (1);
+			}
+			httpc_call_fail(k, err, "%s: %s", c->c_pool->p_name,
+			    es);
+			return (1);
+		}
+		r = httpc_rparse_feed(c->c_rp, c->c_rbuf, n, &used, &err,
+		    &es);
+		if (r == -1) {
+			httpc_call_fail(k, err, "%s: %s", c->c_pool->p_name,
+			    es);
+			return (1);
+		}
+		if (r == 1) {
+			/* Extra bytes after the response: do not reuse. */
+			if (used != (size_t)n)
+				c->c_rp->rp_keepalive = 0;
+			httpc_call_done(k);
+			return (1);
+		}
+	}
+}
+
+static void
+httpc_conn_step(struct httpc_conn *c)
+{
+	struct httpc_pool	*p = c->c_pool;
+	struct httpc_call	*k = c->c_call;
+	socklen_t		 sl;
+	ssize_t			 n;
+	int			 e, r;
+
+	switch (c->c_state) {
+	case CS_CONNECTING:
+		e = 0;
+		sl = sizeof(e);
+		if (getsockopt(c->c_fd, SOL_SOCKET, SO_ERROR, &e, &sl) == -1)
+			e = errno;
+		if (e != 0) {
+			httpc_call_fail(k, httpc_errno_class(e),
+			    "connect to %s: %s", p->p_name, strerror(e));
+			return;
+		}
+		if (c->c_tls == NULL) {
+			ev_timer_stop(p->p_loop, &c->c_timer);
+			c->c_state = CS_WRITING;
+			goto writing;
+		}
+		c->c_state = CS_HANDSHAKE;
+		/* FALLTHROUGH */
+	case CS_HANDSHAKE:
+		r = tls_handshake(c->c_tls);
+		if (r == TLS_WANT_POLLIN) {
+			httpc_conn_want(c, EV_READ);
+			return;
+		}
+		if (r == TLS_WANT_POLLOUT) {
+			httpc_conn_want(c, EV_WRITE);
+			return;
+		}
+		if (r == -1) {
+			httpc_call_fail(k, HTTPC_ERR_TLS,
+			    "TLS handshake with %s: %s", p->p_name,
+			    tls_error(c->c_tls));
+			return;
+		}
+		ev_timer_stop(p->p_loop, &c->c_timer);
+		c->c_state = CS_WRITING;
+		/* FALLTHROUGH */
+	case CS_WRITING:
+ writing:
+		while (c->c_off < c->c_out.wb_len) {
+			if (c->c_tls != NULL) {
+				n = tls_write(c->c_tls,
+				    c->c_out.wb_data + c->c_off,
+				    c->c_out.wb_len - c->c_off);
+				if (n == TLS_WANT_POLLOUT) {
+					httpc_conn_want(c, EV_WRITE);
+					return;
+				}
+				if (n == TLS_WANT_POLLIN) {
+					httpc_conn_want(c, EV_READ);
+					return;
+				}
+				if (n == -1) {
+					httpc_call_fail(k, HTTPC_ERR_IO,
+					    "TLS write to %s: %s", p->p_name,
+					    tls_error(c->c_tls));
+					return;
+				}
+			} else {
+				n = send(c->c_fd, c->c_out.wb_data + c->c_off,
+				    c->c_out.wb_len - c->c_off, MSG_NOSIGNAL);
+				if (n == -1) {
+					if (errno == EAGAIN || errno == EINTR) {
+						httpc_conn_want(c, EV_WRITE);
+						return;
+					}
+					httpc_call_fail(k, HTTPC_ERR_IO,
+					    "write to %s: %s", p->p_name,
+					    strerror(errno));
+					return;
+				}
+			}
+			c->c_off += n;
+		}
+		k->k_sent = 1;
+		c->c_state = CS_READING;
+		/* FALLTHROUGH */
+	case CS_READING:
+		(void)httpc_conn_read(c);
+		return;
+	case CS_IDLE:
+		/* Readable while idle: EOF, junk or a TLS ticket. */
+		if (c->c_tls != NULL) {
+			n = tls_read(c->c_tls, c->c_rbuf, sizeof(c->c_rbuf));
+			if (n == TLS_WANT_POLLIN)
+				return;
+		}
+		httpc_conn_close(c);
+		return;
+	case CS_DONE:
+		return;
+	}
+}
+
+static void
+httpc_conn_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	httpc_conn_step(w->data);
+}
+
+static void
+httpc_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct httpc_conn	*c = w->data;
+	struct httpc_pool	*p = c->c_pool;
+
+	(void)loop;
+	(void)revents;
+	if (c->c_state == CS_IDLE) {
+		httpc_conn_close(c);
+		return;
+	}
+	/* Dial or handshake too slow: the path, not the peer (4.4). */
+	if (c->c_state == CS_HANDSHAKE)
+		httpc_call_fail(c->c_call, HTTPC_ERR_OFFLINE,
+		    "TLS handshake timeout with %s", p->p_name);
+	else if (c->c_state == CS_CONNECTING)
+		httpc_call_fail(c->c_call, HTTPC_ERR_OFFLINE,
+		    "connect timeout to %s", p->p_name);
+}
+
+static void
+httpc_call_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct httpc_call	*k = w->data;
+	struct httpc_conn	*c = k->k_conn;
+
+	(void)loop;
+	(void)revents;
+	if (k->k_perr != HTTPC_OK) {
+		/* An error found while starting, reported asynchronously. */
+		int e = k->k_perr;
+
+		k->k_perr = HTTPC_OK;
+		httpc_call_fail(k, e, "%s", k->k_err);
+		return;
+	}
+	if (c != NULL && c->c_state == CS_HANDSHAKE)
+		httpc_call_fail(k, HTTPC_ERR_TIMEOUT,
+		    "timeout during the TLS handshake with %s",
+		    k->k_pool->p_name);
+	else if (c != NULL && c->c_state == CS_CONNECTING)
+		httpc_call_fail(k, HTTPC_ERR_TIMEOUT,
+		    "timeout connecting to %s", k->k_pool->p_name);
+	else
+		httpc_call_fail(k, HTTPC_ERR_TIMEOUT,
+		    "no complete response from %s in time",
+		    k->k_pool->p_name);
+}
+
+static int
+httpc_call_attach(struct httpc_call *k, struct httpc_conn *c)
+{
+	k->k_conn = c;
+	c->c_call = k;
+	c->c_off = 0;
+	httpc_rparse_reset(c->c_rp);
+	if (c->c_state == CS_IDLE) {
+		TAILQ_REMOVE(&c->c_pool->p_idle, c, c_entry);
+		c->c_pool->p_nidle--;
+		ev_timer_stop(c->c_pool->p_loop, &c->c_timer);
+		c->c_state = CS_WRITING;
+		httpc_conn_want(c, EV_WRITE);
+	}
+	return (0);
+}
+
+static int
+httpc_build(struct wbuf *out, const struct httpc_req *req)
+{
+	char	 head[4096];
+	int	 n;
+
+	wbuf_reset(out);
+	n = snprintf(head, sizeof(head),
+	    "%s %s HTTP/1.1\r\n"
+	    "Host: %s\r\n"
+	    "User-Agent: gooserelayd\r\n"
+	    "Connection: keep-alive\r\n"
+	    "%s",
+	    req->hr_method, req->hr_path, req->hr_host,
+	    req->hr_accept_gzip ? "Accept-Encoding: gzip\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return (-1);
+	if (wbuf_append(out, head, n) == -1)
+		return (-1);
+	if (req->hr_body != NULL || strcmp(req->hr_method, "GET") != 0) {
+		n = snprintf(head, sizeof(head),
+		    "%s%s%sContent-Length: %zu\r\n",
+		    req->hr_ctype ? "Content-Type: " : "",
+		    req->hr_ctype ? req->hr_ctype : "",
+		    req->hr_ctype ? "\r\n" : "", req->hr_bodylen);
+		if (n < 0 || (size_t)n >= sizeof(head) ||
+		    wbuf_append(out, head, n) == -1)
+			return (-1);
+	}
+	if (wbuf_append(out, "\r\n", 2) == -1)
+		return (-1);
+	if (req->hr_bodylen > 0 &&
+	    wbuf_append(out, req->hr_body, req->hr_bodylen) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+httpc_token_ok(const char *s, size_t max)
+{
+	size_t	 i;
+
+	/* No CR, LF or NUL tricks in what goes into the request head. */
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || i >= max)
+			return (0);
+	return (i > 0);
+}
+
+struct httpc_call *
+httpc_request(struct httpc_pool *p, const struct httpc_req *req,
+    httpc_cb cb, void *arg)
+{
+	struct httpc_call	*k;
+	struct httpc_conn	*c;
+	int			 r;
+
+	if (p->p_dying || req->hr_method == NULL || req->hr_host == NULL ||
+	    req->hr_path == NULL || !httpc_token_ok(req->hr_method, 16) ||
+	    !httpc_token_ok(req->hr_host, 255) ||
+	    !httpc_token_ok(req->hr_path, 2048) ||
+	    (req->hr_ctype != NULL && strpbrk(req->hr_ctype, "\r\n")))
+		return (NULL);
+	if ((k = TAILQ_FIRST(&p->p_free)) != NULL)
+		TAILQ_REMOVE(&p->p_free, k, k_entry);
+	else if ((k = calloc(1, sizeof(*k))) == NULL)
+		return (NULL);
+	k->k_pool = p;
+	k->k_conn = NULL;
+	k->k_cb = cb;
+	k->k_arg = arg;
+	k->k_retried = 0;
+	k->k_sent = 0;
+	k->k_perr = HTTPC_OK;
+	k->k_err[0] = '\0';
+	ev_init(&k->k_timer, httpc_call_timer);
+	k->k_timer.data = k;
+
+	if ((c = TAILQ_FIRST(&p->p_idle)) == NULL &&
+	    (c = httpc_conn_new(p)) == NULL) {
+		TAILQ_INSERT_HEAD(&p->p_free, k, k_entry);
+		return (NULL);
+	}
+	if (httpc_build(&c->c_out, req) == -1) {
+		if (c->c_state != CS_IDLE)
+			httpc_conn_close(c);
+		TAILQ_INSERT_HEAD(&p->p_free, k, k_entry);
+		return (NULL);
+	}
+	k->k_active = 1;
+	TAILQ_INSERT_TAIL(&p->p_calls, k, k_entry);
+	p->p_ncalls++;
+	if (c->c_state == CS_IDLE)
+		httpc_call_attach(k, c);
+	else {
+		k->k_conn = c;
+		c->c_call = k;
+		c->c_off = 0;
+		r = httpc_conn_dial(c, k->k_err, sizeof(k->k_err));
+		if (r != HTTPC_OK) {
+			/* Report it from the loop, never from in here. */
+			k->k_perr = r;
+			ev_timer_set(&k->k_timer, 0., 0.);
+			ev_timer_start(p->p_loop, &k->k_timer);
+			return (k);
+		}
+	}
+	if (req->hr_timeout > 0) {
+		ev_timer_set(&k->k_timer, req->hr_timeout, 0.);
+		ev_timer_start(p->p_loop, &k->k_timer);
+	}
+	return (k);
+}
+
+void
+httpc_cancel(struct httpc_call *k)
+{
+	if (k == NULL || !k->k_active)
+		return;
+	if (k->k_conn != NULL) {
+		k->k_conn->c_call = NULL;
+		httpc_conn_close(k->k_conn);
+	}
+	httpc_call_release(k);
+}
+
+struct httpc_pool *
+httpc_pool_new(struct ev_loop *loop, const struct httpc_target *t,
+    struct tls_config *cfg, size_t maxidle, size_t maxbody)
+{
+	struct httpc_pool	*p;
+
+	if (t->ht_tls && cfg == NULL)
+		return (NULL);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return (NULL);
+	p->p_loop = loop;
+	p->p_target = *t;
+	p->p_target.ht_connect[sizeof(p->p_target.ht_connect) - 1] = '\0';
+	p->p_target.ht_sni[sizeof(p->p_target.ht_sni) - 1] = '\0';
+	p->p_tlscfg = cfg;
+	p->p_maxidle = maxidle;
+	p->p_maxbody = maxbody;
+	p->p_ctimeout = 15.;
+	p->p_itimeout = 90.;
+	TAILQ_INIT(&p->p_idle);
+	TAILQ_INIT(&p->p_calls);
+	TAILQ_INIT(&p->p_free);
+	if (t->ht_tls)
+		snprintf(p->p_name, sizeof(p->p_name), "%s (%s:%u)",
+		    p->p_target.ht_sni, p->p_target.ht_connect, t->ht_port);
+	else
+		snprintf(p->p_name, sizeof(p->p_name), "%s:%u",
+		    p->p_target.ht_connect, t->ht_port);
+	return (p);
+}
+
+void
+httpc_pool_set_timeouts(struct httpc_pool *p, double connect, double idle)
+{
+	if (connect > 0)
+		p->p_ctimeout = connect;
+	if (idle > 0)
+		p->p_itimeout = idle;
+}
+
+void
+httpc_pool_flush(struct httpc_pool *p)
+{
+	struct httpc_conn	*c;
+
+	while ((c = TAILQ_FIRST(&p->p_idle)) != NULL)
+		httpc_conn_close(c);
+}
+
+const struct httpc_target *
+httpc_pool_target(const struct httpc_pool *p)
+{
+	return (&p->p_target);
+}
+
+size_t
+httpc_pool_active(const struct httpc_pool *p)
+{
+	return (p->p_ncalls);
+}
+
+size_t
+httpc_pool_idle(const struct httpc_pool *p)
+{
+	return (p->p_nidle);
+}
+
+static void
+httpc_pool_destroy(struct httpc_pool *p)
+{
+	struct httpc_call	*k;
+
+	while ((k = TAILQ_FIRST(&p->p_calls)) != NULL)
+		httpc_cancel(k);
+	httpc_pool_flush(p);
+	while ((k = TAILQ_FIRST(&p->p_free)) != NULL) {
+		TAILQ_REMOVE(&p->p_free, k, k_entry);
+		free(k);
+	}
+	free(p);
+}
+
+void
+httpc_pool_free(struct httpc_pool *p)
+{
+	struct httpc_call	*k;
+
+	if (p == NULL)
+		return;
+	if (p->p_incb > 0) {
+		/* Inside one of our callbacks: finish when it returns. */
+		p->p_dying = 1;
+		while ((k = TAILQ_FIRST(&p->p_calls)) != NULL)
+			httpc_cancel(k);
+		httpc_pool_flush(p);
+		return;
+	}
+	httpc_pool_destroy(p);
+}
