@@ -1,1 +1,10 @@
-# Benchmarks (issue 7); not run by make check except in --quick mode.
+# Benchmarks (issue 7); not run by make check except in --quick mode
+# (regress/cases/bench_quick.sh).  bench/run.sh drives them.
+noinst_PROGRAMS += bench/sink bench/grbench
+bench_sink_SOURCES = bench/sink.c
+bench_sink_LDADD = $(EV_LIBS)
+bench_grbench_SOURCES = bench/grbench.c
+bench_grbench_LDADD = -lpthread -lm
+EXTRA_DIST += bench/run.sh bench/summarize.py bench/README \
+	regress/cases/bench_quick.sh
+TESTS += regress/cases/bench_quick.sh

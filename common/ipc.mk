@@ -5,7 +5,8 @@ libipc_a_SOURCES = common/ipc.h common/msg.h common/log.h common/sandbox.h \
 	common/ipc.c common/msg.c common/log.c common/wproc.c \
 	common/privdrop.c
 if SANDBOX_SECCOMP
-libipc_a_SOURCES += common/sandbox_seccomp.c
+libipc_a_SOURCES += common/sandbox_seccomp.c common/sandbox_debug.c \
+	common/sandbox_debug.h
 endif
 if SANDBOX_PLEDGE
 libipc_a_SOURCES += common/sandbox_pledge.c
@@ -14,7 +15,7 @@ if SANDBOX_RLIMIT
 libipc_a_SOURCES += common/sandbox_rlimit.c
 endif
 EXTRA_DIST += common/sandbox_seccomp.c common/sandbox_pledge.c \
-	common/sandbox_rlimit.c
+	common/sandbox_rlimit.c common/sandbox_debug.c common/sandbox_debug.h
 libipc_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
 IPC_LIBS = libipc.a $(SECCOMP_LIBS) $(EV_LIBS)
 
@@ -24,3 +25,4 @@ TESTS += regress/unit/test_ipc
 regress_unit_test_ipc_SOURCES = regress/unit/test_ipc.c
 regress_unit_test_ipc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_ipc_LDADD = $(IPC_LIBS) $(CMOCKA_LIBS)
+EXTRA_DIST += regress/fuzz/fuzz_ipc.c

@@ -24,13 +24,11 @@
 #include <unistd.h>
 
 #include <seccomp.h>
-#ifdef SANDBOX_DEBUG
-#include <ev.h>
-#endif
 
 #include "log.h"
 #include "privdrop.h"
 #include "sandbox.h"
+#include "sandbox_debug.h"
 
 /*
  * Unconditionally allowed after the sandbox point.  Measured with strace
@@ -59,43 +57,10 @@ static const char *const sandbox_allow[] = {
 };
 
 #ifdef SANDBOX_DEBUG
-static volatile sig_atomic_t	 sandbox_last_nr = -1;
-static ev_async			 sandbox_async;
-
-static void
-sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
+static char *
+sandbox_syscall_name(int nr)
 {
-	sandbox_last_nr = si->si_syscall;
-	ev_async_send(ev_default_loop(0), &sandbox_async);
-}
-
-static void
-sandbox_async_cb(struct ev_loop *loop, ev_async *w, int revents)
-{
-	char	*name;
-	int	 nr = sandbox_last_nr;
-
-	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-	log_warnx("sandbox violation (debug mode, not killed): syscall %d "
-	    "(%s)", nr, name != NULL ? name : "?");
-	free(name);
-}
-
-static void
-sandbox_debug_init(void)
-{
-	struct sigaction	 sa;
-
-	ev_async_init(&sandbox_async, sandbox_async_cb);
-	ev_async_start(ev_default_loop(0), &sandbox_async);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = sandbox_sigsys;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSYS, &sa, NULL) == -1)
-		fatal("sigaction SIGSYS");
-	log_warnx("seccomp in debug mode: violations are logged, not "
-	    "killed");
+	return seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 }
 #endif
 
@@ -127,7 +92,7 @@ sandbox_seccomp(const struct sandbox_params *sp)
 
 #ifdef SANDBOX_DEBUG
 	dflt = SCMP_ACT_TRAP;
-	sandbox_debug_init();
+	sandbox_debug_init(sandbox_syscall_name);
 #else
 	dflt = SCMP_ACT_KILL_PROCESS;
 #endif

@@ -47,6 +47,8 @@ struct sess_rxo {
 /* s_pflags */
 #define SESS_P_REQUEUE		0x01	/* requeue when the txn settles */
 #define SESS_P_ACK_FORCE	0x02	/* duplicate seen: ACK again */
+#define SESS_P_REPLAY_SET	0x04	/* replay mode change at settle */
+#define SESS_P_REPLAY_ON	0x08	/* ... to this */
 
 #define SESS_SENT_INIT		16	/* first replay ring size */
 #define SESS_REORDER_INIT	8	/* first reorder array size */
@@ -87,6 +89,8 @@ static struct sess_sent *sess_sent_at(const struct sess *, uint32_t);
 static int	 sess_sent_reserve(struct sess *, uint32_t);
 static void	 sess_settle(struct sess *);
 static void	 sess_requeue_now(struct sess *);
+static void	 sess_replay_prune(struct sess *, double);
+static void	 sess_replay_switch(struct sess *, int);
 static int	 sess_rx_append(struct sess *, const uint8_t *, size_t);
 static int	 sess_rx_deliver(struct sess *, uint8_t, const uint8_t *,
 		    size_t, const uint8_t *, size_t, enum sess_abort_reason *);
@@ -131,6 +135,7 @@ sess_new(const uint8_t id[WIRE_SID_LEN], const struct sess_ops *ops,
 	s->s_cfg = cfg != NULL ? cfg : &sess_cfg_dflt;
 	s->s_arg = arg;
 	s->s_refs = 1;
+	s->s_replay = s->s_cfg->sc_replay != 0;
 	s->s_created = now;
 	s->s_last_rx = now;
 	s->s_last_tx = now;
@@ -302,11 +307,11 @@ sess_tx_drainable(const struct sess *s)
 		return (0);
 	if (s->s_resend < s->s_sent_count)
 		return (1);
-	if (sc->sc_replay && s->s_sent_count >= sc->sc_replay_max_frames)
+	if (s->s_replay && s->s_sent_count >= sc->sc_replay_max_frames)
 		return (0);
 	if (s->s_tlen > 0 && !(s->s_flags & SESS_TX_SYN_SENT))
 		return (1);
-	if (s->s_tx_end > s->s_tx_sent && (!sc->sc_replay ||
+	if (s->s_tx_end > s->s_tx_sent && (!s->s_replay ||
 	    s->s_tx_sent - s->s_tx_acked < sc->sc_replay_max_bytes))
 		return (1);
 	if ((s->s_flags & (SESS_TX_FIN_QUEUED | SESS_TX_FIN_SENT)) ==
@@ -484,7 +489,7 @@ sess_drain(struct sess *s, struct sess_txn *txn, struct wire_frame *out,
 		goto done;
 
 	fr_room = by_room = SIZE_MAX;
-	if (sc->sc_replay) {
+	if (s->s_replay) {
 		if (s->s_sent_count >= sc->sc_replay_max_frames)
 			goto done;
 		fr_room = sc->sc_replay_max_frames - s->s_sent_count;
@@ -519,7 +524,7 @@ sess_drain(struct sess *s, struct sess_txn *txn, struct wire_frame *out,
 			break;
 		sess_frame(s, &out[n++], s->s_tx_seq, fl, s->s_tx_sent,
 		    (uint32_t)len);
-		if (sc->sc_replay) {
+		if (s->s_replay) {
 			ss = sess_sent_at(s, s->s_sent_count);
 			ss->ss_seq = s->s_tx_seq;
 			ss->ss_off = s->s_tx_sent;
@@ -560,7 +565,7 @@ sess_replay_drain(struct sess *s, struct wire_frame *out, size_t maxframes,
 	size_t			 n = 0, bytes = 0;
 	uint32_t		 i;
 
-	if (!s->s_cfg->sc_replay ||
+	if (!s->s_replay ||
 	    (s->s_flags & (SESS_ABORTED | SESS_IN_TXN)))
 		return (0);
 	for (i = 0; i < s->s_resend && n < maxframes; i++) {
@@ -596,6 +601,10 @@ sess_settle(struct sess *s)
 		s->s_pflags &= ~SESS_P_REQUEUE;
 		return;
 	}
+	if (s->s_pflags & SESS_P_REPLAY_SET) {
+		s->s_pflags &= ~SESS_P_REPLAY_SET;
+		sess_replay_switch(s, (s->s_pflags & SESS_P_REPLAY_ON) != 0);
+	}
 	if (s->s_pflags & SESS_P_REQUEUE) {
 		s->s_pflags &= ~SESS_P_REQUEUE;
 		sess_requeue_now(s);
@@ -617,11 +626,13 @@ sess_txn_commit(struct sess_txn *txn, double now)
 		s = te->te_sess;
 		te->te_sess = NULL;
 		if (!(s->s_flags & SESS_ABORTED)) {
-			if (s->s_cfg->sc_replay) {
+			if (s->s_replay) {
 				if (s->s_snap_count == 0 &&
 				    s->s_sent_count > 0)
 					s->s_replay_progress = now;
 				s->s_replay_at = now;
+				s->s_flags &= ~SESS_IN_TXN;
+				sess_replay_prune(s, now);
 			} else {
 				s->s_tx_acked = s->s_tx_sent;
 				sess_tx_release(s);
@@ -646,7 +657,20 @@ sess_txn_rollback(struct sess_txn *txn)
 		te = &txn->t_ent[i];
 		s = te->te_sess;
 		te->te_sess = NULL;
-		if (!(s->s_flags & SESS_ABORTED)) {
+		if (s->s_flags & SESS_ABORTED)
+			;
+		else if (s->s_replay) {
+			/*
+			 * Keep the frames: they go again unchanged, which is
+			 * right even if the peer did get them.
+			 */
+			s->s_drains = te->te_drains_before;
+			s->s_resend = s->s_snap_resend;
+			if (s->s_snap_count == 0 && s->s_sent_count > 0)
+				s->s_replay_progress = s->s_last_tx;
+			s->s_flags &= ~SESS_IN_TXN;
+			sess_replay_prune(s, s->s_last_tx);
+		} else {
 			s->s_tx_sent = te->te_sent_before;
 			s->s_tx_seq = te->te_seq_before;
 			s->s_flags = (s->s_flags & ~txbits) |
@@ -666,18 +690,19 @@ sess_txn_rollback(struct sess_txn *txn)
  * Replay store.
  */
 
-/* The peer has every frame with seq < next_seq: prune them. */
-void
-sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
+/*
+ * Prune the frames the peer has (seq < s_peer_next).  Frames of an
+ * unsettled txn stay until it commits: a rollback must find them.
+ */
+static void
+sess_replay_prune(struct sess *s, double now)
 {
 	uint32_t	 limit, pruned = 0;
 
-	if (!s->s_cfg->sc_replay || (s->s_flags & SESS_ABORTED))
-		return;
-	/* Frames of an unsettled txn stay until it settles. */
 	limit = (s->s_flags & SESS_IN_TXN) ? s->s_snap_count :
 	    s->s_sent_count;
-	while (pruned < limit && sess_sent_at(s, 0)->ss_seq < next_seq) {
+	while (pruned < limit &&
+	    sess_sent_at(s, 0)->ss_seq < s->s_peer_next) {
 		s->s_sent_head = (s->s_sent_head + 1) % s->s_sent_cap;
 		s->s_sent_count--;
 		pruned++;
@@ -686,8 +711,8 @@ sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
 		return;
 	if (s->s_flags & SESS_IN_TXN) {
 		s->s_snap_count -= pruned;
-		s->s_snap_resend -= s->s_snap_resend < pruned ? s->s_snap_resend :
-		    pruned;
+		s->s_snap_resend -= s->s_snap_resend < pruned ?
+		    s->s_snap_resend : pruned;
 	}
 	s->s_resend -= s->s_resend < pruned ? s->s_resend : pruned;
 	if (s->s_sent_count > 0)
@@ -696,6 +721,20 @@ sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
 		s->s_tx_acked = s->s_tx_sent;
 	s->s_replay_progress = now;
 	sess_tx_release(s);
+}
+
+/* The peer has every frame with seq < next_seq. */
+void
+sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
+{
+	if (!s->s_replay || (s->s_flags & SESS_ABORTED))
+		return;
+	if (next_seq > s->s_tx_seq)
+		next_seq = s->s_tx_seq;	/* never for frames not cut yet */
+	if (next_seq <= s->s_peer_next)
+		return;
+	s->s_peer_next = next_seq;
+	sess_replay_prune(s, now);
 	sess_tx_check_resume(s);
 	sess_tx_notify(s);
 }
@@ -703,13 +742,13 @@ sess_replay_ack(struct sess *s, uint64_t next_seq, double now)
 size_t
 sess_replay_frames(const struct sess *s)
 {
-	return (s->s_cfg->sc_replay ? s->s_sent_count : 0);
+	return (s->s_replay ? s->s_sent_count : 0);
 }
 
 size_t
 sess_replay_bytes(const struct sess *s)
 {
-	if (!s->s_cfg->sc_replay)
+	if (!s->s_replay)
 		return (0);
 	return ((size_t)(s->s_tx_sent - s->s_tx_acked));
 }
@@ -727,7 +766,7 @@ sess_requeue_now(struct sess *s)
 void
 sess_replay_requeue(struct sess *s)
 {
-	if (!s->s_cfg->sc_replay || (s->s_flags & SESS_ABORTED))
+	if (!s->s_replay || (s->s_flags & SESS_ABORTED))
 		return;
 	if (s->s_flags & SESS_IN_TXN) {
 		s->s_pflags |= SESS_P_REQUEUE;
@@ -736,12 +775,47 @@ sess_replay_requeue(struct sess *s)
 	sess_requeue_now(s);
 }
 
+/*
+ * Turn the replay store on or off (the peer negotiated it, or went away).
+ * Off: the peer will not ACK, so whatever the store holds counts as
+ * delivered.
+ */
+static void
+sess_replay_switch(struct sess *s, int on)
+{
+	if (on == s->s_replay)
+		return;
+	s->s_replay = on;
+	if (!on) {
+		s->s_sent_head = s->s_sent_count = s->s_resend = 0;
+		s->s_tx_acked = s->s_tx_sent;
+		sess_tx_release(s);
+		sess_tx_check_resume(s);
+	}
+	sess_tx_notify(s);
+}
+
+void
+sess_set_replay(struct sess *s, int on)
+{
+	on = on != 0;
+	if (s->s_flags & SESS_IN_TXN) {
+		s->s_pflags |= SESS_P_REPLAY_SET;
+		if (on)
+			s->s_pflags |= SESS_P_REPLAY_ON;
+		else
+			s->s_pflags &= ~SESS_P_REPLAY_ON;
+		return;
+	}
+	sess_replay_switch(s, on);
+}
+
 int
 sess_replay_full(const struct sess *s)
 {
 	const struct sess_cfg	*sc = s->s_cfg;
 
-	return (sc->sc_replay &&
+	return (s->s_replay &&
 	    (s->s_sent_count >= sc->sc_replay_max_frames ||
 	    s->s_tx_sent - s->s_tx_acked >= sc->sc_replay_max_bytes));
 }
@@ -749,7 +823,7 @@ sess_replay_full(const struct sess *s)
 int
 sess_replay_due(const struct sess *s, double now, double retry)
 {
-	return (s->s_cfg->sc_replay && s->s_resend > 0 &&
+	return (s->s_replay && s->s_resend > 0 &&
 	    !(s->s_flags & (SESS_IN_TXN | SESS_ABORTED)) &&
 	    now - s->s_replay_at >= retry);
 }
@@ -757,7 +831,7 @@ sess_replay_due(const struct sess *s, double now, double retry)
 double
 sess_replay_age(const struct sess *s, double now)
 {
-	if (!s->s_cfg->sc_replay || s->s_sent_count == 0)
+	if (!s->s_replay || s->s_sent_count == 0)
 		return (0);
 	return (now - s->s_replay_progress);
 }
@@ -1065,6 +1139,12 @@ sess_ack_due(struct sess *s, uint64_t *next_seq)
 	s->s_ack_sent = s->s_rx_next;
 	*next_seq = s->s_rx_next;
 	return (1);
+}
+
+void
+sess_ack_retry(struct sess *s)
+{
+	s->s_pflags |= SESS_P_ACK_FORCE;
 }
 
 /*

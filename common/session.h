@@ -81,9 +81,10 @@ struct sess_cfg {
 	size_t		 sc_tx_highwater;	/* 8 MiB: pause reading above */
 	size_t		 sc_rx_max;		/* cap on queued in-order RX */
 	int		 sc_replay;		/* keep sent frames until ACK */
+						/* (read by sess_new) */
 	size_t		 sc_replay_max_bytes;	/* 8 MiB per session */
 	uint32_t	 sc_replay_max_frames;	/* 144 per session */
-	int		 sc_rx_ack;		/* receiver ACKs (replay peer) */
+	int		 sc_rx_ack;		/* receiver sends ACKs */
 };
 void	sess_cfg_default(struct sess_cfg *);
 
@@ -118,6 +119,7 @@ struct sess {
 	uint64_t		 s_tx_seq;	/* next seq to assign */
 	uint32_t		 s_drains;	/* responses drained (exit ramp) */
 	uint32_t		 s_pflags;	/* private state bits */
+	int			 s_replay;	/* replay store on */
 
 	/* Undo state of the one unsettled txn (SESS_IN_TXN). */
 	uint64_t		 s_snap_sent;
@@ -148,6 +150,7 @@ struct sess {
 	uint32_t		 s_rx_off;	/* consumed in head chunk */
 	size_t			 s_rx_queued;
 	uint64_t		 s_ack_sent;	/* last next_seq ACKed */
+	uint64_t		 s_peer_next;	/* highest ACK from the peer */
 
 	/* Timers (seconds, caller's clock). */
 	double			 s_created;
@@ -156,7 +159,7 @@ struct sess {
 	double			 s_fin_sent_at;
 
 	/* Stats. */
-	uint64_t		 s_bytes_in;	/* delivered in order from peer */
+	uint64_t		 s_bytes_in;	/* delivered in order */
 	uint64_t		 s_bytes_out;	/* queued by the local socket */
 
 	/* Owner's list linkage. */
@@ -182,7 +185,13 @@ void		 sess_set_target(struct sess *, const char *, size_t);
 
 /*
  * TX side: bytes to send to the peer.  Zero-copy read: ask for space at
- * the tail, read(2) into it, commit what was read.
+ * the tail, read(2) into it, commit what was read.  The space is valid
+ * until the next call on the session; -1 once aborted or closed.  After a
+ * commit, stop reading while sess_tx_paused(); so_tx_resume says when to
+ * start again (below half the high-water mark).  so_tx_ready is called
+ * whenever a change leaves the session drainable (new bytes, FIN, txn
+ * settled with bytes left, requeue, ACK freeing replay room): the owner
+ * dedups with SESS_READY.
  */
 int		 sess_tx_space(struct sess *, uint8_t **, size_t *);
 void		 sess_tx_commit(struct sess *, size_t);
@@ -221,23 +230,58 @@ void	sess_txn_init(struct sess_txn *);
  * bytes are out.  Returns the number of frames written to out (0 if
  * nothing), or -1 if the txn is full.  A session that still has bytes left
  * stays drainable.
+ *
+ * A session in an unsettled txn (SESS_IN_TXN) yields 0: one outstanding
+ * batch per session.  With replay on, frames given back by
+ * sess_replay_requeue come first, with their old seq and bytes, and new
+ * frames stop at the replay caps.  Payload pointers stay valid until the
+ * txn settles, even if the session is aborted and released meanwhile.
  */
 int	sess_drain(struct sess *, struct sess_txn *, struct wire_frame *out,
 	    size_t maxframes, size_t maxbytes, double now);
-/* Re-emit sent-but-unacknowledged frames (replay), oldest first. */
+/*
+ * Re-emit sent-but-unacknowledged frames (replay), oldest first, outside
+ * any txn (they stay in the store either way).  0 while the session is in
+ * a txn: when building a batch, call it before sess_drain.  Payloads are
+ * valid until the next ACK or abort.
+ */
 int	sess_replay_drain(struct sess *, struct wire_frame *out,
 	    size_t maxframes, size_t maxbytes, double now);
-/* The batch reached the peer: release (or keep for replay) and unref. */
+/*
+ * The batch reached the peer: release the bytes (or, with replay on, keep
+ * them until sess_replay_ack) and drop the txn's session references.
+ */
 void	sess_txn_commit(struct sess_txn *, double now);
-/* The batch was not delivered: give the bytes back, same seq numbers. */
+/*
+ * The batch was not delivered: the same bytes go again under the same seq
+ * numbers, and SYN/FIN and the drain count are restored.
+ *
+ * With replay off the state goes back exactly to before the drain, so the
+ * bytes may be cut into different frames next time: roll back only when
+ * the peer provably got none of the batch (a peer that kept an old frame
+ * would drop the new one under the same seq as a duplicate, and lose the
+ * bytes past the old boundary).  With replay on the drained frames stay
+ * in the store and are re-emitted unchanged (same seq, bytes and
+ * boundaries) by the next sess_drain, so a rollback is safe even when
+ * delivery is uncertain.
+ */
 void	sess_txn_rollback(struct sess_txn *);
 
-/* Replay store (downstream_replay_v1 and stream reconnects). */
+/*
+ * Replay store (downstream_replay_v1 and stream reconnects).  An ACK that
+ * covers frames of a still unsettled txn prunes them when it commits.
+ */
 void	sess_replay_ack(struct sess *, uint64_t next_seq, double now);
 size_t	sess_replay_frames(const struct sess *);
 size_t	sess_replay_bytes(const struct sess *);
 /* Give every unacked frame back to the TX queue (transport reset). */
 void	sess_replay_requeue(struct sess *);
+/*
+ * sc_replay is read once, by sess_new; this switches one session later
+ * (after negotiation), at once or when its txn settles.  Off forgets
+ * the store (its frames count as delivered).
+ */
+void	sess_set_replay(struct sess *, int);
 /*
  * The store is at one of its caps: sess_drain cuts no new frames until an
  * ACK prunes it (it never goes over a cap by itself).
@@ -251,7 +295,10 @@ double	sess_replay_age(const struct sess *, double now);
 /*
  * RX side: one frame from the peer for this session (SYN/data/FIN;
  * callers handle RST and ACK themselves).  Returns 0, or -1 if the session
- * must be aborted (*why set).
+ * must be aborted (*why set).  The payload is copied: the caller's buffer
+ * may be reused at once.  With sc_rx_ack, so_ack_ready is called when
+ * next_seq advances and when a duplicate arrives (the peer may have
+ * missed our ACK); sess_ack_due then returns the value to send.
  */
 int	sess_rx_frame(struct sess *, const struct wire_frame *, double now,
 	    enum sess_abort_reason *why);
@@ -263,8 +310,13 @@ int	sess_rx_eof(const struct sess *);	/* FIN delivered, queue empty */
 uint64_t sess_rx_next(const struct sess *);	/* next expected seq */
 /* A downstream ACK is due: returns 1 and the next_seq to acknowledge. */
 int	sess_ack_due(struct sess *, uint64_t *next_seq);
+/* Make the next sess_ack_due return 1 (failed POST, 15 s refresh). */
+void	sess_ack_retry(struct sess *);
 
-/* GC helpers. */
+/*
+ * GC helpers.  Done: FIN sent and received, or FIN sent > 30 s ago, or
+ * aborted; never while a txn still holds the session.
+ */
 int	sess_is_done(const struct sess *, double now);
 double	sess_idle_for(const struct sess *, double now);
 void	sess_abort(struct sess *);	/* drop all buffers, mark aborted */

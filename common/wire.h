@@ -161,6 +161,10 @@ size_t	 wire_b64_encode(char *dst, const uint8_t *src, size_t n);
 /* Accepts padded or unpadded input with surrounding whitespace. */
 int	 wire_b64_decode(struct wbuf *out, const char *src, size_t n,
 	    const char **errstr);
+/* libcrypto-based reference pair (tests, fuzzing, bench). */
+size_t	 wire_b64_encode_evp(char *dst, const uint8_t *src, size_t n);
+int	 wire_b64_decode_evp(struct wbuf *out, const char *src, size_t n,
+	    const char **errstr);
 
 /*
  * Body helpers: the HTTP/WebSocket body for a batch.  text != 0 means the

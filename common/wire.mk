@@ -20,3 +20,10 @@ TESTS += regress/fuzz/run.sh
 EXTRA_DIST += regress/fuzz/run.sh regress/fuzz/fuzz_frame.c \
 	regress/fuzz/fuzz_batch.c regress/fuzz/fuzz_probe.c \
 	regress/fuzz/fuzz_gack.c regress/fuzz/corpus
+
+# Codec throughput against raw AES-256-GCM (docs/performance.md, Codec).
+noinst_PROGRAMS += bench/bench_wire
+bench_bench_wire_SOURCES = bench/bench_wire.c
+bench_bench_wire_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+bench_bench_wire_LDADD = $(WIRE_LIBS)
+EXTRA_DIST += docs/performance.md

@@ -23,8 +23,8 @@
 #define WIRE_ZSTD_MIN		512	/* compress BODY >= this only */
 #define WIRE_ZSTD_PROBE		4096	/* bytes examined for entropy */
 #define WIRE_ZSTD_DISTINCT	224	/* ... must have fewer distinct */
-#define WIRE_PEND_SIZE		2048	/* coalesce small pieces */
-#define WIRE_PEND_SMALL		512	/* payloads up to this are copied */
+#define WIRE_PEND_SIZE		16384	/* coalesce small pieces */
+#define WIRE_PEND_SMALL		4096	/* payloads up to this are copied */
 
 /* Receives each piece of a batch plaintext in order; 1 stops the walk. */
 typedef int (*wire_batch_piece_fn)(void *, const uint8_t *, size_t);
@@ -120,6 +120,7 @@ struct wire_batch_enc {
 	struct wire_aead *e_aead;
 	struct wbuf	*e_out;
 	const char	*e_err;
+	size_t		 e_total;	/* bytes given to EVP so far */
 	size_t		 e_plen;
 	uint8_t		 e_pend[WIRE_PEND_SIZE];
 };
@@ -132,16 +133,24 @@ wire_batch_enc_flush(struct wire_batch_enc *e)
 	if (wire_aead_seal_update(e->e_aead, e->e_out, e->e_pend, e->e_plen,
 	    &e->e_err) == -1)
 		return (-1);
+	e->e_total += e->e_plen;
 	e->e_plen = 0;
 	return (0);
 }
 
+/*
+ * Per EVP call overhead dominates for pieces of a few KiB, so those are
+ * copied into the gather buffer.  A large piece is encrypted in place,
+ * after topping the gathered bytes up to a 16-byte boundary of the GCM
+ * stream so the bulk call starts block-aligned (OpenSSL's fast path).
+ */
 static int
 wire_batch_enc_piece(void *arg, const uint8_t *p, size_t n)
 {
 	struct wire_batch_enc *e = arg;
+	size_t	 k;
 
-	if (n <= WIRE_PEND_SMALL || n <= WIRE_FRAME_WORST_HDR) {
+	if (n <= WIRE_PEND_SMALL) {
 		if (n > sizeof(e->e_pend) - e->e_plen &&
 		    wire_batch_enc_flush(e) == -1)
 			return (-1);
@@ -149,9 +158,19 @@ wire_batch_enc_piece(void *arg, const uint8_t *p, size_t n)
 		e->e_plen += n;
 		return (0);
 	}
+	k = (16 - (e->e_total + e->e_plen) % 16) % 16;
+	if (k > sizeof(e->e_pend) - e->e_plen && wire_batch_enc_flush(e) == -1)
+		return (-1);
+	k = (16 - (e->e_total + e->e_plen) % 16) % 16;
+	memcpy(e->e_pend + e->e_plen, p, k);
+	e->e_plen += k;
 	if (wire_batch_enc_flush(e) == -1)
 		return (-1);
-	return (wire_aead_seal_update(e->e_aead, e->e_out, p, n, &e->e_err));
+	if (wire_aead_seal_update(e->e_aead, e->e_out, p + k, n - k,
+	    &e->e_err) == -1)
+		return (-1);
+	e->e_total += n - k;
+	return (0);
 }
 
 size_t
@@ -250,6 +269,7 @@ wire_batch_seal(struct wire_aead *a, const uint8_t cid[WIRE_CID_LEN],
 	enc.e_aead = a;
 	enc.e_out = out;
 	enc.e_err = NULL;
+	enc.e_total = 0;
 	enc.e_plen = 0;
 	if (wire_batch_walk(flags, cid, fr, nframes, wire_batch_enc_piece,
 	    &enc) != 0 || wire_batch_enc_flush(&enc) == -1) {

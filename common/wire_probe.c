@@ -336,7 +336,8 @@ wire_probe_reply_decode(const uint8_t *p, size_t n,
 		}
 		json_array_foreach(fa, i, e) {
 			if (!json_is_string(e)) {
-				*errstr = "probe reply: feature is not a string";
+				*errstr =
+				    "probe reply: feature is not a string";
 				goto done;
 			}
 			s = json_string_value(e);

@@ -87,10 +87,21 @@ fakeworker_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
 	int	 i;
 
+	uint32_t i_dns;
+
 	if (!wc->wc_has_key) {
 		snprintf(err, errlen, "no tunnel key");
 		return -1;
 	}
+	/* What arrived, for the tests to check against the files. */
+	if (wc->wc_ca != NULL)
+		log_info("CA bundle %zu bytes, %s", wc->wc_calen,
+		    strlen((char *)wc->wc_ca) == wc->wc_calen ? "NUL-ended" :
+		    "embedded NUL");
+	if (wc->wc_has_exit)
+		for (i_dns = 0; i_dns < wc->wc_exit.ec_ndns &&
+		    i_dns < CONF_MAX_DNS; i_dns++)
+			log_info("dns server %.64s", wc->wc_exit.ec_dns[i_dns]);
 	for (i = 0; i < wc->wc_nlisteners; i++) {
 		/* A new generation always brings the current listener. */
 		ev_io_stop(fakeworker_loop, &fakeworker_lio);
@@ -112,6 +123,14 @@ fakeworker_start(void)
 	fakeworker_listen();
 }
 
+/* Echo the quota state back: the supervisor must write it atomically. */
+static void
+fakeworker_quota_load(const char *json, size_t len)
+{
+	log_info("quota state received (%zu bytes)", len);
+	wproc_send_quota(json, len);
+}
+
 static void
 fakeworker_shutdown(uint32_t grace_ms)
 {
@@ -126,6 +145,7 @@ main(int argc, char *argv[])
 		.wo_configure = fakeworker_configure,
 		.wo_start = fakeworker_start,
 		.wo_shutdown = fakeworker_shutdown,
+		.wo_quota_load = fakeworker_quota_load,
 	};
 	struct sandbox_params	 sp;
 	enum proc_role		 role;

@@ -44,6 +44,8 @@ gr_need_cmd() {
 gr_setup() {
 	mkdir -p "$top_builddir/regress/tmp"
 	T=$(mktemp -d "$top_builddir/regress/tmp/$GR_CASE.XXXXXX")
+	# nginx workers run as nobody and must reach docroots below $T.
+	chmod 755 "$T"
 	export T
 	trap gr_cleanup EXIT
 	trap 'exit 1' INT TERM
@@ -115,7 +117,8 @@ gr_wait_port() {
 	_port=$1; _s=${2:-10}; _h=${3:-127.0.0.1}
 	_i=0; _max=$((_s * 20))
 	while [ $_i -lt $_max ]; do
-		if (exec 3<>"/dev/tcp/$_h/$_port") 2>/dev/null; then
+		# bash: cases may run under dash, which has no /dev/tcp.
+		if bash -c "exec 3<>/dev/tcp/$_h/$_port" 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.05; _i=$((_i + 1))

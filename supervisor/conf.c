@@ -393,6 +393,20 @@ conf_parse(struct conf_ctx *cx, const char *buf, size_t len)
 	}
 	cx->cx_doc = NULL;
 	yaml_document_delete(&doc);
+
+	/* A second document is a mistake (a stray "---"): say so. */
+	if (!yaml_parser_load(&parser, &doc))
+		conf_msgl(cx, 1, (uint32_t)parser.problem_mark.line + 1,
+		    "syntax", "%s%s%s",
+		    parser.problem != NULL ? parser.problem : "parse error",
+		    parser.context != NULL ? " " : "",
+		    parser.context != NULL ? parser.context : "");
+	else {
+		if ((root = yaml_document_get_root_node(&doc)) != NULL)
+			conf_msgl(cx, 0, conf_line(root), "file", "more than "
+			    "one YAML document; only the first is read");
+		yaml_document_delete(&doc);
+	}
 	yaml_parser_delete(&parser);
 	return (0);
 }

@@ -13,8 +13,10 @@ check_PROGRAMS += regress/unit/test_conf
 TESTS += regress/unit/test_conf
 regress_unit_test_conf_SOURCES = regress/unit/test_conf.c
 regress_unit_test_conf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/supervisor \
-	-DCONF_DATADIR='"$(abs_top_srcdir)/regress/data/conf"'
+	-DCONF_DATADIR='"$(abs_top_srcdir)/regress/data/conf"' \
+	-DCONF_SAMPLE='"$(abs_top_srcdir)/etc/gooserelayd.yaml.sample"' \
+	-DCONF_MANPAGE='"$(abs_top_srcdir)/man/gooserelayd.yaml.5"'
 regress_unit_test_conf_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(YAML_CFLAGS)
 regress_unit_test_conf_LDADD = $(CONF_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += regress/data/conf regress/fuzz/fuzz_conf.c \
-	regress/fuzz/corpus/conf
+	regress/fuzz/corpus/conf etc/gooserelayd.yaml.sample

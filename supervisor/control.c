@@ -44,6 +44,22 @@ static int		 control_nconn;
 
 static void	control_accept_cb(struct ev_loop *, ev_io *, int);
 
+/* The run directory of a fresh /usr/local install may not exist yet. */
+static int
+control_mkdir(const char *path)
+{
+	char	 dir[sizeof(control_path)], *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((p = strrchr(dir, '/')) == NULL || p == dir)
+		return -1;
+	*p = '\0';
+	if (mkdir(dir, 0755) == -1)
+		return errno == EEXIST ? 0 : -1;
+	/* mkdir ran under the socket's umask. */
+	return chmod(dir, 0755);
+}
+
 int
 control_init(const char *path)
 {
@@ -78,7 +94,9 @@ control_init(const char *path)
 	}
 	(void)unlink(path);
 	old = umask(0177);
-	if (bind(control_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	if (bind(control_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
+	    (errno != ENOENT || control_mkdir(path) == -1 ||
+	    bind(control_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)) {
 		umask(old);
 		log_warn("bind %s", path);
 		close(control_fd);

@@ -184,7 +184,8 @@ main(int argc, char *argv[])
 	    access(supervisor_default_conf(), F_OK) == 0)
 		sv_opts.so_conffile = supervisor_default_conf();
 
-	log_init(sv_opts.so_debug || checkonly, LOG_DAEMON, "gooserelayd");
+	/* stderr until daemon(): startup errors must reach the operator. */
+	log_init(1, LOG_DAEMON, "gooserelayd");
 	log_setverbose(sv_opts.so_verbose);
 
 	if ((sv_conf = calloc(1, sizeof(*sv_conf))) == NULL)
@@ -233,8 +234,11 @@ main(int argc, char *argv[])
 		    "are not chrooted (rlimits, no_new_privs and %s still "
 		    "apply)", sandbox_name());
 
-	if (!sv_opts.so_debug && daemon(0, 0) == -1)
-		fatal("daemon");
+	if (!sv_opts.so_debug) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init(0, LOG_DAEMON, "gooserelayd");
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((sv_loop = ev_default_loop(EVBACKEND_EPOLL)) == NULL)

@@ -23,3 +23,16 @@ regress_unit_test_backoff_LDADD = $(CMOCKA_LIBS) $(EV_LIBS)
 check_PROGRAMS += regress/fakeworker
 regress_fakeworker_SOURCES = regress/fakeworker.c
 regress_fakeworker_LDADD = $(IPC_LIBS)
+
+# End-to-end cases (root: service user, chroot, seccomp).  CI runs the
+# whole suite twice: a plain build and --enable-sanitizers.
+FOUNDATION_CASES = regress/cases/daemon_sandbox.sh \
+	regress/cases/daemon_violation.sh regress/cases/daemon_restart.sh \
+	regress/cases/daemon_reload.sh regress/cases/daemon_lifecycle.sh \
+	regress/cases/daemon_files.sh \
+	regress/cases/man_lint.sh
+TESTS += $(FOUNDATION_CASES)
+EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
+# The same with the real workers.
+TESTS += regress/cases/daemon_real.sh
+EXTRA_DIST += regress/cases/daemon_real.sh

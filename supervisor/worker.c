@@ -273,7 +273,7 @@ worker_send_ca(struct worker *w, uint32_t gen, struct carrier_conf *cc)
 	}
 	cc->cc_has_ca = 1;
 	(void)ipc_send(w->w_ipc, IMSG_CONF_CARRIER, gen, -1, cc, sizeof(*cc));
-	(void)ipc_send_big(w->w_ipc, IMSG_CONF_CA, gen, buf, len + 1);
+	(void)ipc_send_big(w->w_ipc, IMSG_CONF_CA, gen, buf, len);
 	free(buf);
 }
 

@@ -6,13 +6,18 @@
 #	/* FUZZ-SOURCES: common/a.c common/b.c */
 #	/* FUZZ-LIBS: -lcrypto -lzstd */
 # Fails if any harness fails to build or finds a crash, leak, timeout or
-# undefined behaviour.  One line per harness.  Longer runs:
-#	FUZZ_SECONDS=600 regress/fuzz/run.sh
+# undefined behaviour.  One line per harness.  Longer runs, from the
+# build directory:
+#	FUZZ_SECONDS=600 ../regress/fuzz/run.sh
 # Binaries go to $top_builddir/regress/fuzz/bin/; crash inputs are kept in
 # $top_builddir/regress/fuzz/crashes/.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
+# Run from a build directory (out-of-tree builds) or set top_builddir.
+if [ -z "${top_builddir:-}" ]; then
+	if [ -f ./gr_config.h ]; then top_builddir=$(pwd)
+	else top_builddir=$top_srcdir; fi
+fi
 FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 FUZZ_CC=${FUZZ_CC:-clang}
 

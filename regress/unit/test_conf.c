@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "confparse.h"
+#include "conf_keys.h"	/* the key table, to check the docs cover it */
 
 #ifndef CONF_DATADIR
 #define CONF_DATADIR "regress/data/conf"
@@ -286,6 +287,18 @@ test_bad_syntax(void **state)
 	assert_int_equal(test_conf_mem("- a\n- b\n"), 1);
 	test_conf_expect(1, "mem.yaml", "1: file: expected a mapping of keys "
 	    "at the top level");
+	assert_int_equal(test_conf_mem("---\ntunnel_key: " KEY_HEX "\n"
+	    "server_port: 1\n---\nserver_port: 2\n"), 0);
+	test_conf_expect(0, "mem.yaml", "5: file: more than one YAML document; "
+	    "only the first is read");
+	assert_int_equal(C.gc_exit.ec_server_port, 1);
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "server_port: 1\n---\n[\n"), 1);
+	/* JSON as Go writes it: no blanks, tabs, escapes */
+	assert_int_equal(test_conf_mem("{\n\t\"server_port\":8443,\n"
+	    "\t\"tunnel_key\":\"" KEY_HEX "\",\n\t\"_comment\":\"a\\/b "
+	    "\\u00e9\"\n}\n"), 0);
+	assert_int_equal(M.n, 0);
 	memset(&M, 0, sizeof(M));
 	assert_int_equal(confparse_file(CONF_DATADIR "/does-not-exist.yaml",
 	    &C, test_conf_collect, &M), 1);
@@ -740,6 +753,55 @@ test_demo(void **state)
 	test_conf_origin_is("carrier", "socks_port", "demo");
 }
 
+/* Read a whole text file into a NUL-terminated buffer. */
+static char *
+test_conf_slurp(const char *path)
+{
+	FILE	*fp;
+	char	*buf;
+	long	 n;
+
+	assert_non_null(fp = fopen(path, "r"));
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	rewind(fp);
+	assert_non_null(buf = calloc(1, (size_t)n + 1));
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	return (buf);
+}
+
+static void
+test_sample_and_man(void **state)
+{
+	char	*sample, *man, want[128];
+	size_t	 i;
+
+	(void)state;
+#if defined(CONF_SAMPLE) && defined(CONF_MANPAGE)
+	memset(&M, 0, sizeof(M));
+	assert_int_equal(confparse_file(CONF_SAMPLE, &C, test_conf_collect,
+	    &M), 0);
+	assert_int_equal(M.n, 0);
+	assert_true(C.gc_has_carrier && C.gc_has_exit);
+	sample = test_conf_slurp(CONF_SAMPLE);
+	man = test_conf_slurp(CONF_MANPAGE);
+	/* every key is in the sample and in gooserelayd.yaml(5) */
+	for (i = 0; i < conf_nkeys; i++) {
+		snprintf(want, sizeof(want), "%s:", conf_keys[i].k_name);
+		if (strstr(sample, want) == NULL)
+			fail_msg("%s missing from the sample", want);
+		snprintf(want, sizeof(want), "Ic %s", conf_keys[i].k_name);
+		if (strstr(man, want) == NULL)
+			fail_msg("%s missing from the man page", want);
+	}
+	free(sample);
+	free(man);
+#else
+	skip();
+#endif
+}
+
 int
 main(void)
 {
@@ -764,6 +826,7 @@ main(void)
 		cmocka_unit_test(test_dump_redacted),
 		cmocka_unit_test(test_resolv),
 		cmocka_unit_test(test_demo),
+		cmocka_unit_test(test_sample_and_man),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -369,7 +369,8 @@ test_copy_frames(struct test_fcopy *fc, const struct wire_frame *f, int n)
 		fc[i].fc_tlen = f[i].f_tlen;
 		fc[i].fc_len = wire_frame_paylen(&f[i]);
 		fc[i].fc_data = malloc(fc[i].fc_len + 1);
-		memcpy(fc[i].fc_data, f[i].f_payload, f[i].f_len);
+		if (f[i].f_len)
+			memcpy(fc[i].fc_data, f[i].f_payload, f[i].f_len);
 		if (f[i].f_len2)
 			memcpy(fc[i].fc_data + f[i].f_len, f[i].f_payload2,
 			    f[i].f_len2);
@@ -604,6 +605,10 @@ test_rx_reorder(void **state)
 	assert_int_equal(test_nack, 1);
 	assert_int_equal(sess_ack_due(s, &ack), 1);
 	assert_int_equal(ack, 5);
+	assert_int_equal(sess_ack_due(s, &ack), 0);
+	sess_ack_retry(s);
+	assert_int_equal(sess_ack_due(s, &ack), 1);
+	assert_int_equal(ack, 5);
 	sess_unref(s);
 	assert_int_equal(chunk_pool_live(), live0);
 }
@@ -725,9 +730,40 @@ test_replay(void **state)
 	test_same_frames(fc + 2, test_out, 2);
 	assert_int_equal(test_out[2].f_seq, 4);
 	assert_int_equal(test_out[2].f_flags, 0);
-	/* Rolled back: the requeue is pending again, new frames gone. */
+	/*
+	 * Rolled back: with replay the frames stay, and go again unchanged
+	 * (same seq, bytes, boundaries) even with a smaller budget.
+	 */
+	test_copy_frames(fc + 4, test_out, n);
 	sess_txn_rollback(&test_txn);
-	assert_int_equal(sess_replay_frames(s), 2);
+	assert_int_equal(sess_replay_frames(s), 4);
+	assert_false(sess_replay_due(s, 100, 3));	/* not sent yet */
+	{
+		struct test_fcopy	 g[4];
+		int			 m = 0, k;
+
+		while (m < n) {
+			k = sess_drain(s, &test_txn, test_out, 1, 300000, 17);
+			assert_int_equal(k, 1);
+			test_copy_frames(g + m, test_out, 1);
+			assert_int_equal(g[m].fc_seq, fc[4 + m].fc_seq);
+			assert_int_equal(g[m].fc_len, fc[4 + m].fc_len);
+			assert_memory_equal(g[m].fc_data, fc[4 + m].fc_data,
+			    g[m].fc_len);
+			free(g[m].fc_data);
+			free(fc[4 + m].fc_data);
+			m++;
+			if (m < n)
+				sess_txn_commit(&test_txn, 17);
+		}
+		sess_txn_rollback(&test_txn);
+	}
+	n = sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 17);
+	assert_int_equal(n, 1);
+	assert_int_equal(test_out[0].f_seq, 5);
+	assert_int_equal(sess_replay_frames(s), 4);
+	sess_txn_commit(&test_txn, 17);
+	sess_replay_requeue(s);
 	n = sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 17);
 	assert_int_equal(n, 1);
 	assert_int_equal(test_out[0].f_seq, 2);
@@ -741,8 +777,53 @@ test_replay(void **state)
 	sess_replay_ack(s, 100, 18);
 	assert_int_equal(sess_replay_frames(s), 0);
 	assert_int_equal(sess_replay_bytes(s), 0);
+	/* An ACK racing its own txn: pruned when the txn commits. */
+	test_write(s, 10, &pos, 600000);
+	n = sess_drain(s, &test_txn, test_out, 2, SIZE_MAX, 19);
+	assert_int_equal(n, 2);
+	sess_replay_ack(s, test_out[1].f_seq + 1, 19);
+	assert_int_equal(sess_replay_frames(s), 2);
+	sess_txn_commit(&test_txn, 19);
+	assert_int_equal(sess_replay_frames(s), 0);
+	/* ...or rolls back: the peer says it has it, nothing to resend. */
+	n = sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 20);
+	assert_int_equal(n, 1);
+	sess_replay_ack(s, test_out[0].f_seq + 1, 20);
+	assert_int_equal(sess_replay_frames(s), 1);
+	sess_txn_rollback(&test_txn);
+	assert_int_equal(sess_replay_frames(s), 0);
+	assert_false(sess_tx_drainable(s));
+	assert_int_equal(sess_tx_buffered(s), 0);
 	for (int i = 0; i < 4; i++)
 		free(fc[i].fc_data);
+	sess_unref(s);
+	assert_int_equal(chunk_pool_live(), live0);
+}
+
+/* Replay negotiated late, or dropped: sess_set_replay. */
+static void
+test_replay_switch(void **state)
+{
+	struct sess	*s;
+	uint64_t	 pos = 0;
+	size_t		 live0 = chunk_pool_live();
+
+	s = sess_new(test_sid, NULL, NULL, NULL, 0);
+	test_write(s, 13, &pos, 300000);
+	sess_txn_init(&test_txn);
+	assert_int_equal(sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 0),
+	    1);
+	sess_set_replay(s, 1);			/* deferred to settle */
+	sess_txn_commit(&test_txn, 0);
+	assert_int_equal(sess_replay_frames(s), 0);	/* was not on yet */
+	assert_int_equal(sess_drain(s, &test_txn, test_out, 1, SIZE_MAX, 0),
+	    1);
+	sess_txn_commit(&test_txn, 0);
+	assert_int_equal(sess_replay_frames(s), 1);
+	assert_int_equal(sess_replay_bytes(s), 300000 - SESS_CHUNK_SIZE);
+	sess_set_replay(s, 0);			/* peer will never ACK */
+	assert_int_equal(sess_replay_frames(s), 0);
+	assert_int_equal(sess_tx_buffered(s), 0);
 	sess_unref(s);
 	assert_int_equal(chunk_pool_live(), live0);
 }
@@ -915,7 +996,7 @@ test_deliver(struct sess *rx, struct test_batch *b, double now)
 }
 
 static void
-test_property_run(uint64_t seed, int replay, size_t total)
+test_property_run(uint64_t seed, int replay, size_t total, int small)
 {
 	struct sess_cfg		 sc, rc;
 	struct sess		*tx, *rx;
@@ -945,8 +1026,8 @@ test_property_run(uint64_t seed, int replay, size_t total)
 		if (sess_tx_paused(tx))
 			npaused++;
 		if (wpos < total && !sess_tx_paused(tx)) {
-			k = 1 + test_randn(&st, test_randn(&st, 10) == 0 ?
-			    600000 : 3000);
+			k = 1 + test_randn(&st, test_randn(&st, 10) == 0 &&
+			    !small ? 600000 : 3000);
 			if (k > total - wpos)
 				k = total - wpos;
 			test_write(tx, seed, &wpos, k);
@@ -959,7 +1040,7 @@ test_property_run(uint64_t seed, int replay, size_t total)
 		else
 			n = sess_drain(tx, &test_txn, test_out,
 			    1 + test_randn(&st, 8), 1 + test_randn(&st,
-			    test_randn(&st, 2) ? 20000 : 700000), now);
+			    test_randn(&st, 2) || small ? 5000 : 700000), now);
 		if (n > 0) {
 			cur.b_n = test_copy_frames(cur.b_f, test_out, n);
 			switch (test_randn(&st, 10)) {
@@ -1070,9 +1151,12 @@ test_property(void **state)
 
 	for (seed = 1; seed <= 6; seed++) {
 		test_property_run(seed * 0x1234567ULL, 0, 4U * 1024 * 1024 +
-		    seed);
+		    seed, 0);
 		test_property_run(seed * 0x7654321ULL + 1, 1,
-		    4U * 1024 * 1024 + seed * 1000);
+		    4U * 1024 * 1024 + seed * 1000, 0);
+		/* Many small frames: deep reordering, many seq numbers. */
+		test_property_run(seed * 0x31415926ULL, 0, 1024 * 1024, 1);
+		test_property_run(seed * 0x27182818ULL + 1, 1, 1024 * 1024, 1);
 	}
 }
 
@@ -1091,6 +1175,7 @@ main(void)
 		cmocka_unit_test(test_rx_reorder),
 		cmocka_unit_test(test_rx_overflow),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_replay_switch),
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_no_malloc),

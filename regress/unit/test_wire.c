@@ -196,8 +196,9 @@ test_wire_vectors_positive(void **state)
 			err = NULL;
 			if (wire_body_open(a, (uint8_t *)txt, strlen(txt), 1,
 			    &b, &err) != 0)
-				fail_msg("%s variant %zu: %s", json_string_value(
-				    json_object_get(v, "name")), variant, err);
+				fail_msg("%s variant %zu: %s",
+				    json_string_value(json_object_get(v,
+				    "name")), variant, err);
 			assert_memory_equal(b.b_cid, cid, WIRE_CID_LEN);
 			assert_int_equal(b.b_layout,
 			    strcmp(layout, "v1.5") == 0 ? WIRE_LAYOUT_V15 :
@@ -215,6 +216,69 @@ test_wire_vectors_positive(void **state)
 	json_decref(j);
 }
 
+/*
+ * The encoder builds byte for byte the plaintext GooseRelayVPN built:
+ * re-seal each vector's frames in its layout (raw) and compare the
+ * decrypted plaintexts; for the zstd vector compare the decompressed
+ * bodies.
+ */
+static void
+test_wire_vectors_reencode(void **state)
+{
+	json_t		*j = test_wire_vectors(), *v;
+	struct wire_encopts eo;
+	struct wire_batch b, b2;
+	struct wire_aead *a;
+	struct wbuf	 out = { 0 }, ref = { 0 }, mine = { 0 };
+	const char	*body, *err = NULL;
+	size_t		 i;
+	int		 zstd;
+
+	wire_batch_init(&b);
+	wire_batch_init(&b2);
+	json_array_foreach(json_object_get(j, "positive"), i, v) {
+		a = test_wire_aead(json_string_value(json_object_get(v,
+		    "key_hex")));
+		body = json_string_value(json_object_get(v,
+		    "body_base64_text"));
+		assert_int_equal(wire_body_open(a, (const uint8_t *)body,
+		    strlen(body), 1, &b, &err), 0);
+		zstd = b.b_bflags == WIRE_BF_ZSTD;
+		eo.eo_layout = b.b_layout;
+		eo.eo_compress = zstd;
+		/* reference plaintext (or decompressed body) */
+		wbuf_reset(&ref);
+		if (zstd)
+			wbuf_append(&ref, b.b_body.wb_data, b.b_body.wb_len);
+		else
+			wbuf_append(&ref, b.b_plain.wb_data, b.b_plain.wb_len);
+		wbuf_reset(&out);
+		assert_int_equal(wire_batch_seal(a, b.b_cid, b.b_frames,
+		    b.b_nframes, &eo, &out, &err), 0);
+		assert_int_equal(wire_aead_open(a, out.wb_data, out.wb_len,
+		    &mine, &err), 0);
+		if (zstd) {
+			assert_int_equal(mine.wb_data[0], WIRE_BF_ZSTD);
+			assert_int_equal(wire_batch_open(a, out.wb_data,
+			    out.wb_len, &b2, &err), 0);
+			assert_int_equal(b2.b_body.wb_len, ref.wb_len);
+			assert_memory_equal(b2.b_body.wb_data, ref.wb_data,
+			    ref.wb_len);
+		} else {
+			assert_int_equal(mine.wb_len, ref.wb_len);
+			assert_memory_equal(mine.wb_data, ref.wb_data,
+			    ref.wb_len);
+		}
+		wire_aead_free(a);
+	}
+	wbuf_free(&out);
+	wbuf_free(&ref);
+	wbuf_free(&mine);
+	wire_batch_free(&b);
+	wire_batch_free(&b2);
+	json_decref(j);
+}
+
 /* Every negative vector is rejected, for the stated reason. */
 static void
 test_wire_vectors_negative(void **state)
@@ -222,7 +286,7 @@ test_wire_vectors_negative(void **state)
 	json_t		*j = test_wire_vectors(), *v;
 	struct wire_batch b;
 	struct wire_aead *a;
-	const char	*body, *err, *expect, *want;
+	const char	*body, *err, *expect, *want = NULL;
 	size_t		 i;
 
 	wire_batch_init(&b);
@@ -417,6 +481,65 @@ test_wire_roundtrip_kinds(void **state)
 				test_wire_round(a, fr, 0, layout, comp, text);
 			}
 	wbuf_free(&probe);
+	wire_aead_free(a);
+}
+
+/*
+ * Random batches: piece sizes around the encoder's gather thresholds,
+ * split payloads, targets, many frames, every layout and encoding.
+ */
+static void
+test_wire_roundtrip_random(void **state)
+{
+	static const char tgt[256] = "host.example:443";
+	struct wire_aead *a = test_wire_aead(test_wire_keyhex);
+	struct wire_frame fr[64];
+	static uint8_t	 rnd[2 * WIRE_MAX_PAYLOAD];
+	uint32_t	 r[8];
+	size_t		 n, i, len;
+	int		 iter;
+
+	assert_int_equal(RAND_bytes(rnd, sizeof(rnd)), 1);
+	test_wire_fill_text(rnd, 100000);	/* some compressible data */
+	for (iter = 0; iter < 300; iter++) {
+		assert_int_equal(RAND_bytes((uint8_t *)r, sizeof(r)), 1);
+		n = r[0] % 64;
+		memset(fr, 0, sizeof(fr));
+		for (i = 0; i < n; i++) {
+			assert_int_equal(RAND_bytes((uint8_t *)r, sizeof(r)),
+			    1);
+			switch (r[0] % 4) {
+			case 0:
+				len = r[1] % 40;
+				break;
+			case 1:
+				len = 4080 + r[1] % 40;
+				break;
+			case 2:
+				len = r[1] % 20000;
+				break;
+			default:
+				len = r[1] % (WIRE_MAX_PAYLOAD + 1);
+				break;
+			}
+			memcpy(fr[i].f_sid, &r[2], 4);
+			fr[i].f_seq = r[3];
+			fr[i].f_flags = r[4] & 0x0f;
+			if (r[4] & 0x100) {
+				fr[i].f_tlen = r[5] % 256;
+				fr[i].f_target = tgt;
+			}
+			fr[i].f_payload = rnd + r[6] % WIRE_MAX_PAYLOAD;
+			if (r[7] & 1 && len > 0) {
+				fr[i].f_len = r[7] % (len + 1);
+				fr[i].f_payload2 = rnd + r[5] % 1000;
+				fr[i].f_len2 = len - fr[i].f_len;
+			} else
+				fr[i].f_len = len;
+		}
+		test_wire_round(a, fr, n, iter % 2 ? WIRE_LAYOUT_V15 :
+		    WIRE_LAYOUT_V16, iter % 3 == 0, iter % 5 == 0);
+	}
 	wire_aead_free(a);
 }
 
@@ -841,6 +964,8 @@ test_wire_base64(void **state)
 	for (n = 0; n < sizeof(src); n++) {
 		l = wire_b64_encode(enc, src, n);
 		assert_int_equal(l, wire_b64_enclen(n));
+		assert_int_equal(wire_b64_encode_evp(ref, src, n), l);
+		assert_memory_equal(ref, enc, l);
 		/* same as libcrypto's padded output, minus the padding */
 		rl = EVP_EncodeBlock((unsigned char *)ref, src, n);
 		while (rl > 0 && ref[rl - 1] == '=')
@@ -859,6 +984,30 @@ test_wire_base64(void **state)
 		assert_int_equal(out.wb_len, n);
 		assert_memory_equal(out.wb_data, src, n);
 	}
+	/* hand-written and libcrypto codecs agree, long inputs too */
+	{
+		static uint8_t	 big[100003];
+		static char	 e1[140000], e2[140000];
+		struct wbuf	 o2 = { 0 };
+		size_t		 l1, l2;
+
+		assert_int_equal(RAND_bytes(big, sizeof(big)), 1);
+		for (n = sizeof(big) - 7; n <= sizeof(big); n++) {
+			l1 = wire_b64_encode(e1, big, n);
+			l2 = wire_b64_encode_evp(e2, big, n);
+			assert_int_equal(l1, l2);
+			assert_memory_equal(e1, e2, l1);
+			assert_int_equal(wire_b64_decode(&out, e1, l1, &err),
+			    0);
+			assert_int_equal(wire_b64_decode_evp(&o2, e1, l1,
+			    &err), 0);
+			assert_int_equal(out.wb_len, n);
+			assert_int_equal(o2.wb_len, n);
+			assert_memory_equal(out.wb_data, big, n);
+			assert_memory_equal(o2.wb_data, big, n);
+		}
+		wbuf_free(&o2);
+	}
 	assert_int_equal(wire_b64_decode(&out, " \n", 2, &err), 0);
 	assert_int_equal(out.wb_len, 0);
 	assert_int_equal(wire_b64_decode(&out, "QUJD\n", 5, &err), 0);
@@ -867,18 +1016,26 @@ test_wire_base64(void **state)
 	assert_int_equal(out.wb_len, 1);
 	assert_int_equal(wire_b64_decode(&out, "QUI", 3, &err), 0);
 	assert_int_equal(out.wb_len, 2);
-	/* rejected */
-	assert_int_equal(wire_b64_decode(&out, "Q", 1, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "QUJDQ", 5, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "QU=D", 4, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "QU D", 4, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "QUJD QUJD", 9, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "QUJDQU\nJD", 9, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "QUJ-", 4, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "QUJ_", 4, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "QUJ\xc3", 4, &err), -1);
-	assert_int_equal(wire_b64_decode(&out, "{\"e\":1}", 7, &err), -1);
-	assert_non_null(strstr(err, "not base64"));
+	/* rejected, by both codecs */
+	{
+		static const char *bad[] = {
+			"Q", "QUJDQ", "QU=D", "QU D", "QUJD QUJD",
+			"QUJDQU\nJD", "QUJ-", "QUJ_", "QUJ\xc3", "Q\x00JD",
+			"{\"e\":1}", "QUJD=QUJD", "<html>quota exceeded</html>"
+		};
+		size_t	 k;
+
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			l = k == 9 ? 4 : strlen(bad[k]);
+			err = NULL;
+			assert_int_equal(wire_b64_decode(&out, bad[k], l,
+			    &err), -1);
+			assert_non_null(strstr(err, "not base64"));
+			assert_int_equal(out.wb_len, 0);
+			assert_int_equal(wire_b64_decode_evp(&out, bad[k], l,
+			    &err), -1);
+		}
+	}
 	wbuf_free(&out);
 }
 
@@ -1073,8 +1230,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_vectors_positive),
+		cmocka_unit_test(test_wire_vectors_reencode),
 		cmocka_unit_test(test_wire_vectors_negative),
 		cmocka_unit_test(test_wire_roundtrip_kinds),
+		cmocka_unit_test(test_wire_roundtrip_random),
 		cmocka_unit_test(test_wire_compress_policy),
 		cmocka_unit_test(test_wire_deflate),
 		cmocka_unit_test(test_wire_bomb),

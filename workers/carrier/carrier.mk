@@ -1,1 +1,40 @@
 # gooserelay-carrier (issue 5)
+
+# SOCKS5 parser unit test.
+check_PROGRAMS += regress/unit/test_carrier_socks5
+TESTS += regress/unit/test_carrier_socks5
+regress_unit_test_carrier_socks5_SOURCES = \
+	regress/unit/test_carrier_socks5.c workers/carrier/socks5.c \
+	workers/carrier/socks5.h
+regress_unit_test_carrier_socks5_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_carrier_socks5_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+regress_unit_test_carrier_socks5_LDADD = $(CMOCKA_LIBS)
+EXTRA_DIST += regress/fuzz/fuzz_socks5.c regress/fuzz/corpus/socks5/ipv4 \
+	regress/fuzz/corpus/socks5/auth_domain
+
+# The worker.
+libexec_PROGRAMS += gooserelay-carrier
+gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
+	workers/carrier/carrier.h workers/carrier/local.c \
+	workers/carrier/socks5.c workers/carrier/socks5.h \
+	workers/carrier/tunnel.c workers/carrier/stream.c \
+	workers/carrier/post.c workers/carrier/direct.c \
+	workers/carrier/direct.h
+gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
+gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
+	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
+gooserelay_carrier_LDADD = $(FRONTED_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) \
+	$(IPC_LIBS) $(LWS_LIBS) $(TLS_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) \
+	$(EV_LIBS)
+
+# End-to-end cases through the real supervisor and exit.
+TESTS += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
+	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
+	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
+	regress/cases/carrier_demo.sh
+EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
+	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
+	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
+	regress/cases/carrier_demo.sh regress/lib-carrier.sh \
+	regress/tools/flakyproxy.py regress/tools/socksraw.py

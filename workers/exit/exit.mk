@@ -1,1 +1,41 @@
-# gooserelay-exit (issue 4)
+# gooserelay-exit (issue 4): the server side, /tunnel /stream /healthz.
+libexec_PROGRAMS += gooserelay-exit
+gooserelay_exit_SOURCES = workers/exit/exit.h workers/exit/exit.c \
+	workers/exit/http.c workers/exit/client.c workers/exit/drain.c \
+	workers/exit/route.c workers/exit/upstream.c workers/exit/backoff.c \
+	workers/exit/resolve.c workers/exit/socks.c
+gooserelay_exit_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(CARES_CFLAGS) \
+	$(CRYPTO_CFLAGS)
+gooserelay_exit_LDADD = $(SESSION_LIBS) $(WIRE_LIBS) $(IPC_LIBS) \
+	$(LWS_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS)
+
+# Unit tests of the exit's pure logic.
+check_PROGRAMS += regress/unit/test_exit_backoff
+TESTS += regress/unit/test_exit_backoff
+regress_unit_test_exit_backoff_SOURCES = regress/unit/test_exit_backoff.c \
+	workers/exit/backoff.c workers/exit/socks.c workers/exit/resolve.c
+regress_unit_test_exit_backoff_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(CARES_CFLAGS) -I$(top_srcdir)/workers/exit
+regress_unit_test_exit_backoff_LDADD = $(CMOCKA_LIBS) $(CARES_LIBS) $(EV_LIBS)
+
+# Protocol driver for the end-to-end cases (a client in C).
+check_PROGRAMS += regress/tools/grdrv
+regress_tools_grdrv_SOURCES = regress/tools/grdrv.c
+regress_tools_grdrv_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+regress_tools_grdrv_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
+
+# End-to-end cases under the real supervisor.
+EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
+	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh \
+	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh
+TESTS += $(EXIT_CASES)
+EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh
+
+check_PROGRAMS += regress/unit/test_exit_drain
+TESTS += regress/unit/test_exit_drain
+regress_unit_test_exit_drain_SOURCES = regress/unit/test_exit_drain.c \
+	workers/exit/drain.c workers/exit/client.c
+regress_unit_test_exit_drain_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/exit
+regress_unit_test_exit_drain_LDADD = $(SESSION_LIBS) $(WIRE_LIBS) \
+	$(CMOCKA_LIBS) $(EV_LIBS)

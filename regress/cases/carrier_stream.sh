@@ -1,0 +1,20 @@
+#!/bin/bash
+# direct_stream end to end: 1 MiB and 100 MiB through the tunnel to nginx
+# (sha256), then 10 simultaneous clients.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/regress/lib.sh"
+. "$top_srcdir/regress/lib-carrier.sh"
+gr_need_cmd nginx curl python3
+gr_setup
+gc_ports
+gr_mkfile "$DOC/1m" 1
+gr_mkfile "$DOC/100m" 100
+gr_nginx "$WEBP" "$DOC"
+gc_conf direct_stream
+gc_start
+gr_wait_log "$T/gooserelayd.log" "stream: connected" 10 ||
+    gr_fail "stream never connected"
+gc_fetch 1m || gr_fail "1 MiB over the stream"
+gc_fetch 100m || gr_fail "100 MiB over the stream"
+gc_parallel 10 1m || gr_fail "10 simultaneous clients"
+gr_log "ok"

@@ -1,0 +1,46 @@
+#!/bin/bash
+# Long-poll semantics without timing assertions: an empty poll gets an
+# empty batch at the window's end; with a 60 s window a download still
+# completes within its 30 s deadline (held polls return the moment data
+# exists); on SIGTERM a held poll returns at once carrying the RST of
+# its live session (graceful shutdown).
+. "$top_srcdir/regress/lib.sh"
+. "$top_srcdir/regress/lib-exit.sh"
+gr_setup
+gr_need_cmd nginx
+chmod 755 "$T"
+
+mkdir -p "$T/www"
+gr_mkfile "$T/www/f" 4
+WANT=$(gr_sha "$T/www/f")
+NP=$(gr_free_port)
+gr_nginx "$NP" "$T/www"
+EP=$(gr_free_port)
+gr_sink echo "$EP" -e
+printf 'GET /f HTTP/1.0\r\nHost: x\r\n\r\n' >"$T/req"
+
+gr_exit_start "long_poll_window_ms: 300"
+n=$(gr_drv poll) || gr_fail "empty poll"
+[ "$n" = 0 ] || gr_fail "empty poll returned $n frames"
+n=$(gr_drv -b poll) || gr_fail "empty binary poll"
+[ "$n" = 0 ] || gr_fail "empty binary poll returned $n frames"
+gr_stop gooserelayd
+
+gr_exit_start "long_poll_window_ms: 60000"
+for mode in "" "-b"; do
+	gr_drv $mode -t 30 fetch "127.0.0.1:$NP" "$T/o" "$T/req" \
+	    2>"$T/drv.log" || gr_fail "fetch $mode: $(tail -2 "$T/drv.log")"
+	[ "$(tail -c "$(stat -c %s "$T/www/f")" "$T/o" | sha256sum |
+	    cut -d' ' -f1)" = "$WANT" ] || gr_fail "fetch $mode: sha256"
+done
+
+# A session to the echo sink that never sends: its polls are held.
+gr_spawn held "$GRDRV" -u "$XURL" -k "$XKEY" -t 30 fetch "127.0.0.1:$EP" \
+    "$T/held"
+gr_wait_log "$T/gooserelayd.log" 'exit ready' 5
+sleep 1
+kill -TERM "$(gr_pid gooserelayd)"
+rc=0; wait "$(gr_pid held)" || rc=$?
+[ "$rc" = 2 ] || gr_fail "held poll on shutdown: status $rc, want 2 (RST)"
+gr_wait_log "$T/gooserelayd.log" 'exit: pid [0-9]+ exited with status 0' 10 ||
+    gr_fail "exit did not shut down cleanly"

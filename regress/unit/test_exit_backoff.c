@@ -1,0 +1,271 @@
+/*
+ * Unit tests of the exit worker's pure parts: dial backoff table
+ * (protocol.md section 3 numbers), SOCKS5 client handshake, target
+ * splitting and IP literals.
+ */
+#include "gr_config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exit.h"
+#include "log.h"
+
+/* Stubs for what backoff.c, socks.c and resolve.c use from the worker. */
+static struct exit_env	 test_env;
+struct exit_env		*ex = &test_env;
+static double		 test_clock = 1000.0;
+
+double
+exit_now(void)
+{
+	return (test_clock);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+}
+
+void
+log_info(const char *fmt, ...)
+{
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+}
+
+static void
+test_window(void **state)
+{
+	assert_true(backoff_window(0) == 0);
+	assert_true(backoff_window(1) == 2);
+	assert_true(backoff_window(2) == 4);
+	assert_true(backoff_window(3) == 8);
+	assert_true(backoff_window(5) == 32);
+	assert_true(backoff_window(6) == 60);
+	assert_true(backoff_window(30) == 60);
+}
+
+static void
+test_suppression(void **state)
+{
+	const char	*t = "blackhole.example:81";
+	double		 now = 5000;
+
+	assert_false(backoff_suppressed(t, now));
+	backoff_fail(t, now);
+	/* One failure opens a window but does not suppress yet. */
+	assert_false(backoff_suppressed(t, now + 1));
+	backoff_fail(t, now + 1);
+	assert_true(backoff_suppressed(t, now + 2));	/* window 4 s */
+	assert_false(backoff_suppressed(t, now + 5.5));
+	assert_false(backoff_suppressed("other.example:81", now + 2));
+	backoff_ok(t);
+	assert_false(backoff_suppressed(t, now + 2));
+	assert_int_equal(backoff_count(), 0);
+
+	backoff_fail(t, now);
+	backoff_fail(t, now);
+	assert_int_equal(backoff_count(), 1);
+	/* Forgotten 10 min after the window. */
+	backoff_gc(now + 4 + 599);
+	assert_int_equal(backoff_count(), 1);
+	backoff_gc(now + 4 + 601);
+	assert_int_equal(backoff_count(), 0);
+}
+
+static void
+test_structural(void **state)
+{
+	assert_true(backoff_structural(ECONNREFUSED));
+	assert_true(backoff_structural(ETIMEDOUT));
+	assert_true(backoff_structural(ENETUNREACH));
+	assert_true(backoff_structural(ENOENT));
+	assert_false(backoff_structural(EMFILE));
+	assert_false(backoff_structural(ENOMEM));
+}
+
+static void
+test_cap(void **state)
+{
+	char	 t[64];
+	int	 i;
+
+	for (i = 0; i < BACKOFF_MAX_TARGETS + 10; i++) {
+		snprintf(t, sizeof(t), "h%d.example:1", i);
+		backoff_fail(t, 100);
+	}
+	assert_true(backoff_count() <= BACKOFF_MAX_TARGETS);
+	backoff_gc(1e9);
+	assert_int_equal(backoff_count(), 0);
+}
+
+/* Drive a socks_state against a scripted proxy. */
+static void
+socks_expect_out(struct socks_state *sk, const uint8_t *want, size_t n)
+{
+	const uint8_t	*p;
+	size_t		 len;
+
+	p = socks_out(sk, &len);
+	assert_non_null(p);
+	assert_int_equal(len, n);
+	assert_memory_equal(p, want, n);
+	socks_sent(sk, len);
+	assert_null(socks_out(sk, &len));
+}
+
+static int
+socks_feed(struct socks_state *sk, const uint8_t *p, size_t n, int *err)
+{
+	size_t	 used;
+	int	 rc = 0;
+
+	/* One byte at a time: the worker may read short. */
+	while (n > 0) {
+		assert_true(socks_want(sk) > 0);
+		rc = socks_in(sk, p, 1, &used, err);
+		if (rc != 0)
+			return (rc);
+		p += used;
+		n -= used;
+	}
+	return (rc);
+}
+
+static void
+test_socks_noauth(void **state)
+{
+	struct socks_state	*sk;
+	const uint8_t		 greet[] = { 5, 1, 0 };
+	const uint8_t		 req[] = { 5, 1, 0, 3, 11, 'e', 'x', 'a',
+	    'm', 'p', 'l', 'e', '.', 'c', 'o', 'm', 0x01, 0xbb };
+	const uint8_t		 meth[] = { 5, 0 };
+	const uint8_t		 rep[] = { 5, 0, 0, 1, 127, 0, 0, 1, 0x1f,
+	    0x90 };
+	int			 err = 0;
+
+	sk = socks_new("example.com", 443, "", "");
+	assert_non_null(sk);
+	socks_expect_out(sk, greet, sizeof(greet));
+	assert_int_equal(socks_feed(sk, meth, sizeof(meth), &err), 0);
+	socks_expect_out(sk, req, sizeof(req));
+	assert_int_equal(socks_feed(sk, rep, sizeof(rep), &err), 1);
+	assert_int_equal(socks_want(sk), 0);
+	socks_free(sk);
+}
+
+static void
+test_socks_auth(void **state)
+{
+	struct socks_state	*sk;
+	const uint8_t		 greet[] = { 5, 1, 2 };
+	const uint8_t		 auth[] = { 1, 1, 'u', 2, 'p', 'w' };
+	const uint8_t		 req[] = { 5, 1, 0, 1, 10, 0, 0, 1, 0, 80 };
+	const uint8_t		 meth[] = { 5, 2 }, ok[] = { 1, 0 };
+	const uint8_t		 rep[] = { 5, 0, 0, 3, 3, 'a', 'b', 'c', 0,
+	    1 };
+	const uint8_t		 refused[] = { 5, 5, 0, 1, 0 };
+	int			 err = 0;
+
+	sk = socks_new("10.0.0.1", 80, "u", "pw");
+	assert_non_null(sk);
+	socks_expect_out(sk, greet, sizeof(greet));
+	assert_int_equal(socks_feed(sk, meth, sizeof(meth), &err), 0);
+	socks_expect_out(sk, auth, sizeof(auth));
+	assert_int_equal(socks_feed(sk, ok, sizeof(ok), &err), 0);
+	socks_expect_out(sk, req, sizeof(req));
+	assert_int_equal(socks_feed(sk, rep, sizeof(rep), &err), 1);
+	socks_free(sk);
+
+	sk = socks_new("10.0.0.1", 80, "u", "pw");
+	socks_expect_out(sk, greet, sizeof(greet));
+	assert_int_equal(socks_feed(sk, meth, sizeof(meth), &err), 0);
+	socks_expect_out(sk, auth, sizeof(auth));
+	assert_int_equal(socks_feed(sk, ok, sizeof(ok), &err), 0);
+	socks_expect_out(sk, req, sizeof(req));
+	assert_int_equal(socks_feed(sk, refused, sizeof(refused), &err), -1);
+	assert_int_equal(err, ECONNREFUSED);
+	socks_free(sk);
+
+	/* Proxy wants auth we do not have. */
+	sk = socks_new("h", 1, "", "");
+	socks_expect_out(sk, (const uint8_t []){ 5, 1, 0 }, 3);
+	assert_int_equal(socks_feed(sk, meth, sizeof(meth), &err), -1);
+	socks_free(sk);
+	assert_null(socks_new("", 1, "", ""));
+}
+
+static void
+test_split(void **state)
+{
+	char		 host[256];
+	uint16_t	 port;
+
+#define SPLIT(s)	resolve_split(s, strlen(s), host, sizeof(host), &port)
+	assert_int_equal(SPLIT("example.com:443"), 0);
+	assert_string_equal(host, "example.com");
+	assert_int_equal(port, 443);
+	assert_int_equal(SPLIT("[::1]:8080"), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 8080);
+	assert_int_equal(SPLIT("::1:22"), 0);		/* last colon */
+	assert_string_equal(host, "::1");
+	assert_int_equal(SPLIT("1.2.3.4:65535"), 0);
+	assert_int_equal(SPLIT("1.2.3.4:65536"), -1);
+	assert_int_equal(SPLIT("1.2.3.4:0"), -1);
+	assert_int_equal(SPLIT("1.2.3.4:"), -1);
+	assert_int_equal(SPLIT("1.2.3.4"), -1);
+	assert_int_equal(SPLIT(":80"), -1);
+	assert_int_equal(SPLIT("a:8x"), -1);
+	assert_int_equal(SPLIT("a:123456"), -1);
+	assert_int_equal(SPLIT("[::1:80"), -1);
+	assert_int_equal(resolve_split("a\0b:80", 6, host, sizeof(host),
+	    &port), -1);
+#undef SPLIT
+}
+
+static void
+test_literal(void **state)
+{
+	struct xaddrs	 xa;
+
+	assert_int_equal(resolve_literal("127.0.0.1", 80, &xa), 0);
+	assert_int_equal(xa.xa_n, 1);
+	assert_int_equal(xa.xa_ss[0].ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&xa.xa_ss[0])->sin_port),
+	    80);
+	assert_int_equal(resolve_literal("::1", 443, &xa), 0);
+	assert_int_equal(xa.xa_ss[0].ss_family, AF_INET6);
+	assert_int_equal(resolve_literal("example.com", 443, &xa), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_suppression),
+		cmocka_unit_test(test_structural),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_socks_noauth),
+		cmocka_unit_test(test_socks_auth),
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_literal),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

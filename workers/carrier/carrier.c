@@ -1,0 +1,280 @@
+/*
+ * gooserelay-carrier: the client side of the tunnel.  A local SOCKS5
+ * proxy whose connections become sessions carried to the exit by the
+ * WebSocket stream, the POST poll loop, or both (transport_mode auto).
+ * Started by gooserelayd with the IPC socket on fd 3; receives its config,
+ * the tunnel key, the SOCKS listener and the CA bundle over IPC.
+ */
+#include "gr_config.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "carrier.h"
+#include "log.h"
+#include "sandbox.h"
+#include "wproc.h"
+
+struct carrier	*carrier;
+static ev_timer	 carrier_stop_timer;
+static ev_idle	 carrier_exit_idle;
+
+static int	carrier_configure(struct wproc_conf *, char *, size_t);
+static void	carrier_start(void);
+static void	carrier_shutdown(uint32_t);
+static void	carrier_stats(uint32_t);
+
+static const struct wproc_ops carrier_ops = {
+	.wo_configure = carrier_configure,
+	.wo_start = carrier_start,
+	.wo_shutdown = carrier_shutdown,
+	.wo_stats = carrier_stats,
+	.wo_quota_load = NULL,
+};
+
+/* Warn about an open proxy: bound beyond loopback with no credentials. */
+static void
+carrier_check_exposure(const struct carrier_conf *cc, const char *addr)
+{
+	if (cc->cc_socks_user[0] != '\0')
+		return;
+	if (strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]", 5) == 0 ||
+	    strncmp(addr, "localhost", 9) == 0)
+		return;
+	log_warnx("SOCKS5 listener %s is not loopback and has no "
+	    "socks_user/socks_pass: anyone who can reach it can use the "
+	    "tunnel", addr);
+}
+
+static int
+carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
+{
+	struct carrier	*car = carrier;
+	int		 i, first = !car->c_configured;
+
+	if (!wc->wc_has_carrier) {
+		snprintf(err, errlen, "no carrier section");
+		return (-1);
+	}
+	if (!wc->wc_has_key && first) {
+		snprintf(err, errlen, "no tunnel key");
+		return (-1);
+	}
+	if (wc->wc_carrier.cc_tx_buffer_budget < 256 * 1024)
+		wc->wc_carrier.cc_tx_buffer_budget = 256 * 1024;
+	car->c_conf = wc->wc_carrier;
+	if (wc->wc_has_key && (first ||
+	    memcmp(car->c_key, wc->wc_key, sizeof(car->c_key)) != 0)) {
+		if (car->c_aead != NULL)
+			wire_aead_free(car->c_aead);
+		memcpy(car->c_key, wc->wc_key, sizeof(car->c_key));
+		if ((car->c_aead = wire_aead_new(car->c_key)) == NULL) {
+			snprintf(err, errlen, "cannot set up AES-256-GCM");
+			return (-1);
+		}
+	}
+	car->c_enc.eo_layout = car->c_conf.cc_wire_compat == WIRE_COMPAT_V15 ?
+	    WIRE_LAYOUT_V15 : WIRE_LAYOUT_V16;
+	car->c_enc.eo_compress = car->c_enc.eo_layout == WIRE_LAYOUT_V16;
+	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15) {
+		wbuf_reset(&car->c_probe);
+		wbuf_reset(&car->c_probe_post);
+	} else
+		tunnel_probe_build(car);
+
+	for (i = 0; i < wc->wc_nlisteners; i++) {
+		if (wc->wc_listeners[i].kind != LISTENER_SOCKS ||
+		    wc->wc_listeners[i].fd == -1)
+			continue;
+		if (car->c_lfd == -1) {
+			car->c_lfd = wc->wc_listeners[i].fd;
+			carrier_check_exposure(&car->c_conf,
+			    wc->wc_listeners[i].addr);
+		} else
+			close(wc->wc_listeners[i].fd);
+		wc->wc_listeners[i].fd = -1;
+	}
+	if (car->c_lfd == -1) {
+		snprintf(err, errlen, "no SOCKS listener");
+		return (-1);
+	}
+	if (car->c_conf.cc_transport == TM_APPS_SCRIPT ||
+	    car->c_conf.cc_transport == TM_DIRECT_POST ||
+	    (car->c_conf.cc_transport == TM_AUTO && car->c_conf.cc_nrelay > 0)) {
+		if (post_configure(car) == -1) {
+			snprintf(err, errlen, "POST transport setup failed");
+			return (-1);
+		}
+	}
+	if (car->c_conf.cc_transport == TM_DIRECT_STREAM ||
+	    car->c_conf.cc_transport == TM_AUTO)
+		stream_configure(car, wc->wc_ca, wc->wc_calen);
+	if (!first)
+		log_info("configuration generation %u applied", wc->wc_gen);
+	car->c_configured = 1;
+	if (!first && car->c_started) {
+		stream_start(car);	/* no-op if running */
+		post_start(car);
+	}
+	return (0);
+}
+
+static void
+carrier_start(void)
+{
+	struct carrier	*car = carrier;
+
+	if (car->c_started)
+		return;
+	car->c_started = 1;
+	local_start(car, car->c_lfd);
+	stream_start(car);
+	post_start(car);
+	log_info("carrier ready (%s)",
+	    car->c_conf.cc_transport == TM_AUTO ? "auto" :
+	    car->c_conf.cc_transport == TM_DIRECT_STREAM ? "direct_stream" :
+	    car->c_conf.cc_transport == TM_DIRECT_POST ? "direct_post" :
+	    "apps_script");
+}
+
+static void
+carrier_exit_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	wproc_exit(0);
+}
+
+static void
+carrier_stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	log_info("shutdown: RSTs not confirmed in time");
+	wproc_exit(0);
+}
+
+/* A batch settled: during shutdown, leave once every RST is out. */
+void
+carrier_settled(struct carrier *car)
+{
+	if (car->c_stopping && car->c_nrst == 0)
+		ev_idle_start(car->c_loop, &carrier_exit_idle);
+}
+
+/*
+ * Stop accepting; one batch with an RST for every live session, bounded
+ * by 5 s (direct) or 15 s (apps_script), then exit.
+ */
+static void
+carrier_shutdown(uint32_t grace_ms)
+{
+	struct carrier	*car = carrier;
+	struct lconn	*lc;
+	double		 bound;
+	size_t		 n = 0;
+
+	if (car->c_stopping)
+		return;
+	local_stop_accept(car);
+	TAILQ_FOREACH(lc, &car->c_conns, lc_all) {
+		if (lc->lc_sess != NULL &&
+		    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT) &&
+		    !(lc->lc_sess->s_flags & SESS_ABORTED)) {
+			tunnel_queue_rst(car, lc->lc_sess->s_id);
+			n++;
+		}
+	}
+	car->c_stopping = 1;
+	ev_idle_init(&carrier_exit_idle, carrier_exit_cb);
+	if (n == 0 || (!stream_up(car) && !post_enabled(car))) {
+		ev_idle_start(car->c_loop, &carrier_exit_idle);
+		return;
+	}
+	/* Nothing but the RSTs may go out now. */
+	while ((lc = TAILQ_FIRST(&car->c_readyq)) != NULL) {
+		TAILQ_REMOVE(&car->c_readyq, lc, lc_ready);
+		lc->lc_flags &= ~LCF_READY;
+	}
+	bound = car->c_conf.cc_transport == TM_APPS_SCRIPT ? 15.0 : 5.0;
+	if (grace_ms > 0 && grace_ms / 1000.0 < bound)
+		bound = grace_ms / 1000.0;
+	log_info("shutdown: sending RST for %zu sessions", n);
+	ev_timer_init(&carrier_stop_timer, carrier_stop_timer_cb, bound, 0);
+	ev_timer_start(car->c_loop, &carrier_stop_timer);
+	tunnel_kick(car);
+}
+
+static void
+carrier_stats(uint32_t reqid)
+{
+	struct carrier	*car = carrier;
+	char		 sj[256], buf[2048];
+
+	stream_stats(car, sj, sizeof(sj));
+	snprintf(buf, sizeof(buf),
+	    "{\"active\":%zu,\"sessions_open\":%llu,\"sessions_close\":%llu,"
+	    "\"refused\":%llu,\"frames_out\":%llu,\"frames_in\":%llu,"
+	    "\"bytes_out\":%llu,\"bytes_in\":%llu,\"batches_out\":%llu,"
+	    "\"batches_in\":%llu,\"decode_fail\":%llu,\"rst_in\":%llu,"
+	    "\"rst_out\":%llu,\"tx_buffered\":%llu,\"features\":%u,"
+	    "\"stream\":%s}",
+	    car->c_nlive, (unsigned long long)car->c_st_open,
+	    (unsigned long long)car->c_st_close,
+	    (unsigned long long)car->c_st_refused,
+	    (unsigned long long)car->c_st_frames_out,
+	    (unsigned long long)car->c_st_frames_in,
+	    (unsigned long long)car->c_st_bytes_out,
+	    (unsigned long long)car->c_st_bytes_in,
+	    (unsigned long long)car->c_st_batches_out,
+	    (unsigned long long)car->c_st_batches_in,
+	    (unsigned long long)car->c_st_decode_fail,
+	    (unsigned long long)car->c_st_rst_in,
+	    (unsigned long long)car->c_st_rst_out,
+	    (unsigned long long)car->c_txq, car->c_features, sj);
+	wproc_send_stats(reqid, buf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sandbox_params	 sp;
+	struct ev_loop		*loop;
+	uint8_t			 rb[16];
+
+	wproc_args(argc, argv);
+	if ((loop = ev_default_loop(EVBACKEND_EPOLL)) == NULL)
+		fatalx("ev_default_loop");
+	wproc_init(loop, PROC_CARRIER, &carrier_ops);
+
+	if ((carrier = calloc(1, sizeof(*carrier))) == NULL)
+		fatal("calloc");
+	carrier->c_loop = loop;
+	carrier->c_lfd = -1;
+	tunnel_init(carrier);
+	/* Everything that opens files happens before the sandbox. */
+	if (stream_preinit(carrier) == -1)
+		fatalx("libwebsockets init failed");
+	if (post_preinit(carrier) == -1)
+		fatalx("TLS client init failed");
+	tzset();
+	if (RAND_bytes(rb, sizeof(rb)) != 1 ||
+	    RAND_priv_bytes(rb, sizeof(rb)) != 1)
+		fatalx("RAND_bytes");
+	/* jansson seeds its hash function from /dev/urandom on first use. */
+	json_object_seed(0);
+
+	wproc_sandbox_params(&sp);
+	sandbox_enter(&sp);
+	wproc_hello();
+	ev_run(loop, 0);
+	return (0);
+}

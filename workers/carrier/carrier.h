@@ -1,0 +1,193 @@
+/*
+ * Internal interfaces of gooserelay-carrier: the local SOCKS5 side
+ * (local.c), the transport-neutral tunnel core (tunnel.c: sessions,
+ * batching, RX dispatch, version probe), the WebSocket transport
+ * (stream.c) and the POST poll loop (post.c).
+ */
+#ifndef GR_CARRIER_H
+#define GR_CARRIER_H
+
+#include <sys/queue.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "conf.h"
+#include "session.h"
+#include "wire.h"
+
+#define CARRIER_VERSION		"gooserelayd-0.1"
+#define CARRIER_MAX_LIVE	1024	/* storm guard: live sessions */
+#define CARRIER_RATE		80.0	/* storm guard: new per second */
+#define CARRIER_BURST		160.0
+#define CARRIER_HS_TIMEOUT	10.0	/* SOCKS handshake, seconds */
+#define CARRIER_RSTQ_MAX	1024
+#define CARRIER_FPS		8	/* frames per session per batch */
+#define CARRIER_FPB		48	/* frames per batch */
+#define CARRIER_FPB_BUSY	144	/* ... when >= 24 sessions */
+#define CARRIER_BUSY_SESS	24
+#define CARRIER_STREAM_BUDGET	(2U * 1024 * 1024)	/* bytes per WS msg */
+#define CARRIER_RXMSG_MAX	(32U * 1024 * 1024)	/* WS message cap */
+
+/* Extension of our own exit: upstream frames acknowledged by GACK. */
+#define CARRIER_FEAT_UPACK	0x1000
+
+struct carrier;
+struct stream;
+struct post;
+
+enum lconn_state {
+	LC_GREETING = 0,
+	LC_AUTH,
+	LC_REQUEST,
+	LC_OPEN,
+	LC_DEAD
+};
+
+/* One local SOCKS5 client connection and its tunnel session. */
+struct lconn {
+	struct carrier		*lc_car;
+	int			 lc_fd;
+	enum lconn_state	 lc_state;
+	ev_io			 lc_rio;
+	ev_io			 lc_wio;
+	ev_timer		 lc_hst;	/* handshake deadline */
+	uint8_t			 lc_hs[600];	/* handshake bytes so far */
+	size_t			 lc_hslen;
+	struct sess		*lc_sess;
+	uint32_t		 lc_flags;
+#define LCF_READY		0x01	/* on the tunnel's TX ready list */
+#define LCF_SYNHELD		0x02	/* SYN held for connect-data */
+#define LCF_EOF			0x04	/* local read side saw EOF */
+#define LCF_ACKQ		0x08	/* on the ACK-due list */
+#define LCF_RPAUSED		0x10	/* reading paused (back-pressure) */
+#define LCF_CLOSED		0x20	/* local fd closed */
+	size_t			 lc_txb;	/* last sampled TX buffered */
+	TAILQ_ENTRY(lconn)	 lc_all;
+	TAILQ_ENTRY(lconn)	 lc_ready;
+	TAILQ_ENTRY(lconn)	 lc_ackq;
+	TAILQ_ENTRY(lconn)	 lc_held;
+};
+TAILQ_HEAD(lconn_list, lconn);
+
+/* One batch being built, sealed and sent. */
+#define TB_MAXFRAMES		(CARRIER_FPB_BUSY + 16)
+struct tunnel_batch {
+	struct sess_txn		 tb_txn;
+	struct wire_frame	 tb_frames[TB_MAXFRAMES];
+	uint8_t			 tb_gack[TB_MAXFRAMES][WIRE_GACK_LEN];
+	size_t			 tb_n;
+	size_t			 tb_ndata;	/* SYN/data/FIN frames */
+	int			 tb_probe;	/* carries the version probe */
+	struct wbuf		 tb_body;
+	struct wbuf		 tb_scratch;
+};
+
+struct carrier {
+	struct ev_loop		*c_loop;
+	struct carrier_conf	 c_conf;
+	int			 c_configured;
+	int			 c_started;
+	int			 c_stopping;
+	uint8_t			 c_key[WIRE_KEY_LEN];
+	struct wire_aead	*c_aead;
+	uint8_t			 c_cid[WIRE_CID_LEN];
+	struct wire_encopts	 c_enc;
+	struct sess_cfg		 c_scfg;
+	struct sess_table	 c_table;
+	struct wire_batch	 c_rxb;		/* reusable decoder */
+
+	/* Local side. */
+	int			 c_lfd;
+	ev_io			 c_accept;
+	struct lconn_list	 c_conns;
+	struct lconn_list	 c_readyq;
+	struct lconn_list	 c_ackq;
+	struct lconn_list	 c_heldq;
+	ev_idle			 c_held_idle;	/* flush held SYNs */
+	size_t			 c_nlive;
+	double			 c_tokens;
+	double			 c_tokens_at;
+	uint64_t		 c_txq;		/* TX bytes buffered, all */
+
+	/* Control frames waiting for a batch. */
+	uint8_t			 c_rstq[CARRIER_RSTQ_MAX][WIRE_SID_LEN];
+	size_t			 c_nrst;
+
+	/* Version probe. */
+	uint8_t			 c_probe_sid[WIRE_SID_LEN];
+	struct wbuf		 c_probe;	/* ACK payload (stream) */
+	struct wbuf		 c_probe_post;	/* ... for POST: no upstream_ack */
+	char			 c_run_id[17];
+	unsigned int		 c_features;	/* WIRE_FEAT_*, CARRIER_FEAT_* */
+	int			 c_probe_answered;
+
+	/* Transports. */
+	struct stream		*c_stream;
+	struct post		*c_post;
+
+	/* Stats. */
+	uint64_t		 c_st_open, c_st_close, c_st_rst_in;
+	uint64_t		 c_st_rst_out, c_st_frames_out, c_st_frames_in;
+	uint64_t		 c_st_bytes_out, c_st_bytes_in;
+	uint64_t		 c_st_refused, c_st_batches_out;
+	uint64_t		 c_st_batches_in, c_st_decode_fail;
+};
+
+extern struct carrier	*carrier;
+
+/* local.c */
+void	local_start(struct carrier *, int fd);
+void	local_stop_accept(struct carrier *);
+void	local_tx_resume_all(struct carrier *);
+void	local_account(struct lconn *);
+void	local_rx_ready(struct lconn *);
+void	local_abort(struct lconn *, const char *why);
+void	local_maybe_free(struct lconn *);
+extern const struct sess_ops local_sess_ops;
+
+/* tunnel.c */
+void	tunnel_init(struct carrier *);
+void	tunnel_probe_build(struct carrier *);
+void	tunnel_kick(struct carrier *);
+int	tunnel_has_work(struct carrier *);
+void	tunnel_batch_init(struct tunnel_batch *);
+#define TUNNEL_PROBE_STREAM	1
+#define TUNNEL_PROBE_POST	2
+size_t	tunnel_fill(struct carrier *, struct tunnel_batch *, size_t maxbytes,
+	    int skip_inflight, int with_probe);
+int	tunnel_seal(struct carrier *, struct tunnel_batch *, int text,
+	    size_t headroom);
+void	tunnel_commit(struct carrier *, struct tunnel_batch *);
+void	tunnel_rollback(struct carrier *, struct tunnel_batch *);
+void	tunnel_abort_batch(struct carrier *, struct tunnel_batch *);
+int	tunnel_rx_body(struct carrier *, const uint8_t *, size_t, int text);
+void	tunnel_queue_rst(struct carrier *, const uint8_t sid[WIRE_SID_LEN]);
+void	tunnel_requeue_all(struct carrier *);
+void	tunnel_ready(struct lconn *);
+void	tunnel_features(struct carrier *, unsigned int, const char *who);
+
+/* stream.c */
+int	stream_preinit(struct carrier *);
+int	stream_configure(struct carrier *, const uint8_t *ca, size_t calen);
+void	stream_start(struct carrier *);
+int	stream_up(struct carrier *);
+void	stream_kick(struct carrier *);
+void	stream_stop(struct carrier *);
+void	stream_rx_drained(struct carrier *);
+void	stream_stats(struct carrier *, char *, size_t);
+
+/* carrier.c */
+void	carrier_settled(struct carrier *);
+
+/* post.c */
+int	post_preinit(struct carrier *);
+int	post_configure(struct carrier *);
+void	post_start(struct carrier *);
+void	post_kick(struct carrier *);
+void	post_wake_all(struct carrier *);
+void	post_stop(struct carrier *);
+int	post_enabled(struct carrier *);
+
+#endif /* GR_CARRIER_H */

@@ -1,0 +1,583 @@
+/*
+ * Local side of the carrier: accepts SOCKS5 clients on the listener the
+ * supervisor passed, runs the handshake (socks5.c), then pumps bytes
+ * between the socket and its tunnel session.  Reading is zero-copy into
+ * session chunks and stops whenever the tunnel cannot keep up (session
+ * high-water or the global tx_buffer_budget); writing is a writev(2) of the
+ * session's in-order RX chunks.
+ */
+#include "gr_config.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "carrier.h"
+#include "log.h"
+#include "socks5.h"
+
+#define LOCAL_READ_MAX	(1024 * 1024)	/* per wakeup, for fairness */
+#define LOCAL_IOV	16
+
+static void	local_accept_cb(struct ev_loop *, ev_io *, int);
+static void	local_read_cb(struct ev_loop *, ev_io *, int);
+static void	local_write_cb(struct ev_loop *, ev_io *, int);
+static void	local_hs_timeout_cb(struct ev_loop *, ev_timer *, int);
+static void	local_held_cb(struct ev_loop *, ev_idle *, int);
+static void	local_so_tx_ready(struct sess *);
+static void	local_so_tx_resume(struct sess *);
+static void	local_so_rx_ready(struct sess *);
+static void	local_so_ack_ready(struct sess *);
+
+const struct sess_ops local_sess_ops = {
+	.so_tx_ready = local_so_tx_ready,
+	.so_tx_resume = local_so_tx_resume,
+	.so_rx_ready = local_so_rx_ready,
+	.so_ack_ready = local_so_ack_ready,
+};
+
+void
+local_start(struct carrier *car, int fd)
+{
+	car->c_lfd = fd;
+	car->c_tokens = CARRIER_BURST;
+	car->c_tokens_at = ev_now(car->c_loop);
+	ev_io_init(&car->c_accept, local_accept_cb, fd, EV_READ);
+	ev_io_start(car->c_loop, &car->c_accept);
+	ev_idle_init(&car->c_held_idle, local_held_cb);
+}
+
+void
+local_stop_accept(struct carrier *car)
+{
+	ev_io_stop(car->c_loop, &car->c_accept);
+}
+
+/* Storm guard (protocol.md 3): 1024 live, 80/s with a burst of 160. */
+static int
+local_admit(struct carrier *car)
+{
+	double	 now = ev_now(car->c_loop);
+
+	car->c_tokens += (now - car->c_tokens_at) * CARRIER_RATE;
+	if (car->c_tokens > CARRIER_BURST)
+		car->c_tokens = CARRIER_BURST;
+	car->c_tokens_at = now;
+	if (car->c_nlive >= CARRIER_MAX_LIVE)
+		return (0);
+	if (car->c_conf.cc_max_local_sessions != 0 &&
+	    car->c_nlive >= car->c_conf.cc_max_local_sessions)
+		return (0);
+	if (car->c_tokens < 1.0)
+		return (0);
+	car->c_tokens -= 1.0;
+	return (1);
+}
+
+static void
+local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct carrier	*car = carrier;
+	struct lconn	*lc;
+	int		 fd, i, one = 1;
+
+	for (i = 0; i < 64; i++) {
+		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("socks accept");
+			return;
+		}
+		if (car->c_stopping || !local_admit(car) ||
+		    (lc = calloc(1, sizeof(*lc))) == NULL) {
+			car->c_st_refused++;
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+#ifdef TCP_QUICKACK
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#endif
+		lc->lc_car = car;
+		lc->lc_fd = fd;
+		lc->lc_state = LC_GREETING;
+		ev_io_init(&lc->lc_rio, local_read_cb, fd, EV_READ);
+		ev_io_init(&lc->lc_wio, local_write_cb, fd, EV_WRITE);
+		lc->lc_rio.data = lc->lc_wio.data = lc;
+		ev_timer_init(&lc->lc_hst, local_hs_timeout_cb,
+		    CARRIER_HS_TIMEOUT, 0);
+		lc->lc_hst.data = lc;
+		ev_io_start(loop, &lc->lc_rio);
+		ev_timer_start(loop, &lc->lc_hst);
+		TAILQ_INSERT_TAIL(&car->c_conns, lc, lc_all);
+		car->c_nlive++;
+	}
+}
+
+/* Handshake replies are tiny; a socket that cannot take them is dead. */
+static int
+local_send(struct lconn *lc, const void *p, size_t n)
+{
+	return (send(lc->lc_fd, p, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1);
+}
+
+static void
+local_close_fd(struct lconn *lc, int reset)
+{
+	struct ev_loop	*loop = lc->lc_car->c_loop;
+	struct linger	 lg = { 1, 0 };
+
+	if (lc->lc_flags & LCF_CLOSED)
+		return;
+	ev_io_stop(loop, &lc->lc_rio);
+	ev_io_stop(loop, &lc->lc_wio);
+	ev_timer_stop(loop, &lc->lc_hst);
+	if (reset)
+		setsockopt(lc->lc_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(lc->lc_fd);
+	lc->lc_fd = -1;
+	lc->lc_flags |= LCF_CLOSED;
+}
+
+/* Free the connection once its socket is closed and its session is over. */
+void
+local_maybe_free(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+	struct sess	*s = lc->lc_sess;
+
+	if (!(lc->lc_flags & LCF_CLOSED))
+		return;
+	if (s != NULL) {
+		if (s->s_flags & SESS_IN_TXN)
+			return;
+		if (!(s->s_flags & (SESS_ABORTED | SESS_TX_FIN_SENT)))
+			return;
+		if (sess_replay_frames(s) != 0 &&
+		    !(s->s_flags & SESS_ABORTED))
+			return;		/* FIN not acknowledged yet */
+	}
+	if (lc->lc_flags & LCF_READY)
+		TAILQ_REMOVE(&car->c_readyq, lc, lc_ready);
+	if (lc->lc_flags & LCF_ACKQ)
+		TAILQ_REMOVE(&car->c_ackq, lc, lc_ackq);
+	if (lc->lc_flags & LCF_SYNHELD)
+		TAILQ_REMOVE(&car->c_heldq, lc, lc_held);
+	TAILQ_REMOVE(&car->c_conns, lc, lc_all);
+	car->c_nlive--;
+	if (s != NULL) {
+		car->c_txq -= lc->lc_txb;
+		sess_table_del(&car->c_table, s);
+		s->s_arg = NULL;
+		sess_unref(s);
+		car->c_st_close++;
+	}
+	free(lc);
+	local_tx_resume_all(car);
+}
+
+/*
+ * Kill a connection: the socket is reset, the session dropped.  why !=
+ * NULL means the fault is ours or the app's and the exit must hear an RST;
+ * NULL means the exit already reset it.
+ */
+void
+local_abort(struct lconn *lc, const char *why)
+{
+	struct carrier	*car = lc->lc_car;
+
+	if (lc->lc_sess != NULL) {
+		if (why != NULL) {
+			log_debug("session aborted: %s", why);
+			tunnel_queue_rst(car, lc->lc_sess->s_id);
+		}
+		sess_abort(lc->lc_sess);
+		local_account(lc);
+	}
+	local_close_fd(lc, 1);
+	local_maybe_free(lc);
+}
+
+void
+local_account(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+	size_t		 now;
+
+	if (lc->lc_sess == NULL)
+		return;
+	now = (lc->lc_sess->s_flags & SESS_ABORTED) ? 0 :
+	    sess_tx_buffered(lc->lc_sess);
+	car->c_txq += now;
+	car->c_txq -= lc->lc_txb;
+	lc->lc_txb = now;
+}
+
+static int
+local_over_budget(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+
+	return (sess_tx_paused(lc->lc_sess) ||
+	    car->c_txq >= car->c_conf.cc_tx_buffer_budget);
+}
+
+/* Resume sockets paused by the global budget once it has room again. */
+void
+local_tx_resume_all(struct carrier *car)
+{
+	struct lconn	*lc;
+
+	if (car->c_txq >= car->c_conf.cc_tx_buffer_budget)
+		return;
+	TAILQ_FOREACH(lc, &car->c_conns, lc_all) {
+		if ((lc->lc_flags & LCF_RPAUSED) && !local_over_budget(lc)) {
+			lc->lc_flags &= ~LCF_RPAUSED;
+			ev_io_start(car->c_loop, &lc->lc_rio);
+		}
+	}
+}
+
+static void
+local_unhold(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+
+	if (lc->lc_flags & LCF_SYNHELD) {
+		TAILQ_REMOVE(&car->c_heldq, lc, lc_held);
+		lc->lc_flags &= ~LCF_SYNHELD;
+		if (TAILQ_EMPTY(&car->c_heldq))
+			ev_idle_stop(car->c_loop, &car->c_held_idle);
+	}
+	tunnel_ready(lc);
+}
+
+/*
+ * The loop has nothing else to do: the app did not write in the same
+ * moment as the reply, so its SYN goes out alone (server-first protocols).
+ */
+static void
+local_held_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct carrier	*car = carrier;
+	struct lconn	*lc;
+
+	while ((lc = TAILQ_FIRST(&car->c_heldq)) != NULL)
+		local_unhold(lc);
+}
+
+static int
+local_open_session(struct lconn *lc, const struct socks5_req *r)
+{
+	struct carrier	*car = lc->lc_car;
+	uint8_t		 sid[WIRE_SID_LEN];
+	struct sess	*s;
+
+	do {
+		if (RAND_bytes(sid, sizeof(sid)) != 1)
+			return (-1);
+	} while (sess_table_find(&car->c_table, sid) != NULL);
+	s = sess_new(sid, &local_sess_ops, &car->c_scfg, lc,
+	    ev_now(car->c_loop));
+	if (s == NULL)
+		return (-1);
+	sess_set_target(s, r->r_target, r->r_tlen);
+	if (sess_table_add(&car->c_table, s) == -1) {
+		sess_unref(s);
+		return (-1);
+	}
+	lc->lc_sess = s;
+	car->c_st_open++;
+	return (0);
+}
+
+/* Feed handshake bytes through the state machine. */
+static void
+local_handshake(struct lconn *lc)
+{
+	struct carrier		*car = lc->lc_car;
+	const struct carrier_conf *cc = &car->c_conf;
+	struct socks5_greeting	 g;
+	struct socks5_auth	 a;
+	struct socks5_req	 r;
+	uint8_t			 out[SOCKS5_REPLY_LEN];
+	const char		*err = NULL;
+	ssize_t			 n;
+	int			 auth = cc->cc_socks_user[0] != '\0';
+
+	for (;;) {
+		switch (lc->lc_state) {
+		case LC_GREETING:
+			n = socks5_parse_greeting(lc->lc_hs, lc->lc_hslen, &g,
+			    &err);
+			if (n == 0)
+				return;
+			if (n < 0 || (auth ? !g.g_userpass : !g.g_noauth)) {
+				log_debug("socks: %s", err ? err :
+				    "no acceptable method");
+				socks5_method_reply(out, SOCKS5_M_NONE);
+				(void)local_send(lc, out, 2);
+				goto close;
+			}
+			socks5_method_reply(out, auth ? SOCKS5_M_USERPASS :
+			    SOCKS5_M_NOAUTH);
+			if (local_send(lc, out, 2) == -1)
+				goto close;
+			lc->lc_state = auth ? LC_AUTH : LC_REQUEST;
+			break;
+		case LC_AUTH:
+			n = socks5_parse_auth(lc->lc_hs, lc->lc_hslen, &a,
+			    &err);
+			if (n == 0)
+				return;
+			if (n < 0 || !socks5_auth_check(&a, cc->cc_socks_user,
+			    cc->cc_socks_pass)) {
+				explicit_bzero(&a, sizeof(a));
+				log_info("socks: authentication failed");
+				socks5_auth_reply(out, 0);
+				(void)local_send(lc, out, 2);
+				goto close;
+			}
+			explicit_bzero(&a, sizeof(a));
+			socks5_auth_reply(out, 1);
+			if (local_send(lc, out, 2) == -1)
+				goto close;
+			lc->lc_state = LC_REQUEST;
+			break;
+		case LC_REQUEST:
+			n = socks5_parse_req(lc->lc_hs, lc->lc_hslen, &r, &err);
+			if (n == 0)
+				return;
+			if (n < 0) {
+				log_debug("socks: %s", err);
+				socks5_reply(out, r.r_rep);
+				(void)local_send(lc, out, sizeof(out));
+				goto close;
+			}
+			if (r.r_cmd != SOCKS5_CMD_CONNECT) {
+				socks5_reply(out, SOCKS5_REP_CMD);
+				(void)local_send(lc, out, sizeof(out));
+				goto close;
+			}
+			if (local_open_session(lc, &r) == -1) {
+				socks5_reply(out, SOCKS5_REP_FAIL);
+				(void)local_send(lc, out, sizeof(out));
+				goto close;
+			}
+			/* Success at once; the exit dials in parallel. */
+			socks5_reply(out, SOCKS5_REP_OK);
+			if (local_send(lc, out, sizeof(out)) == -1)
+				goto close;
+			lc->lc_state = LC_OPEN;
+			ev_timer_stop(car->c_loop, &lc->lc_hst);
+			lc->lc_hslen -= (size_t)n;
+			/* Pipelined early data rides in the SYN. */
+			if (lc->lc_hslen > 0 && sess_tx_write(lc->lc_sess,
+			    lc->lc_hs + n, lc->lc_hslen) == -1)
+				goto close;
+			lc->lc_hslen = 0;
+			if (lc->lc_sess->s_flags & SESS_TX_FIN_QUEUED ||
+			    sess_tx_pending(lc->lc_sess) > 0) {
+				tunnel_ready(lc);
+			} else {
+				lc->lc_flags |= LCF_SYNHELD;
+				TAILQ_INSERT_TAIL(&car->c_heldq, lc, lc_held);
+				ev_idle_start(car->c_loop, &car->c_held_idle);
+			}
+			return;
+		default:
+			return;
+		}
+		memmove(lc->lc_hs, lc->lc_hs + n, lc->lc_hslen - (size_t)n);
+		lc->lc_hslen -= (size_t)n;
+	}
+close:
+	local_close_fd(lc, 0);
+	local_maybe_free(lc);
+}
+
+static void
+local_hs_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lconn	*lc = w->data;
+
+	log_debug("socks: handshake timeout");
+	local_close_fd(lc, 1);
+	local_maybe_free(lc);
+}
+
+static void
+local_read_open(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+	struct sess	*s = lc->lc_sess;
+	uint8_t		*p;
+	size_t		 n, total = 0;
+	ssize_t		 r;
+	int		 moved = 0;
+
+	while (total < LOCAL_READ_MAX) {
+		if (local_over_budget(lc))
+			break;
+		if (sess_tx_space(s, &p, &n) == -1 || n == 0)
+			break;
+		r = read(lc->lc_fd, p, n);
+		if (r > 0) {
+			sess_tx_commit(s, (size_t)r);
+			car->c_st_bytes_out += (size_t)r;
+			total += (size_t)r;
+			moved = 1;
+			local_account(lc);
+			if ((size_t)r < n)
+				break;
+			continue;
+		}
+		if (r == 0) {
+			/* App closed: FIN after the buffered bytes. */
+			lc->lc_flags |= LCF_EOF;
+			ev_io_stop(car->c_loop, &lc->lc_rio);
+			sess_tx_close(s);
+			moved = 1;
+			break;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			break;
+		local_abort(lc, "local read error");
+		return;
+	}
+	if (!(lc->lc_flags & LCF_EOF) && local_over_budget(lc)) {
+		lc->lc_flags |= LCF_RPAUSED;
+		ev_io_stop(car->c_loop, &lc->lc_rio);
+	}
+	if (moved)
+		local_unhold(lc);
+}
+
+static void
+local_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct lconn	*lc = w->data;
+	ssize_t		 r;
+
+	if (lc->lc_state == LC_OPEN) {
+		local_read_open(lc);
+		return;
+	}
+	r = read(lc->lc_fd, lc->lc_hs + lc->lc_hslen,
+	    sizeof(lc->lc_hs) - lc->lc_hslen);
+	if (r <= 0 || lc->lc_hslen + (size_t)r >= sizeof(lc->lc_hs)) {
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		local_close_fd(lc, 0);
+		local_maybe_free(lc);
+		return;
+	}
+	lc->lc_hslen += (size_t)r;
+	local_handshake(lc);
+}
+
+/* Write in-order RX bytes; close after the peer's FIN is flushed. */
+void
+local_rx_ready(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+	struct sess	*s = lc->lc_sess;
+	struct iovec	 iov[LOCAL_IOV];
+	ssize_t		 n;
+	int		 cnt;
+
+	if (s == NULL || (lc->lc_flags & LCF_CLOSED))
+		return;
+	while ((cnt = sess_rx_iov(s, iov, LOCAL_IOV)) > 0) {
+		n = writev(lc->lc_fd, iov, cnt);
+		if (n > 0) {
+			sess_rx_consume(s, (size_t)n);
+			car->c_st_bytes_in += (size_t)n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			ev_io_start(car->c_loop, &lc->lc_wio);
+			return;
+		}
+		local_abort(lc, "local write error");
+		return;
+	}
+	ev_io_stop(car->c_loop, &lc->lc_wio);
+	stream_rx_drained(car);
+	if (sess_rx_eof(s)) {
+		/* No half-close through SOCKS: the exit's FIN ends it all. */
+		local_close_fd(lc, 0);
+		if (!(s->s_flags & (SESS_TX_FIN_QUEUED | SESS_ABORTED))) {
+			sess_tx_close(s);
+			tunnel_ready(lc);
+		}
+		local_maybe_free(lc);
+	}
+}
+
+static void
+local_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	local_rx_ready(w->data);
+}
+
+static void
+local_so_tx_ready(struct sess *s)
+{
+	struct lconn	*lc = s->s_arg;
+
+	if (lc != NULL && !(lc->lc_flags & LCF_SYNHELD))
+		tunnel_ready(lc);
+}
+
+static void
+local_so_tx_resume(struct sess *s)
+{
+	struct lconn	*lc = s->s_arg;
+
+	if (lc == NULL)
+		return;
+	local_account(lc);
+	if ((lc->lc_flags & LCF_RPAUSED) && !local_over_budget(lc) &&
+	    !(lc->lc_flags & LCF_CLOSED)) {
+		lc->lc_flags &= ~LCF_RPAUSED;
+		ev_io_start(lc->lc_car->c_loop, &lc->lc_rio);
+	}
+}
+
+/*
+ * Called from inside sess_rx_frame(): the flush (which may free the
+ * connection) runs from tunnel.c once the engine has returned.
+ */
+static void
+local_so_rx_ready(struct sess *s)
+{
+}
+
+static void
+local_so_ack_ready(struct sess *s)
+{
+	struct lconn	*lc = s->s_arg;
+	struct carrier	*car;
+
+	if (lc == NULL)
+		return;
+	car = lc->lc_car;
+	if (!(car->c_features & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)))
+		return;
+	if (!(lc->lc_flags & LCF_ACKQ)) {
+		lc->lc_flags |= LCF_ACKQ;
+		TAILQ_INSERT_TAIL(&car->c_ackq, lc, lc_ackq);
+	}
+	tunnel_kick(car);
+}

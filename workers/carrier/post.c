@@ -1,0 +1,456 @@
+/*
+ * The POST poll loop (protocol.md 4.3, 4.4), shared by direct_post and
+ * apps_script: workers_per_endpoint pollers per endpoint, each with at
+ * most one exchange in flight.  A poller drains a batch (one outstanding
+ * POST per session), seals it as base64 text or, once the exit listed
+ * binary_batch_v1, as binary, and hands it to an endpoint through the
+ * cendpoint interface.  New TX or ACKs wake idle pollers at once; the idle
+ * backoff ladder (poll_idle_sleep_ms, 50 ms, 250 ms, 1 s) only runs while
+ * nothing moves.  While the stream is up (auto) the pollers stand still.
+ */
+#include "gr_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tls.h>
+
+#include "carrier.h"
+#include "direct.h"
+#include "endpoint.h"
+#include "log.h"
+
+#define POST_FAIL_PAUSE		1.0
+
+struct poller {
+	struct post		*p_post;
+	size_t			 p_idx;
+	size_t			 p_ep;		/* current endpoint */
+	int			 p_busy;
+	int			 p_idle;	/* in-flight batch was empty */
+	unsigned int		 p_misses;	/* polls that moved nothing */
+	ev_timer		 p_sleep;
+	struct tunnel_batch	*p_tb;
+};
+
+struct preflight {
+	struct post		*pf_post;
+	struct cendpoint	*pf_ep;
+	struct wbuf		 pf_body;
+	struct wbuf		 pf_scratch;
+};
+
+struct post {
+	struct carrier		*po_car;
+	struct tls_config	*po_tls;
+	struct cendpoint	*po_eps[CONF_MAX_URLS];
+	size_t			 po_neps;
+	struct poller		*po_pollers;
+	size_t			 po_npollers;
+	size_t			 po_nidle;	/* idle polls in flight */
+	int			 po_started;
+	size_t			 po_pf_pending;
+	size_t			 po_pf_ok;
+	struct wire_batch	 po_pfb;
+	uint64_t		 po_n_ok, po_n_fail;
+};
+
+static void	post_poll(struct poller *);
+
+static const char *
+post_result_str(enum ep_result r)
+{
+	switch (r) {
+	case EP_OK:
+		return ("ok");
+	case EP_FAIL_SOFT:
+		return ("transient failure");
+	case EP_FAIL_RATE:
+		return ("rate-limited");
+	case EP_FAIL_QUOTA:
+		return ("quota exhausted");
+	case EP_FAIL_HARD:
+		return ("hard failure");
+	case EP_FAIL_OFFLINE:
+		return ("local network down");
+	case EP_FAIL_TRANSPORT:
+		return ("connection failed");
+	}
+	return ("?");
+}
+
+/* Before the sandbox: OpenSSL init through a libtls config for https. */
+int
+post_preinit(struct carrier *car)
+{
+	struct post	*po;
+
+	if ((po = calloc(1, sizeof(*po))) == NULL)
+		return (-1);
+	po->po_car = car;
+	if ((po->po_tls = tls_config_new()) == NULL)
+		return (-1);
+	wire_batch_init(&po->po_pfb);
+	car->c_post = po;
+	return (0);
+}
+
+int
+post_enabled(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+
+	return (po != NULL && po->po_npollers > 0);
+}
+
+static void
+post_sleep_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	post_poll(w->data);
+}
+
+int
+post_configure(struct carrier *car)
+{
+	struct post		*po = car->c_post;
+	const struct carrier_conf *cc = &car->c_conf;
+	struct cendpoint	*ep;
+	struct poller		*p;
+	size_t			 i, n, w;
+
+	if (po == NULL)
+		return (-1);
+	if (po->po_neps > 0)
+		return (0);	/* endpoints kept across reloads */
+	if (cc->cc_transport == TM_APPS_SCRIPT) {
+		log_warnx("apps_script transport is not available in this "
+		    "build of the carrier");
+		return (0);
+	}
+	for (i = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS; i++) {
+		ep = direct_new(car->c_loop, cc->cc_relay_urls[i], po->po_tls,
+		    4 * (cc->cc_workers_per_endpoint ?
+		    cc->cc_workers_per_endpoint : 3));
+		if (ep == NULL) {
+			log_warnx("relay_urls #%zu: cannot use it", i + 1);
+			continue;
+		}
+		po->po_eps[po->po_neps++] = ep;
+	}
+	if (po->po_neps == 0)
+		return (0);
+	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
+	n = w * po->po_neps;
+	if ((po->po_pollers = calloc(n, sizeof(*p))) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		p = &po->po_pollers[i];
+		p->p_post = po;
+		p->p_idx = i;
+		p->p_ep = i % po->po_neps;
+		if ((p->p_tb = calloc(1, sizeof(*p->p_tb))) == NULL)
+			return (-1);
+		tunnel_batch_init(p->p_tb);
+		ev_timer_init(&p->p_sleep, post_sleep_cb, 0, 0);
+		p->p_sleep.data = p;
+	}
+	po->po_npollers = n;
+	return (0);
+}
+
+/* Idle long-polls allowed at once (idle slots, floor 2 with sessions). */
+static size_t
+post_idle_cap(struct post *po)
+{
+	struct carrier	*car = po->po_car;
+	size_t		 cap;
+
+	cap = car->c_conf.cc_idle_slots_per_bucket * po->po_neps;
+	if (car->c_nlive > 0 && cap < 2)
+		cap = 2;
+	if (cap == 0 && car->c_conf.cc_idle_poll_mode != IDLE_POLL_OFF)
+		cap = 1;
+	if (cap >= po->po_npollers && po->po_npollers > 1)
+		cap = po->po_npollers - 1;	/* keep one for TX */
+	return (cap);
+}
+
+static double
+post_backoff(struct poller *p)
+{
+	struct carrier	*car = p->p_post->po_car;
+	unsigned int	 n = p->p_misses;
+
+	if (n < 3)
+		return (car->c_conf.cc_poll_idle_sleep_ms / 1000.0);
+	if (n < 10)
+		return (0.05);
+	if (n < 30)
+		return (0.25);
+	return (1.0);
+}
+
+static void
+post_sleep(struct poller *p, double secs)
+{
+	struct ev_loop	*loop = p->p_post->po_car->c_loop;
+
+	ev_timer_stop(loop, &p->p_sleep);
+	ev_timer_set(&p->p_sleep, secs, 0);
+	ev_timer_start(loop, &p->p_sleep);
+}
+
+static void	post_done(struct cendpoint *, enum ep_result, int,
+		    const uint8_t *, size_t, int, const char *, void *);
+
+static void
+post_poll(struct poller *p)
+{
+	struct post		*po = p->p_post;
+	struct carrier		*car = po->po_car;
+	struct tunnel_batch	*tb = p->p_tb;
+	struct cendpoint	*ep;
+	size_t			 n;
+	int			 probe, text;
+
+	ev_timer_stop(car->c_loop, &p->p_sleep);
+	if (p->p_busy || !po->po_started)
+		return;
+	if (stream_up(car) && car->c_nrst == 0)
+		return;		/* the stream carries everything */
+	if (car->c_stopping && car->c_nrst == 0)
+		return;
+	probe = !car->c_probe_answered && car->c_probe_post.wb_len > 0 ?
+	    TUNNEL_PROBE_POST : 0;
+	n = tunnel_fill(car, tb, car->c_conf.cc_max_request_bytes, 1, probe);
+	p->p_idle = tb->tb_ndata == 0 && car->c_nrst == 0 && !tb->tb_probe &&
+	    n == 0;
+	if (p->p_idle) {
+		if (po->po_nidle >= post_idle_cap(po) ||
+		    (car->c_conf.cc_idle_poll_mode == IDLE_POLL_OFF &&
+		    car->c_nlive == 0))
+			return;		/* wait for a kick */
+		po->po_nidle++;
+	}
+	ep = po->po_eps[p->p_ep];
+	text = !(ep->ep_binary && !ep->ep_text_only);
+	if (tunnel_seal(car, tb, text, 0) == -1)
+		goto fail;
+	p->p_busy = 1;
+	if (ep->ep_ops->eo_exchange(ep, tb->tb_body.wb_data,
+	    tb->tb_body.wb_len, !text,
+	    car->c_conf.cc_poll_timeout_ms / 1000.0, post_done, p) == -1) {
+		p->p_busy = 0;
+		goto fail;
+	}
+	return;
+fail:
+	if (p->p_idle)
+		po->po_nidle--;
+	tunnel_rollback(car, tb);
+	post_sleep(p, POST_FAIL_PAUSE);
+}
+
+static void
+post_done(struct cendpoint *ep, enum ep_result res, int sent,
+    const uint8_t *body, size_t len, int binary, const char *detail,
+    void *arg)
+{
+	struct poller		*p = arg;
+	struct post		*po = p->p_post;
+	struct carrier		*car = po->po_car;
+	struct tunnel_batch	*tb = p->p_tb;
+	uint64_t		 fin0 = car->c_st_frames_in;
+	int			 moved;
+
+	p->p_busy = 0;
+	if (p->p_idle)
+		po->po_nidle--;
+	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
+		po->po_n_ok++;
+		tunnel_commit(car, tb);
+		ep->ep_binary = (car->c_features & WIRE_FEAT_BINARY) != 0;
+		moved = tb->tb_ndata > 0 || car->c_st_frames_in != fin0;
+		p->p_misses = moved ? 0 : p->p_misses + 1;
+		if (moved)
+			post_poll(p);
+		else
+			post_sleep(p, post_backoff(p));
+		return;
+	}
+	po->po_n_fail++;
+	log_warnx("%s: %s%s%s", ep->ep_label, res == EP_OK ?
+	    "undecryptable response (tunnel_key mismatch?)" :
+	    post_result_str(res), detail && detail[0] ? ": " : "",
+	    detail ? detail : "");
+	/*
+	 * protocol.md 4.4: roll back what provably did not reach the exit
+	 * (or a local-offline error); abort the sessions whose frames may
+	 * have been acted on with the answer lost.
+	 */
+	if (!sent || res == EP_FAIL_OFFLINE ||
+	    (ep->ep_fronted && res != EP_FAIL_HARD && res != EP_OK))
+		tunnel_rollback(car, tb);
+	else
+		tunnel_abort_batch(car, tb);
+	if (po->po_neps > 1)
+		p->p_ep = (p->p_ep + 1) % po->po_neps;
+	post_sleep(p, POST_FAIL_PAUSE);
+}
+
+/* The stream went away: every idle poller polls again now. */
+void
+post_wake_all(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+	size_t		 i;
+
+	if (po == NULL || !po->po_started)
+		return;
+	for (i = 0; i < po->po_npollers; i++)
+		if (!po->po_pollers[i].p_busy)
+			post_poll(&po->po_pollers[i]);
+}
+
+void
+post_kick(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+	size_t		 i;
+
+	if (po == NULL || !po->po_started)
+		return;
+	for (i = 0; i < po->po_npollers && tunnel_has_work(car); i++) {
+		if (!po->po_pollers[i].p_busy) {
+			po->po_pollers[i].p_misses = 0;
+			post_poll(&po->po_pollers[i]);
+		}
+	}
+}
+
+/* Pre-flight: one probe per endpoint, one log line each, then a summary. */
+static void
+post_pf_summary(struct post *po)
+{
+	log_info("pre-flight: %zu/%zu POST endpoints healthy%s", po->po_pf_ok,
+	    po->po_neps, po->po_pf_ok == 0 ? "; continuing anyway" : "");
+}
+
+static void
+post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
+    const uint8_t *body, size_t len, int binary, const char *detail,
+    void *arg)
+{
+	struct preflight	*pf = arg;
+	struct post		*po = pf->pf_post;
+	struct carrier		*car = po->po_car;
+	struct wire_batch	*b = &po->po_pfb;
+	const char		*err = NULL;
+	size_t			 i;
+	int			 found = 0;
+
+	if (res != EP_OK) {
+		log_warnx("pre-flight %s: %s (%s)", ep->ep_label,
+		    res == EP_FAIL_HARD && detail && strstr(detail, "204") ?
+		    "tunnel_key mismatch" : res == EP_FAIL_HARD ?
+		    "rejected" : "unreachable", detail ? detail : "");
+		goto out;
+	}
+	if (wire_body_open(car->c_aead, body, len, !binary, b, &err) == -1) {
+		log_warnx("pre-flight %s: response could not be decrypted "
+		    "(tunnel_key mismatch): %s", ep->ep_label, err);
+		goto out;
+	}
+	for (i = 0; i < b->b_nframes; i++) {
+		if ((b->b_frames[i].f_flags & WIRE_F_RST) &&
+		    memcmp(b->b_frames[i].f_sid, car->c_probe_sid,
+		    WIRE_SID_LEN) == 0 && b->b_frames[i].f_len > 0)
+			found = 1;
+	}
+	/* The reply may have ridden on a concurrent poll of this client. */
+	if (!found && car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 &&
+	    !car->c_probe_answered) {
+		log_warnx("pre-flight %s: ok, but old server (no version "
+		    "info)", ep->ep_label);
+		po->po_pf_ok++;
+		goto out;
+	}
+	log_info("pre-flight %s: ok", ep->ep_label);
+	po->po_pf_ok++;
+	/* Let the tunnel core adopt the features. */
+	tunnel_rx_body(car, body, len, !binary);
+out:
+	wbuf_free(&pf->pf_body);
+	wbuf_free(&pf->pf_scratch);
+	free(pf);
+	if (--po->po_pf_pending == 0)
+		post_pf_summary(po);
+}
+
+static void
+post_preflight(struct post *po)
+{
+	struct carrier		*car = po->po_car;
+	struct preflight	*pf;
+	struct wire_frame	 f;
+	const char		*err = NULL;
+	size_t			 i, nf = 0;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.f_sid, car->c_probe_sid, WIRE_SID_LEN);
+	f.f_flags = WIRE_F_ACK;
+	f.f_payload = car->c_probe_post.wb_data;
+	f.f_len = car->c_probe_post.wb_len;
+	if (f.f_len > 0)
+		nf = 1;
+	for (i = 0; i < po->po_neps; i++) {
+		if ((pf = calloc(1, sizeof(*pf))) == NULL)
+			continue;
+		pf->pf_post = po;
+		pf->pf_ep = po->po_eps[i];
+		if (wire_body_seal(car->c_aead, car->c_cid, &f, nf,
+		    &car->c_enc, 1, &pf->pf_body, &pf->pf_scratch,
+		    &err) == -1 ||
+		    pf->pf_ep->ep_ops->eo_exchange(pf->pf_ep,
+		    pf->pf_body.wb_data, pf->pf_body.wb_len, 0, 20.0,
+		    post_pf_done, pf) == -1) {
+			log_warnx("pre-flight %s: cannot start",
+			    pf->pf_ep->ep_label);
+			wbuf_free(&pf->pf_body);
+			wbuf_free(&pf->pf_scratch);
+			free(pf);
+			continue;
+		}
+		po->po_pf_pending++;
+	}
+	if (po->po_pf_pending == 0)
+		post_pf_summary(po);
+}
+
+void
+post_start(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+	size_t		 i;
+
+	if (po == NULL || po->po_started || po->po_npollers == 0)
+		return;
+	po->po_started = 1;
+	post_preflight(po);
+	for (i = 0; i < po->po_npollers; i++)
+		post_poll(&po->po_pollers[i]);
+}
+
+void
+post_stop(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+	size_t		 i;
+
+	if (po == NULL)
+		return;
+	po->po_started = 0;
+	for (i = 0; i < po->po_npollers; i++)
+		ev_timer_stop(car->c_loop, &po->po_pollers[i].p_sleep);
+}

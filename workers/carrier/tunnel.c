@@ -1,0 +1,514 @@
+/*
+ * Transport-neutral core of the carrier: the session table, building one
+ * batch from the ready sessions (control frames, ACKs, a SYN-only pass,
+ * then data, with the GooseRelayVPN caps), settling it, and dispatching
+ * the frames of a received batch.  Also the version probe and the
+ * features it negotiates (protocol.md 2.6).
+ */
+#include "gr_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "carrier.h"
+#include "log.h"
+
+void
+tunnel_init(struct carrier *car)
+{
+	TAILQ_INIT(&car->c_conns);
+	TAILQ_INIT(&car->c_readyq);
+	TAILQ_INIT(&car->c_ackq);
+	TAILQ_INIT(&car->c_heldq);
+	sess_table_init(&car->c_table);
+	sess_cfg_default(&car->c_scfg);
+	wire_batch_init(&car->c_rxb);
+	if (RAND_bytes(car->c_cid, sizeof(car->c_cid)) != 1 ||
+	    RAND_bytes(car->c_probe_sid, sizeof(car->c_probe_sid)) != 1)
+		fatalx("RAND_bytes failed");
+}
+
+static void
+tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
+{
+	const struct carrier_conf *cc = &car->c_conf;
+	json_t		*o;
+	char		*js;
+
+	o = json_object();
+	json_object_set_new(o, "type", json_string("version_probe"));
+	json_object_set_new(o, "client_version", json_string(CARRIER_VERSION));
+	json_object_set_new(o, "protocol", json_integer(WIRE_PROTOCOL_VERSION));
+	if (cc->cc_fresh_start_reset && cc->cc_instance_id[0] != '\0') {
+		json_object_set_new(o, "client_instance_id",
+		    json_string(cc->cc_instance_id));
+		json_object_set_new(o, "run_id", json_string(car->c_run_id));
+		json_object_set_new(o, "reset_previous", json_true());
+	}
+	/* Our extension; GooseRelayVPN servers ignore unknown keys. */
+	if (upack)
+		json_object_set_new(o, "upstream_ack", json_true());
+	js = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (js == NULL)
+		fatalx("probe json");
+	wbuf_reset(out);
+	if (wbuf_append(out, WIRE_PROBE_PREFIX,
+	    strlen(WIRE_PROBE_PREFIX)) == -1 ||
+	    wbuf_append(out, js, strlen(js)) == -1)
+		fatalx("probe buffer");
+	free(js);
+}
+
+/*
+ * The ACK payloads "goose_version_probe:v1|{json}" for this run.  Only the
+ * stream hello asks for upstream_ack_v1 (what makes a stream reconnect
+ * lossless); the POST loop keeps GooseRelayVPN's rollback semantics.
+ */
+void
+tunnel_probe_build(struct carrier *car)
+{
+	uint8_t		 rb[8];
+	size_t		 i;
+
+	if (car->c_run_id[0] == '\0') {
+		if (RAND_bytes(rb, sizeof(rb)) != 1)
+			fatalx("RAND_bytes failed");
+		for (i = 0; i < sizeof(rb); i++)
+			snprintf(car->c_run_id + 2 * i, 3, "%02x", rb[i]);
+	}
+	tunnel_probe_json(car, 1, &car->c_probe);
+	tunnel_probe_json(car, 0, &car->c_probe_post);
+}
+
+void
+tunnel_kick(struct carrier *car)
+{
+	if (car->c_stopping && car->c_nrst == 0)
+		return;
+	if (stream_up(car))
+		stream_kick(car);
+	else if (post_enabled(car))
+		post_kick(car);
+}
+
+int
+tunnel_has_work(struct carrier *car)
+{
+	return (car->c_nrst > 0 || !TAILQ_EMPTY(&car->c_readyq) ||
+	    !TAILQ_EMPTY(&car->c_ackq));
+}
+
+void
+tunnel_ready(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+
+	if (lc->lc_sess == NULL || (lc->lc_flags & LCF_SYNHELD))
+		return;
+	if (!(lc->lc_flags & LCF_READY) && sess_tx_drainable(lc->lc_sess)) {
+		lc->lc_flags |= LCF_READY;
+		TAILQ_INSERT_TAIL(&car->c_readyq, lc, lc_ready);
+	}
+	if (lc->lc_flags & LCF_READY)
+		tunnel_kick(car);
+}
+
+void
+tunnel_queue_rst(struct carrier *car, const uint8_t sid[WIRE_SID_LEN])
+{
+	if (car->c_nrst == CARRIER_RSTQ_MAX) {
+		/* Oldest RSTs go first, as the Go server's control queue. */
+		memmove(car->c_rstq[0], car->c_rstq[1],
+		    (CARRIER_RSTQ_MAX - 1) * WIRE_SID_LEN);
+		car->c_nrst--;
+	}
+	memcpy(car->c_rstq[car->c_nrst++], sid, WIRE_SID_LEN);
+	tunnel_kick(car);
+}
+
+void
+tunnel_batch_init(struct tunnel_batch *tb)
+{
+	memset(tb, 0, sizeof(*tb));
+	sess_txn_init(&tb->tb_txn);
+}
+
+static struct wire_frame *
+tunnel_ctl_frame(struct tunnel_batch *tb, const uint8_t *sid, uint8_t flags)
+{
+	struct wire_frame *f = &tb->tb_frames[tb->tb_n++];
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->f_sid, sid, WIRE_SID_LEN);
+	f->f_flags = flags;
+	return (f);
+}
+
+/* Drain one session into the batch. */
+static void
+tunnel_drain_one(struct carrier *car, struct tunnel_batch *tb,
+    struct lconn *lc, size_t maxf, size_t *budget, double now)
+{
+	size_t	 before = tb->tb_txn.t_bytes, used;
+	int	 n;
+
+	if (maxf == 0 || *budget <= WIRE_FRAME_WORST_HDR)
+		return;
+	n = sess_drain(lc->lc_sess, &tb->tb_txn, &tb->tb_frames[tb->tb_n],
+	    maxf, *budget - WIRE_FRAME_WORST_HDR, now);
+	if (n <= 0)
+		return;
+	tb->tb_n += (size_t)n;
+	tb->tb_ndata += (size_t)n;
+	used = tb->tb_txn.t_bytes - before + (size_t)n * WIRE_FRAME_WORST_HDR;
+	*budget = used >= *budget ? 0 : *budget - used;
+}
+
+/*
+ * Build a batch: probe, RSTs, downstream ACKs, then new sessions (SYN
+ * only, so connects are never stuck behind bulk data), then data.
+ * skip_inflight: leave sessions whose frames are in an unsettled batch
+ * (one outstanding POST per session).  Returns the number of frames.
+ */
+size_t
+tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
+    int skip_inflight, int with_probe)
+{
+	struct lconn		*lc;
+	struct wire_frame	*f;
+	struct wbuf		*pb;
+	size_t			 maxf, budget = maxbytes, k, cnt, i;
+	uint64_t		 nseq;
+	double			 now = ev_now(car->c_loop);
+	int			 pass, skip;
+
+	sess_txn_init(&tb->tb_txn);
+	tb->tb_n = tb->tb_ndata = 0;
+	tb->tb_probe = 0;
+	maxf = car->c_nlive >= CARRIER_BUSY_SESS ? CARRIER_FPB_BUSY :
+	    CARRIER_FPB;
+
+	pb = with_probe == TUNNEL_PROBE_POST ? &car->c_probe_post :
+	    &car->c_probe;
+	if (with_probe && pb->wb_len > 0) {
+		f = tunnel_ctl_frame(tb, car->c_probe_sid, WIRE_F_ACK);
+		f->f_payload = pb->wb_data;
+		f->f_len = pb->wb_len;
+		tb->tb_probe = 1;
+	}
+	k = 0;
+	while (k < car->c_nrst && tb->tb_n < maxf) {
+		tunnel_ctl_frame(tb, car->c_rstq[k++], WIRE_F_RST);
+		car->c_st_rst_out++;
+	}
+	memmove(car->c_rstq[0], car->c_rstq[k],
+	    (car->c_nrst - k) * WIRE_SID_LEN);
+	car->c_nrst -= k;
+
+	/* ACKs first, one slot kept for TX. */
+	while ((lc = TAILQ_FIRST(&car->c_ackq)) != NULL &&
+	    tb->tb_n + 1 < maxf) {
+		TAILQ_REMOVE(&car->c_ackq, lc, lc_ackq);
+		lc->lc_flags &= ~LCF_ACKQ;
+		if (lc->lc_sess == NULL || !sess_ack_due(lc->lc_sess, &nseq))
+			continue;
+		wire_gack_encode(tb->tb_gack[tb->tb_n], nseq);
+		f = tunnel_ctl_frame(tb, lc->lc_sess->s_id, WIRE_F_ACK);
+		f->f_payload = tb->tb_gack[tb->tb_n - 1];
+		f->f_len = WIRE_GACK_LEN;
+	}
+
+	/*
+	 * Pop each ready session once per pass; one with more to send goes
+	 * back to the tail (round robin across batches).
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		cnt = 0;
+		TAILQ_FOREACH(lc, &car->c_readyq, lc_ready)
+			cnt++;
+		for (i = 0; i < cnt; i++) {
+			if (tb->tb_n >= maxf || budget <= WIRE_FRAME_WORST_HDR)
+				break;
+			lc = TAILQ_FIRST(&car->c_readyq);
+			TAILQ_REMOVE(&car->c_readyq, lc, lc_ready);
+			lc->lc_flags &= ~LCF_READY;
+			skip = (skip_inflight &&
+			    (lc->lc_sess->s_flags & SESS_IN_TXN)) ||
+			    (pass == 0 &&
+			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT));
+			if (!skip) {
+				k = pass == 0 ? 1 : CARRIER_FPS;
+				if (k > maxf - tb->tb_n)
+					k = maxf - tb->tb_n;
+				tunnel_drain_one(car, tb, lc, k, &budget, now);
+			}
+			if (skip || sess_tx_drainable(lc->lc_sess)) {
+				lc->lc_flags |= LCF_READY;
+				TAILQ_INSERT_TAIL(&car->c_readyq, lc, lc_ready);
+			}
+		}
+	}
+	return (tb->tb_n);
+}
+
+/* Seal the batch into tb_body after headroom bytes (lws needs LWS_PRE). */
+int
+tunnel_seal(struct carrier *car, struct tunnel_batch *tb, int text,
+    size_t headroom)
+{
+	const char	*err = NULL;
+
+	wbuf_reset(&tb->tb_body);
+	if (headroom > 0) {
+		if (wbuf_reserve(&tb->tb_body, headroom) == -1)
+			return (-1);
+		memset(tb->tb_body.wb_data, 0, headroom);
+		tb->tb_body.wb_len = headroom;
+	}
+	if (text) {
+		if (wire_body_seal(car->c_aead, car->c_cid, tb->tb_frames,
+		    tb->tb_n, &car->c_enc, 1, &tb->tb_body, &tb->tb_scratch,
+		    &err) == -1)
+			goto fail;
+	} else if (wire_batch_seal(car->c_aead, car->c_cid, tb->tb_frames,
+	    tb->tb_n, &car->c_enc, &tb->tb_body, &err) == -1)
+		goto fail;
+	car->c_st_batches_out++;
+	car->c_st_frames_out += tb->tb_n;
+	return (0);
+fail:
+	log_warnx("batch seal: %s", err ? err : "failed");
+	return (-1);
+}
+
+/* Settle every session of a finished batch, then free what is done. */
+static void
+tunnel_settled(struct carrier *car, struct tunnel_batch *tb,
+    struct sess **ss, size_t ns)
+{
+	struct lconn	*lc;
+	size_t		 i;
+
+	for (i = 0; i < ns; i++) {
+		lc = ss[i]->s_arg;
+		if (lc != NULL) {
+			local_account(lc);
+			tunnel_ready(lc);
+			local_maybe_free(lc);
+		}
+		sess_unref(ss[i]);
+	}
+	local_tx_resume_all(car);
+}
+
+static size_t
+tunnel_txn_sessions(struct tunnel_batch *tb, struct sess **ss)
+{
+	size_t	 i;
+
+	for (i = 0; i < tb->tb_txn.t_nent; i++) {
+		ss[i] = tb->tb_txn.t_ent[i].te_sess;
+		sess_ref(ss[i]);
+	}
+	return (i);
+}
+
+void
+tunnel_commit(struct carrier *car, struct tunnel_batch *tb)
+{
+	struct sess	*ss[SESS_TXN_MAX];
+	size_t		 ns = tunnel_txn_sessions(tb, ss);
+
+	sess_txn_commit(&tb->tb_txn, ev_now(car->c_loop));
+	sess_txn_init(&tb->tb_txn);
+	tunnel_settled(car, tb, ss, ns);
+	carrier_settled(car);
+}
+
+void
+tunnel_rollback(struct carrier *car, struct tunnel_batch *tb)
+{
+	struct sess	*ss[SESS_TXN_MAX];
+	size_t		 ns = tunnel_txn_sessions(tb, ss), i;
+
+	sess_txn_rollback(&tb->tb_txn);
+	sess_txn_init(&tb->tb_txn);
+	/* RST frames of this batch must still reach the exit. */
+	for (i = 0; i < tb->tb_n; i++)
+		if (tb->tb_frames[i].f_flags == WIRE_F_RST &&
+		    car->c_nrst < CARRIER_RSTQ_MAX)
+			memcpy(car->c_rstq[car->c_nrst++],
+			    tb->tb_frames[i].f_sid, WIRE_SID_LEN);
+	tunnel_settled(car, tb, ss, ns);
+}
+
+/* The batch may have been acted on but its answer is lost (4.4 abort). */
+void
+tunnel_abort_batch(struct carrier *car, struct tunnel_batch *tb)
+{
+	struct sess	*ss[SESS_TXN_MAX];
+	size_t		 ns = tunnel_txn_sessions(tb, ss), i;
+	struct lconn	*lc;
+
+	sess_txn_commit(&tb->tb_txn, ev_now(car->c_loop));
+	sess_txn_init(&tb->tb_txn);
+	for (i = 0; i < ns; i++)
+		if ((lc = ss[i]->s_arg) != NULL)
+			local_abort(lc, "request failed after sending");
+	tunnel_settled(car, tb, ss, ns);
+}
+
+/* Give every unacknowledged upstream frame back (transport reset). */
+void
+tunnel_requeue_all(struct carrier *car)
+{
+	struct lconn	*lc;
+
+	if (!car->c_scfg.sc_replay)
+		return;
+	TAILQ_FOREACH(lc, &car->c_conns, lc_all) {
+		if (lc->lc_sess == NULL || sess_replay_frames(lc->lc_sess) == 0)
+			continue;
+		sess_replay_requeue(lc->lc_sess);
+		tunnel_ready(lc);
+	}
+}
+
+void
+tunnel_features(struct carrier *car, unsigned int feat, const char *who)
+{
+	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15)
+		feat = 0;
+	if (!car->c_conf.cc_replay_auto)
+		feat &= ~WIRE_FEAT_REPLAY;
+	/*
+	 * Only the stream hello asks for upstream ACKs and the exit keeps
+	 * them on for this client from then on: a later POST probe reply
+	 * (which does not list it) must not turn it off here.
+	 */
+	if (car->c_features & CARRIER_FEAT_UPACK)
+		feat |= CARRIER_FEAT_UPACK;
+	if (feat != car->c_features || !car->c_probe_answered)
+		log_info("%s: features%s%s%s%s", who,
+		    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
+		    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
+		    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
+		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "");
+	car->c_features = feat;
+	car->c_probe_answered = 1;
+	/* Kept-until-GACK upstream frames only when the exit sends GACKs. */
+	car->c_scfg.sc_replay = (feat & CARRIER_FEAT_UPACK) != 0;
+	/* The exit keeps downstream frames until our GACKs: send them. */
+	car->c_scfg.sc_rx_ack =
+	    (feat & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)) != 0;
+}
+
+/* The RST+JSON answer to our probe. */
+static void
+tunnel_probe_reply(struct carrier *car, const struct wire_frame *f)
+{
+	struct wire_probe_reply	 pr;
+	const char		*err = NULL;
+	unsigned int		 feat;
+	json_t			*o, *a, *v;
+	size_t			 i;
+
+	if (f->f_len == 0) {
+		if (!car->c_probe_answered)
+			log_warnx("server did not return version info "
+			    "(old server, no features)");
+		tunnel_features(car, 0, "exit");
+		return;
+	}
+	if (wire_probe_reply_decode(f->f_payload, f->f_len, &pr, &err) == -1) {
+		log_warnx("bad version reply: %s", err);
+		return;
+	}
+	if (pr.pr_protocol != WIRE_PROTOCOL_VERSION)
+		log_warnx("exit speaks protocol %d, we speak %d",
+		    pr.pr_protocol, WIRE_PROTOCOL_VERSION);
+	feat = pr.pr_features;
+	if ((o = json_loadb((const char *)f->f_payload, f->f_len, 0,
+	    NULL)) != NULL) {
+		a = json_object_get(o, "features");
+		json_array_foreach(a, i, v) {
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), "upstream_ack_v1") == 0)
+				feat |= CARRIER_FEAT_UPACK;
+		}
+		json_decref(o);
+	}
+	tunnel_features(car, feat, pr.pr_server_version[0] ?
+	    pr.pr_server_version : "exit");
+}
+
+static void
+tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
+{
+	enum sess_abort_reason	 why;
+	struct sess		*s;
+	struct lconn		*lc;
+	uint64_t		 nseq;
+	const char		*err;
+
+	if (f->f_flags & WIRE_F_RST) {
+		if (memcmp(f->f_sid, car->c_probe_sid, WIRE_SID_LEN) == 0) {
+			tunnel_probe_reply(car, f);
+			return;
+		}
+		if ((s = sess_table_find(&car->c_table, f->f_sid)) == NULL ||
+		    (lc = s->s_arg) == NULL)
+			return;
+		car->c_st_rst_in++;
+		local_abort(lc, NULL);
+		return;
+	}
+	s = sess_table_find(&car->c_table, f->f_sid);
+	if (f->f_flags & WIRE_F_ACK) {
+		if (s != NULL && wire_gack_decode(f->f_payload, f->f_len,
+		    &nseq, &err) == 0) {
+			sess_replay_ack(s, nseq, now);
+			if ((lc = s->s_arg) != NULL) {
+				local_account(lc);
+				local_maybe_free(lc);
+			}
+		}
+		return;
+	}
+	/* Frames for sessions we no longer know are dropped, as in Go. */
+	if (s == NULL || (lc = s->s_arg) == NULL)
+		return;
+	sess_ref(s);
+	if (sess_rx_frame(s, f, now, &why) == -1) {
+		log_info("session aborted: %s", sess_abort_str(why));
+		local_abort(lc, sess_abort_str(why));
+	} else if (s->s_arg != NULL)
+		local_rx_ready(lc);
+	sess_unref(s);
+}
+
+/* A response body / WebSocket message arrived. */
+int
+tunnel_rx_body(struct carrier *car, const uint8_t *p, size_t n, int text)
+{
+	const char	*err = NULL;
+	double		 now = ev_now(car->c_loop);
+	size_t		 i;
+
+	if (wire_body_open(car->c_aead, p, n, text, &car->c_rxb, &err) == -1) {
+		car->c_st_decode_fail++;
+		log_warnx("undecryptable batch from exit: %s", err);
+		return (-1);
+	}
+	car->c_st_batches_in++;
+	car->c_st_frames_in += car->c_rxb.b_nframes;
+	for (i = 0; i < car->c_rxb.b_nframes; i++)
+		tunnel_rx_frame(car, &car->c_rxb.b_frames[i], now);
+	local_tx_resume_all(car);
+	return (0);
+}

@@ -1,0 +1,306 @@
+/*
+ * gooserelay-exit: the sandboxed server side of the tunnel.
+ *
+ *	gooserelay-exit [-d] [-v...] -I instance	(run by gooserelayd)
+ *
+ * Pre-sandbox init (lws context on our libev loop, c-ares, tzset, RAND)
+ * happens before sandbox_enter; the listening socket, the key and the
+ * exit_conf arrive afterwards over fd 3.  The listener stays open in the
+ * supervisor across our restarts, so connections wait in its backlog.
+ */
+#include "gr_config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <openssl/rand.h>
+
+#include "exit.h"
+#include "log.h"
+#include "sandbox.h"
+#include "wproc.h"
+
+static struct exit_env	 exit_env;
+struct exit_env		*ex = &exit_env;
+
+static ev_timer		 exit_shutdown_timer;
+static ev_timer		 exit_shutdown_check;
+
+double
+exit_now(void)
+{
+	return (ev_now(ex->ee_loop));
+}
+
+static void
+exit_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	int	 fd, i;
+
+	/* Bounded per wake-up so one burst cannot starve the loop. */
+	for (i = 0; i < 64; i++) {
+		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept4");
+			return;
+		}
+		http_adopt(fd);
+	}
+}
+
+static void
+exit_gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	double	 now = ev_now(loop);
+
+	upstream_gc(now);
+	client_gc(now);
+	backoff_gc(now);
+	chunk_pool_trim(64);
+}
+
+static void
+exit_scfg(void)
+{
+	sess_cfg_default(&ex->ee_scfg);
+	ex->ee_scfg.sc_replay = 0;
+	ex->ee_scfg_replay = ex->ee_scfg;
+	ex->ee_scfg_replay.sc_replay = 1;
+	ex->ee_scfg_replay.sc_rx_ack = 1;
+}
+
+static int
+exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
+{
+	struct wire_aead	*aead;
+	int			 i, lfd = -1;
+
+	if (!wc->wc_has_exit) {
+		snprintf(err, errlen, "no exit section");
+		return (-1);
+	}
+	if (!wc->wc_has_key && ex->ee_aead == NULL) {
+		snprintf(err, errlen, "no tunnel key");
+		return (-1);
+	}
+	for (i = 0; i < wc->wc_nlisteners; i++) {
+		if (wc->wc_listeners[i].kind != LISTENER_HTTP ||
+		    wc->wc_listeners[i].fd == -1)
+			continue;
+		if (lfd == -1) {
+			lfd = wc->wc_listeners[i].fd;
+			wc->wc_listeners[i].fd = -1;
+		}
+	}
+	if (lfd == -1 && ex->ee_listen_fd == -1) {
+		snprintf(err, errlen, "no HTTP listener");
+		return (-1);
+	}
+	if (wc->wc_has_key) {
+		if ((aead = wire_aead_new(wc->wc_key)) == NULL) {
+			if (lfd != -1)
+				close(lfd);
+			snprintf(err, errlen, "cannot set up AES-256-GCM");
+			return (-1);
+		}
+		if (ex->ee_aead != NULL)
+			wire_aead_free(ex->ee_aead);
+		ex->ee_aead = aead;
+	}
+	ex->ee_conf = wc->wc_exit;
+	if (ex->ee_conf.ec_max_drain_frames_per_session == 0)
+		ex->ee_conf.ec_max_drain_frames_per_session = 8;
+	if (ex->ee_conf.ec_max_response_bytes == 0)
+		ex->ee_conf.ec_max_response_bytes = 6291456;
+	(void)resolve_set_servers(&ex->ee_conf);
+
+	if (lfd != -1) {
+		if (ex->ee_listen_fd == -1) {
+			ex->ee_listen_fd = lfd;
+			ev_io_init(&ex->ee_accept, exit_accept_cb, lfd,
+			    EV_READ);
+			if (ex->ee_accepting)
+				ev_io_start(ex->ee_loop, &ex->ee_accept);
+		} else
+			close(lfd);	/* same socket as before, dup'ed */
+	}
+	ex->ee_configured = 1;
+	log_debug("configured: %s, replay %s, stream %s",
+	    wc->wc_nlisteners > 0 ? wc->wc_listeners[0].addr : "listener",
+	    ex->ee_conf.ec_replay_enabled ? "on" : "off",
+	    ex->ee_conf.ec_stream_enabled ? "on" : "off");
+	return (0);
+}
+
+static void
+exit_start(void)
+{
+	ex->ee_accepting = 1;
+	if (ex->ee_listen_fd != -1)
+		ev_io_start(ex->ee_loop, &ex->ee_accept);
+	ev_timer_init(&ex->ee_gc, exit_gc_cb, EXIT_GC_INTERVAL,
+	    EXIT_GC_INTERVAL);
+	ev_timer_start(ex->ee_loop, &ex->ee_gc);
+	log_info("exit ready");
+}
+
+static void
+exit_shutdown_done(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	log_info("exit: shutdown complete");
+	wproc_exit(0);
+}
+
+/* Leave early once every queued RST went out. */
+static void
+exit_shutdown_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xclient	*cl, *tmp;
+
+	HASH_ITER(cl_hh, ex->ee_clients, cl, tmp) {
+		if (cl->cl_nctrl > 0 && (cl->cl_stream != NULL ||
+		    !LIST_EMPTY(&cl->cl_waiters)))
+			return;
+	}
+	exit_shutdown_done(loop, w, revents);
+}
+
+static void
+exit_shutdown(uint32_t grace_ms)
+{
+	ex->ee_shutdown = 1;
+	ex->ee_accepting = 0;
+	ev_io_stop(ex->ee_loop, &ex->ee_accept);
+	log_info("exit: shutting down (%u session(s), grace %u ms)",
+	    (unsigned)ex->ee_sessions.st_count, grace_ms);
+	upstream_abort_all(1);
+	http_shutdown();
+	ev_timer_init(&exit_shutdown_timer, exit_shutdown_done,
+	    grace_ms / 1000.0, 0);
+	ev_timer_start(ex->ee_loop, &exit_shutdown_timer);
+	ev_timer_init(&exit_shutdown_check, exit_shutdown_poll, 0.1, 0.1);
+	ev_timer_start(ex->ee_loop, &exit_shutdown_check);
+}
+
+static void
+exit_stats(uint32_t reqid)
+{
+	const struct exit_stats	*s = &ex->ee_stats;
+	char			 buf[2048];
+
+	snprintf(buf, sizeof(buf),
+	    "{\"role\":\"exit\",\"requests\":%llu,\"streams\":%llu,"
+	    "\"sessions_live\":%zu,\"sessions_open\":%llu,"
+	    "\"sessions_closed\":%llu,\"clients\":%zu,"
+	    "\"dials_ok\":%llu,\"dials_fail\":%llu,"
+	    "\"dials_suppressed\":%llu,\"bytes_up\":%llu,"
+	    "\"bytes_down\":%llu,\"decode_fail\":%llu,"
+	    "\"replay_resend\":%llu,\"rst_sent\":%llu,\"probes\":%llu,"
+	    "\"http_4xx\":%llu,\"http_503\":%llu,"
+	    "\"preauth_posts\":%u,\"preauth_streams\":%u,"
+	    "\"backoff_targets\":%zu,\"chunks_live\":%zu,"
+	    "\"chunks_idle\":%zu,\"replay_bytes\":%llu,"
+	    "\"replay_frames\":%u}",
+	    (unsigned long long)s->es_requests,
+	    (unsigned long long)s->es_streams,
+	    ex->ee_sessions.st_count,
+	    (unsigned long long)s->es_sess_open,
+	    (unsigned long long)s->es_sess_closed, client_count(),
+	    (unsigned long long)s->es_dial_ok,
+	    (unsigned long long)s->es_dial_fail,
+	    (unsigned long long)s->es_dial_suppressed,
+	    (unsigned long long)s->es_bytes_up,
+	    (unsigned long long)s->es_bytes_down,
+	    (unsigned long long)s->es_decode_fail,
+	    (unsigned long long)s->es_replay_resend,
+	    (unsigned long long)s->es_rst_sent,
+	    (unsigned long long)s->es_probes,
+	    (unsigned long long)s->es_http_4xx,
+	    (unsigned long long)s->es_http_503,
+	    ex->ee_preauth_posts, ex->ee_preauth_streams, backoff_count(),
+	    chunk_pool_live(), chunk_pool_idle(),
+	    (unsigned long long)ex->ee_rp_bytes, ex->ee_rp_frames);
+	wproc_send_stats(reqid, buf);
+}
+
+/*
+ * jansson seeds its hash function from /dev/urandom on first use: make
+ * that happen now, before the sandbox forbids opening files.
+ */
+static void
+exit_warm_json(void)
+{
+	struct wire_probe_reply	 pr;
+	struct wire_probe	 p;
+	struct wbuf		 out = { NULL, 0, 0 };
+	const char		*errstr;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.pr_ok = 1;
+	pr.pr_protocol = WIRE_PROTOCOL_VERSION;
+	if (wire_probe_reply_encode(&pr, &out) == 0)
+		(void)wire_probe_reply_decode(out.wb_data, out.wb_len, &pr,
+		    &errstr);
+	memset(&p, 0, sizeof(p));
+	wbuf_reset(&out);
+	if (wire_probe_encode(&p, &out) == 0)
+		(void)wire_probe_decode(out.wb_data, out.wb_len, &p, &errstr);
+	wbuf_free(&out);
+}
+
+static const struct wproc_ops exit_ops = {
+	.wo_configure = exit_configure,
+	.wo_start = exit_start,
+	.wo_shutdown = exit_shutdown,
+	.wo_stats = exit_stats,
+	.wo_quota_load = NULL
+};
+
+int
+main(int argc, char *argv[])
+{
+	struct sandbox_params	 params;
+	uint8_t			 seed[16];
+
+	wproc_args(argc, argv);
+	ex->ee_loop = ev_default_loop(EVBACKEND_EPOLL);
+	if (ex->ee_loop == NULL) {
+		fprintf(stderr, "gooserelay-exit: no epoll event loop\n");
+		return (1);
+	}
+	ex->ee_listen_fd = -1;
+	sess_table_init(&ex->ee_sessions);
+	exit_scfg();
+	wproc_init(ex->ee_loop, PROC_EXIT, &exit_ops);
+
+	/*
+	 * Everything that touches the file system happens here, before
+	 * chroot and seccomp: lws dlopens its libev plugin and opens
+	 * /dev/urandom, c-ares reads its config, time conversions read
+	 * /etc/localtime, OpenSSL seeds its DRBG.
+	 */
+	if (http_init(ex->ee_loop) == -1)
+		fatalx("cannot create the libwebsockets context");
+	if (resolve_init(ex->ee_loop, NULL) == -1)
+		fatalx("cannot initialise c-ares");
+	tzset();
+	exit_warm_json();
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		fatalx("RAND_bytes failed");
+	explicit_bzero(seed, sizeof(seed));
+
+	wproc_sandbox_params(&params);
+	sandbox_enter(&params);
+	wproc_hello();
+	ev_run(ex->ee_loop, 0);
+	return (0);
+}

@@ -1,0 +1,292 @@
+/*
+ * gooserelay-exit: the server side of the tunnel (protocol.md sections 2
+ * and 3).  Shared types of the exit worker's files:
+ *
+ *	exit.c		main, supervisor glue, stats, shutdown
+ *	http.c		libwebsockets callbacks: /tunnel, /stream, /healthz
+ *	client.c	per-client_id state: ready list, control queue, waiters
+ *	drain.c		drain scheduler (what goes into one response)
+ *	route.c		frames from a client batch to sessions
+ *	upstream.c	upstream sockets: dial, read/write, back-pressure, GC
+ *	backoff.c	per-target dial failure backoff and suppression
+ *	resolve.c	c-ares lookups with a 5 minute cache
+ *	socks.c		SOCKS5 client handshake for upstream_proxy
+ */
+#ifndef GR_EXIT_H
+#define GR_EXIT_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <uthash.h>
+
+#include "conf.h"
+#include "session.h"
+#include "wire.h"
+
+#define EXIT_CTRL_PAYLOAD	384	/* probe reply JSON, GACK */
+#define EXIT_CTRL_MAX		576	/* control + RST frames per owner */
+#define EXIT_FRAMES_NORMAL	48
+#define EXIT_FRAMES_BUSY	144
+#define EXIT_BUSY_SESSIONS	24
+#define EXIT_RESP_FRAMES	(EXIT_FRAMES_BUSY + 8)
+#define EXIT_PREAUTH_POSTS	32
+#define EXIT_PREAUTH_STREAMS	16
+#define EXIT_HELLO_TIMEOUT	10.0
+#define EXIT_HELLO_MAX		(64 * 1024)
+#define EXIT_WS_MSG_MAX		(12 * 1024 * 1024)
+#define EXIT_STREAM_GRACE	30.0
+#define EXIT_IDLE_TIMEOUT	600.0
+#define EXIT_GC_INTERVAL	60.0
+#define EXIT_CLIENT_PRUNE	120.0
+#define EXIT_REPLAY_RETRY	3.0
+#define EXIT_REPLAY_EXPIRY	300.0
+#define EXIT_DNS_TTL		300.0
+#define EXIT_RP_CLIENT_BYTES	(64ULL * 1024 * 1024)
+#define EXIT_RP_CLIENT_FRAMES	9216
+#define EXIT_RP_GLOBAL_BYTES	(256ULL * 1024 * 1024)
+#define EXIT_RP_GLOBAL_FRAMES	36864
+#define EXIT_UP_READ_MAX	(1024 * 1024)	/* per readable event */
+#define EXIT_RX_PAUSE		(8U * 1024 * 1024) /* stop reading the stream */
+#define EXIT_RX_RESUME		(2U * 1024 * 1024)
+
+/* A control or RST frame queued for one client (not session-backed). */
+struct xctrl {
+	TAILQ_ENTRY(xctrl)	 xc_entry;
+	struct wire_frame	 xc_frame;
+	uint8_t			 xc_buf[EXIT_CTRL_PAYLOAD];
+};
+TAILQ_HEAD(xctrlq, xctrl);
+
+struct xconn;
+LIST_HEAD(xwaitq, xconn);
+TAILQ_HEAD(xsessq, sess);
+
+/* Everything the exit knows about one client_id. */
+struct xclient {
+	uint8_t			 cl_cid[WIRE_CID_LEN];
+	UT_hash_handle		 cl_hh;
+	struct xsessq		 cl_ready;	/* first-ready order */
+	struct xctrlq		 cl_ctrl;	/* probe replies, GACKs */
+	struct xctrlq		 cl_rst;
+	uint32_t		 cl_nctrl;	/* both queues */
+	uint32_t		 cl_nsess;
+	uint32_t		 cl_refs;	/* connections using it */
+	TAILQ_HEAD(, xsess)	 cl_sessions;
+	struct xwaitq		 cl_waiters;	/* held POSTs */
+	struct xconn		*cl_stream;	/* newest authenticated */
+	double			 cl_last_post;
+	double			 cl_last_seen;
+	double			 cl_stream_closed;
+	ev_timer		 cl_grace;
+	ev_timer		 cl_retry;	/* replay resend due */
+	int			 cl_upack;	/* upstream_ack_v1 */
+	int			 cl_replay;	/* downstream replay on */
+	int			 cl_ackdirty;	/* sessions owe a GACK */
+	uint32_t		 cl_rx_heavy;	/* sessions over RX pause */
+	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
+	uint32_t		 cl_rp_frames;
+	char			 cl_instance[CONF_INSTANCE_LEN];
+};
+
+/* Per-session state of the exit (sess->s_arg). */
+enum xsess_state {
+	XS_RESOLVING = 0,
+	XS_CONNECTING,
+	XS_PROXY,		/* SOCKS5 handshake with upstream_proxy */
+	XS_OPEN,
+	XS_CLOSED
+};
+
+struct xaddrs;
+struct resolve_req;
+struct socks_state;
+struct xsess;
+
+struct xsess {
+	struct sess		*x_s;
+	struct xclient		*x_cl;
+	int			 x_fd;
+	enum xsess_state	 x_state;
+	ev_io			 x_rio;
+	ev_io			 x_wio;
+	ev_timer		 x_dtimer;	/* dial deadline */
+	struct xaddrs		*x_addrs;	/* while dialing */
+	struct resolve_req	*x_rq;
+	struct socks_state	*x_socks;
+	uint16_t		 x_port;
+	unsigned int		 x_up_eof:1;	/* upstream sent EOF */
+	unsigned int		 x_wr_shut:1;	/* we shut down writing */
+	unsigned int		 x_reading:1;	/* read watcher wanted */
+	unsigned int		 x_ackdue:1;
+	unsigned int		 x_rxheavy:1;	/* RX queue over pause mark */
+	double			 x_last_act;	/* frame in or drain */
+	uint64_t		 x_rp_bytes;	/* replay store as accounted */
+	uint32_t		 x_rp_frames;
+	TAILQ_ENTRY(xsess)	 x_cl_entry;	/* owner's sessions */
+};
+
+/* Counters for wo_stats. */
+struct exit_stats {
+	uint64_t	 es_requests;
+	uint64_t	 es_streams;
+	uint64_t	 es_sess_open;
+	uint64_t	 es_sess_closed;
+	uint64_t	 es_dial_ok;
+	uint64_t	 es_dial_fail;
+	uint64_t	 es_dial_suppressed;
+	uint64_t	 es_bytes_up;		/* client -> upstream */
+	uint64_t	 es_bytes_down;		/* upstream -> client */
+	uint64_t	 es_decode_fail;
+	uint64_t	 es_replay_resend;
+	uint64_t	 es_rst_sent;
+	uint64_t	 es_probes;
+	uint64_t	 es_http_4xx;
+	uint64_t	 es_http_503;
+};
+
+/* Global state of the worker. */
+struct exit_env {
+	struct ev_loop		*ee_loop;
+	struct exit_conf	 ee_conf;
+	int			 ee_configured;
+	struct wire_aead	*ee_aead;
+	struct lws_context	*ee_lws;
+	struct lws_vhost	*ee_vhost;
+	int			 ee_listen_fd;
+	ev_io			 ee_accept;
+	int			 ee_accepting;
+	int			 ee_shutdown;
+	ev_timer		 ee_lws_tick;
+	ev_timer		 ee_gc;
+	struct sess_table	 ee_sessions;
+	struct xclient		*ee_clients;	/* uthash by cid */
+	struct sess_cfg		 ee_scfg;	/* plain */
+	struct sess_cfg		 ee_scfg_replay; /* keep frames until ACK */
+	uint64_t		 ee_rp_bytes;	/* replay stores, global */
+	uint32_t		 ee_rp_frames;
+	uint32_t		 ee_preauth_posts;
+	uint32_t		 ee_preauth_streams;
+	struct exit_stats	 ee_stats;
+};
+
+extern struct exit_env	*ex;
+
+/* exit.c */
+double		 exit_now(void);
+
+/* client.c */
+struct xclient	*client_get(const uint8_t cid[WIRE_CID_LEN], int create);
+void		 client_wake(struct xclient *);
+void		 client_set_ready(struct xclient *, struct sess *);
+void		 client_unready(struct xclient *, struct sess *);
+int		 client_has_work(struct xclient *);
+struct xctrl	*client_ctrl_new(void);
+void		 client_ctrl_free(struct xctrl *);
+void		 client_queue_rst(struct xclient *, const uint8_t *sid);
+void		 client_queue_ctrl(struct xclient *, const uint8_t *sid,
+		    uint8_t flags, const void *, size_t);
+void		 client_requeue(struct xclient *, struct xctrlq *);
+void		 client_kill_sessions(struct xclient *, int send_rst);
+void		 client_run_reset(struct xclient *, const char *instance);
+void		 client_stream_closed(struct xclient *, struct xconn *);
+void		 client_gc(double now);
+void		 client_arm_retry(struct xclient *);
+int		 client_replay_sync(struct xclient *, struct xsess *, int gone);
+size_t		 client_count(void);
+
+/* drain.c */
+struct drain_limits {
+	size_t		 dl_max_frames;		/* per response, 48/144 */
+	size_t		 dl_max_bytes;		/* payload budget */
+	size_t		 dl_per_sess;		/* frames per session */
+	size_t		 dl_first_cap;		/* 0 = no ramp */
+	size_t		 dl_second_cap;
+	int		 dl_replay_first;	/* resend due replay first */
+};
+struct xresp {
+	struct sess_txn		 r_txn;
+	struct wire_frame	 r_frames[EXIT_RESP_FRAMES];
+	size_t			 r_nframes;
+	struct xctrlq		 r_ctrl;	/* control frames in flight */
+	struct sess		*r_replayed[EXIT_RESP_FRAMES];
+	size_t			 r_nreplayed;
+	int			 r_urgent;
+	struct wbuf		 r_out;		/* LWS_PRE + body */
+	struct wbuf		 r_scratch;
+	struct xresp		*r_next;	/* free list */
+};
+void		 drain_limits(struct xclient *, struct drain_limits *, int post);
+size_t		 drain_collect(struct xclient *, struct xresp *,
+		    const struct drain_limits *, double now);
+struct xresp	*drain_resp_get(void);
+void		 drain_commit(struct xclient *, struct xresp *, double now);
+void		 drain_rollback(struct xclient *, struct xresp *);
+void		 drain_resp_put(struct xresp *);
+
+/* route.c */
+void		 route_batch(struct xclient *, const struct wire_batch *,
+		    int *had_frames);
+
+/* upstream.c */
+extern const struct sess_ops	 upstream_ops;
+struct xsess	*upstream_open(struct xclient *, const struct wire_frame *);
+void		 upstream_close(struct xsess *, int send_rst);
+void		 upstream_rx(struct xsess *);
+void		 upstream_gc(double now);
+void		 upstream_abort_all(int send_rst);
+
+/* backoff.c */
+#define BACKOFF_MAX_TARGETS	4096
+int		 backoff_suppressed(const char *target, double now);
+void		 backoff_fail(const char *target, double now);
+void		 backoff_ok(const char *target);
+int		 backoff_structural(int err);
+double		 backoff_window(unsigned int nfail);
+void		 backoff_gc(double now);
+size_t		 backoff_count(void);
+
+/* resolve.c */
+#define XADDRS_MAX	8
+struct xaddrs {
+	int			 xa_n;
+	struct sockaddr_storage	 xa_ss[XADDRS_MAX];
+	socklen_t		 xa_len[XADDRS_MAX];
+};
+typedef void (*resolve_cb)(void *, int err, const struct xaddrs *);
+int		 resolve_init(struct ev_loop *, const struct exit_conf *);
+struct resolve_req *resolve_start(const char *host, uint16_t port,
+		    resolve_cb, void *);
+void		 resolve_cancel(struct resolve_req *);
+int		 resolve_set_servers(const struct exit_conf *);
+int		 resolve_literal(const char *host, uint16_t port,
+		    struct xaddrs *);
+int		 resolve_cached(const char *host, uint16_t port,
+		    struct xaddrs *);
+int		 resolve_split(const char *target, size_t tlen, char *host,
+		    size_t hostlen, uint16_t *port);
+
+/* socks.c */
+struct socks_state	*socks_new(const char *host, uint16_t port,
+			    const char *user, const char *pass);
+void			 socks_free(struct socks_state *);
+/* Bytes to send now (NULL when waiting for a reply). */
+const uint8_t		*socks_out(struct socks_state *, size_t *);
+void			 socks_sent(struct socks_state *, size_t);
+/* Feed bytes read: 0 more needed, 1 connected, -1 failed (*err set). */
+int			 socks_in(struct socks_state *, const uint8_t *,
+			    size_t, size_t *used, int *err);
+size_t			 socks_want(struct socks_state *);
+
+/* http.c */
+int		 http_init(struct ev_loop *);
+void		 http_adopt(int fd);
+void		 http_wake_client(struct xclient *);
+void		 http_stream_supersede(struct xconn *);
+void		 http_shutdown(void);
+void		 http_rx_flow(struct xclient *, int on);
+
+#endif /* GR_EXIT_H */

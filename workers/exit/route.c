@@ -1,0 +1,178 @@
+/*
+ * Routing of one authenticated client batch (protocol.md 2.2 step 6 and
+ * section 3): version probes and GACKs are handled here, RSTs close
+ * upstreams, SYNs open sessions (dials run in parallel and never hold the
+ * response), other frames go to their session's receive side, where they
+ * wait while the session is still dialing.  A frame for another client's
+ * session is answered with an RST to the sender and never delivered.
+ */
+#include "gr_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "exit.h"
+#include "log.h"
+
+static void
+route_probe(struct xclient *cl, const struct wire_frame *f)
+{
+	struct wire_probe	 p;
+	struct wire_probe_reply	 pr;
+	struct wbuf		 out = { NULL, 0, 0 };
+	const char		*errstr;
+
+	ex->ee_stats.es_probes++;
+	memset(&p, 0, sizeof(p));
+	if (wire_probe_decode(f->f_payload, f->f_len, &p, &errstr) == -1)
+		log_debug("probe: %s (answering anyway)", errstr);
+
+	if (ex->ee_conf.ec_replay_enabled)
+		cl->cl_replay = 1;
+#ifdef WIRE_FEAT_UPSTREAM_ACK
+	if (p.p_upstream_ack)
+		cl->cl_upack = 1;
+#endif
+	if (p.p_reset_previous && p.p_instance_id[0] != '\0')
+		client_run_reset(cl, p.p_instance_id);
+	else if (p.p_instance_id[0] != '\0')
+		snprintf(cl->cl_instance, sizeof(cl->cl_instance), "%s",
+		    p.p_instance_id);
+
+	memset(&pr, 0, sizeof(pr));
+	pr.pr_ok = 1;
+	pr.pr_protocol = WIRE_PROTOCOL_VERSION;
+	snprintf(pr.pr_server_version, sizeof(pr.pr_server_version), "%s",
+	    PACKAGE_VERSION);
+	pr.pr_max_frame_payload = WIRE_MAX_PAYLOAD;
+	pr.pr_features = WIRE_FEAT_ZSTD | WIRE_FEAT_RAW_B64 |
+	    WIRE_FEAT_BINARY | WIRE_FEAT_RUN_RESET;
+	if (ex->ee_conf.ec_replay_enabled)
+		pr.pr_features |= WIRE_FEAT_REPLAY;
+#ifdef WIRE_FEAT_UPSTREAM_ACK
+	if (cl->cl_upack)
+		pr.pr_features |= WIRE_FEAT_UPSTREAM_ACK;
+#endif
+	if (wire_probe_reply_encode(&pr, &out) == 0)
+		client_queue_ctrl(cl, f->f_sid, WIRE_F_RST, out.wb_data,
+		    out.wb_len);
+	wbuf_free(&out);
+}
+
+/* An ACK frame: a version probe or a downstream GACK; others ignored. */
+static void
+route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
+    double now)
+{
+	uint64_t	 next;
+	const char	*errstr;
+
+	if (wire_probe_is(f->f_payload, f->f_len)) {
+		route_probe(cl, f);
+		return;
+	}
+	if (wire_gack_decode(f->f_payload, f->f_len, &next, &errstr) == -1)
+		return;
+	if (ex->ee_conf.ec_replay_enabled && !cl->cl_replay)
+		cl->cl_replay = 1;
+	if (s == NULL)
+		return;
+	sess_replay_ack(s, next, now);
+	(void)client_replay_sync(cl, s->s_arg, 0);
+	/* Pruning may have made room under the replay caps. */
+	if (sess_tx_drainable(s))
+		client_set_ready(cl, s);
+}
+
+/* GACKs for upstream data that arrived (upstream_ack_v1 clients). */
+static void
+route_acks(struct xclient *cl)
+{
+	struct xsess	*x;
+	uint64_t	 next;
+	uint8_t		 gack[WIRE_GACK_LEN];
+
+	TAILQ_FOREACH(x, &cl->cl_sessions, x_cl_entry) {
+		if (!x->x_ackdue)
+			continue;
+		x->x_ackdue = 0;
+		if (sess_ack_due(x->x_s, &next)) {
+			wire_gack_encode(gack, next);
+			client_queue_ctrl(cl, x->x_s->s_id, WIRE_F_ACK, gack,
+			    sizeof(gack));
+		}
+	}
+	cl->cl_ackdirty = 0;
+}
+
+void
+route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
+{
+	const struct wire_frame	*f;
+	struct sess		*s;
+	struct xsess		*x;
+	enum sess_abort_reason	 why;
+	double			 now = exit_now();
+	size_t			 i;
+
+	*had_frames = b->b_nframes > 0;
+	cl->cl_last_seen = now;
+	for (i = 0; i < b->b_nframes; i++) {
+		f = &b->b_frames[i];
+		s = sess_table_find(&ex->ee_sessions, f->f_sid);
+		if (s != NULL && memcmp(s->s_cid, cl->cl_cid,
+		    WIRE_CID_LEN) != 0) {
+			log_debug("cross-client frame for a session: RST");
+			client_queue_rst(cl, f->f_sid);
+			continue;
+		}
+		if (f->f_flags & WIRE_F_ACK) {
+			route_ack(cl, s, f, now);
+			continue;
+		}
+		if (f->f_flags & WIRE_F_RST) {
+			if (s != NULL)
+				upstream_close(s->s_arg, 0);
+			continue;
+		}
+		if (s == NULL) {
+			if (f->f_flags & WIRE_F_SYN)
+				(void)upstream_open(cl, f);
+			else
+				client_queue_rst(cl, f->f_sid);
+			continue;
+		}
+		x = s->s_arg;
+		x->x_last_act = now;
+		/*
+		 * Delivery may write to the upstream at once, and a write
+		 * error closes the session under us: hold a reference.
+		 */
+		sess_ref(s);
+		if (sess_rx_frame(s, f, now, &why) == -1) {
+			log_debug("session aborted: %s", sess_abort_str(why));
+			if (s->s_arg != NULL)
+				upstream_close(x, 1);
+			sess_unref(s);
+			continue;
+		}
+		if (s->s_arg == NULL) {
+			sess_unref(s);
+			continue;
+		}
+		sess_unref(s);
+		ex->ee_stats.es_bytes_up += wire_frame_paylen(f);
+		if (!x->x_rxheavy && sess_rx_queued(s) > EXIT_RX_PAUSE) {
+			/* The upstream is slower than the client. */
+			x->x_rxheavy = 1;
+			if (cl->cl_rx_heavy++ == 0)
+				http_rx_flow(cl, 0);
+		}
+		if (cl->cl_upack) {
+			x->x_ackdue = 1;
+			cl->cl_ackdirty = 1;
+		}
+	}
+	if (cl->cl_ackdirty)
+		route_acks(cl);
+}
