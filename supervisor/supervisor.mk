@@ -29,7 +29,7 @@ regress_fakeworker_LDADD = $(IPC_LIBS)
 FOUNDATION_CASES = regress/cases/daemon_sandbox.sh \
 	regress/cases/daemon_violation.sh regress/cases/daemon_restart.sh \
 	regress/cases/daemon_reload.sh regress/cases/daemon_lifecycle.sh \
-	regress/cases/daemon_files.sh \
+	regress/cases/daemon_files.sh regress/cases/daemon_nonroot.sh \
 	regress/cases/man_lint.sh
 TESTS += $(FOUNDATION_CASES)
 EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
