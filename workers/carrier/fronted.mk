@@ -43,3 +43,9 @@ EXTRA_DIST += contrib/apps-script/Code.gs regress/lib-fronted.sh \
 	regress/emu/test-codegs.js regress/cases/fronted_emu.sh
 TESTS += regress/cases/fronted_transport.sh
 EXTRA_DIST += regress/cases/fronted_transport.sh
+
+# Whole tunnel over apps_script (carrier + exit + emulator).  They need
+# post.c to wire apps_script to fronted_setup()/health (see
+# docs/fronted-integration.patch); add them to TESTS once it is in.
+EXTRA_DIST += regress/cases/fronted_e2e.sh regress/cases/fronted_e2e_quota.sh \
+	regress/cases/fronted_e2e_errors.sh docs/fronted-integration.patch
