@@ -41,7 +41,7 @@ static const struct wproc_ops carrier_ops = {
 	.wo_start = carrier_start,
 	.wo_shutdown = carrier_shutdown,
 	.wo_stats = carrier_stats,
-	.wo_quota_load = NULL,
+	.wo_quota_load = post_quota_load,
 };
 
 /* Warn about an open proxy: bound beyond loopback with no credentials. */

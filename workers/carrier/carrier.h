@@ -190,5 +190,6 @@ void	post_kick(struct carrier *);
 void	post_wake_all(struct carrier *);
 void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
+void	post_quota_load(const char *, size_t);
 
 #endif /* GR_CARRIER_H */

@@ -47,8 +47,10 @@ EXTRA_DIST += regress/cases/fronted_transport.sh
 # Whole tunnel over apps_script (carrier + exit + emulator, ~70 s).
 TESTS += regress/cases/fronted_e2e.sh
 EXTRA_DIST += regress/cases/fronted_e2e.sh
-# These two need post.c to use the health set (health_acquire/report,
-# quota hook and load, outage abort, fronted_sni_probe); they passed with
-# docs/fronted-integration.patch.  Add them to TESTS once that is in.
+# Quota rotation and persistence, outage abort, setup errors (key
+# mismatch, wrong CA, refused SNI): post.c runs apps_script on the health
+# set of fronted_setup().
+TESTS += regress/cases/fronted_e2e_quota.sh \
+	regress/cases/fronted_e2e_errors.sh
 EXTRA_DIST += regress/cases/fronted_e2e_quota.sh \
 	regress/cases/fronted_e2e_errors.sh docs/fronted-integration.patch

@@ -7,6 +7,11 @@
  * cendpoint interface.  New TX or ACKs wake idle pollers at once; the idle
  * backoff ladder (poll_idle_sleep_ms, 50 ms, 250 ms, 1 s) only runs while
  * nothing moves.  While the stream is up (auto) the pollers stand still.
+ *
+ * apps_script runs on the health set of fronted_setup(): each exchange
+ * takes an endpoint and an idle or active slot with health_acquire() and
+ * reports its outcome with health_report(), so buckets, blacklists and
+ * quota quarantine (persisted through the supervisor) steer the pollers.
  */
 #include "gr_config.h"
 
@@ -20,7 +25,9 @@
 #include "direct.h"
 #include "endpoint.h"
 #include "fronted.h"
+#include "health.h"
 #include "log.h"
+#include "wproc.h"
 
 #define POST_FAIL_PAUSE		1.0
 
@@ -33,6 +40,9 @@ struct poller {
 	unsigned int		 p_misses;	/* polls that moved nothing */
 	ev_timer		 p_sleep;
 	struct tunnel_batch	*p_tb;
+	struct cendpoint	*p_cur;		/* health-picked endpoint */
+	enum health_slot	 p_slot;
+	double			 p_t0;
 };
 
 struct preflight {
@@ -45,7 +55,7 @@ struct preflight {
 struct post {
 	struct carrier		*po_car;
 	struct tls_config	*po_tls;
-	struct fronted		*po_fronted;
+	struct fronted_setup	 po_fs;		/* apps_script: health set */
 	struct cendpoint	*po_eps[CONF_MAX_URLS];
 	size_t			 po_neps;
 	struct poller		*po_pollers;
@@ -56,9 +66,66 @@ struct post {
 	size_t			 po_pf_ok;
 	struct wire_batch	 po_pfb;
 	uint64_t		 po_n_ok, po_n_fail;
+	int			 po_rolling;	/* in a rollback or abort */
+	int			 po_kick_pending; /* kicked meanwhile */
+	char			*po_quota;	/* quota state before setup */
+	size_t			 po_quotalen;
 };
 
 static void	post_poll(struct poller *);
+
+/*
+ * Roll back a drained batch.  The rollback notifies the sessions, which
+ * kick the pollers; from inside post_poll() that would recurse into
+ * post_poll() without bound (post_poll -> rollback -> session notify ->
+ * tunnel_kick -> post_kick -> post_poll ...) when the next attempt fails
+ * synchronously too.  Kicks are held while rolling back; rekick runs the
+ * one held kick afterwards where the caller is not post_poll() itself
+ * (whose poller pauses and retries anyway).
+ */
+static void
+post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
+{
+	po->po_rolling++;
+	tunnel_rollback(po->po_car, tb);
+	po->po_rolling--;
+	if (po->po_rolling == 0 && po->po_kick_pending) {
+		po->po_kick_pending = 0;
+		if (rekick)
+			post_kick(po->po_car);
+	}
+}
+
+static void
+post_quota_hook(const char *json, size_t len, void *arg)
+{
+	wproc_send_quota(json, len);
+}
+
+/* wo_quota_load: the supervisor's saved quarantines (4.5). */
+void
+post_quota_load(const char *json, size_t len)
+{
+	struct post	*po = carrier != NULL ? carrier->c_post : NULL;
+	const char	*es;
+
+	if (po == NULL || json == NULL)
+		return;
+	if (po->po_fs.fs_health != NULL) {
+		if (health_quota_load(po->po_fs.fs_health, json, len,
+		    ev_now(carrier->c_loop), &es) == -1)
+			log_warnx("quota state: %s", es);
+		return;
+	}
+	/* Not configured yet: keep it for post_configure(). */
+	free(po->po_quota);
+	po->po_quotalen = 0;
+	if ((po->po_quota = malloc(len + 1)) == NULL)
+		return;
+	memcpy(po->po_quota, json, len);
+	po->po_quota[len] = '\0';
+	po->po_quotalen = len;
+}
 
 static const char *
 post_result_str(enum ep_result r)
@@ -112,39 +179,47 @@ post_sleep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	post_poll(w->data);
 }
 
-/* apps_script: one fronted endpoint per deployment (fronted.c). */
-static void
+/*
+ * apps_script: health set, fronted pools and one endpoint per deployment
+ * (fronted_setup()), quota hook and any quota state already received.
+ */
+static int
 post_add_fronted(struct carrier *car, const uint8_t *ca, size_t calen)
 {
 	struct post		*po = car->c_post;
 	const struct carrier_conf *cc = &car->c_conf;
 	struct cendpoint	*ep;
-	char			 err[256];
+	char			 err[300];
+	const char		*es;
 	size_t			 i;
 
 	/* Inside the sandbox the system bundle cannot be opened. */
 	if (ca == NULL || calen == 0) {
 		log_warnx("apps_script: no CA bundle from the supervisor");
-		return;
+		return (0);
 	}
-	if (po->po_fronted == NULL && (po->po_fronted = fronted_new(
-	    car->c_loop, cc, ca, calen, NULL, err, sizeof(err))) == NULL) {
+	if (fronted_setup(car->c_loop, cc, ca, calen, &po->po_fs, err,
+	    sizeof(err)) == -1) {
 		log_warnx("apps_script: %s", err);
-		return;
+		return (-1);
 	}
-	for (i = 0; i < cc->cc_nscripts && i < CONF_MAX_SCRIPTS &&
-	    po->po_neps < CONF_MAX_URLS; i++) {
-		ep = fronted_endpoint_new(po->po_fronted,
-		    cc->cc_scripts[i].cs_id, cc->cc_scripts[i].cs_account,
-		    err, sizeof(err));
-		if (ep == NULL) {
-			log_warnx("script_keys #%zu: %s", i + 1, err);
-			continue;
-		}
+	health_set_quota_hook(po->po_fs.fs_health, post_quota_hook, NULL);
+	if (po->po_quota != NULL) {
+		if (health_quota_load(po->po_fs.fs_health, po->po_quota,
+		    po->po_quotalen, ev_now(car->c_loop), &es) == -1)
+			log_warnx("quota state: %s", es);
+		free(po->po_quota);
+		po->po_quota = NULL;
+		po->po_quotalen = 0;
+	}
+	for (i = 0; i < po->po_fs.fs_neps && po->po_neps < CONF_MAX_URLS;
+	    i++) {
+		ep = po->po_fs.fs_eps[i];
 		ep->ep_text_only = 1;	/* never binary through Apps Script */
 		ep->ep_fronted = 1;
 		po->po_eps[po->po_neps++] = ep;
 	}
+	return (0);
 }
 
 int
@@ -162,8 +237,12 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 		return (0);	/* endpoints kept across reloads */
 	/* One POST tier: relay_urls if present, else the deployments. */
 	if (cc->cc_transport == TM_APPS_SCRIPT ||
-	    (cc->cc_transport == TM_AUTO && cc->cc_nrelay == 0))
-		post_add_fronted(car, ca, calen);
+	    (cc->cc_transport == TM_AUTO && cc->cc_nrelay == 0 &&
+	    cc->cc_nscripts > 0)) {
+		if (post_add_fronted(car, ca, calen) == -1 &&
+		    cc->cc_transport == TM_APPS_SCRIPT)
+			return (-1);
+	}
 	for (i = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS &&
 	    cc->cc_transport != TM_APPS_SCRIPT; i++) {
 		ep = direct_new(car->c_loop, cc->cc_relay_urls[i], po->po_tls,
@@ -241,6 +320,47 @@ post_sleep(struct poller *p, double secs)
 static void	post_done(struct cendpoint *, enum ep_result, int,
 		    const uint8_t *, size_t, int, const char *, void *);
 
+/*
+ * apps_script with no usable deployment: hold the sessions for the outage
+ * grace (4.4), then abort them all; health_outage() logs each once per
+ * outage.  Returns 1 if the poller should wait instead of draining TX
+ * that could only be rolled back.
+ */
+static int
+post_outage(struct poller *p)
+{
+	struct post	*po = p->p_post;
+	struct carrier	*car = po->po_car;
+	struct lconn	*lc, *nlc;
+	double		 now = ev_now(car->c_loop), wait = 0.5, t;
+	size_t		 k;
+
+	for (k = 0; k < po->po_neps; k++) {
+		if (health_usable(po->po_eps[k], now))
+			return (0);
+		t = health_blacklisted_for(po->po_eps[k], now);
+		if (t > 0 && t < wait)
+			wait = t;
+	}
+	if (car->c_nlive > 0 && !po->po_rolling) {
+		health_set_sessions(po->po_fs.fs_health, car->c_nlive, now);
+		if (health_outage(po->po_fs.fs_health, now) == HO_ABORT) {
+			/* The RSTs go out once a deployment is back. */
+			po->po_rolling++;
+			for (lc = TAILQ_FIRST(&car->c_conns); lc != NULL;
+			    lc = nlc) {
+				nlc = TAILQ_NEXT(lc, lc_all);
+				local_abort(lc, "all endpoints down");
+			}
+			po->po_rolling--;
+			po->po_kick_pending = 0;
+		}
+	}
+	/* Back when the first blacklist runs out, at most 0.5 s later. */
+	post_sleep(p, wait < 0.05 ? 0.05 : wait);
+	return (1);
+}
+
 static void
 post_poll(struct poller *p)
 {
@@ -258,6 +378,8 @@ post_poll(struct poller *p)
 		return;		/* the stream carries everything */
 	if (car->c_stopping && car->c_nrst == 0)
 		return;
+	if (po->po_fs.fs_health != NULL && post_outage(p))
+		return;
 	probe = !car->c_probe_answered && car->c_probe_post.wb_len > 0 ?
 	    TUNNEL_PROBE_POST : 0;
 	n = tunnel_fill(car, tb, car->c_conf.cc_max_request_bytes, 1, probe);
@@ -271,6 +393,25 @@ post_poll(struct poller *p)
 		po->po_nidle++;
 	}
 	ep = po->po_eps[p->p_ep];
+	p->p_cur = NULL;
+	if (po->po_fs.fs_health != NULL) {
+		struct health_set	*hs = po->po_fs.fs_health;
+		double			 now = ev_now(car->c_loop);
+
+		health_set_sessions(hs, car->c_nlive, now);
+		p->p_slot = p->p_idle ? HS_IDLE : HS_ACTIVE;
+		ep = health_acquire(hs, p->p_slot, NULL, 0, now, NULL);
+		if (ep == NULL) {
+			/* No free slot: another poller holds it. */
+			if (p->p_idle)
+				po->po_nidle--;
+			post_rollback(po, tb, 0);
+			post_sleep(p, p->p_idle ? post_backoff(p) : 0.05);
+			return;
+		}
+		p->p_cur = ep;
+		p->p_t0 = now;
+	}
 	text = !(ep->ep_binary && !ep->ep_text_only);
 	if (tunnel_seal(car, tb, text, 0) == -1)
 		goto fail;
@@ -283,9 +424,15 @@ post_poll(struct poller *p)
 	}
 	return;
 fail:
+	if (p->p_cur != NULL) {
+		health_release(p->p_cur, p->p_slot);
+		health_report(p->p_cur, EP_FAIL_SOFT, 0, 0,
+		    ev_now(car->c_loop), "cannot start the request");
+		p->p_cur = NULL;
+	}
 	if (p->p_idle)
 		po->po_nidle--;
-	tunnel_rollback(car, tb);
+	post_rollback(po, tb, 0);
 	post_sleep(p, POST_FAIL_PAUSE);
 }
 
@@ -298,7 +445,9 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	struct post		*po = p->p_post;
 	struct carrier		*car = po->po_car;
 	struct tunnel_batch	*tb = p->p_tb;
+	struct cendpoint	*hep = p->p_cur;
 	uint64_t		 fin0 = car->c_st_frames_in;
+	double			 now = ev_now(car->c_loop);
 	int			 moved;
 
 	/*
@@ -308,8 +457,14 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	 */
 	if (p->p_idle)
 		po->po_nidle--;
+	p->p_cur = NULL;
+	if (hep != NULL)
+		health_release(hep, p->p_slot);
 	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
 		po->po_n_ok++;
+		if (hep != NULL)
+			health_report(hep, EP_OK, now - p->p_t0,
+			    car->c_st_frames_in != fin0, now, NULL);
 		tunnel_commit(car, tb);
 		p->p_busy = 0;
 		ep->ep_binary = !ep->ep_text_only &&
@@ -323,18 +478,26 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		return;
 	}
 	po->po_n_fail++;
+	if (hep != NULL)
+		health_report(hep, res == EP_OK ? EP_FAIL_HARD : res, 0, 0,
+		    now, res == EP_OK ? "undecryptable response" : detail);
 	log_warnx("%s: %s%s%s", ep->ep_label, res == EP_OK ?
 	    "undecryptable response (tunnel_key mismatch?)" :
 	    post_result_str(res), detail && detail[0] ? ": " : "",
 	    detail ? detail : "");
 	/*
-	 * protocol.md 4.4: roll back what provably did not reach the exit
-	 * (or a local-offline error); abort the sessions whose frames may
-	 * have been acted on with the answer lost.
+	 * protocol.md 4.4: roll back what provably did not reach the exit,
+	 * local-offline errors and, fronting only, wrapper-level statuses
+	 * and non-hard non-batch bodies (soft, rate, quota); abort the
+	 * sessions whose frames may have been acted on with the answer lost
+	 * (other transport errors, hard failures, undecryptable bodies, any
+	 * direct-mode HTTP error).  The poller stays busy meanwhile, so the
+	 * kick this causes goes to the other pollers, once.
 	 */
-	if (!sent || res == EP_FAIL_OFFLINE ||
-	    (ep->ep_fronted && res != EP_FAIL_HARD && res != EP_OK))
-		tunnel_rollback(car, tb);
+	if (!sent || res == EP_FAIL_OFFLINE || (ep->ep_fronted &&
+	    (res == EP_FAIL_SOFT || res == EP_FAIL_RATE ||
+	    res == EP_FAIL_QUOTA)))
+		post_rollback(po, tb, 1);
 	else
 		tunnel_abort_batch(car, tb);
 	p->p_busy = 0;
@@ -365,6 +528,10 @@ post_kick(struct carrier *car)
 
 	if (po == NULL || !po->po_started)
 		return;
+	if (po->po_rolling) {
+		po->po_kick_pending = 1;	/* see post_rollback() */
+		return;
+	}
 	for (i = 0; i < po->po_npollers && tunnel_has_work(car); i++) {
 		if (!po->po_pollers[i].p_busy) {
 			po->po_pollers[i].p_misses = 0;
@@ -481,6 +648,10 @@ post_start(struct carrier *car)
 	if (po == NULL || po->po_started || po->po_npollers == 0)
 		return;
 	po->po_started = 1;
+	/* 2.7: drop SNIs the edge refuses before the traffic starts. */
+	if (po->po_fs.fs_fronted != NULL && po->po_fs.fs_neps > 0)
+		fronted_sni_probe(po->po_fs.fs_fronted, po->po_fs.fs_eps[0],
+		    NULL, NULL);
 	post_preflight(po);
 	for (i = 0; i < po->po_npollers; i++)
 		post_poll(&po->po_pollers[i]);
