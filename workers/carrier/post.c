@@ -43,6 +43,7 @@ struct poller {
 	struct cendpoint	*p_cur;		/* health-picked endpoint */
 	enum health_slot	 p_slot;
 	double			 p_t0;
+	int			 p_slotwait;	/* no active slot was free */
 };
 
 struct preflight {
@@ -320,6 +321,24 @@ post_sleep(struct poller *p, double secs)
 static void	post_done(struct cendpoint *, enum ep_result, int,
 		    const uint8_t *, size_t, int, const char *, void *);
 
+/* An active slot was released: pollers waiting for one try again. */
+static void
+post_slot_wake(struct post *po)
+{
+	struct poller	*q;
+	size_t		 i;
+
+	if (po->po_rolling)
+		return;		/* their timers bring them back */
+	for (i = 0; i < po->po_npollers; i++) {
+		q = &po->po_pollers[i];
+		if (q->p_slotwait && !q->p_busy) {
+			q->p_slotwait = 0;
+			post_poll(q);
+		}
+	}
+}
+
 /*
  * apps_script with no usable deployment: hold the sessions for the outage
  * grace (4.4), then abort them all; health_outage() logs each once per
@@ -332,8 +351,11 @@ post_outage(struct poller *p)
 	struct post	*po = p->p_post;
 	struct carrier	*car = po->po_car;
 	struct lconn	*lc, *nlc;
-	double		 now = ev_now(car->c_loop), wait = 0.5, t;
+	double		 now = ev_now(car->c_loop), t, wait;
 	size_t		 k;
+
+	/* Held sessions: recheck the grace; else a kick brings us back. */
+	wait = car->c_nlive > 0 ? 0.5 : 5.0;
 
 	for (k = 0; k < po->po_neps; k++) {
 		if (health_usable(po->po_eps[k], now))
@@ -356,7 +378,7 @@ post_outage(struct poller *p)
 			po->po_kick_pending = 0;
 		}
 	}
-	/* Back when the first blacklist runs out, at most 0.5 s later. */
+	/* Back when the first blacklist runs out at the latest. */
 	post_sleep(p, wait < 0.05 ? 0.05 : wait);
 	return (1);
 }
@@ -372,6 +394,7 @@ post_poll(struct poller *p)
 	int			 probe, text;
 
 	ev_timer_stop(car->c_loop, &p->p_sleep);
+	p->p_slotwait = 0;
 	if (p->p_busy || !po->po_started)
 		return;
 	if (stream_up(car) && car->c_nrst == 0)
@@ -402,11 +425,16 @@ post_poll(struct poller *p)
 		p->p_slot = p->p_idle ? HS_IDLE : HS_ACTIVE;
 		ep = health_acquire(hs, p->p_slot, NULL, 0, now, NULL);
 		if (ep == NULL) {
-			/* No free slot: another poller holds it. */
+			/*
+			 * Every slot is taken: an idle poll backs off; TX
+			 * waits for post_done() to free an active slot (the
+			 * timer only covers a release that wakes nobody).
+			 */
 			if (p->p_idle)
 				po->po_nidle--;
 			post_rollback(po, tb, 0);
-			post_sleep(p, p->p_idle ? post_backoff(p) : 0.05);
+			p->p_slotwait = !p->p_idle;
+			post_sleep(p, p->p_idle ? post_backoff(p) : 0.25);
 			return;
 		}
 		p->p_cur = ep;
@@ -446,6 +474,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	struct carrier		*car = po->po_car;
 	struct tunnel_batch	*tb = p->p_tb;
 	struct cendpoint	*hep = p->p_cur;
+	enum health_slot	 slot = p->p_slot;
 	uint64_t		 fin0 = car->c_st_frames_in;
 	double			 now = ev_now(car->c_loop);
 	int			 moved;
@@ -459,7 +488,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		po->po_nidle--;
 	p->p_cur = NULL;
 	if (hep != NULL)
-		health_release(hep, p->p_slot);
+		health_release(hep, slot);
 	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
 		po->po_n_ok++;
 		if (hep != NULL)
@@ -475,6 +504,8 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 			post_poll(p);
 		else
 			post_sleep(p, post_backoff(p));
+		if (hep != NULL && slot == HS_ACTIVE)
+			post_slot_wake(po);
 		return;
 	}
 	po->po_n_fail++;
@@ -504,6 +535,8 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;
 	post_sleep(p, POST_FAIL_PAUSE);
+	if (hep != NULL && slot == HS_ACTIVE)
+		post_slot_wake(po);
 }
 
 /* The stream went away: every idle poller polls again now. */
