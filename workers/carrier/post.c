@@ -452,10 +452,9 @@ post_poll(struct poller *p)
 	}
 	return;
 fail:
+	/* Nothing reached the endpoint (local: memory, pool): no report. */
 	if (p->p_cur != NULL) {
 		health_release(p->p_cur, p->p_slot);
-		health_report(p->p_cur, EP_FAIL_SOFT, 0, 0,
-		    ev_now(car->c_loop), "cannot start the request");
 		p->p_cur = NULL;
 	}
 	if (p->p_idle)
