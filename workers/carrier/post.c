@@ -648,6 +648,12 @@ post_preflight(struct post *po)
 	if (f.f_len > 0)
 		nf = 1;
 	for (i = 0; i < po->po_neps; i++) {
+		/* A quarantined account would only burn what is left. */
+		if (health_quarantined(po->po_eps[i], ev_now(car->c_loop))) {
+			log_info("pre-flight %s: skipped (quota quarantine)",
+			    po->po_eps[i]->ep_label);
+			continue;
+		}
 		if ((pf = calloc(1, sizeof(*pf))) == NULL)
 			continue;
 		pf->pf_post = po;
