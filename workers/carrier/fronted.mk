@@ -53,4 +53,4 @@ EXTRA_DIST += regress/cases/fronted_e2e.sh
 TESTS += regress/cases/fronted_e2e_quota.sh \
 	regress/cases/fronted_e2e_errors.sh
 EXTRA_DIST += regress/cases/fronted_e2e_quota.sh \
-	regress/cases/fronted_e2e_errors.sh docs/fronted-integration.patch
+	regress/cases/fronted_e2e_errors.sh
