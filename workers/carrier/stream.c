@@ -33,6 +33,7 @@
 #define STREAM_RX_PAUSE		(16U * 1024 * 1024)	/* queued RX bytes */
 #define STREAM_RAW_READ		(256 * 1024)
 #define STREAM_RAW_READS	8		/* reads per readable event */
+#define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
 
 enum stream_state {
 	ST_IDLE = 0,
@@ -666,24 +667,56 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct stream	*st = w->data;
 	ssize_t		 n;
+	size_t		 want;
 	int		 i;
 
 	for (i = 0; i < STREAM_RAW_READS && st->st_raw &&
 	    !st->st_rx_paused && !st->st_kill; i++) {
-		n = read(w->fd, st->st_rbuf, STREAM_RAW_READ);
+		if (st->st_hlen >= 2 && st->st_rem != UINT64_MAX &&
+		    st->st_op <= 0x2 && st->st_rem >= STREAM_RAW_DIRECT) {
+			/* Bulk payload: straight into the message buffer. */
+			want = st->st_rem < STREAM_RAW_READ * 4 ?
+			    (size_t)st->st_rem : STREAM_RAW_READ * 4;
+			if (wbuf_reserve(&st->st_rx, want) == -1) {
+				stream_raw_fail(st, "out of memory");
+				return;
+			}
+			n = read(w->fd, st->st_rx.wb_data + st->st_rx.wb_len,
+			    want);
+			if (n > 0) {
+				st->st_rx.wb_len += n;
+				st->st_rem -= n;
+				if (st->st_rem == 0) {
+					st->st_hlen = 0;
+					if (stream_raw_frame_done(st) == -1) {
+						stream_raw_fail(st,
+						    "bad frame from exit");
+						return;
+					}
+				}
+				if ((size_t)n < want)
+					return;
+				continue;
+			}
+		} else {
+			want = STREAM_RAW_READ;
+			n = read(w->fd, st->st_rbuf, want);
+			if (n > 0 && stream_raw_parse(st, st->st_rbuf, n) ==
+			    -1) {
+				stream_raw_fail(st, "bad frame from exit");
+				return;
+			}
+			if (n > 0) {
+				if ((size_t)n < want)
+					return;
+				continue;
+			}
+		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n <= 0) {
-			stream_raw_fail(st, n == 0 ? "exit closed the stream" :
-			    "stream read error");
-			return;
-		}
-		if (stream_raw_parse(st, st->st_rbuf, n) == -1) {
-			stream_raw_fail(st, "bad frame from exit");
-			return;
-		}
-		if (n < STREAM_RAW_READ)
-			return;
+		stream_raw_fail(st, n == 0 ? "exit closed the stream" :
+		    "stream read error");
+		return;
 	}
 }
 
