@@ -79,9 +79,9 @@ struct stream {
 	uint8_t			 st_hdr[14];
 	size_t			 st_hlen;
 	uint64_t		 st_rem;	/* payload left in frame */
-	int			 st_op;		/* this frame's opcode */
+	int			 st_op;		/* frame opcode */
 	int			 st_fin;
-	int			 st_inmsg;	/* data message under way */
+	int			 st_inmsg;	/* in a data message */
 	uint8_t			 st_ctl[125];
 	size_t			 st_ctllen;
 	int			 st_pong_due;
@@ -541,7 +541,7 @@ stream_raw_header(struct stream *st)
 	int		 i;
 
 	if (h[1] & 0x80)
-		return (-1);		/* servers never mask (RFC 6455 5.1) */
+		return (-1);	/* servers never mask (RFC 6455 5.1) */
 	if (h[0] & 0x70)
 		return (-1);		/* no extensions negotiated */
 	if (len == 126)
