@@ -62,7 +62,7 @@ static int
 carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
 	struct carrier	*car = carrier;
-	int		 i, first = !car->c_configured;
+	int		 i, nlfd = -1, first = !car->c_configured;
 
 	if (!wc->wc_has_carrier) {
 		snprintf(err, errlen, "no carrier section");
@@ -98,13 +98,29 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		if (wc->wc_listeners[i].kind != LISTENER_SOCKS ||
 		    wc->wc_listeners[i].fd == -1)
 			continue;
-		if (car->c_lfd == -1) {
-			car->c_lfd = wc->wc_listeners[i].fd;
+		if (nlfd == -1) {
+			nlfd = wc->wc_listeners[i].fd;
 			carrier_check_exposure(&car->c_conf,
 			    wc->wc_listeners[i].addr);
 		} else
 			close(wc->wc_listeners[i].fd);
 		wc->wc_listeners[i].fd = -1;
+	}
+	if (nlfd != -1) {
+		/*
+		 * Every generation carries the current listener (a dup of the
+		 * supervisor's socket, or a new one after a changed
+		 * socks_port): serve the one just received, as the exit does.
+		 * Connections already accepted are not affected.
+		 */
+		if (car->c_lfd != -1) {
+			if (car->c_started)
+				local_stop_accept(car);
+			close(car->c_lfd);
+		}
+		car->c_lfd = nlfd;
+		if (car->c_started && !car->c_stopping)
+			local_listen(car, nlfd);
 	}
 	if (car->c_lfd == -1) {
 		snprintf(err, errlen, "no SOCKS listener");

@@ -141,6 +141,7 @@ extern struct carrier	*carrier;
 /* local.c */
 void	local_start(struct carrier *, int fd);
 void	local_stop_accept(struct carrier *);
+void	local_listen(struct carrier *, int fd);
 void	local_tx_resume_all(struct carrier *);
 void	local_account(struct lconn *);
 void	local_rx_ready(struct lconn *);

@@ -96,6 +96,16 @@ local_stop_accept(struct carrier *car)
 	ev_io_stop(car->c_loop, &car->c_accept);
 }
 
+/* A reload brought a new listener (local_start ran already). */
+void
+local_listen(struct carrier *car, int fd)
+{
+	ev_io_stop(car->c_loop, &car->c_accept);
+	car->c_lfd = fd;
+	ev_io_init(&car->c_accept, local_accept_cb, fd, EV_READ);
+	ev_io_start(car->c_loop, &car->c_accept);
+}
+
 /* Storm guard (protocol.md 3): 1024 live, 80/s with a burst of 160. */
 static int
 local_admit(struct carrier *car)

@@ -373,6 +373,29 @@ http_batch_ready(struct xconn *xc)
 	}
 }
 
+/*
+ * Is another POST of this client held, able to carry what comes
+ * downstream?  The carrier sends a session's next frames only once the
+ * POST that carried its previous ones returned (protocol.md 4.3), so
+ * holding a POST with frames for the whole active window stalls that
+ * session's uplink: the request that follows a SYN waited 150 ms for the
+ * SYN's POST to come back empty.  When an idle long-poll of the same
+ * client is held, that one carries the downstream data, and a POST with
+ * frames is answered at once (an empty batch if nothing is drainable).
+ */
+static int
+http_other_waiter(struct xclient *cl, struct xconn *self)
+{
+	struct xconn	*xc;
+
+	LIST_FOREACH(xc, &cl->cl_waiters, xc_wentry) {
+		if (xc != self && xc->xc_state == XH_WAIT &&
+		    !xc->xc_deadline)
+			return (1);
+	}
+	return (0);
+}
+
 /* The whole body is in: authenticate, route, then hold the response. */
 static int
 http_body_done(struct lws *wsi)
@@ -421,7 +444,9 @@ http_body_done(struct lws *wsi)
 	xc->xc_waiting = 1;
 	ev_timer_set(&xc->xc_timer, hold, 0);
 	ev_timer_start(ex->ee_loop, &xc->xc_timer);
-	if (client_has_work(cl) || ex->ee_shutdown)
+	if (had && http_other_waiter(cl, xc))
+		xc->xc_deadline = 1;
+	if (client_has_work(cl) || ex->ee_shutdown || xc->xc_deadline)
 		lws_callback_on_writable(wsi);
 	return (0);
 }
