@@ -38,6 +38,12 @@
 static const char *const sandbox_allow[] = {
 	/* event loop and socket I/O */
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll",
+	/*
+	 * libev rebuilds its epoll set when a closed fd still reports
+	 * events because the file lives on in another process (a listener
+	 * swapped on reload: the supervisor keeps its copy).
+	 */
+	"epoll_create1",
 	"read", "write", "readv", "writev",
 	"recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
 	"close", "shutdown", "fcntl", "fcntl64",
