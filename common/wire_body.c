@@ -1,6 +1,8 @@
 /*
  * HTTP/WebSocket bodies (protocol.md 1.4): the sealed envelope either raw
- * (binary) or as unpadded base64 text.
+ * (binary) or as unpadded base64 text.  Batches in the v1.5 layout get
+ * padded text: GooseRelayVPN v1.5 decodes with Go's StdEncoding, which
+ * rejects a body without its '=' padding (v1.6+ strips it either way).
  */
 #include "gr_config.h"
 
@@ -15,7 +17,7 @@ wire_body_seal(struct wire_aead *a, const uint8_t cid[WIRE_CID_LEN],
     const struct wire_encopts *eo, int text, struct wbuf *out,
     struct wbuf *scratch, const char **errstr)
 {
-	size_t	 n;
+	size_t	 n, pad;
 
 	if (!text)
 		return (wire_batch_seal(a, cid, fr, nframes, eo, out, errstr));
@@ -23,12 +25,16 @@ wire_body_seal(struct wire_aead *a, const uint8_t cid[WIRE_CID_LEN],
 	if (wire_batch_seal(a, cid, fr, nframes, eo, scratch, errstr) == -1)
 		return (-1);
 	n = wire_b64_enclen(scratch->wb_len);
-	if (wbuf_reserve(out, n) == -1) {
+	pad = eo != NULL && eo->eo_layout == WIRE_LAYOUT_V15 ?
+	    (4 - n % 4) % 4 : 0;
+	if (wbuf_reserve(out, n + pad) == -1) {
 		*errstr = "body: out of memory";
 		return (-1);
 	}
 	out->wb_len += wire_b64_encode((char *)out->wb_data + out->wb_len,
 	    scratch->wb_data, scratch->wb_len);
+	while (pad-- > 0)
+		out->wb_data[out->wb_len++] = '=';
 	return (0);
 }
 

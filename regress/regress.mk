@@ -1,2 +1,7 @@
 # Shared regress helpers; components add their own tests in their fragments.
 EXTRA_DIST += regress/lib.sh
+
+# Wire interoperability with GooseRelayVPN's Go peers (interop-audit.md).
+INTEROP_CASES = regress/cases/interop_go.sh
+TESTS += $(INTEROP_CASES)
+EXTRA_DIST += $(INTEROP_CASES)

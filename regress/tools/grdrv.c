@@ -474,6 +474,9 @@ rx_frame(struct drv *d, struct rxs *r, const struct wire_frame *f, int drop)
 	}
 	if (f->f_flags & WIRE_F_ACK)
 		return;
+	/* GooseRelayVPN exits never send SYN or a target downstream. */
+	if ((f->f_flags & WIRE_F_SYN) || f->f_tlen > 0)
+		die("downstream frame with SYN or a target");
 	if (drop || f->f_seq < r->next)
 		return;
 	if (f->f_seq > r->next) {

@@ -472,7 +472,14 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	if (!st->st_hello_sent)
 		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
 		    TUNNEL_PROBE_STREAM : 0;
-	n = tunnel_fill(car, tb, CARRIER_STREAM_BUDGET, 0, probe);
+	/*
+	 * Exits read the hello under a 64 KiB pre-auth limit (GooseRelayVPN:
+	 * streamPreAuthReadLimit, ours EXIT_HELLO_MAX) and close a stream
+	 * whose first message is larger: the hello carries the probe and
+	 * control frames only, session data follows in the next message.
+	 */
+	n = tunnel_fill(car, tb, st->st_hello_sent ? CARRIER_STREAM_BUDGET : 0,
+	    0, probe);
 	if (n == 0 && st->st_hello_sent)
 		return (0);
 	if (tunnel_seal(car, tb, 0, LWS_PRE) == -1) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "exit.h"
 #include "log.h"
@@ -180,6 +181,24 @@ resolve_setport(struct xaddrs *xa, uint16_t port)
 	}
 }
 
+/*
+ * "localhost", "localhost." and "*.localhost" (RFC 6761).  GooseRelayVPN's
+ * exit resolves them from /etc/hosts, which our resolver never reads (DNS
+ * only, nothing opened after chroot); a client asking for localhost:PORT
+ * must reach the loopback here too.
+ */
+static int
+resolve_is_localhost(const char *host)
+{
+	size_t	 n = strlen(host);
+
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
+		return (1);
+	return (n > 10 && strncasecmp(host + n - 10, ".localhost", 10) == 0);
+}
+
 int
 resolve_literal(const char *host, uint16_t port, struct xaddrs *xa)
 {
@@ -187,6 +206,19 @@ resolve_literal(const char *host, uint16_t port, struct xaddrs *xa)
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&xa->xa_ss[0];
 
 	memset(xa, 0, sizeof(*xa));
+	if (resolve_is_localhost(host)) {
+		/* IPv4 first, as for DNS answers; the dial falls through. */
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		xa->xa_len[0] = sizeof(*sin);
+		sin6 = (struct sockaddr_in6 *)&xa->xa_ss[1];
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		xa->xa_len[1] = sizeof(*sin6);
+		xa->xa_n = 2;
+		resolve_setport(xa, port);
+		return (0);
+	}
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		xa->xa_len[0] = sizeof(*sin);

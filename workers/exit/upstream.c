@@ -192,6 +192,12 @@ upstream_open(struct xclient *cl, const struct wire_frame *f)
 	}
 	memcpy(s->s_cid, cl->cl_cid, WIRE_CID_LEN);
 	sess_set_target(s, f->f_target, f->f_tlen);
+	/*
+	 * The target is bookkeeping only (dial backoff, logs): downstream
+	 * frames never carry SYN (GooseRelayVPN: session.New(id, target,
+	 * false)).
+	 */
+	s->s_flags |= SESS_TX_SYN_SENT;
 	x->x_s = s;
 	x->x_cl = cl;
 	x->x_fd = -1;
