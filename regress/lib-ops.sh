@@ -20,20 +20,26 @@ go_ctl() {
 	"$GOOSERELAYCTL" -s "$CTL" "$@"
 }
 
-# go_stat FILE ROLE NAME...: the first counter NAME of worker ROLE in the
-# stats JSON array in FILE (under "counters" or, for workers that answer
-# with flat JSON, at the top level); empty if absent.
+# go_stat FILE ROLE:NAME[,NAME...]...: for each spec, the first counter
+# NAME of worker ROLE in the stats JSON array in FILE (under "counters"
+# or, for workers that answer with flat JSON, at the top level), "-" if
+# absent; one line, space-separated (one python3 start: it is slow).
 go_stat() {
 	python3 - "$@" <<'PY'
 import json, sys
-f, role, names = sys.argv[1], sys.argv[2], sys.argv[3:]
-for w in json.load(open(f)):
-    if w.get("role") != role:
-        continue
-    for src in (w.get("counters") or {}, w):
-        for n in names:
-            if isinstance(src.get(n), int):
-                print(src[n])
-                sys.exit(0)
+ws = json.load(open(sys.argv[1]))
+out = []
+for spec in sys.argv[2:]:
+    role, names = spec.split(":")
+    v = "-"
+    for w in ws:
+        if w.get("role") != role:
+            continue
+        for src in (w.get("counters") or {}, w):
+            for n in names.split(","):
+                if v == "-" and isinstance(src.get(n), int):
+                    v = str(src[n])
+    out.append(v)
+print(" ".join(out))
 PY
 }

@@ -28,7 +28,7 @@ struct statsreq {
 	struct statsreq		*sr_next;
 	struct stats_collect	*sr_sc;
 	ev_timer		 sr_timer;
-	statsreq_cb		 sr_cb;		/* NULL once cancelled */
+	statsreq_cb		 sr_cb;	/* NULL once cancelled */
 	void			*sr_arg;
 };
 
