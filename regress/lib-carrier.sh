@@ -38,7 +38,7 @@ gc_conf() {
 		echo "exit:"
 		echo "  server_host: 127.0.0.1"
 		echo "  server_port: $EXITP"
-		echo "  dns_servers: [\"127.0.0.77\"]"
+		echo "  dns_servers: [\"${GC_DNS:-127.0.0.77}\"]"
 		[ -n "$_ex" ] && echo "$_ex"
 	} >"$T/conf.yaml"
 }

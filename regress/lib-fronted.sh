@@ -43,7 +43,7 @@ gr_test_ca() {
 gr_emu() {
 	_n=$1; _a=$2; _c=$3
 	gr_need_cmd node curl openssl
-	gr_spawn "$_n" node ${EMU_PROF:+--cpu-prof --cpu-prof-dir=/tmp/prof} "$GR_EMU_DIR/google-emu.js" "$_c"
+	gr_spawn "$_n" node "$GR_EMU_DIR/google-emu.js" "$_c"
 	gr_wait_log "$T/$_n.log" 'ready on' 15 || gr_fail "emulator $_n did not start"
 	_cp=$(sed -n 's/.*ready on .* control \([0-9]*\).*/\1/p' "$T/$_n.log" | head -1)
 	eval "EMU_CTL_$_n=$_cp"
@@ -121,12 +121,8 @@ gf_conf() {
 		echo "carrier:"
 		echo "  socks_host: 127.0.0.1"
 		echo "  socks_port: $SOCKS"
-		echo "  transport_mode: ${GF_MODE:-apps_script}"
-		if [ "${GF_MODE:-}" = direct_post ]; then
-		echo "  relay_urls: [\"http://127.0.0.1:$EXITP/tunnel\"]"
-		else
+		echo "  transport_mode: apps_script"
 		echo "  script_keys: $1"
-		fi
 		echo "  google_host: \"$EMU_A\""
 		echo "  sni: [\"www.google.com\", \"mail.google.com\"]"
 		echo "  ca_file: \"${GF_CA:-$T/ca/ca.pem}\""
@@ -139,11 +135,23 @@ gf_conf() {
 	} >"$T/conf.yaml"
 }
 
-# gf_start [NAME]: gooserelayd -d on $T/conf.yaml; waits for SOCKS.
+# gf_start [NAME] [CONF]: gooserelayd -d on $T/conf.yaml (or CONF);
+# waits for the SOCKS port unless GF_NOWAIT is set.
 gf_start() {
 	_n=${1:-gooserelayd}
-	gr_spawn "$_n" "$GOOSERELAYD" -d -f "$T/conf.yaml"
+	gr_spawn "$_n" "$GOOSERELAYD" -d -f "${2:-$T/conf.yaml}"
+	[ -n "${GF_NOWAIT:-}" ] && return 0
 	gr_wait_port "$SOCKS" 20 || gr_fail "SOCKS port never opened"
+}
+
+# gf_split KEY2: split $T/conf.yaml into $T/exit.yaml (same key) and
+# $T/carrier.yaml with tunnel_key KEY2 (two daemons, e.g. a key mismatch).
+gf_split() {
+	sed -n '/^exit:/,$p' "$T/conf.yaml" >"$T/exit.body"
+	{ echo "tunnel_key: \"$KEY\""; cat "$T/exit.body"; } >"$T/exit.yaml"
+	{ echo "tunnel_key: \"$1\""
+	  sed -n '/^carrier:/,/^exit:/p' "$T/conf.yaml" | sed '$d'; } \
+	    >"$T/carrier.yaml"
 }
 
 # gf_fetch NAME: fetch /NAME through the tunnel, compare sha256.

@@ -10,7 +10,9 @@ gr_setup
 gc_ports
 gr_mkfile "$DOC/1m" 1
 gr_nginx "$WEBP" "$DOC"
-gr_dnsmasq 127.0.0.77 --address=/web.example/127.0.0.1
+# A resolver address of our own, so parallel cases do not collide.
+GC_DNS=127.0.$((RANDOM % 200 + 20)).77
+gr_dnsmasq "$GC_DNS" --address=/web.example/127.0.0.1
 gc_conf direct_stream "  socks_user: alice
   socks_pass: s3cret"
 gc_start

@@ -8,7 +8,7 @@ gr_need_cmd nginx curl python3
 gr_setup
 gc_ports
 gr_mkfile "$DOC/1m" 1
-gr_mkfile "$DOC/100m" 100
+gr_mkfile "$DOC/100m" "${GR_BULK_MIB:-100}"	# smaller under ASan
 gr_nginx "$WEBP" "$DOC"
 gc_conf direct_stream
 gc_start

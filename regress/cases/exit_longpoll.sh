@@ -1,6 +1,6 @@
 #!/bin/bash
 # Long-poll semantics without timing assertions: an empty poll gets an
-# empty batch at the window's end; with a 60 s window a download still
+# empty batch at the window's end; coalescing windows keep bytes intact; with a 60 s window a download still
 # completes within its 30 s deadline (held polls return the moment data
 # exists); on SIGTERM a held poll returns at once carrying the RST of
 # its live session (graceful shutdown).
@@ -24,6 +24,15 @@ n=$(gr_drv poll) || gr_fail "empty poll"
 [ "$n" = 0 ] || gr_fail "empty poll returned $n frames"
 n=$(gr_drv -b poll) || gr_fail "empty binary poll"
 [ "$n" = 0 ] || gr_fail "empty binary poll returned $n frames"
+gr_stop gooserelayd
+
+# Coalescing windows on (the throughput preset's values).
+gr_exit_start "coalesce_window_ms: 35" "coalesce_window_busy_ms: 15"
+gr_drv -b -t 30 fetch "127.0.0.1:$NP" "$T/o" "$T/req" 2>"$T/drv.log" ||
+    gr_fail "fetch with coalescing: $(tail -2 "$T/drv.log")"
+[ "$(tail -c "$(stat -c %s "$T/www/f")" "$T/o" | sha256sum |
+    cut -d' ' -f1)" = "$WANT" ] || gr_fail "fetch with coalescing: sha256"
+gr_exit_alive
 gr_stop gooserelayd
 
 gr_exit_start "long_poll_window_ms: 60000"

@@ -18,7 +18,7 @@ NP=$(gr_free_port)
 gr_nginx "$NP" "$T/www"
 EP=$(gr_free_port)
 gr_sink echo "$EP" -e
-DNS=127.0.0.77
+DNS=127.0.53.4	# not 127.0.0.77: other cases run in parallel
 gr_dnsmasq "$DNS" --address=/nginx.example/127.0.0.1
 gr_exit_start "max_sessions: 4" "upstream_dial_timeout_ms: 10000" \
     "dns_servers: [\"$DNS\"]"

@@ -325,7 +325,8 @@ cb(struct httpc_call *k, int err, const char *errstr, int sent,
 		    resp->hs_location);
 		r->len = resp->hs_body.wb_len;
 		r->body = malloc(r->len + 1);
-		memcpy(r->body, resp->hs_body.wb_data, r->len);
+		if (r->len > 0)	/* an empty body may have no buffer */
+			memcpy(r->body, resp->hs_body.wb_data, r->len);
 		r->body[r->len] = '\0';
 	}
 }

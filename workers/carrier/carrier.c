@@ -110,10 +110,8 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no SOCKS listener");
 		return (-1);
 	}
-	if (car->c_conf.cc_transport == TM_APPS_SCRIPT ||
-	    car->c_conf.cc_transport == TM_DIRECT_POST ||
-	    (car->c_conf.cc_transport == TM_AUTO && car->c_conf.cc_nrelay > 0)) {
-		if (post_configure(car) == -1) {
+	if (car->c_conf.cc_transport != TM_DIRECT_STREAM) {
+		if (post_configure(car, wc->wc_ca, wc->wc_calen) == -1) {
 			snprintf(err, errlen, "POST transport setup failed");
 			return (-1);
 		}

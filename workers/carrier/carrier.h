@@ -106,6 +106,7 @@ struct carrier {
 	struct lconn_list	 c_ackq;
 	struct lconn_list	 c_heldq;
 	ev_idle			 c_held_idle;	/* flush held SYNs */
+	ev_timer		 c_sweep;	/* done-session GC, 15 s */
 	size_t			 c_nlive;
 	double			 c_tokens;
 	double			 c_tokens_at;
@@ -183,7 +184,7 @@ void	carrier_settled(struct carrier *);
 
 /* post.c */
 int	post_preinit(struct carrier *);
-int	post_configure(struct carrier *);
+int	post_configure(struct carrier *, const uint8_t *ca, size_t calen);
 void	post_start(struct carrier *);
 void	post_kick(struct carrier *);
 void	post_wake_all(struct carrier *);

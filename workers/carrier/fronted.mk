@@ -43,3 +43,12 @@ EXTRA_DIST += contrib/apps-script/Code.gs regress/lib-fronted.sh \
 	regress/emu/test-codegs.js regress/cases/fronted_emu.sh
 TESTS += regress/cases/fronted_transport.sh
 EXTRA_DIST += regress/cases/fronted_transport.sh
+
+# Whole tunnel over apps_script (carrier + exit + emulator, ~70 s).
+TESTS += regress/cases/fronted_e2e.sh
+EXTRA_DIST += regress/cases/fronted_e2e.sh
+# These two need post.c to use the health set (health_acquire/report,
+# quota hook and load, outage abort, fronted_sni_probe); they passed with
+# docs/fronted-integration.patch.  Add them to TESTS once that is in.
+EXTRA_DIST += regress/cases/fronted_e2e_quota.sh \
+	regress/cases/fronted_e2e_errors.sh docs/fronted-integration.patch

@@ -33,6 +33,8 @@ static void	local_read_cb(struct ev_loop *, ev_io *, int);
 static void	local_write_cb(struct ev_loop *, ev_io *, int);
 static void	local_hs_timeout_cb(struct ev_loop *, ev_timer *, int);
 static void	local_held_cb(struct ev_loop *, ev_idle *, int);
+static void	local_close_fd(struct lconn *, int);
+static void	local_sweep_cb(struct ev_loop *, ev_timer *, int);
 static void	local_so_tx_ready(struct sess *);
 static void	local_so_tx_resume(struct sess *);
 static void	local_so_rx_ready(struct sess *);
@@ -54,6 +56,38 @@ local_start(struct carrier *car, int fd)
 	ev_io_init(&car->c_accept, local_accept_cb, fd, EV_READ);
 	ev_io_start(car->c_loop, &car->c_accept);
 	ev_idle_init(&car->c_held_idle, local_held_cb);
+	ev_timer_init(&car->c_sweep, local_sweep_cb, 15.0, 15.0);
+	car->c_sweep.data = car;
+	ev_timer_start(car->c_loop, &car->c_sweep);
+}
+
+/*
+ * Done-session sweep (protocol.md 3, every 15 s like the Go client): a
+ * session whose FIN went out 30 s ago without the exit's FIN, or whose
+ * FIN waits for an acknowledgement that never comes, is closed here.
+ * Housekeeping only; nothing on the data path waits for it.
+ */
+static void
+local_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct carrier	*car = w->data;
+	struct lconn	*lc, *next;
+	struct sess	*s;
+	double		 now = ev_now(loop);
+
+	for (lc = TAILQ_FIRST(&car->c_conns); lc != NULL; lc = next) {
+		next = TAILQ_NEXT(lc, lc_all);
+		if ((s = lc->lc_sess) == NULL || !sess_is_done(s, now))
+			continue;
+		if (s->s_flags & SESS_RX_FIN &&
+		    !(lc->lc_flags & LCF_CLOSED) && sess_rx_queued(s) > 0)
+			continue;	/* still flushing to the app */
+		if (!(s->s_flags & SESS_ABORTED))
+			sess_abort(s);
+		local_account(lc);
+		local_close_fd(lc, 0);
+		local_maybe_free(lc);
+	}
 }
 
 void

@@ -19,6 +19,7 @@
 #include "carrier.h"
 #include "direct.h"
 #include "endpoint.h"
+#include "fronted.h"
 #include "log.h"
 
 #define POST_FAIL_PAUSE		1.0
@@ -44,6 +45,7 @@ struct preflight {
 struct post {
 	struct carrier		*po_car;
 	struct tls_config	*po_tls;
+	struct fronted		*po_fronted;
 	struct cendpoint	*po_eps[CONF_MAX_URLS];
 	size_t			 po_neps;
 	struct poller		*po_pollers;
@@ -110,8 +112,43 @@ post_sleep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	post_poll(w->data);
 }
 
+/* apps_script: one fronted endpoint per deployment (fronted.c). */
+static void
+post_add_fronted(struct carrier *car, const uint8_t *ca, size_t calen)
+{
+	struct post		*po = car->c_post;
+	const struct carrier_conf *cc = &car->c_conf;
+	struct cendpoint	*ep;
+	char			 err[256];
+	size_t			 i;
+
+	/* Inside the sandbox the system bundle cannot be opened. */
+	if (ca == NULL || calen == 0) {
+		log_warnx("apps_script: no CA bundle from the supervisor");
+		return;
+	}
+	if (po->po_fronted == NULL && (po->po_fronted = fronted_new(
+	    car->c_loop, cc, ca, calen, NULL, err, sizeof(err))) == NULL) {
+		log_warnx("apps_script: %s", err);
+		return;
+	}
+	for (i = 0; i < cc->cc_nscripts && i < CONF_MAX_SCRIPTS &&
+	    po->po_neps < CONF_MAX_URLS; i++) {
+		ep = fronted_endpoint_new(po->po_fronted,
+		    cc->cc_scripts[i].cs_id, cc->cc_scripts[i].cs_account,
+		    err, sizeof(err));
+		if (ep == NULL) {
+			log_warnx("script_keys #%zu: %s", i + 1, err);
+			continue;
+		}
+		ep->ep_text_only = 1;	/* never binary through Apps Script */
+		ep->ep_fronted = 1;
+		po->po_eps[po->po_neps++] = ep;
+	}
+}
+
 int
-post_configure(struct carrier *car)
+post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 {
 	struct post		*po = car->c_post;
 	const struct carrier_conf *cc = &car->c_conf;
@@ -123,12 +160,12 @@ post_configure(struct carrier *car)
 		return (-1);
 	if (po->po_neps > 0)
 		return (0);	/* endpoints kept across reloads */
-	if (cc->cc_transport == TM_APPS_SCRIPT) {
-		log_warnx("apps_script transport is not available in this "
-		    "build of the carrier");
-		return (0);
-	}
-	for (i = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS; i++) {
+	/* One POST tier: relay_urls if present, else the deployments. */
+	if (cc->cc_transport == TM_APPS_SCRIPT ||
+	    (cc->cc_transport == TM_AUTO && cc->cc_nrelay == 0))
+		post_add_fronted(car, ca, calen);
+	for (i = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS &&
+	    cc->cc_transport != TM_APPS_SCRIPT; i++) {
 		ep = direct_new(car->c_loop, cc->cc_relay_urls[i], po->po_tls,
 		    4 * (cc->cc_workers_per_endpoint ?
 		    cc->cc_workers_per_endpoint : 3));
@@ -264,13 +301,19 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	uint64_t		 fin0 = car->c_st_frames_in;
 	int			 moved;
 
-	p->p_busy = 0;
+	/*
+	 * The poller stays busy until its batch is settled: dispatching the
+	 * response can kick the pollers (a FIN to send, an RST), and this
+	 * one must not start a new batch over the unsettled transaction.
+	 */
 	if (p->p_idle)
 		po->po_nidle--;
 	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
 		po->po_n_ok++;
 		tunnel_commit(car, tb);
-		ep->ep_binary = (car->c_features & WIRE_FEAT_BINARY) != 0;
+		p->p_busy = 0;
+		ep->ep_binary = !ep->ep_text_only &&
+		    (car->c_features & WIRE_FEAT_BINARY) != 0;
 		moved = tb->tb_ndata > 0 || car->c_st_frames_in != fin0;
 		p->p_misses = moved ? 0 : p->p_misses + 1;
 		if (moved)
@@ -294,6 +337,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		tunnel_rollback(car, tb);
 	else
 		tunnel_abort_batch(car, tb);
+	p->p_busy = 0;
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;
 	post_sleep(p, POST_FAIL_PAUSE);

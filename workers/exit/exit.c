@@ -124,14 +124,20 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	(void)resolve_set_servers(&ex->ee_conf);
 
 	if (lfd != -1) {
-		if (ex->ee_listen_fd == -1) {
-			ex->ee_listen_fd = lfd;
-			ev_io_init(&ex->ee_accept, exit_accept_cb, lfd,
-			    EV_READ);
-			if (ex->ee_accepting)
-				ev_io_start(ex->ee_loop, &ex->ee_accept);
-		} else
-			close(lfd);	/* same socket as before, dup'ed */
+		/*
+		 * Every generation carries the current listener (a dup of the
+		 * supervisor's socket, or a new one after a changed
+		 * server_port): always serve the one just received.
+		 * Connections already accepted are not affected.
+		 */
+		if (ex->ee_listen_fd != -1) {
+			ev_io_stop(ex->ee_loop, &ex->ee_accept);
+			close(ex->ee_listen_fd);
+		}
+		ex->ee_listen_fd = lfd;
+		ev_io_init(&ex->ee_accept, exit_accept_cb, lfd, EV_READ);
+		if (ex->ee_accepting)
+			ev_io_start(ex->ee_loop, &ex->ee_accept);
 	}
 	ex->ee_configured = 1;
 	log_debug("configured: %s, replay %s, stream %s",

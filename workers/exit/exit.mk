@@ -29,7 +29,7 @@ EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh \
 	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh
 TESTS += $(EXIT_CASES)
-EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh
+EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh
 
 check_PROGRAMS += regress/unit/test_exit_drain
 TESTS += regress/unit/test_exit_drain

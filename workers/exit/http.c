@@ -61,7 +61,10 @@ struct xconn {
 	int			 xc_waiting;	/* on cl_waiters */
 	ev_timer		 xc_timer;	/* hold deadline / hello */
 	int			 xc_deadline;	/* the hold expired */
+	ev_timer		 xc_ctimer;	/* coalescing window */
+	int			 xc_coalesced;	/* window used (or none) */
 	int			 xc_text;	/* base64 bodies */
+	enum wire_layout	 xc_layout;	/* mirror the client's */
 	int			 xc_preauth;	/* holds a pre-auth slot */
 	size_t			 xc_clen;	/* declared Content-Length */
 	struct wbuf		 xc_in;		/* body / WS message */
@@ -80,6 +83,7 @@ static struct lws_protocols	 http_protocols[];
 static const uint8_t		 http_zero[LWS_PRE];
 
 static void	http_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	http_coalesce_cb(struct ev_loop *, ev_timer *, int);
 
 static void
 http_lws_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -146,6 +150,8 @@ http_xconn(struct lws *wsi, int create)
 	xc->xc_wsi = wsi;
 	ev_timer_init(&xc->xc_timer, http_timer_cb, 1, 0);
 	xc->xc_timer.data = xc;
+	ev_timer_init(&xc->xc_ctimer, http_coalesce_cb, 1, 0);
+	xc->xc_ctimer.data = xc;
 	lws_set_opaque_user_data(wsi, xc);
 	return (xc);
 }
@@ -170,6 +176,7 @@ http_unwait(struct xconn *xc)
 		xc->xc_waiting = 0;
 	}
 	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
+	ev_timer_stop(ex->ee_loop, &xc->xc_ctimer);
 }
 
 static void
@@ -396,6 +403,7 @@ http_body_done(struct lws *wsi)
 	}
 	http_preauth_release(xc);
 	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
+	xc->xc_layout = xc->xc_batch.b_layout;
 	if ((cl = client_get(xc->xc_batch.b_cid, 1)) == NULL)
 		return (-1);
 	http_set_client(xc, cl);
@@ -408,6 +416,7 @@ http_body_done(struct lws *wsi)
 	    ex->ee_conf.ec_long_poll_window_ms) / 1000.0;
 	xc->xc_state = XH_WAIT;
 	xc->xc_deadline = 0;
+	xc->xc_coalesced = 0;
 	LIST_INSERT_HEAD(&cl->cl_waiters, xc, xc_wentry);
 	xc->xc_waiting = 1;
 	ev_timer_set(&xc->xc_timer, hold, 0);
@@ -440,6 +449,63 @@ http_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	lws_callback_on_writable(xc->xc_wsi);
 }
 
+static void
+http_coalesce_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xconn	*xc = w->data;
+
+	lws_callback_on_writable(xc->xc_wsi);
+}
+
+/*
+ * Urgent work skips coalescing (protocol.md 2.3): control frames, RSTs,
+ * a session's first or second response.
+ */
+static int
+http_urgent(struct xclient *cl)
+{
+	struct sess	*s;
+
+	if (!TAILQ_EMPTY(&cl->cl_ctrl) || !TAILQ_EMPTY(&cl->cl_rst))
+		return (1);
+	TAILQ_FOREACH(s, &cl->cl_ready, s_ready_entry) {
+		if (!(s->s_flags & SESS_IN_TXN) && s->s_drains < 2 &&
+		    sess_tx_drainable(s))
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Optional coalescing (coalesce_window_ms, coalesce_window_busy_ms with
+ * >= 24 sessions; both 0 by default): the first time bulk data is ready
+ * for a held POST, wait that long for more unless something urgent
+ * arrives or the hold ends first.  Returns 1 while waiting.
+ */
+static int
+http_coalesce(struct xconn *xc)
+{
+	struct xclient	*cl = xc->xc_cl;
+	double		 w, left;
+
+	if (xc->xc_coalesced || xc->xc_deadline || ex->ee_shutdown)
+		return (ev_is_active(&xc->xc_ctimer) && !http_urgent(cl) &&
+		    !xc->xc_deadline && !ex->ee_shutdown);
+	xc->xc_coalesced = 1;
+	w = (cl->cl_nsess >= EXIT_BUSY_SESSIONS ?
+	    ex->ee_conf.ec_coalesce_window_busy_ms :
+	    ex->ee_conf.ec_coalesce_window_ms) / 1000.0;
+	if (w <= 0 || cl->cl_replay || !client_has_work(cl) ||
+	    http_urgent(cl))
+		return (0);
+	left = ev_timer_remaining(ex->ee_loop, &xc->xc_timer);
+	if (w > left)
+		w = left;
+	ev_timer_set(&xc->xc_ctimer, w, 0);
+	ev_timer_start(ex->ee_loop, &xc->xc_ctimer);
+	return (1);
+}
+
 /* Drain and seal one batch for xc's client into a new xresp. */
 static int
 http_build(struct xconn *xc, int post, int force, int text)
@@ -459,9 +525,10 @@ http_build(struct xconn *xc, int post, int force, int text)
 		drain_resp_put(r);
 		return (0);
 	}
+	/* A GooseRelayVPN v1.5 client gets v1.5 batches back. */
 	memset(&eo, 0, sizeof(eo));
-	eo.eo_layout = WIRE_LAYOUT_V16;
-	eo.eo_compress = 1;
+	eo.eo_layout = xc->xc_layout;
+	eo.eo_compress = xc->xc_layout == WIRE_LAYOUT_V16;
 	wbuf_reset(&r->r_out);
 	if (wbuf_append(&r->r_out, http_zero, LWS_PRE) == -1 ||
 	    wire_body_seal(ex->ee_aead, cl->cl_cid, r->r_frames, n, &eo, text,
@@ -489,6 +556,9 @@ http_writeable(struct lws *wsi)
 	if (xc == NULL)
 		return (0);
 	if (xc->xc_state == XH_WAIT) {
+		if (http_coalesce(xc))
+			return (0);
+		ev_timer_stop(ex->ee_loop, &xc->xc_ctimer);
 		rc = http_build(xc, 1, xc->xc_deadline || ex->ee_shutdown,
 		    xc->xc_text);
 		if (rc == -1)
@@ -634,6 +704,7 @@ http_ws_message(struct xconn *xc)
 	if (!xc->xc_authed) {
 		if ((cl = client_get(xc->xc_batch.b_cid, 1)) == NULL)
 			return (-1);
+		xc->xc_layout = xc->xc_batch.b_layout;
 		xc->xc_authed = 1;
 		http_preauth_release(xc);
 		ev_timer_stop(ex->ee_loop, &xc->xc_timer);
@@ -786,8 +857,12 @@ static struct lws_protocols http_protocols[] = {
 void
 http_rx_flow(struct xclient *cl, int on)
 {
-	if (cl->cl_stream != NULL)
-		lws_rx_flow_control(cl->cl_stream->xc_wsi, on);
+	if (cl->cl_stream == NULL)
+		return;
+	lws_rx_flow_control(cl->cl_stream->xc_wsi, on);
+	/* Resuming is applied by lws's service pass: run one now. */
+	if (on)
+		lws_cancel_service(ex->ee_lws);
 }
 
 /* Shutdown: held requests answer now (with the queued RSTs). */
