@@ -27,3 +27,13 @@ bench_bench_wire_SOURCES = bench/bench_wire.c
 bench_bench_wire_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 bench_bench_wire_LDADD = $(WIRE_LIBS)
 EXTRA_DIST += docs/performance.md
+
+# Release tarballs carry the known-answer vectors (the tree reads them from
+# ../shared/vectors, which a tarball does not have).
+dist-hook: wire-dist-vectors
+wire-dist-vectors:
+	$(MKDIR_P) $(distdir)/regress/data/vectors
+	cp $(top_srcdir)/../shared/vectors/batches.json \
+	    $(top_srcdir)/../shared/vectors/README.md \
+	    $(distdir)/regress/data/vectors/
+.PHONY: wire-dist-vectors
