@@ -41,6 +41,7 @@ EXTRA_DIST += regress/cases/daemon_real.sh
 
 # Operations (issue 8): gooserelayctl stats [--json] and diag, gooserelayd
 # -D, on a whole tunnel with the real workers.
-OPS_CASES = regress/cases/ops_stats.sh regress/cases/ops_diag.sh
+OPS_CASES = regress/cases/ops_stats.sh regress/cases/ops_diag.sh \
+	regress/cases/ops_statslog.sh
 TESTS += $(OPS_CASES)
 EXTRA_DIST += $(OPS_CASES) regress/lib-ops.sh

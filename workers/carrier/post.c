@@ -498,3 +498,12 @@ post_stop(struct carrier *car)
 	for (i = 0; i < po->po_npollers; i++)
 		ev_timer_stop(car->c_loop, &po->po_pollers[i].p_sleep);
 }
+
+void
+post_counts(struct carrier *car, uint64_t *ok, uint64_t *fail)
+{
+	struct post	*po = car->c_post;
+
+	*ok = po != NULL ? po->po_n_ok : 0;
+	*fail = po != NULL ? po->po_n_fail : 0;
+}
