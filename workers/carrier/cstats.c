@@ -58,6 +58,10 @@ cstats_sync(struct carrier *car)
 	autotune_carrier_gauges(&cstats_tune, st);
 	(void)stats_gauge(st, "tx_buffered", (int64_t)car->c_txq);
 	(void)stats_gauge(st, "refused", (int64_t)car->c_st_refused);
+	(void)stats_gauge(st, "batches_out", (int64_t)car->c_st_batches_out);
+	(void)stats_gauge(st, "batches_in", (int64_t)car->c_st_batches_in);
+	(void)stats_gauge(st, "features", (int64_t)car->c_features);
+	(void)stats_gauge(st, "stream_up", stream_up(car));
 }
 
 static void

@@ -90,7 +90,8 @@ estats_tune_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		log_info("auto_tune: %s", autotune_format(&ch[i], line,
 		    sizeof(line)));
 	if (n > 0) {
-		ex->ee_conf.ec_active_drain_window_ms = estats_tune.ate_drain_ms;
+		ex->ee_conf.ec_active_drain_window_ms =
+		    estats_tune.ate_drain_ms;
 		ex->ee_conf.ec_coalesce_window_ms = estats_tune.ate_coal_ms;
 		ex->ee_conf.ec_coalesce_window_busy_ms =
 		    estats_tune.ate_busy_ms;
