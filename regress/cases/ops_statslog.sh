@@ -40,6 +40,7 @@ for w in (c, e):
     assert "latency" in w, w
 assert c["counters"]["sessions_open"] >= 3, c
 assert c["latency"]["ttfb"]["count"] >= 3, c
+assert c["latency"]["endpoint_rtt"]["count"] >= 1, c
 assert c["gauges"]["auto_tune"] == 1, c
 assert c["gauges"]["poll_idle_sleep_ms"] > 0, c
 assert e["gauges"]["auto_tune"] == 1, e

@@ -200,6 +200,7 @@ void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
 void	cstats_init(struct carrier *);
 void	cstats_configure(struct carrier *);
 void	cstats_ttfb(uint64_t usec);
+void	cstats_rtt(uint64_t usec);
 void	cstats_reply(struct carrier *, uint32_t reqid);
 
 #endif /* GR_CARRIER_H */

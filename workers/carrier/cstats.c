@@ -126,6 +126,13 @@ cstats_ttfb(uint64_t usec)
 	autotune_carrier_sample(&cstats_tune, usec);
 }
 
+/* One POST exchange that carried data came back. */
+void
+cstats_rtt(uint64_t usec)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_ENDPOINT_RTT), usec);
+}
+
 void
 cstats_reply(struct carrier *car, uint32_t reqid)
 {

@@ -33,6 +33,7 @@ struct poller {
 	unsigned int		 p_misses;	/* polls that moved nothing */
 	ev_timer		 p_sleep;
 	struct tunnel_batch	*p_tb;
+	ev_tstamp		 p_sent_at;	/* endpoint RTT (stats) */
 };
 
 struct preflight {
@@ -275,6 +276,7 @@ post_poll(struct poller *p)
 	if (tunnel_seal(car, tb, text, 0) == -1)
 		goto fail;
 	p->p_busy = 1;
+	p->p_sent_at = ev_now(car->c_loop);
 	if (ep->ep_ops->eo_exchange(ep, tb->tb_body.wb_data,
 	    tb->tb_body.wb_len, !text,
 	    car->c_conf.cc_poll_timeout_ms / 1000.0, post_done, p) == -1) {
@@ -310,6 +312,10 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		po->po_nidle--;
 	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
 		po->po_n_ok++;
+		/* Idle polls are held by the exit: not a round trip. */
+		if (!p->p_idle)
+			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
+			    p->p_sent_at) * 1e6));
 		tunnel_commit(car, tb);
 		p->p_busy = 0;
 		ep->ep_binary = !ep->ep_text_only &&
