@@ -18,7 +18,7 @@
 #include "log.h"
 
 #define LOG_LINE_MAX	2048
-#define LOG_RING_LINES	64
+#define LOG_RING_LINES	512	/* "the last few hundred lines" (diag) */
 #define LOG_RING_WIDTH	256
 
 static int	 log_stderr = 1;

@@ -21,6 +21,7 @@
 #include <ev.h>
 
 #include "ctlproto.h"
+#include "stats.h"
 #include "log.h"
 #include "supervisor.h"
 
@@ -35,6 +36,10 @@ struct control_conn {
 	char		*cc_out;
 	size_t		 cc_outlen;
 	size_t		 cc_outoff;
+	/* An asynchronous reply is pending (stats, diag). */
+	struct statsreq	*cc_sr;
+	struct opsdiag	*cc_od;
+	int		 cc_json;
 };
 
 static int		 control_fd = -1;
@@ -131,6 +136,8 @@ control_cleanup(void)
 static void
 control_close(struct control_conn *cc)
 {
+	statsreq_cancel(cc->cc_sr);
+	opsdiag_cancel(cc->cc_od);
 	ev_io_stop(sv_loop, &cc->cc_io);
 	ev_timer_stop(sv_loop, &cc->cc_timer);
 	close(cc->cc_fd);
@@ -172,6 +179,8 @@ control_reply(struct control_conn *cc, uint32_t status, const char *fmt, ...)
 	char		*text;
 	int		 n;
 
+	cc->cc_sr = NULL;
+	cc->cc_od = NULL;
 	va_start(ap, fmt);
 	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
@@ -193,6 +202,82 @@ control_reply(struct control_conn *cc, uint32_t status, const char *fmt, ...)
 	ev_io_set(&cc->cc_io, cc->cc_fd, EV_WRITE);
 	cc->cc_io.cb = control_write_cb;
 	ev_io_start(sv_loop, &cc->cc_io);
+}
+
+/*
+ * The reply comes later from the event loop: stop reading (a second
+ * request on this connection is not allowed); the connection timeout
+ * still bounds the wait.
+ */
+static void
+control_async(struct control_conn *cc)
+{
+	ev_io_stop(sv_loop, &cc->cc_io);
+}
+
+static void
+control_stats_cb(char *json, void *arg)
+{
+	struct control_conn	*cc = arg;
+	char			*table, err[256];
+
+	if (json == NULL) {
+		control_reply(cc, CTL_ERROR, "stats: out of memory\n");
+		return;
+	}
+	if (cc->cc_json) {
+		if (strlen(json) + 1 > CTL_REP_MAX)
+			control_reply(cc, CTL_ERROR, "stats: reply too large "
+			    "(%zu bytes)\n", strlen(json));
+		else
+			control_reply(cc, CTL_OK, "%s\n", json);
+		return;
+	}
+	if ((table = stats_table_text(json, strlen(json), err,
+	    sizeof(err))) == NULL) {
+		control_reply(cc, CTL_ERROR, "stats: %s\n", err);
+		return;
+	}
+	control_reply(cc, CTL_OK, "%s", table);
+	free(table);
+}
+
+static void
+control_stats(struct control_conn *cc, int json)
+{
+	cc->cc_json = json;
+	if ((cc->cc_sr = statsreq_start(control_stats_cb, cc)) == NULL) {
+		control_reply(cc, CTL_ERROR, "stats: out of memory\n");
+		return;
+	}
+	control_async(cc);
+}
+
+static void
+control_diag_cb(int rc, const char *msg, void *arg)
+{
+	struct control_conn	*cc = arg;
+
+	if (rc == 0)
+		control_reply(cc, CTL_OK, "%s\n", msg);
+	else
+		control_reply(cc, CTL_ERROR, "diag: %s\n", msg);
+}
+
+/* "diag PATH": the rest of the request is the path (spaces allowed). */
+static void
+control_diag(struct control_conn *cc, const char *path)
+{
+	if (path[0] != '/') {
+		control_reply(cc, CTL_ERROR, "diag: the path must be "
+		    "absolute\n");
+		return;
+	}
+	if ((cc->cc_od = opsdiag_start(path, control_diag_cb, cc)) == NULL) {
+		control_reply(cc, CTL_ERROR, "diag: cannot start\n");
+		return;
+	}
+	control_async(cc);
 }
 
 static int
@@ -217,6 +302,10 @@ control_command(struct control_conn *cc, char *cmd)
 	uint32_t	 what;
 #endif
 
+	if (strncmp(cmd, "diag ", 5) == 0) {
+		control_diag(cc, cmd + 5);
+		return;
+	}
 	for (p = strtok_r(cmd, " ", &save); p != NULL;
 	    p = strtok_r(NULL, " ", &save)) {
 		if (ac == 4) {
@@ -234,6 +323,9 @@ control_command(struct control_conn *cc, char *cmd)
 		control_reply(cc, CTL_OK, "gooserelayd pid=%d generation=%u "
 		    "config=%s\n%s", (int)getpid(), sv_gen,
 		    sv_conf->gc_demo ? "demo" : sv_opts.so_conffile, buf);
+	} else if (strcmp(av[0], "stats") == 0 && (ac == 1 || (ac == 2 &&
+	    strcmp(av[1], "--json") == 0))) {
+		control_stats(cc, ac == 2);
 	} else if (strcmp(av[0], "reload") == 0 && ac == 1) {
 		if (reload_config(err, sizeof(err)) == 0)
 			control_reply(cc, CTL_OK, "reloaded: generation %u\n",

@@ -12,9 +12,11 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctlproto.h"
@@ -23,7 +25,8 @@ static __attribute__((noreturn)) void
 gooserelayctl_usage(void)
 {
 	fprintf(stderr, "usage: gooserelayctl [-s socket] command [arg ...]\n"
-	    "commands: status | reload | log verbose | log brief"
+	    "commands: status | reload | log verbose | log brief |\n"
+	    "          stats [--json] | diag [-o file]"
 #ifdef GR_TEST_HOOKS
 	    " |\n          test open-file carrier|exit | "
 	    "test crash carrier|exit"
@@ -50,6 +53,46 @@ gooserelayctl_io(int fd, void *buf, size_t len, int wr)
 	return 0;
 }
 
+/*
+ * diag [-o file]: the daemon writes the file and its cwd is /, so send
+ * an absolute path; the default name is made here, in our cwd.
+ */
+static int
+gooserelayctl_diag(int argc, char *argv[], char *cmd, size_t len)
+{
+	char		 cwd[PATH_MAX], ts[32];
+	const char	*file = NULL;
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	int		 n;
+
+	if (argc == 3 && strcmp(argv[1], "-o") == 0)
+		file = argv[2];
+	else if (argc != 1)
+		gooserelayctl_usage();
+	if ((file == NULL || file[0] != '/') &&
+	    getcwd(cwd, sizeof(cwd)) == NULL) {
+		fprintf(stderr, "gooserelayctl: getcwd: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	if (file == NULL) {
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+		n = snprintf(cmd, len, "diag %s/gooserelayd-diag-%s.tar.gz",
+		    strcmp(cwd, "/") == 0 ? "" : cwd, ts);
+	} else if (file[0] == '/')
+		n = snprintf(cmd, len, "diag %s", file);
+	else
+		n = snprintf(cmd, len, "diag %s/%s",
+		    strcmp(cwd, "/") == 0 ? "" : cwd, file);
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "gooserelayctl: path too long\n");
+		return -1;
+	}
+	return n;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -62,7 +105,7 @@ main(int argc, char *argv[])
 	size_t			 len = 0, n;
 	int			 ch, fd, i;
 
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:")) != -1) {
 		switch (ch) {
 		case 's':
 			path = optarg;
@@ -76,6 +119,13 @@ main(int argc, char *argv[])
 	if (argc == 0)
 		gooserelayctl_usage();
 	cmd[0] = '\0';
+	if (strcmp(argv[0], "diag") == 0) {
+		if ((i = gooserelayctl_diag(argc, argv, cmd,
+		    sizeof(cmd))) == -1)
+			return 1;
+		len = i;
+		argc = 0;	/* the request is complete */
+	}
 	for (i = 0; i < argc; i++) {
 		n = strlen(argv[i]);
 		if (len + n + 1 > CTL_REQ_MAX) {

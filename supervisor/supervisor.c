@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #include "supervisor.h"
 
 #define SUPERVISOR_GRACE_MS	5000
+/* -D: write the bundle anyway if the workers never settle. */
+#define SUPERVISOR_DIAG_WAIT_S	45.0
 
 struct sv_opts	 sv_opts;
 struct ev_loop	*sv_loop;
@@ -32,12 +35,14 @@ struct gr_conf	*sv_conf;
 uint32_t	 sv_gen = 1;
 int		 sv_shutting_down;
 static int	 sv_exit_status;
+static int	 sv_diag_done;
+static ev_timer	 sv_diag_timer;
 
 static __attribute__((noreturn)) void
 supervisor_usage(void)
 {
-	fprintf(stderr, "usage: gooserelayd [-dnVv] [-f file] [-s socket] "
-	    "[-X libexecdir]\n");
+	fprintf(stderr, "usage: gooserelayd [-dnVv] [-D file] [-f file] "
+	    "[-s socket] [-X libexecdir]\n");
 	exit(1);
 }
 
@@ -87,6 +92,53 @@ supervisor_exit_failed(const char *why)
 	log_warnx("giving up: %s", why);
 	sv_exit_status = 1;
 	supervisor_begin_shutdown();
+}
+
+/* -D: once, when every worker is up (or has failed to come up). */
+static void
+supervisor_diag(void)
+{
+	if (sv_opts.so_diagfile == NULL || sv_diag_done || sv_shutting_down)
+		return;
+	sv_diag_done = 1;
+	ev_timer_stop(sv_loop, &sv_diag_timer);
+	if (opsdiag_start(sv_opts.so_diagfile, NULL, NULL) == NULL)
+		log_warnx("diagnostics bundle %s: cannot start",
+		    sv_opts.so_diagfile);
+}
+
+void
+supervisor_workers_settled(void)
+{
+	if (worker_all_settled())
+		supervisor_diag();
+}
+
+static void
+supervisor_diag_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	log_warnx("workers not settled after %.0f s: writing the "
+	    "diagnostics bundle now", SUPERVISOR_DIAG_WAIT_S);
+	supervisor_diag();
+}
+
+/* -D file relative to the cwd of the invocation (daemon() goes to /). */
+static char *
+supervisor_abspath(const char *path)
+{
+	char	 cwd[PATH_MAX], *p;
+
+	if (path[0] == '/')
+		p = strdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		fatal("getcwd");
+	else if (asprintf(&p, "%s/%s", cwd, path) == -1)
+		p = NULL;
+	if (p == NULL)
+		fatal("-D");
+	if (strlen(p) >= OPSDIAG_PATH_MAX)
+		fatalx("-D %s: path too long", path);
+	return p;
 }
 
 static void
@@ -148,10 +200,13 @@ main(int argc, char *argv[])
 	char		 err[256];
 	int		 ch, checkonly = 0, nerr = 0;
 
-	while ((ch = getopt(argc, argv, "df:ns:vVX:")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:ns:vVX:")) != -1) {
 		switch (ch) {
 		case 'd':
 			sv_opts.so_debug = 1;
+			break;
+		case 'D':
+			sv_opts.so_diagfile = supervisor_abspath(optarg);
 			break;
 		case 'f':
 			sv_opts.so_conffile = optarg;
@@ -264,6 +319,11 @@ main(int argc, char *argv[])
 	worker_init();
 	worker_configure_roles(sv_conf);
 	worker_start_all();
+	if (sv_opts.so_diagfile != NULL) {
+		ev_timer_init(&sv_diag_timer, supervisor_diag_timer_cb,
+		    SUPERVISOR_DIAG_WAIT_S, 0.);
+		ev_timer_start(sv_loop, &sv_diag_timer);
+	}
 	ev_run(sv_loop, 0);
 	return sv_exit_status;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <ev.h>
 
@@ -24,6 +25,7 @@ struct sv_opts {
 	const char	*so_conffile;		/* -f, or NULL for the demo */
 	const char	*so_libexec;		/* -X / GOOSERELAY_LIBEXEC */
 	const char	*so_ctlsock;		/* -s */
+	char		*so_diagfile;		/* -D, made absolute */
 };
 extern struct sv_opts	 sv_opts;
 extern struct ev_loop	*sv_loop;
@@ -32,6 +34,8 @@ extern uint32_t		 sv_gen;
 extern int		 sv_shutting_down;
 void	supervisor_shutdown(void);
 void	supervisor_exit_failed(const char *why);
+/* A worker became ready or went to backoff: -D may write its bundle. */
+void	supervisor_workers_settled(void);
 
 /* backoff.c: restart schedule and death tally (pure, unit-tested) */
 #define BACKOFF_BASE_S		1.0
@@ -50,6 +54,7 @@ int	tally_add(struct tally *, double now);
 unsigned tally_count(const struct tally *, double now);
 
 /* worker.c */
+#define WORKER_HISTORY	8	/* last exit causes kept for diag */
 struct worker {
 	enum proc_role	 w_role;
 	int		 w_instance;
@@ -68,6 +73,11 @@ struct worker {
 	uint32_t	 w_gen;		/* generation applied */
 	uint32_t	 w_pushed;	/* generation last pushed */
 	int		 w_killed;	/* we sent a kill: not a crash */
+	struct worker_death {
+		time_t	 wd_when;
+		char	 wd_cause[96];
+	}		 w_deaths[WORKER_HISTORY];	/* ring */
+	unsigned	 w_ndeaths;
 	char		*w_quota;	/* QUOTA_SAVE pieces */
 	size_t		 w_quotalen;
 };
@@ -87,6 +97,27 @@ void		 worker_kill(struct worker *, const char *why);
 /* For status: text appended to buf. */
 void		 worker_status(char *buf, size_t len);
 char		*worker_describe_status(int status, char *buf, size_t len);
+/* For diag: status plus restart history and last exit causes. */
+void		 worker_history(char *buf, size_t len);
+/* Every enabled worker is running or has given up for now. */
+int		 worker_all_settled(void);
+
+/* statsreq.c: gather every worker's stats (bounded: 2 s) */
+struct statsreq;
+struct imsg;
+/* json: the array (NULL on ENOMEM); it is freed after the call. */
+typedef void	(*statsreq_cb)(char *json, void *arg);
+struct statsreq	*statsreq_start(statsreq_cb, void *arg);
+void		 statsreq_cancel(struct statsreq *);
+void		 statsreq_piece(struct worker *, struct imsg *);
+void		 statsreq_worker_gone(struct worker *, const char *why);
+
+/* opsdiag.c: diagnostics bundle of the running daemon */
+#define OPSDIAG_PATH_MAX	256
+struct opsdiag;
+typedef void	(*opsdiag_cb)(int rc, const char *msg, void *arg);
+struct opsdiag	*opsdiag_start(const char *path, opsdiag_cb, void *arg);
+void		 opsdiag_cancel(struct opsdiag *);
 
 /* listen.c: the supervisor owns every listening socket. */
 struct listener {

@@ -3,9 +3,11 @@ sbin_PROGRAMS += gooserelayd gooserelayctl
 gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/worker.c supervisor/backoff.c supervisor/listen.c \
 	supervisor/reload.c supervisor/control.c supervisor/files.c \
-	supervisor/ctlproto.h supervisor/confparse.h
-gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor
-gooserelayd_LDADD = $(CONF_LIBS) $(IPC_LIBS)
+	supervisor/ctlproto.h supervisor/confparse.h \
+	supervisor/statsreq.c supervisor/opsdiag.c
+gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor \
+	$(JANSSON_CFLAGS)
+gooserelayd_LDADD = $(OPS_LIBS) $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS)
 gooserelayctl_SOURCES = supervisor/gooserelayctl.c supervisor/ctlproto.h
 gooserelayctl_CFLAGS = $(AM_CFLAGS)
 
@@ -36,3 +38,10 @@ EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
 # The same with the real workers.
 TESTS += regress/cases/daemon_real.sh
 EXTRA_DIST += regress/cases/daemon_real.sh
+
+# Operations (issue 8): gooserelayctl stats [--json] and diag, gooserelayd
+# -D, on a whole tunnel with the real workers.
+OPS_CASES = regress/cases/ops_stats.sh regress/cases/ops_diag.sh \
+	regress/cases/ops_statslog.sh
+TESTS += $(OPS_CASES)
+EXTRA_DIST += $(OPS_CASES) regress/lib-ops.sh

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -458,6 +459,7 @@ worker_ready(struct worker *w)
 		worker_push(w);
 		worker_timer(w, WORKER_CONF_S);
 	}
+	supervisor_workers_settled();
 }
 
 static void
@@ -522,8 +524,7 @@ worker_dispatch(struct ipc *ipc, struct imsg *imsg, void *arg)
 		worker_log(w, imsg);
 		break;
 	case IMSG_STATS:
-		log_debug("%s: stats piece (%zu bytes)", worker_name(w),
-		    imsg->datalen);
+		statsreq_piece(w, imsg);
 		break;
 	case IMSG_QUOTA_SAVE:
 		worker_quota_save(w, imsg);
@@ -547,8 +548,21 @@ worker_ipc_error(struct ipc *ipc, const char *why, void *arg)
 		/* It should be dying; make sure it does. */
 		worker_timer(w, WORKER_KILL_S);
 	}
+	statsreq_worker_gone(w, "IPC closed");
 	ipc_free(w->w_ipc);
 	w->w_ipc = NULL;
+}
+
+static void
+worker_record_death(struct worker *w, const char *cause)
+{
+	struct worker_death	*wd;
+
+	wd = &w->w_deaths[w->w_ndeaths++ % WORKER_HISTORY];
+	wd->wd_when = time(NULL);
+	snprintf(wd->wd_cause, sizeof(wd->wd_cause), "pid %d %s%s",
+	    (int)w->w_pid, cause, w->w_killed ? " (killed by the "
+	    "supervisor)" : "");
 }
 
 static void
@@ -568,6 +582,8 @@ worker_died(struct worker *w, int status)
 	w->w_quota = NULL;
 	w->w_quotalen = 0;
 	worker_describe_status(status, cause, sizeof(cause));
+	statsreq_worker_gone(w, "exited");
+	worker_record_death(w, cause);
 	if (sv_shutting_down || w->w_state == SS_DRAINING ||
 	    w->w_state == SS_FAILED) {
 		log_info("%s: pid %d %s", worker_name(w), w->w_pid, cause);
@@ -605,6 +621,7 @@ worker_died(struct worker *w, int status)
 	log_warnx("%s: restarting in %.1f s (backoff step %u)",
 	    worker_name(w), delay, w->w_backoff_n);
 	worker_timer(w, delay);
+	supervisor_workers_settled();
 }
 
 static void
@@ -808,4 +825,58 @@ worker_status(char *buf, size_t len)
 		    worker_state_name(w->w_state), up, w->w_restarts,
 		    w->w_gen);
 	}
+}
+
+void
+worker_history(char *buf, size_t len)
+{
+	const struct worker_death	*wd;
+	struct worker			*w;
+	struct tm			 tm;
+	char				 ts[32];
+	size_t				 off;
+	unsigned			 j, first;
+	int				 i;
+
+	worker_status(buf, len);
+	off = strlen(buf);
+	for (i = 0; i < WORKER_NROLES && off < len; i++) {
+		w = &workers[i];
+		off += snprintf(buf + off, len - off, "\n%s: enabled=%d "
+		    "state=%s restarts=%u backoff_step=%u deaths_in_window=%u "
+		    "exits_recorded=%u\n", worker_name(w), w->w_enabled,
+		    worker_state_name(w->w_state), w->w_restarts,
+		    w->w_backoff_n, tally_count(&w->w_tally,
+		    ev_now(sv_loop)), w->w_ndeaths);
+		first = w->w_ndeaths > WORKER_HISTORY ?
+		    w->w_ndeaths - WORKER_HISTORY : 0;
+		for (j = first; j < w->w_ndeaths && off < len; j++) {
+			wd = &w->w_deaths[j % WORKER_HISTORY];
+			gmtime_r(&wd->wd_when, &tm);
+			strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			off += snprintf(buf + off, len - off,
+			    "  exit %u at %s: %s\n", j + 1, ts,
+			    wd->wd_cause);
+		}
+	}
+}
+
+int
+worker_all_settled(void)
+{
+	int	 i;
+
+	for (i = 0; i < WORKER_NROLES; i++) {
+		if (!workers[i].w_enabled)
+			continue;
+		switch (workers[i].w_state) {
+		case SS_RUNNING:
+		case SS_BACKOFF:
+		case SS_FAILED:
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 1;
 }

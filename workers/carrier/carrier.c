@@ -138,6 +138,7 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	if (!first)
 		log_info("configuration generation %u applied", wc->wc_gen);
 	car->c_configured = 1;
+	cstats_configure(car);
 	if (!first && car->c_started) {
 		stream_start(car);	/* no-op if running */
 		post_start(car);
@@ -230,31 +231,7 @@ carrier_shutdown(uint32_t grace_ms)
 static void
 carrier_stats(uint32_t reqid)
 {
-	struct carrier	*car = carrier;
-	char		 sj[256], buf[2048];
-
-	stream_stats(car, sj, sizeof(sj));
-	snprintf(buf, sizeof(buf),
-	    "{\"active\":%zu,\"sessions_open\":%llu,\"sessions_close\":%llu,"
-	    "\"refused\":%llu,\"frames_out\":%llu,\"frames_in\":%llu,"
-	    "\"bytes_out\":%llu,\"bytes_in\":%llu,\"batches_out\":%llu,"
-	    "\"batches_in\":%llu,\"decode_fail\":%llu,\"rst_in\":%llu,"
-	    "\"rst_out\":%llu,\"tx_buffered\":%llu,\"features\":%u,"
-	    "\"stream\":%s}",
-	    car->c_nlive, (unsigned long long)car->c_st_open,
-	    (unsigned long long)car->c_st_close,
-	    (unsigned long long)car->c_st_refused,
-	    (unsigned long long)car->c_st_frames_out,
-	    (unsigned long long)car->c_st_frames_in,
-	    (unsigned long long)car->c_st_bytes_out,
-	    (unsigned long long)car->c_st_bytes_in,
-	    (unsigned long long)car->c_st_batches_out,
-	    (unsigned long long)car->c_st_batches_in,
-	    (unsigned long long)car->c_st_decode_fail,
-	    (unsigned long long)car->c_st_rst_in,
-	    (unsigned long long)car->c_st_rst_out,
-	    (unsigned long long)car->c_txq, car->c_features, sj);
-	wproc_send_stats(reqid, buf);
+	cstats_reply(carrier, reqid);
 }
 
 int
@@ -285,6 +262,7 @@ main(int argc, char *argv[])
 		fatalx("RAND_bytes");
 	/* jansson seeds its hash function from /dev/urandom on first use. */
 	json_object_seed(0);
+	cstats_init(carrier);
 
 	wproc_sandbox_params(&sp);
 	sandbox_enter(&sp);

@@ -63,7 +63,9 @@ struct lconn {
 #define LCF_ACKQ		0x08	/* on the ACK-due list */
 #define LCF_RPAUSED		0x10	/* reading paused (back-pressure) */
 #define LCF_CLOSED		0x20	/* local fd closed */
+#define LCF_TTFB		0x40	/* first downlink byte counted */
 	size_t			 lc_txb;	/* last sampled TX buffered */
+	ev_tstamp		 lc_opened;	/* session created (TTFB) */
 	TAILQ_ENTRY(lconn)	 lc_all;
 	TAILQ_ENTRY(lconn)	 lc_ready;
 	TAILQ_ENTRY(lconn)	 lc_ackq;
@@ -179,6 +181,8 @@ void	stream_kick(struct carrier *);
 void	stream_stop(struct carrier *);
 void	stream_rx_drained(struct carrier *);
 void	stream_stats(struct carrier *, char *, size_t);
+void	stream_counts(struct carrier *, uint64_t *ok, uint64_t *fail,
+	    uint64_t *drop);
 
 /* carrier.c */
 void	carrier_settled(struct carrier *);
@@ -192,5 +196,13 @@ void	post_wake_all(struct carrier *);
 void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
 void	post_quota_load(const char *, size_t);
+void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
+
+/* cstats.c: struct stats, periodic [stats] lines, auto_tune */
+void	cstats_init(struct carrier *);
+void	cstats_configure(struct carrier *);
+void	cstats_ttfb(uint64_t usec);
+void	cstats_rtt(uint64_t usec);
+void	cstats_reply(struct carrier *, uint32_t reqid);
 
 #endif /* GR_CARRIER_H */

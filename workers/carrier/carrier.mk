@@ -20,11 +20,12 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/socks5.c workers/carrier/socks5.h \
 	workers/carrier/tunnel.c workers/carrier/stream.c \
 	workers/carrier/post.c workers/carrier/direct.c \
-	workers/carrier/direct.h
+	workers/carrier/direct.h workers/carrier/cstats.c
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
-gooserelay_carrier_LDADD = $(FRONTED_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) \
+gooserelay_carrier_LDADD = $(OPS_LIBS) $(FRONTED_LIBS) $(SESSION_LIBS) \
+	$(WIRE_LIBS) \
 	$(IPC_LIBS) $(LWS_LIBS) $(TLS_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) \
 	$(EV_LIBS)
 

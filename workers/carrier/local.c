@@ -341,6 +341,7 @@ local_open_session(struct lconn *lc, const struct socks5_req *r)
 		return (-1);
 	}
 	lc->lc_sess = s;
+	lc->lc_opened = ev_now(car->c_loop);
 	car->c_st_open++;
 	return (0);
 }
@@ -547,6 +548,11 @@ local_rx_ready(struct lconn *lc)
 		if (n > 0) {
 			sess_rx_consume(s, (size_t)n);
 			car->c_st_bytes_in += (size_t)n;
+			if (!(lc->lc_flags & LCF_TTFB)) {
+				lc->lc_flags |= LCF_TTFB;
+				cstats_ttfb((uint64_t)((ev_now(car->c_loop) -
+				    lc->lc_opened) * 1e6));
+			}
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {

@@ -44,6 +44,7 @@ struct poller {
 	enum health_slot	 p_slot;
 	double			 p_t0;
 	int			 p_slotwait;	/* no active slot was free */
+	ev_tstamp		 p_sent_at;	/* endpoint RTT (stats) */
 };
 
 struct preflight {
@@ -444,6 +445,7 @@ post_poll(struct poller *p)
 	if (tunnel_seal(car, tb, text, 0) == -1)
 		goto fail;
 	p->p_busy = 1;
+	p->p_sent_at = ev_now(car->c_loop);
 	if (ep->ep_ops->eo_exchange(ep, tb->tb_body.wb_data,
 	    tb->tb_body.wb_len, !text,
 	    car->c_conf.cc_poll_timeout_ms / 1000.0, post_done, p) == -1) {
@@ -493,6 +495,10 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		if (hep != NULL)
 			health_report(hep, EP_OK, now - p->p_t0,
 			    car->c_st_frames_in != fin0, now, NULL);
+		/* Idle polls are held by the exit: not a round trip. */
+		if (!p->p_idle)
+			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
+			    p->p_sent_at) * 1e6));
 		tunnel_commit(car, tb);
 		p->p_busy = 0;
 		ep->ep_binary = !ep->ep_text_only &&
@@ -706,4 +712,13 @@ post_stop(struct carrier *car)
 	po->po_started = 0;
 	for (i = 0; i < po->po_npollers; i++)
 		ev_timer_stop(car->c_loop, &po->po_pollers[i].p_sleep);
+}
+
+void
+post_counts(struct carrier *car, uint64_t *ok, uint64_t *fail)
+{
+	struct post	*po = car->c_post;
+
+	*ok = po != NULL ? po->po_n_ok : 0;
+	*fail = po != NULL ? po->po_n_fail : 0;
 }

@@ -847,3 +847,14 @@ stream_stats(struct carrier *car, char *buf, size_t len)
 	    (unsigned long long)st->st_n_ok, (unsigned long long)st->st_n_fail,
 	    (unsigned long long)st->st_n_drop);
 }
+
+void
+stream_counts(struct carrier *car, uint64_t *ok, uint64_t *fail,
+    uint64_t *drop)
+{
+	struct stream	*st = car->c_stream;
+
+	*ok = st != NULL ? st->st_n_ok : 0;
+	*fail = st != NULL ? st->st_n_fail : 0;
+	*drop = st != NULL ? st->st_n_drop : 0;
+}

@@ -140,6 +140,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 			ev_io_start(ex->ee_loop, &ex->ee_accept);
 	}
 	ex->ee_configured = 1;
+	estats_configure();
 	log_debug("configured: %s, replay %s, stream %s",
 	    wc->wc_nlisteners > 0 ? wc->wc_listeners[0].addr : "listener",
 	    ex->ee_conf.ec_replay_enabled ? "on" : "off",
@@ -200,42 +201,7 @@ exit_shutdown(uint32_t grace_ms)
 static void
 exit_stats(uint32_t reqid)
 {
-	const struct exit_stats	*s = &ex->ee_stats;
-	char			 buf[2048];
-
-	snprintf(buf, sizeof(buf),
-	    "{\"role\":\"exit\",\"requests\":%llu,\"streams\":%llu,"
-	    "\"sessions_live\":%zu,\"sessions_open\":%llu,"
-	    "\"sessions_closed\":%llu,\"clients\":%zu,"
-	    "\"dials_ok\":%llu,\"dials_fail\":%llu,"
-	    "\"dials_suppressed\":%llu,\"bytes_up\":%llu,"
-	    "\"bytes_down\":%llu,\"decode_fail\":%llu,"
-	    "\"replay_resend\":%llu,\"rst_sent\":%llu,\"probes\":%llu,"
-	    "\"http_4xx\":%llu,\"http_503\":%llu,"
-	    "\"preauth_posts\":%u,\"preauth_streams\":%u,"
-	    "\"backoff_targets\":%zu,\"chunks_live\":%zu,"
-	    "\"chunks_idle\":%zu,\"replay_bytes\":%llu,"
-	    "\"replay_frames\":%u}",
-	    (unsigned long long)s->es_requests,
-	    (unsigned long long)s->es_streams,
-	    ex->ee_sessions.st_count,
-	    (unsigned long long)s->es_sess_open,
-	    (unsigned long long)s->es_sess_closed, client_count(),
-	    (unsigned long long)s->es_dial_ok,
-	    (unsigned long long)s->es_dial_fail,
-	    (unsigned long long)s->es_dial_suppressed,
-	    (unsigned long long)s->es_bytes_up,
-	    (unsigned long long)s->es_bytes_down,
-	    (unsigned long long)s->es_decode_fail,
-	    (unsigned long long)s->es_replay_resend,
-	    (unsigned long long)s->es_rst_sent,
-	    (unsigned long long)s->es_probes,
-	    (unsigned long long)s->es_http_4xx,
-	    (unsigned long long)s->es_http_503,
-	    ex->ee_preauth_posts, ex->ee_preauth_streams, backoff_count(),
-	    chunk_pool_live(), chunk_pool_idle(),
-	    (unsigned long long)ex->ee_rp_bytes, ex->ee_rp_frames);
-	wproc_send_stats(reqid, buf);
+	estats_reply(reqid);
 }
 
 /*
@@ -300,6 +266,7 @@ main(int argc, char *argv[])
 		fatalx("cannot initialise c-ares");
 	tzset();
 	exit_warm_json();
+	estats_init();
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		fatalx("RAND_bytes failed");
 	explicit_bzero(seed, sizeof(seed));

@@ -289,4 +289,10 @@ void		 http_stream_supersede(struct xconn *);
 void		 http_shutdown(void);
 void		 http_rx_flow(struct xclient *, int on);
 
+/* estats.c: struct stats, periodic [stats] lines, auto_tune */
+void		 estats_init(void);
+void		 estats_configure(void);
+void		 estats_queue_wait(uint64_t usec);
+void		 estats_reply(uint32_t reqid);
+
 #endif /* GR_EXIT_H */

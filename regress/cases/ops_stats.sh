@@ -1,0 +1,79 @@
+#!/bin/bash
+# gooserelayctl stats and stats --json on a whole tunnel (real workers):
+# after moving a known number of bytes through it with curl, the bytes
+# counters of the carrier and the exit agree with what was moved, within
+# the HTTP headers and framing; the table shows both workers.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/regress/lib.sh"
+. "$top_srcdir/regress/lib-carrier.sh"
+. "$top_srcdir/regress/lib-ops.sh"
+gr_need_cmd nginx curl python3
+gr_setup
+gc_ports
+SIZE=$((3 * 1024 * 1024 + 12345))
+head -c "$SIZE" /dev/urandom >"$DOC/blob"
+gr_nginx "$WEBP" "$DOC"
+gc_conf direct_post
+go_start
+
+# Nothing moved yet: the counters exist and are small.
+go_ctl stats --json >"$T/s0.json" || gr_fail "stats --json before traffic"
+python3 -c 'import json, sys
+a = json.load(open(sys.argv[1]))
+assert isinstance(a, list) and len(a) == 2, a' "$T/s0.json" ||
+    gr_fail "stats --json is not an array of two workers: $(cat "$T/s0.json")"
+
+gc_fetch blob || gr_fail "fetch through the tunnel"
+# Two fetches of the same file: counters add up.
+gc_fetch blob || gr_fail "second fetch through the tunnel"
+MOVED=$((2 * SIZE))
+# Slack: two sets of HTTP request/response headers and rounding; the
+# counters count payload bytes, so framing adds nothing to them, but a
+# worker may count a frame it has not delivered yet: allow 64 KiB.
+SLACK=65536
+
+go_ctl stats --json >"$T/s1.json" || gr_fail "stats --json"
+gr_log "stats --json: $(head -c 600 "$T/s1.json")"
+# The exit's "in" is toward the application (bytes_down when flat).
+read -r cin cout ein eout <<EOF
+$(go_stat "$T/s1.json" carrier:bytes_in carrier:bytes_out \
+    exit:bytes_in,bytes_down exit:bytes_out,bytes_up)
+EOF
+gr_log "moved $MOVED: carrier in=$cin out=$cout, exit in=$ein out=$eout"
+for v in "$cin" "$ein"; do
+	[ "$v" != - ] || gr_fail "bytes counter missing"
+	[ "$v" -ge "$MOVED" ] && [ "$v" -le $((MOVED + SLACK)) ] ||
+	    gr_fail "bytes in $v not within [$MOVED, $((MOVED + SLACK))]"
+done
+# Upstream: two small GET requests.
+for v in "$cout" "$eout"; do
+	[ "$v" != - ] && [ "$v" -gt 0 ] && [ "$v" -le 4096 ] ||
+	    gr_fail "bytes out '$v' not the size of two requests"
+done
+
+# The table: one row per worker, the carrier's bytes in it.
+go_ctl stats >"$T/table.txt" || gr_fail "stats (table)"
+cat "$T/table.txt" >&2
+grep -q "carrier" "$T/table.txt" || gr_fail "no carrier row"
+grep -q "exit" "$T/table.txt" || gr_fail "no exit row"
+grep -q "$cin" "$T/table.txt" ||
+    gr_fail "carrier bytes in ($cin) not in the table"
+
+# A worker that does not answer is reported as such, and stats still
+# answers in time; its late reply is dropped without harm.
+EPID=$(gc_worker_pid exit)
+kill -STOP "$EPID"
+go_ctl stats --json >"$T/s2.json"; r1=$?
+go_ctl stats >"$T/table2.txt"; r2=$?
+kill -CONT "$EPID"
+[ $r1 = 0 ] && [ $r2 = 0 ] || gr_fail "stats with a stopped exit"
+grep -q '"error": *"timeout"' "$T/s2.json" ||
+    gr_fail "a stopped worker is not reported: $(cat "$T/s2.json")"
+cat "$T/table2.txt" >&2
+grep -q "timeout" "$T/table2.txt" || gr_fail "table: no timeout shown"
+# Still working afterwards, with the same exit process.
+gc_fetch blob || gr_fail "fetch after the stopped exit"
+go_ctl stats --json >"$T/s3.json" || gr_fail "stats after"
+[ "$(gc_worker_pid exit)" = "$EPID" ] || gr_fail "exit was restarted"
+grep -q '"error"' "$T/s3.json" && gr_fail "error after: $(cat "$T/s3.json")"
+gr_log "ok"

@@ -1,0 +1,145 @@
+/*
+ * Carrier statistics and auto_tune (issue 8, docs/ops.md): the carrier's
+ * own counters (c_st_*, kept where they happen) mirrored into a struct
+ * stats for gooserelayctl stats and the periodic "[stats]" lines, TTFB
+ * samples, and the bounded poll_idle_sleep_ms tuner.
+ */
+#include "gr_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autotune.h"
+#include "carrier.h"
+#include "log.h"
+#include "stats.h"
+#include "wproc.h"
+
+#define CSTATS_TUNE_S	1.0	/* the tuner steps every 30 s itself */
+
+static struct stats		 cstats_st;
+static struct autotune_carrier	 cstats_tune;
+static ev_timer			 cstats_log_timer;
+static ev_timer			 cstats_tune_timer;
+
+/* Before the sandbox: stats_init seeds jansson's hash (urandom). */
+void
+cstats_init(struct carrier *car)
+{
+	stats_init(&cstats_st, "carrier", wproc_instance());
+	ev_init(&cstats_log_timer, NULL);
+	ev_init(&cstats_tune_timer, NULL);
+}
+
+/* Mirror the carrier's counters and gauges into the registry. */
+static void
+cstats_sync(struct carrier *car)
+{
+	struct stats	*st = &cstats_st;
+	uint64_t	 ok, fail, drop;
+
+	st->st_counter[STC_SESS_OPEN] = car->c_st_open;
+	st->st_counter[STC_SESS_CLOSE] = car->c_st_close;
+	st->st_counter[STC_FRAMES_OUT] = car->c_st_frames_out;
+	st->st_counter[STC_FRAMES_IN] = car->c_st_frames_in;
+	st->st_counter[STC_BYTES_OUT] = car->c_st_bytes_out;
+	st->st_counter[STC_BYTES_IN] = car->c_st_bytes_in;
+	st->st_counter[STC_RST_SENT] = car->c_st_rst_out;
+	st->st_counter[STC_RST_RECV] = car->c_st_rst_in;
+	st->st_counter[STC_DECODE_FAIL] = car->c_st_decode_fail;
+	post_counts(car, &ok, &fail);
+	st->st_counter[STC_POLLS_OK] = ok;
+	st->st_counter[STC_POLLS_FAIL] = fail;
+	stream_counts(car, &ok, &fail, &drop);
+	st->st_counter[STC_STREAM_CONNECTS] = ok;
+	st->st_counter[STC_STREAM_DROPS] = drop;
+	stats_set_active(st, car->c_nlive);
+	autotune_carrier_gauges(&cstats_tune, st);
+	(void)stats_gauge(st, "tx_buffered", (int64_t)car->c_txq);
+	(void)stats_gauge(st, "refused", (int64_t)car->c_st_refused);
+	(void)stats_gauge(st, "batches_out", (int64_t)car->c_st_batches_out);
+	(void)stats_gauge(st, "batches_in", (int64_t)car->c_st_batches_in);
+	(void)stats_gauge(st, "features", (int64_t)car->c_features);
+	(void)stats_gauge(st, "stream_up", stream_up(car));
+}
+
+static void
+cstats_line_cb(const char *line, void *arg)
+{
+	log_info("%s", line);
+}
+
+static void
+cstats_log_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct carrier	*car = w->data;
+
+	cstats_sync(car);
+	(void)stats_log(&cstats_st, stats_now_ms(), car->c_conf.cc_stats_json,
+	    cstats_line_cb, NULL);
+}
+
+static void
+cstats_tune_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct carrier		*car = w->data;
+	struct autotune_change	 ch;
+	char			 line[160];
+
+	if (autotune_carrier_tick(&cstats_tune, stats_now_ms(), car->c_nlive,
+	    &ch) > 0) {
+		log_info("auto_tune: %s", autotune_format(&ch, line,
+		    sizeof(line)));
+		car->c_conf.cc_poll_idle_sleep_ms = cstats_tune.atc_sleep_ms;
+	}
+}
+
+/* Every configuration generation: a reload restarts tuning. */
+void
+cstats_configure(struct carrier *car)
+{
+	const struct carrier_conf	*cc = &car->c_conf;
+
+	autotune_carrier_init(&cstats_tune, cc);
+	ev_timer_stop(car->c_loop, &cstats_log_timer);
+	ev_timer_stop(car->c_loop, &cstats_tune_timer);
+	if (cc->cc_stats_interval_s > 0) {
+		ev_timer_init(&cstats_log_timer, cstats_log_cb,
+		    cc->cc_stats_interval_s, cc->cc_stats_interval_s);
+		cstats_log_timer.data = car;
+		ev_timer_start(car->c_loop, &cstats_log_timer);
+	}
+	if (cstats_tune.atc_enabled) {
+		ev_timer_init(&cstats_tune_timer, cstats_tune_cb,
+		    CSTATS_TUNE_S, CSTATS_TUNE_S);
+		cstats_tune_timer.data = car;
+		ev_timer_start(car->c_loop, &cstats_tune_timer);
+	}
+}
+
+/* A session's first downlink byte reached the application. */
+void
+cstats_ttfb(uint64_t usec)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_TTFB), usec);
+	autotune_carrier_sample(&cstats_tune, usec);
+}
+
+/* One POST exchange that carried data came back. */
+void
+cstats_rtt(uint64_t usec)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_ENDPOINT_RTT), usec);
+}
+
+void
+cstats_reply(struct carrier *car, uint32_t reqid)
+{
+	char	*s;
+
+	cstats_sync(car);
+	s = stats_json_text(&cstats_st, stats_now_ms());
+	wproc_send_stats(reqid, s != NULL ? s : "{}");
+	free(s);
+}
