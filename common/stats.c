@@ -481,6 +481,13 @@ stats_cat(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + n, len - n, fmt, ap);
 	va_end(ap);
+	/*
+	 * Names and labels come from worker JSON: never let a control
+	 * character (a newline above all) split or forge a log line.
+	 */
+	for (; buf[n] != '\0'; n++)
+		if ((unsigned char)buf[n] < 0x20 || buf[n] == 0x7f)
+			buf[n] = '?';
 }
 
 #define C(k)	stats_fnum(&fm, stats_get(o, "counters", (k)))
