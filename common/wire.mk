@@ -33,7 +33,10 @@ EXTRA_DIST += docs/performance.md
 dist-hook: wire-dist-vectors
 wire-dist-vectors:
 	$(MKDIR_P) $(distdir)/regress/data/vectors
-	cp $(top_srcdir)/../shared/vectors/batches.json \
-	    $(top_srcdir)/../shared/vectors/README.md \
-	    $(distdir)/regress/data/vectors/
+	if test -f $(top_srcdir)/../shared/vectors/batches.json; then \
+	    src=$(top_srcdir)/../shared/vectors; \
+	else \
+	    src=$(top_srcdir)/regress/data/vectors; \
+	fi; \
+	cp $$src/batches.json $$src/README.md $(distdir)/regress/data/vectors/
 .PHONY: wire-dist-vectors
