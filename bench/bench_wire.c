@@ -26,49 +26,8 @@
 
 #include "wire.h"
 
-/* Count allocations process-wide by interposing the malloc family. */
-#if defined(__GLIBC__) && !defined(GR_SANITIZERS)
-extern void	*__libc_malloc(size_t);
-extern void	*__libc_calloc(size_t, size_t);
-extern void	*__libc_realloc(void *, size_t);
-extern void	 __libc_free(void *);
-static unsigned long bench_wire_nalloc;
-
-void *malloc(size_t);
-void *calloc(size_t, size_t);
-void *realloc(void *, size_t);
-void free(void *);
-
-void *
-malloc(size_t n)
-{
-	bench_wire_nalloc++;
-	return (__libc_malloc(n));
-}
-
-void *
-calloc(size_t a, size_t b)
-{
-	bench_wire_nalloc++;
-	return (__libc_calloc(a, b));
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	bench_wire_nalloc++;
-	return (__libc_realloc(p, n));
-}
-
-void
-free(void *p)
-{
-	__libc_free(p);
-}
-#define BENCH_WIRE_ALLOCS()	(bench_wire_nalloc)
-#else
-#define BENCH_WIRE_ALLOCS()	(0UL)
-#endif
+/* Allocations of the whole process (0 under ASan, which owns malloc). */
+#include "alloc_count.h"
 
 #define BENCH_WIRE_MAXFRAMES	48	/* Go's per-batch frame cap */
 
@@ -237,14 +196,14 @@ bench_wire_slice(struct bench_wire_ctx *c, enum bench_wire_op op,
 	double	 t0, t;
 	unsigned long a0, n = 0;
 
-	a0 = BENCH_WIRE_ALLOCS();
+	a0 = alloc_count();
 	t0 = bench_wire_now();
 	do {
 		bench_wire_once(c, op);
 		n++;
 	} while ((t = bench_wire_now() - t0) < secs);
-	if ((double)(BENCH_WIRE_ALLOCS() - a0) / n > *allocs)
-		*allocs = (double)(BENCH_WIRE_ALLOCS() - a0) / n;
+	if ((double)(alloc_count() - a0) / n > *allocs)
+		*allocs = (double)(alloc_count() - a0) / n;
 	if (n * c->bw_payload / t / 1e6 > *best)
 		*best = n * c->bw_payload / t / 1e6;
 }

@@ -10,7 +10,7 @@ WIRE_LIBS = libwire.a $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS)
 check_PROGRAMS += regress/unit/test_wire
 TESTS += regress/unit/test_wire
 regress_unit_test_wire_SOURCES = regress/unit/test_wire.c
-regress_unit_test_wire_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+regress_unit_test_wire_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/regress \
 	$(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS) \
 	-DTEST_WIRE_TOP_SRCDIR='"$(abs_top_srcdir)"'
 regress_unit_test_wire_LDADD = $(WIRE_LIBS) $(CMOCKA_LIBS)
@@ -24,7 +24,7 @@ EXTRA_DIST += regress/fuzz/run.sh regress/fuzz/fuzz_frame.c \
 # Codec throughput against raw AES-256-GCM (docs/performance.md, Codec).
 noinst_PROGRAMS += bench/bench_wire
 bench_bench_wire_SOURCES = bench/bench_wire.c
-bench_bench_wire_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+bench_bench_wire_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/regress
 bench_bench_wire_LDADD = $(WIRE_LIBS)
 EXTRA_DIST += docs/performance.md
 
@@ -40,3 +40,4 @@ wire-dist-vectors:
 	fi; \
 	cp $$src/batches.json $$src/README.md $(distdir)/regress/data/vectors/
 .PHONY: wire-dist-vectors
+EXTRA_DIST += regress/alloc_count.h

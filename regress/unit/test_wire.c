@@ -24,51 +24,8 @@
 
 #include "wire.h"
 
-/*
- * Allocation counter: interpose the malloc family for the whole process
- * (libcrypto and libzstd included) and forward to glibc.  Not possible
- * under ASan, which owns malloc; that test is skipped there.
- */
-#if !defined(GR_SANITIZERS) && defined(__GLIBC__)
-#define TEST_WIRE_COUNT_ALLOCS 1
-extern void	*__libc_malloc(size_t);
-extern void	*__libc_calloc(size_t, size_t);
-extern void	*__libc_realloc(void *, size_t);
-extern void	 __libc_free(void *);
-static unsigned long test_wire_nalloc;
-
-void *malloc(size_t);
-void *calloc(size_t, size_t);
-void *realloc(void *, size_t);
-void free(void *);
-
-void *
-malloc(size_t n)
-{
-	test_wire_nalloc++;
-	return (__libc_malloc(n));
-}
-
-void *
-calloc(size_t a, size_t b)
-{
-	test_wire_nalloc++;
-	return (__libc_calloc(a, b));
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	test_wire_nalloc++;
-	return (__libc_realloc(p, n));
-}
-
-void
-free(void *p)
-{
-	__libc_free(p);
-}
-#endif
+/* Allocations of the whole process, for the steady-state test. */
+#include "alloc_count.h"
 
 static const char *test_wire_keyhex =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -1193,7 +1150,7 @@ test_wire_probe(void **state)
 static void
 test_wire_noalloc(void **state)
 {
-#ifdef TEST_WIRE_COUNT_ALLOCS
+#if ALLOC_COUNT_ENABLED
 	struct wire_aead *a = test_wire_aead(test_wire_keyhex);
 	struct wire_frame fr[8];
 	struct wire_encopts eo[3] = {
@@ -1212,7 +1169,7 @@ test_wire_noalloc(void **state)
 	test_wire_fill_text(test_wire_big, sizeof(test_wire_big));
 	n = test_wire_kinds(fr, &probe, gack);
 	for (round = 0; round < 3; round++) {
-		before = test_wire_nalloc;
+		before = alloc_count();
 		for (k = 0; k < 3; k++)
 			for (text = 0; text < 2; text++) {
 				wbuf_reset(&out);
@@ -1225,7 +1182,7 @@ test_wire_noalloc(void **state)
 				assert_int_equal(b.b_nframes, n);
 			}
 		if (round > 0)
-			assert_int_equal(test_wire_nalloc - before, 0);
+			assert_int_equal(alloc_count() - before, 0);
 	}
 	wbuf_free(&out);
 	wbuf_free(&scratch);
