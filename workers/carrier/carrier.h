@@ -64,6 +64,7 @@ struct lconn {
 #define LCF_RPAUSED		0x10	/* reading paused (back-pressure) */
 #define LCF_CLOSED		0x20	/* local fd closed */
 #define LCF_TTFB		0x40	/* first downlink byte counted */
+#define LCF_SYNOK		0x80	/* the exit has the session (POST) */
 	size_t			 lc_txb;	/* last sampled TX buffered */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
 	TAILQ_ENTRY(lconn)	 lc_all;
@@ -82,6 +83,9 @@ struct tunnel_batch {
 	size_t			 tb_n;
 	size_t			 tb_ndata;	/* SYN/data/FIN frames */
 	int			 tb_probe;	/* carries the version probe */
+	/* Sessions settled at send time (pipelined POST, post.c). */
+	uint8_t			 tb_early[TB_MAXFRAMES][WIRE_SID_LEN];
+	size_t			 tb_nearly;
 	struct wbuf		 tb_body;
 	struct wbuf		 tb_scratch;
 };
@@ -154,6 +158,7 @@ extern const struct sess_ops local_sess_ops;
 /* tunnel.c */
 void	tunnel_init(struct carrier *);
 void	tunnel_probe_build(struct carrier *);
+int	tunnel_post_upack(struct carrier *);
 void	tunnel_kick(struct carrier *);
 int	tunnel_has_work(struct carrier *);
 void	tunnel_batch_init(struct tunnel_batch *);
@@ -166,6 +171,10 @@ int	tunnel_seal(struct carrier *, struct tunnel_batch *, int text,
 void	tunnel_commit(struct carrier *, struct tunnel_batch *);
 void	tunnel_rollback(struct carrier *, struct tunnel_batch *);
 void	tunnel_abort_batch(struct carrier *, struct tunnel_batch *);
+void	tunnel_commit_early(struct carrier *, struct tunnel_batch *);
+void	tunnel_commit_delivered(struct carrier *, struct tunnel_batch *);
+void	tunnel_fail_pipelined(struct carrier *, struct tunnel_batch *,
+	    int sent);
 int	tunnel_rx_body(struct carrier *, const uint8_t *, size_t, int text);
 void	tunnel_queue_rst(struct carrier *, const uint8_t sid[WIRE_SID_LEN]);
 void	tunnel_requeue_all(struct carrier *);

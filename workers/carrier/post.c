@@ -8,6 +8,16 @@
  * backoff ladder (poll_idle_sleep_ms, 50 ms, 250 ms, 1 s) only runs while
  * nothing moves.  While the stream is up (auto) the pollers stand still.
  *
+ * Pipelining (post_pipeline, direct relay_urls, once the exit has listed
+ * upstream_ack_v1): a session the exit already knows is settled when its
+ * POST leaves, as on the stream; its frames wait in the replay store for
+ * the exit's GACKs and its next frames may go in another POST on another
+ * pooled connection while the first is still held by the exit (the exit
+ * reorders by seq; a failed POST resends the unacknowledged frames under
+ * the same seq numbers).  Extra pollers (as many again) carry that
+ * traffic; they stand still unless the exit acknowledges upstream frames.
+ * See tunnel_commit_early().
+ *
  * apps_script runs on the health set of fronted_setup(): each exchange
  * takes an endpoint and an idle or active slot with health_acquire() and
  * reports its outcome with health_report(), so buckets, blacklists and
@@ -63,6 +73,8 @@ struct post {
 	struct poller		*po_pollers;
 	size_t			 po_npollers;
 	size_t			 po_nidle;	/* idle polls in flight */
+	size_t			 po_nbase;	/* pollers without pipelining */
+	int			 po_pipe;	/* pipelining configured */
 	int			 po_started;
 	size_t			 po_pf_pending;
 	size_t			 po_pf_ok;
@@ -75,6 +87,16 @@ struct post {
 };
 
 static void	post_poll(struct poller *);
+
+/* The exit acknowledges upstream frames: POSTs may overlap per session. */
+static int
+post_pipelining(struct post *po)
+{
+	struct carrier	*car = po->po_car;
+
+	return (po->po_pipe && (car->c_features & CARRIER_FEAT_UPACK) &&
+	    car->c_scfg.sc_replay);
+}
 
 /*
  * Roll back a drained batch.  The rollback notifies the sessions, which
@@ -90,6 +112,28 @@ post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
 {
 	po->po_rolling++;
 	tunnel_rollback(po->po_car, tb);
+	po->po_rolling--;
+	if (po->po_rolling == 0 && po->po_kick_pending) {
+		po->po_kick_pending = 0;
+		if (rekick)
+			post_kick(po->po_car);
+	}
+}
+
+/* A batch that did not go out or whose answer is lost. */
+static void
+post_fail_batch(struct post *po, struct tunnel_batch *tb, int sent,
+    int rekick)
+{
+	if (tb->tb_nearly == 0 && !post_pipelining(po)) {
+		if (sent)
+			tunnel_abort_batch(po->po_car, tb);
+		else
+			post_rollback(po, tb, rekick);
+		return;
+	}
+	po->po_rolling++;
+	tunnel_fail_pipelined(po->po_car, tb, sent);
 	po->po_rolling--;
 	if (po->po_rolling == 0 && po->po_kick_pending) {
 		po->po_kick_pending = 0;
@@ -260,6 +304,10 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 		return (0);
 	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
 	n = w * po->po_neps;
+	po->po_nbase = n;
+	po->po_pipe = tunnel_post_upack(car) && po->po_fs.fs_health == NULL;
+	if (po->po_pipe)
+		n *= 2;
 	if ((po->po_pollers = calloc(n, sizeof(*p))) == NULL)
 		return (-1);
 	for (i = 0; i < n; i++) {
@@ -398,6 +446,8 @@ post_poll(struct poller *p)
 	p->p_slotwait = 0;
 	if (p->p_busy || !po->po_started)
 		return;
+	if (p->p_idx >= po->po_nbase && !post_pipelining(po))
+		return;		/* extra pollers carry pipelined TX only */
 	if (stream_up(car) && car->c_nrst == 0)
 		return;		/* the stream carries everything */
 	if (car->c_stopping && car->c_nrst == 0)
@@ -442,6 +492,7 @@ post_poll(struct poller *p)
 		p->p_t0 = now;
 	}
 	text = !(ep->ep_binary && !ep->ep_text_only);
+	tb->tb_nearly = 0;
 	if (tunnel_seal(car, tb, text, 0) == -1)
 		goto fail;
 	p->p_busy = 1;
@@ -451,6 +502,21 @@ post_poll(struct poller *p)
 	    car->c_conf.cc_poll_timeout_ms / 1000.0, post_done, p) == -1) {
 		p->p_busy = 0;
 		goto fail;
+	}
+	if (post_pipelining(po) && tb->tb_ndata > 0) {
+		/*
+		 * The request bytes are in the pool's buffer: settle the
+		 * sessions the exit knows, so that their next frames can
+		 * go in other POSTs now (the kicks are held until this
+		 * poller is done here).
+		 */
+		po->po_rolling++;
+		tunnel_commit_early(car, tb);
+		po->po_rolling--;
+		if (po->po_rolling == 0 && po->po_kick_pending) {
+			po->po_kick_pending = 0;
+			post_kick(car);
+		}
 	}
 	return;
 fail:
@@ -499,7 +565,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		if (!p->p_idle)
 			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
 			    p->p_sent_at) * 1e6));
-		tunnel_commit(car, tb);
+		tunnel_commit_delivered(car, tb);
 		p->p_busy = 0;
 		ep->ep_binary = !ep->ep_text_only &&
 		    (car->c_features & WIRE_FEAT_BINARY) != 0;
@@ -533,9 +599,9 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	if (!sent || res == EP_FAIL_OFFLINE || (ep->ep_fronted &&
 	    (res == EP_FAIL_SOFT || res == EP_FAIL_RATE ||
 	    res == EP_FAIL_QUOTA)))
-		post_rollback(po, tb, 1);
+		post_fail_batch(po, tb, 0, 1);
 	else
-		tunnel_abort_batch(car, tb);
+		post_fail_batch(po, tb, 1, 1);
 	p->p_busy = 0;
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;
