@@ -66,6 +66,8 @@ struct lconn {
 #define LCF_TTFB		0x40	/* first downlink byte counted */
 #define LCF_SYNOK		0x80	/* the exit has the session (POST) */
 	size_t			 lc_txb;	/* last sampled TX buffered */
+	uint64_t		 lc_conf_next;	/* pipelined POST: confirmed */
+	uint32_t		 lc_epoch;	/* ... bumped by a lost POST */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
 	TAILQ_ENTRY(lconn)	 lc_all;
 	TAILQ_ENTRY(lconn)	 lc_ready;
@@ -158,7 +160,6 @@ extern const struct sess_ops local_sess_ops;
 /* tunnel.c */
 void	tunnel_init(struct carrier *);
 void	tunnel_probe_build(struct carrier *);
-int	tunnel_post_upack(struct carrier *);
 void	tunnel_kick(struct carrier *);
 int	tunnel_has_work(struct carrier *);
 void	tunnel_batch_init(struct tunnel_batch *);
@@ -175,6 +176,7 @@ void	tunnel_commit_early(struct carrier *, struct tunnel_batch *);
 void	tunnel_commit_delivered(struct carrier *, struct tunnel_batch *);
 void	tunnel_fail_pipelined(struct carrier *, struct tunnel_batch *,
 	    int sent);
+void	tunnel_confirm(struct carrier *, struct sess *, uint64_t next_seq);
 int	tunnel_rx_body(struct carrier *, const uint8_t *, size_t, int text);
 void	tunnel_queue_rst(struct carrier *, const uint8_t sid[WIRE_SID_LEN]);
 void	tunnel_requeue_all(struct carrier *);
@@ -204,6 +206,7 @@ void	post_kick(struct carrier *);
 void	post_wake_all(struct carrier *);
 void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
+int	post_local_ack(struct carrier *);
 void	post_quota_load(const char *, size_t);
 void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
 

@@ -8,15 +8,17 @@
  * backoff ladder (poll_idle_sleep_ms, 50 ms, 250 ms, 1 s) only runs while
  * nothing moves.  While the stream is up (auto) the pollers stand still.
  *
- * Pipelining (post_pipeline, direct relay_urls, once the exit has listed
- * upstream_ack_v1): a session the exit already knows is settled when its
- * POST leaves, as on the stream; its frames wait in the replay store for
- * the exit's GACKs and its next frames may go in another POST on another
- * pooled connection while the first is still held by the exit (the exit
- * reorders by seq; a failed POST resends the unacknowledged frames under
- * the same seq numbers).  Extra pollers (as many again) carry that
- * traffic; they stand still unless the exit acknowledges upstream frames.
- * See tunnel_commit_early().
+ * Pipelining (post_pipeline, direct relay_urls): a session the exit
+ * already knows is settled when its POST leaves, as on the stream, so its
+ * next frames may go in another POST on another pooled connection while
+ * the first is still held by the exit (both exits reorder by seq, up to
+ * 512 frames).  The frames wait in the session's replay store until they
+ * are confirmed: by the answer to their POST (post_confirm(): a session's
+ * frames are acknowledged up to the first of its frames still in flight)
+ * or by the exit's GACKs where it sends them (upstream_ack_v1, after a
+ * stream).  A lost POST sends the unconfirmed frames again under the same
+ * seq numbers (the exit drops duplicates).  Extra pollers (as many again)
+ * carry that traffic.  See tunnel_commit_early().
  *
  * apps_script runs on the health set of fronted_setup(): each exchange
  * takes an endpoint and an idle or active slot with health_acquire() and
@@ -41,6 +43,13 @@
 
 #define POST_FAIL_PAUSE		1.0
 
+/* One session's frames in a pipelined POST. */
+struct prun {
+	uint8_t			 r_sid[WIRE_SID_LEN];
+	uint64_t		 r_lo, r_hi;	/* seq range */
+	uint32_t		 r_epoch;	/* lc_epoch when sent */
+};
+
 struct poller {
 	struct post		*p_post;
 	size_t			 p_idx;
@@ -55,6 +64,8 @@ struct poller {
 	double			 p_t0;
 	int			 p_slotwait;	/* no active slot was free */
 	ev_tstamp		 p_sent_at;	/* endpoint RTT (stats) */
+	struct prun		*p_runs;	/* TB_MAXFRAMES, in flight */
+	size_t			 p_nruns;
 };
 
 struct preflight {
@@ -75,6 +86,7 @@ struct post {
 	size_t			 po_nidle;	/* idle polls in flight */
 	size_t			 po_nbase;	/* pollers without pipelining */
 	int			 po_pipe;	/* pipelining configured */
+	int			 po_localack;	/* POST answers confirm */
 	int			 po_started;
 	size_t			 po_pf_pending;
 	size_t			 po_pf_ok;
@@ -88,14 +100,144 @@ struct post {
 
 static void	post_poll(struct poller *);
 
-/* The exit acknowledges upstream frames: POSTs may overlap per session. */
+/* Upstream frames wait to be confirmed: POSTs may overlap per session. */
 static int
 post_pipelining(struct post *po)
 {
 	struct carrier	*car = po->po_car;
 
-	return (po->po_pipe && (car->c_features & CARRIER_FEAT_UPACK) &&
-	    car->c_scfg.sc_replay);
+	return (po->po_pipe && car->c_scfg.sc_replay && (po->po_localack ||
+	    (car->c_features & CARRIER_FEAT_UPACK)));
+}
+
+/* Sessions keep sent frames until confirmed by POST answers. */
+int
+post_local_ack(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+
+	return (po != NULL && po->po_localack);
+}
+
+static struct lconn *
+post_run_conn(struct carrier *car, const struct prun *r, struct sess **sp)
+{
+	struct sess	*s;
+
+	if ((s = sess_table_find(&car->c_table, r->r_sid)) == NULL)
+		return (NULL);
+	*sp = s;
+	return (s->s_arg);
+}
+
+/* Record, per session, the seq range of the data frames of a batch. */
+static void
+post_runs_build(struct poller *p)
+{
+	struct carrier		*car = p->p_post->po_car;
+	struct tunnel_batch	*tb = p->p_tb;
+	const struct wire_frame	*f;
+	struct prun		*r = NULL;
+	struct lconn		*lc;
+	struct sess		*s;
+	size_t			 i;
+
+	p->p_nruns = 0;
+	for (i = 0; i < tb->tb_n; i++) {
+		f = &tb->tb_frames[i];
+		if (f->f_flags & (WIRE_F_ACK | WIRE_F_RST))
+			continue;
+		if (r != NULL && memcmp(r->r_sid, f->f_sid,
+		    WIRE_SID_LEN) == 0) {
+			if (f->f_seq < r->r_lo)
+				r->r_lo = f->f_seq;
+			if (f->f_seq > r->r_hi)
+				r->r_hi = f->f_seq;
+			continue;
+		}
+		r = &p->p_runs[p->p_nruns++];
+		memcpy(r->r_sid, f->f_sid, WIRE_SID_LEN);
+		r->r_lo = r->r_hi = f->f_seq;
+		lc = post_run_conn(car, r, &s);
+		r->r_epoch = lc != NULL ? lc->lc_epoch : 0;
+	}
+}
+
+/*
+ * The lowest seq of this session still in flight in the current epoch
+ * (or next if none is lower): frames below it are all confirmed.
+ */
+static uint64_t
+post_inflight_floor(struct post *po, const uint8_t *sid, uint32_t epoch,
+    uint64_t next)
+{
+	const struct prun	*r;
+	size_t			 i, k;
+
+	for (i = 0; i < po->po_npollers; i++)
+		for (k = 0; k < po->po_pollers[i].p_nruns; k++) {
+			r = &po->po_pollers[i].p_runs[k];
+			if (r->r_epoch == epoch && r->r_lo < next &&
+			    memcmp(r->r_sid, sid, WIRE_SID_LEN) == 0)
+				next = r->r_lo;
+		}
+	return (next);
+}
+
+/*
+ * A pipelined POST was answered: its frames reached the exit.  Within an
+ * epoch a session's frames are drained in seq order and each range is in
+ * flight, answered or (lost) starts a new epoch, so everything below the
+ * highest answered seq and below every range still in flight is there.
+ */
+static void
+post_confirm(struct poller *p)
+{
+	struct post	*po = p->p_post;
+	struct carrier	*car = po->po_car;
+	struct prun	*r;
+	struct lconn	*lc;
+	struct sess	*s;
+	uint64_t	 next;
+	size_t		 i, nr = p->p_nruns;
+
+	p->p_nruns = 0;		/* no longer in flight */
+	for (i = 0; i < nr; i++) {
+		r = &p->p_runs[i];
+		if ((lc = post_run_conn(car, r, &s)) == NULL ||
+		    r->r_epoch != lc->lc_epoch)
+			continue;
+		if (r->r_hi + 1 > lc->lc_conf_next)
+			lc->lc_conf_next = r->r_hi + 1;
+	}
+	for (i = 0; i < nr; i++) {
+		r = &p->p_runs[i];
+		if ((lc = post_run_conn(car, r, &s)) == NULL ||
+		    r->r_epoch != lc->lc_epoch)
+			continue;
+		next = post_inflight_floor(po, r->r_sid, lc->lc_epoch,
+		    lc->lc_conf_next);
+		if (next > 0)
+			tunnel_confirm(car, s, next);
+	}
+}
+
+/* A pipelined POST was lost: its sessions' confirmations start over. */
+static void
+post_unconfirm(struct poller *p)
+{
+	struct carrier	*car = p->p_post->po_car;
+	struct lconn	*lc;
+	struct sess	*s;
+	size_t		 i, nr = p->p_nruns;
+
+	p->p_nruns = 0;
+	for (i = 0; i < nr; i++) {
+		if ((lc = post_run_conn(car, &p->p_runs[i], &s)) == NULL)
+			continue;
+		lc->lc_epoch++;
+		lc->lc_conf_next = 0;
+	}
 }
 
 /*
@@ -122,18 +264,39 @@ post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
 
 /* A batch that did not go out or whose answer is lost. */
 static void
-post_fail_batch(struct post *po, struct tunnel_batch *tb, int sent,
-    int rekick)
+post_fail_batch(struct poller *p, int sent, int rekick)
 {
+	struct post		*po = p->p_post;
+	struct carrier		*car = po->po_car;
+	struct tunnel_batch	*tb = p->p_tb;
+	struct lconn		*lc;
+	struct sess		*s;
+	size_t			 i;
+
+	post_unconfirm(p);
 	if (tb->tb_nearly == 0 && !post_pipelining(po)) {
 		if (sent)
-			tunnel_abort_batch(po->po_car, tb);
+			tunnel_abort_batch(car, tb);
 		else
 			post_rollback(po, tb, rekick);
 		return;
 	}
 	po->po_rolling++;
-	tunnel_fail_pipelined(po->po_car, tb, sent);
+	if (sent && !(car->c_features & (WIRE_FEAT_REPLAY |
+	    CARRIER_FEAT_UPACK))) {
+		/*
+		 * The lost answer may have carried downstream frames the
+		 * exit does not keep: protocol.md 4.4 aborts the sessions.
+		 */
+		for (i = 0; i < tb->tb_nearly; i++) {
+			s = sess_table_find(&car->c_table, tb->tb_early[i]);
+			if (s != NULL && (lc = s->s_arg) != NULL)
+				local_abort(lc, "request failed after sending");
+		}
+		tb->tb_nearly = 0;
+		tunnel_abort_batch(car, tb);
+	} else
+		tunnel_fail_pipelined(car, tb, sent);
 	po->po_rolling--;
 	if (po->po_rolling == 0 && po->po_kick_pending) {
 		po->po_kick_pending = 0;
@@ -305,7 +468,17 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
 	n = w * po->po_neps;
 	po->po_nbase = n;
-	po->po_pipe = tunnel_post_upack(car) && po->po_fs.fs_health == NULL;
+	/*
+	 * Pipelining: direct relays only (through Apps Script every POST
+	 * costs quota).  POST answers confirm the frames where no stream
+	 * could need them kept for the exit's GACKs instead.
+	 */
+	po->po_pipe = cc->cc_post_pipeline && po->po_fs.fs_health == NULL &&
+	    cc->cc_wire_compat != WIRE_COMPAT_V15;
+	po->po_localack = po->po_pipe && (cc->cc_transport == TM_DIRECT_POST ||
+	    cc->cc_nstream == 0);
+	if (po->po_localack)
+		car->c_scfg.sc_replay = 1;
 	if (po->po_pipe)
 		n *= 2;
 	if ((po->po_pollers = calloc(n, sizeof(*p))) == NULL)
@@ -315,7 +488,9 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 		p->p_post = po;
 		p->p_idx = i;
 		p->p_ep = i % po->po_neps;
-		if ((p->p_tb = calloc(1, sizeof(*p->p_tb))) == NULL)
+		if ((p->p_tb = calloc(1, sizeof(*p->p_tb))) == NULL ||
+		    (po->po_pipe && (p->p_runs = calloc(TB_MAXFRAMES,
+		    sizeof(*p->p_runs))) == NULL))
 			return (-1);
 		tunnel_batch_init(p->p_tb);
 		ev_timer_init(&p->p_sleep, post_sleep_cb, 0, 0);
@@ -504,6 +679,7 @@ post_poll(struct poller *p)
 		goto fail;
 	}
 	if (post_pipelining(po) && tb->tb_ndata > 0) {
+		post_runs_build(p);
 		/*
 		 * The request bytes are in the pool's buffer: settle the
 		 * sessions the exit knows, so that their next frames can
@@ -566,6 +742,8 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
 			    p->p_sent_at) * 1e6));
 		tunnel_commit_delivered(car, tb);
+		if (p->p_nruns > 0)
+			post_confirm(p);
 		p->p_busy = 0;
 		ep->ep_binary = !ep->ep_text_only &&
 		    (car->c_features & WIRE_FEAT_BINARY) != 0;
@@ -599,9 +777,9 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	if (!sent || res == EP_FAIL_OFFLINE || (ep->ep_fronted &&
 	    (res == EP_FAIL_SOFT || res == EP_FAIL_RATE ||
 	    res == EP_FAIL_QUOTA)))
-		post_fail_batch(po, tb, 0, 1);
+		post_fail_batch(p, 0, 1);
 	else
-		post_fail_batch(po, tb, 1, 1);
+		post_fail_batch(p, 1, 1);
 	p->p_busy = 0;
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;

@@ -65,24 +65,13 @@ tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
 }
 
 /*
- * The ACK payloads "goose_version_probe:v1|{json}" for this run.  The
+ * The ACK payloads "goose_version_probe:v1|{json}" for this run.  Only the
  * stream hello asks for upstream_ack_v1 (what makes a stream reconnect
- * lossless).  The POST probe asks for it only for direct relay_urls with
- * post_pipeline on (post.c: more than one POST in flight per session);
- * otherwise, and always through Apps Script (a GACK in every response
- * would cost requests), the POST loop keeps GooseRelayVPN's rollback
- * semantics.
+ * lossless).  The POST loop does without: a GACK would make the exit
+ * answer every data POST at once instead of holding it for the reply
+ * (measured: POST echo p50 doubled), and a POST's own answer already says
+ * that its frames arrived (post.c confirms pipelined frames from it).
  */
-int
-tunnel_post_upack(struct carrier *car)
-{
-	const struct carrier_conf *cc = &car->c_conf;
-
-	return (cc->cc_post_pipeline && cc->cc_nrelay > 0 &&
-	    cc->cc_transport != TM_APPS_SCRIPT &&
-	    cc->cc_wire_compat != WIRE_COMPAT_V15);
-}
-
 void
 tunnel_probe_build(struct carrier *car)
 {
@@ -96,7 +85,7 @@ tunnel_probe_build(struct carrier *car)
 			snprintf(car->c_run_id + 2 * i, 3, "%02x", rb[i]);
 	}
 	tunnel_probe_json(car, 1, &car->c_probe);
-	tunnel_probe_json(car, tunnel_post_upack(car), &car->c_probe_post);
+	tunnel_probe_json(car, 0, &car->c_probe_post);
 }
 
 void
@@ -389,18 +378,19 @@ tunnel_abort_batch(struct carrier *car, struct tunnel_batch *tb)
 }
 
 /*
- * Pipelined POST (post_pipeline, upstream_ack_v1): a sealed batch is
- * split in two.  Sessions the exit already knows (LCF_SYNOK) whose frames
- * sit in the replay store are settled now, at send time, as on the
- * stream: their frames stay in the store until the exit's GACKs, so a
- * lost POST costs a resend under the same seq numbers (the exit drops
- * duplicates and reorders by seq), never bytes.  Settled, the session is
- * drainable again and its next frames can go in another POST while this
- * one is in flight.  The rest (a SYN the exit has not confirmed, a
- * session without a replay store) stays in tb_txn until the answer: a
- * data frame that overtook its SYN on another connection would meet an
- * unknown session and be answered with an RST.  The settled session ids
- * are kept in tb_early for tunnel_fail_pipelined().
+ * Pipelined POST (post_pipeline): a sealed batch is split in two.
+ * Sessions the exit already knows (LCF_SYNOK) whose frames sit in the
+ * replay store are settled now, at send time, as on the stream: their
+ * frames stay in the store until confirmed (post.c: by the POST answers,
+ * or by the exit's GACKs), so a lost POST costs a resend under the same
+ * seq numbers (the exit drops duplicates and reorders by seq), never
+ * bytes.  Settled, the session is drainable again and its next frames
+ * can go in another POST while this one is in flight.  The rest (a SYN
+ * the exit has not confirmed, a session without a replay store) stays in
+ * tb_txn until the answer: a data frame that overtook its SYN on another
+ * connection would meet an unknown session and be answered with an RST.
+ * The settled session ids are kept in tb_early for
+ * tunnel_fail_pipelined().
  */
 void
 tunnel_commit_early(struct carrier *car, struct tunnel_batch *tb)
@@ -493,6 +483,19 @@ tunnel_fail_pipelined(struct carrier *car, struct tunnel_batch *tb,
 		tunnel_abort_txn(car, &lost);
 }
 
+/* Frames below next_seq of this session reached the exit (post.c). */
+void
+tunnel_confirm(struct carrier *car, struct sess *s, uint64_t next_seq)
+{
+	struct lconn	*lc;
+
+	sess_replay_ack(s, next_seq, ev_now(car->c_loop));
+	if ((lc = s->s_arg) != NULL) {
+		local_account(lc);
+		local_maybe_free(lc);
+	}
+}
+
 /* Give every unacknowledged upstream frame back (transport reset). */
 void
 tunnel_requeue_all(struct carrier *car)
@@ -531,8 +534,12 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "");
 	car->c_features = feat;
 	car->c_probe_answered = 1;
-	/* Kept-until-GACK upstream frames only when the exit sends GACKs. */
-	car->c_scfg.sc_replay = (feat & CARRIER_FEAT_UPACK) != 0;
+	/*
+	 * Kept-until-ACK upstream frames when the exit sends GACKs, or when
+	 * pipelined POSTs confirm them (post_local_ack()).
+	 */
+	car->c_scfg.sc_replay = (feat & CARRIER_FEAT_UPACK) != 0 ||
+	    post_local_ack(car);
 	/* The exit keeps downstream frames until our GACKs: send them. */
 	car->c_scfg.sc_rx_ack =
 	    (feat & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)) != 0;
