@@ -42,6 +42,13 @@
 #include "wproc.h"
 
 #define POST_FAIL_PAUSE		1.0
+#define POST_SKIP_MAX		60.0	/* direct relay back-off cap, s */
+
+/* Health of one direct relay URL (apps_script has health.c). */
+struct dhealth {
+	unsigned int		 dh_fails;	/* in a row */
+	double			 dh_until;	/* skipped until (ev_now) */
+};
 
 /* One session's frames in a pipelined POST. */
 struct prun {
@@ -87,6 +94,7 @@ struct post {
 	size_t			 po_nbase;	/* pollers without pipelining */
 	int			 po_pipe;	/* pipelining configured */
 	int			 po_localack;	/* POST answers confirm */
+	struct dhealth		 po_dh[CONF_MAX_URLS];
 	int			 po_started;
 	size_t			 po_pf_pending;
 	size_t			 po_pf_ok;
@@ -260,6 +268,73 @@ post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
 		if (rekick)
 			post_kick(po->po_car);
 	}
+}
+
+/*
+ * direct_post with several relay_urls: the poller's endpoint, or the next
+ * one not being skipped; when every one is, the one back first (what a
+ * single URL does anyway).
+ */
+static size_t
+post_direct_pick(struct post *po, size_t cur, double now)
+{
+	size_t	 i, k, best = cur;
+
+	if (po->po_neps < 2 || po->po_fs.fs_health != NULL ||
+	    po->po_dh[cur].dh_until <= now)
+		return (cur);
+	for (i = 1; i < po->po_neps; i++) {
+		k = (cur + i) % po->po_neps;
+		if (po->po_dh[k].dh_until <= now)
+			return (k);
+		if (po->po_dh[k].dh_until < po->po_dh[best].dh_until)
+			best = k;
+	}
+	return (best);
+}
+
+/*
+ * Outcome of an exchange with a direct relay: a failing one is skipped for
+ * endpoint_blacklist_base_ms, doubling with each failure in a row (capped
+ * at endpoint_blacklist_max_ms and POST_SKIP_MAX); one answer clears it.
+ * A local network error says nothing about the relay.
+ */
+static void
+post_direct_report(struct post *po, size_t k, enum ep_result res,
+    double now)
+{
+	const struct carrier_conf *cc = &po->po_car->c_conf;
+	struct dhealth		*dh = &po->po_dh[k];
+	double			 d, cap;
+	unsigned int		 n;
+
+	if (po->po_fs.fs_health != NULL)
+		return;
+	if (res == EP_OK) {
+		if (dh->dh_fails > 0 && po->po_neps > 1)
+			log_info("%s: answering again",
+			    po->po_eps[k]->ep_label);
+		dh->dh_fails = 0;
+		dh->dh_until = 0;
+		return;
+	}
+	if (res == EP_FAIL_OFFLINE || po->po_neps < 2)
+		return;
+	if (dh->dh_until > now)
+		return;		/* a request sent before the skip began */
+	n = ++dh->dh_fails;
+	d = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms : 3000) /
+	    1000.0;
+	cap = cc->cc_blacklist_max_ms / 1000.0;
+	if (cap <= 0 || cap > POST_SKIP_MAX)
+		cap = POST_SKIP_MAX;
+	while (--n > 0 && d < cap)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	dh->dh_until = now + d;
+	log_warnx("%s: failing, skipped for %.1f s (failure %u in a row)",
+	    po->po_eps[k]->ep_label, d, dh->dh_fails);
 }
 
 /* A batch that did not go out or whose answer is lost. */
@@ -641,6 +716,7 @@ post_poll(struct poller *p)
 			return;		/* wait for a kick */
 		po->po_nidle++;
 	}
+	p->p_ep = post_direct_pick(po, p->p_ep, ev_now(car->c_loop));
 	ep = po->po_eps[p->p_ep];
 	p->p_cur = NULL;
 	if (po->po_fs.fs_health != NULL) {
@@ -741,6 +817,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		if (!p->p_idle)
 			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
 			    p->p_sent_at) * 1e6));
+		post_direct_report(po, p->p_ep, EP_OK, now);
 		tunnel_commit_delivered(car, tb);
 		if (p->p_nruns > 0)
 			post_confirm(p);
@@ -758,6 +835,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		return;
 	}
 	po->po_n_fail++;
+	post_direct_report(po, p->p_ep, res == EP_OK ? EP_FAIL_HARD : res, now);
 	if (hep != NULL)
 		health_report(hep, res == EP_OK ? EP_FAIL_HARD : res, 0, 0,
 		    now, res == EP_OK ? "undecryptable response" : detail);
@@ -783,7 +861,12 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	p->p_busy = 0;
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;
-	post_sleep(p, POST_FAIL_PAUSE);
+	/* Another relay is answering: go on there at once. */
+	if (po->po_fs.fs_health == NULL && po->po_neps > 1 &&
+	    po->po_dh[post_direct_pick(po, p->p_ep, now)].dh_until <= now)
+		post_sleep(p, 0.);
+	else
+		post_sleep(p, POST_FAIL_PAUSE);
 	if (hep != NULL && slot == HS_ACTIVE)
 		post_slot_wake(po);
 }
@@ -844,6 +927,10 @@ post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
 	int			 found = 0;
 
 	if (res != EP_OK) {
+		for (i = 0; i < po->po_neps; i++)
+			if (po->po_eps[i] == ep)
+				post_direct_report(po, i, res,
+				    ev_now(car->c_loop));
 		log_warnx("pre-flight %s: %s (%s)", ep->ep_label,
 		    res == EP_FAIL_HARD && detail && strstr(detail, "204") ?
 		    "tunnel_key mismatch" : res == EP_FAIL_HARD ?
