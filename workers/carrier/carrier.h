@@ -64,10 +64,10 @@ struct lconn {
 #define LCF_RPAUSED		0x10	/* reading paused (back-pressure) */
 #define LCF_CLOSED		0x20	/* local fd closed */
 #define LCF_TTFB		0x40	/* first downlink byte counted */
-#define LCF_SYNOK		0x80	/* the exit has the session (POST) */
+#define LCF_SYNOK		0x80	/* the exit has the session */
 	size_t			 lc_txb;	/* last sampled TX buffered */
-	uint64_t		 lc_conf_next;	/* pipelined POST: confirmed */
-	uint32_t		 lc_epoch;	/* ... bumped by a lost POST */
+	uint64_t		 lc_conf_next;	/* post.c: confirmed */
+	uint32_t		 lc_epoch;	/* ... lost POSTs */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
 	TAILQ_ENTRY(lconn)	 lc_all;
 	TAILQ_ENTRY(lconn)	 lc_ready;

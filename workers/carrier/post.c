@@ -42,12 +42,12 @@
 #include "wproc.h"
 
 #define POST_FAIL_PAUSE		1.0
-#define POST_SKIP_MAX		60.0	/* direct relay back-off cap, s */
+#define POST_SKIP_MAX		60.0	/* relay back-off cap, s */
 
 /* Health of one direct relay URL (apps_script has health.c). */
 struct dhealth {
 	unsigned int		 dh_fails;	/* in a row */
-	double			 dh_until;	/* skipped until (ev_now) */
+	double			 dh_until;	/* skipped until */
 };
 
 /* One session's frames in a pipelined POST. */
@@ -91,9 +91,9 @@ struct post {
 	struct poller		*po_pollers;
 	size_t			 po_npollers;
 	size_t			 po_nidle;	/* idle polls in flight */
-	size_t			 po_nbase;	/* pollers without pipelining */
+	size_t			 po_nbase;	/* unpipelined pollers */
 	int			 po_pipe;	/* pipelining configured */
-	int			 po_localack;	/* POST answers confirm */
+	int			 po_localack;	/* answers confirm */
 	struct dhealth		 po_dh[CONF_MAX_URLS];
 	int			 po_started;
 	size_t			 po_pf_pending;
@@ -321,7 +321,7 @@ post_direct_report(struct post *po, size_t k, enum ep_result res,
 	if (res == EP_FAIL_OFFLINE || po->po_neps < 2)
 		return;
 	if (dh->dh_until > now)
-		return;		/* a request sent before the skip began */
+		return;		/* sent before the skip began */
 	n = ++dh->dh_fails;
 	d = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms : 3000) /
 	    1000.0;
@@ -697,7 +697,7 @@ post_poll(struct poller *p)
 	if (p->p_busy || !po->po_started)
 		return;
 	if (p->p_idx >= po->po_nbase && !post_pipelining(po))
-		return;		/* extra pollers carry pipelined TX only */
+		return;		/* extra pollers: pipelined TX */
 	if (stream_up(car) && car->c_nrst == 0)
 		return;		/* the stream carries everything */
 	if (car->c_stopping && car->c_nrst == 0)
