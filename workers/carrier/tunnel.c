@@ -347,6 +347,39 @@ tunnel_abort_txn(struct carrier *car, struct sess_txn *txn)
 	tunnel_settled(car, ss, ns);
 }
 
+/*
+ * The batch's downstream ACKs were lost with it.  sess_ack_due() counts an
+ * ACK as sent once drained, and an exit that keeps downstream frames until
+ * acknowledged (downstream_replay_v1) stops sending the session anything
+ * new meanwhile: without this it would wait for the exit's resend timer
+ * and a duplicate, and a POST loss streak could stall a download until
+ * the target timed out.
+ */
+static void
+tunnel_ack_again(struct carrier *car, struct tunnel_batch *tb)
+{
+	struct sess	*s;
+	struct lconn	*lc;
+	size_t		 i;
+	int		 any = 0;
+
+	for (i = 0; i < tb->tb_n; i++) {
+		if (tb->tb_frames[i].f_flags != WIRE_F_ACK ||
+		    (s = sess_table_find(&car->c_table,
+		    tb->tb_frames[i].f_sid)) == NULL ||
+		    (lc = s->s_arg) == NULL || (s->s_flags & SESS_ABORTED))
+			continue;
+		sess_ack_retry(s);
+		if (!(lc->lc_flags & LCF_ACKQ)) {
+			lc->lc_flags |= LCF_ACKQ;
+			TAILQ_INSERT_TAIL(&car->c_ackq, lc, lc_ackq);
+		}
+		any = 1;
+	}
+	if (any)
+		tunnel_kick(car);
+}
+
 void
 tunnel_commit(struct carrier *car, struct tunnel_batch *tb)
 {
@@ -368,6 +401,7 @@ tunnel_rollback(struct carrier *car, struct tunnel_batch *tb)
 			memcpy(car->c_rstq[car->c_nrst++],
 			    tb->tb_frames[i].f_sid, WIRE_SID_LEN);
 	tunnel_settled(car, ss, ns);
+	tunnel_ack_again(car, tb);
 }
 
 /* The batch may have been acted on but its answer is lost (4.4 abort). */
@@ -375,6 +409,7 @@ void
 tunnel_abort_batch(struct carrier *car, struct tunnel_batch *tb)
 {
 	tunnel_abort_txn(car, &tb->tb_txn);
+	tunnel_ack_again(car, tb);
 }
 
 /*
