@@ -314,6 +314,12 @@ stats_json_endpoint(const struct stats *st, size_t i)
 	    "bl_ms", (json_int_t)ep->se_bl_ms,
 	    "quota", ep->se_quota,
 	    "rtt_ms", (json_int_t)ep->se_rtt_ms);
+	if (o != NULL && ep->se_kind[0] != '\0' && json_object_set_new(o,
+	    "kind", json_stringn(ep->se_kind, strnlen(ep->se_kind,
+	    sizeof(ep->se_kind)))) == -1) {
+		json_decref(o);
+		return NULL;
+	}
 	if (o != NULL && ep->se_script >= 0 && json_object_set_new(o,
 	    "script", json_integer(ep->se_script)) == -1) {
 		json_decref(o);
@@ -594,6 +600,9 @@ stats_lines(const json_t *o, stats_line_cb fn, void *arg)
 				    (long long)((bl + 999) / 1000));
 			if (stats_get(ep, "quota", NULL) == 1)
 				stats_cat(line, sizeof(line), " quota");
+			if (stats_get(ep, "rtt_ms", NULL) > 0)
+				stats_cat(line, sizeof(line), " rtt=%lldms",
+				    (long long)stats_get(ep, "rtt_ms", NULL));
 		}
 		fn(line, arg);
 		nlines++;
@@ -768,8 +777,9 @@ stats_table(const json_t *in, char *err, size_t errlen)
 	for (i = 0, j = 0; i < nw; i++)
 		j += json_array_size(json_object_get(W(i), "endpoints"));
 	if (j > 0) {
-		fprintf(f, "\n%-12s %-40s %-12s %-7s %9s %9s %9s %9s %7s "
-		    "%-5s %7s\n", "WORKER", "ENDPOINT", "ACCOUNT", "HEALTHY",
+		fprintf(f, "\n%-12s %-6s %-40s %-12s %-7s %9s %9s %9s %9s "
+		    "%7s %-5s %7s\n", "WORKER", "KIND", "ENDPOINT", "ACCOUNT",
+		    "HEALTHY",
 		    "OK", "FAIL", "TODAY", "SCRIPT", "BL_S", "QUOTA",
 		    "RTT_MS");
 	}
@@ -783,8 +793,9 @@ stats_table(const json_t *in, char *err, size_t errlen)
 			json_int_t bl;
 
 			ep = json_array_get(eps, j);
-				bl = stats_get(ep, "bl_ms", NULL);
-			fprintf(f, "%-12s ", name);
+			bl = stats_get(ep, "bl_ms", NULL);
+			fprintf(f, "%-12s %-6.6s ", name,
+			    stats_get_str(ep, "kind"));
 			stats_pad(f, stats_get_str(ep, "name"), 40);
 			fprintf(f, " %-12s %-7s",
 			    *stats_get_str(ep, "account") ?

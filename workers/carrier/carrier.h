@@ -183,6 +183,9 @@ void	stream_rx_drained(struct carrier *);
 void	stream_stats(struct carrier *, char *, size_t);
 void	stream_counts(struct carrier *, uint64_t *ok, uint64_t *fail,
 	    uint64_t *drop);
+int	stream_url_stats(struct carrier *, size_t, const char **label,
+	    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt,
+	    int *cur);
 
 /* carrier.c */
 void	carrier_settled(struct carrier *);
@@ -197,6 +200,9 @@ void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
 void	post_quota_load(const char *, size_t);
 void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
+struct stats_endpoint;
+int	post_endpoint_stats(struct carrier *, size_t, struct stats_endpoint *,
+	    char *name, size_t, char *account, size_t);
 
 /* cstats.c: struct stats, periodic [stats] lines, auto_tune */
 void	cstats_init(struct carrier *);
