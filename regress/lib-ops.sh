@@ -43,3 +43,98 @@ for spec in sys.argv[2:]:
 print(" ".join(out))
 PY
 }
+
+# go_ep FILE KIND NAME FIELD: FIELD of the carrier's endpoint row of that
+# kind ("script", "relay", "stream") and stats name in the stats JSON
+# array in FILE; "-" if there is no such row.
+go_ep() {
+	python3 - "$@" <<'PY'
+import json, sys
+f, kind, name, field = sys.argv[1:5]
+v = "-"
+for w in json.load(open(f)):
+    if w.get("role") != "carrier":
+        continue
+    for e in w.get("endpoints") or []:
+        if e.get("kind") == kind and e.get("name") == name:
+            x = e.get(field)
+            v = str(x).lower() if isinstance(x, bool) else str(x)
+print(v)
+PY
+}
+
+# go_hup GEN: SIGHUP to gooserelayd; wait until the carrier applied
+# configuration generation GEN.
+go_hup() {
+	kill -HUP "$(gr_pid gooserelayd)"
+	gr_wait_log "$T/gooserelayd.log" \
+	    "carrier: configuration generation $1 applied" 15 ||
+	    gr_fail "generation $1 not applied"
+}
+
+# go_nginx PORT ROOT: nginx as gr_nginx, but a "?rate=N" query limits
+# the response to N bytes/s at the source (limit_rate), so a download
+# really keeps the tunnel busy instead of sitting in buffers on the way.
+go_nginx() {
+	mkdir -p "$T/nginx"
+	cat >"$T/nginx/nginx.conf" <<NGX
+daemon off;
+worker_processes 1;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $T/nginx/body;
+	proxy_temp_path $T/nginx/proxy;
+	fastcgi_temp_path $T/nginx/fcgi;
+	uwsgi_temp_path $T/nginx/uwsgi;
+	scgi_temp_path $T/nginx/scgi;
+	server {
+		listen 127.0.0.1:$1;
+		root $2;
+		location / {
+			if (\$arg_rate) {
+				set \$limit_rate \$arg_rate;
+			}
+		}
+	}
+}
+NGX
+	gr_spawn nginx nginx -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log"
+	gr_wait_port "$1" 10 || gr_fail "nginx did not start"
+}
+
+# go_bg_fetch NAME RATE: start a download of /NAME through the tunnel,
+# sent by go_nginx at RATE bytes/s, in the background (GO_BG = curl's
+# pid); returns once a first MiB has arrived.
+go_bg_fetch() {
+	rm -f "$T/$1.bg"
+	curl -sS --max-time "${GR_CURL_TIMEOUT:-180}" \
+	    --socks5-hostname "127.0.0.1:$SOCKS" -o "$T/$1.bg" \
+	    "http://127.0.0.1:$WEBP/$1?rate=$2" 2>"$T/$1.bg.err" &
+	GO_BG=$!
+	GR_PIDS="$GR_PIDS $GO_BG"
+	_i=0
+	while [ "$(stat -c %s "$T/$1.bg" 2>/dev/null || echo 0)" -lt 1048576 ]; do
+		_i=$((_i + 1))
+		[ $_i -le 300 ] || gr_fail "download of $1 does not start"
+		kill -0 "$GO_BG" 2>/dev/null ||
+		    gr_fail "download of $1 ended early: $(cat "$T/$1.bg.err")"
+		sleep 0.1
+	done
+}
+
+# go_bg_running: the background download is still going (so what was
+# done meanwhile happened under it).
+go_bg_running() {
+	kill -0 "$GO_BG" 2>/dev/null
+}
+
+# go_bg_check NAME: wait for the background download; sha256 must match.
+go_bg_check() {
+	wait "$GO_BG" || gr_fail "download of $1 failed: $(cat "$T/$1.bg.err")"
+	[ "$(gr_sha "$T/$1.bg")" = "$(gr_sha "$DOC/$1")" ] ||
+	    gr_fail "download of $1: sha256 mismatch ($(stat -c %s "$T/$1.bg") bytes)"
+	rm -f "$T/$1.bg"
+}
