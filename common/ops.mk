@@ -41,3 +41,10 @@ regress_unit_test_diag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 regress_unit_test_diag_LDADD = $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS) \
 	$(YAML_LIBS) $(EV_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += docs/ops.md regress/fuzz/fuzz_stats.c regress/fuzz/corpus/stats
+
+# Per-endpoint stats rows and SIGHUP endpoint changes under a running
+# download (carrier; relay_urls, direct_stream_urls, script_keys).
+OPS_EP_CASES = regress/cases/ops_endpoints.sh regress/cases/ops_reload.sh \
+	regress/cases/ops_reload_fronted.sh
+TESTS += $(OPS_EP_CASES)
+EXTRA_DIST += $(OPS_EP_CASES)
