@@ -66,6 +66,7 @@ struct lconn {
 #define LCF_TTFB		0x40	/* first downlink byte counted */
 	size_t			 lc_txb;	/* last sampled TX buffered */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
+	ev_tstamp		 lc_ready_at;	/* queued for TX (queue wait) */
 	TAILQ_ENTRY(lconn)	 lc_all;
 	TAILQ_ENTRY(lconn)	 lc_ready;
 	TAILQ_ENTRY(lconn)	 lc_ackq;
@@ -209,6 +210,11 @@ void	cstats_init(struct carrier *);
 void	cstats_configure(struct carrier *);
 void	cstats_ttfb(uint64_t usec);
 void	cstats_rtt(uint64_t usec);
+void	cstats_qwait(double secs);
+void	cstats_encode(double secs);
+void	cstats_decode(double secs);
+void	cstats_replay(uint64_t frames);
+void	cstats_fallback(void);
 void	cstats_reply(struct carrier *, uint32_t reqid);
 
 #endif /* GR_CARRIER_H */

@@ -169,6 +169,43 @@ cstats_rtt(uint64_t usec)
 	stats_hist_add(stats_hist(&cstats_st, STH_ENDPOINT_RTT), usec);
 }
 
+/* A session's data waited this long on the ready list for a batch. */
+void
+cstats_qwait(double secs)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_QUEUE_WAIT),
+	    secs > 0 ? (uint64_t)(secs * 1e6) : 0);
+}
+
+/* One batch sealed / opened (CPU time of the wire code, wall clock). */
+void
+cstats_encode(double secs)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_ENCODE),
+	    secs > 0 ? (uint64_t)(secs * 1e6) : 0);
+}
+
+void
+cstats_decode(double secs)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_DECODE),
+	    secs > 0 ? (uint64_t)(secs * 1e6) : 0);
+}
+
+/* Unacknowledged upstream frames given back after a transport reset. */
+void
+cstats_replay(uint64_t frames)
+{
+	stats_add(&cstats_st, STC_REPLAY_RESENDS, frames);
+}
+
+/* The stream went away with POST configured: POST carries on. */
+void
+cstats_fallback(void)
+{
+	stats_add(&cstats_st, STC_STREAM_FALLBACKS, 1);
+}
+
 void
 cstats_reply(struct carrier *car, uint32_t reqid)
 {

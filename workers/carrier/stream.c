@@ -472,6 +472,8 @@ stream_lost(struct stream *st, const char *why)
 	log_info("stream: reconnecting in %.1f s", d);
 	ev_timer_set(&st->st_retry, d, 0);
 	ev_timer_start(car->c_loop, &st->st_retry);
+	if (post_enabled(car))
+		cstats_fallback();
 	post_wake_all(car);	/* POST fallback picks the sessions up */
 }
 
