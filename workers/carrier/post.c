@@ -852,17 +852,8 @@ static void
 post_retire(struct post *po, struct cendpoint *ep)
 {
 	struct carrier	*car = po->po_car;
-	size_t		 i;
 
 	health_remove(ep);
-	for (i = 0; i < po->po_fs.fs_neps; i++)
-		if (po->po_fs.fs_eps[i] == ep) {
-			memmove(&po->po_fs.fs_eps[i], &po->po_fs.fs_eps[i + 1],
-			    (po->po_fs.fs_neps - i - 1) *
-			    sizeof(po->po_fs.fs_eps[0]));
-			po->po_fs.fs_neps--;
-			break;
-		}
 	if (po->po_nretired == sizeof(po->po_retired) /
 	    sizeof(po->po_retired[0])) {
 		/* Reloads faster than exchanges finish: keep it, unused. */
@@ -879,6 +870,21 @@ post_retire(struct post *po, struct cendpoint *ep)
 	}
 }
 
+/* The reload identity of endpoint i of the running tier. */
+static void
+post_ep_ident(struct post *po, struct cendpoint *ep, size_t i, char *src,
+    size_t srclen, char *acct, size_t acctlen)
+{
+	struct stats_endpoint	 se;
+
+	if (ep->ep_health != NULL && ep->ep_fronted)
+		health_ep_stats(ep, 0, &se, src, srclen, acct, acctlen);
+	else {
+		snprintf(src, srclen, "%s", po->po_info[i].pe_src);
+		snprintf(acct, acctlen, "%s", po->po_info[i].pe_account);
+	}
+}
+
 /*
  * A new configuration generation: apply changed script_keys (apps_script)
  * or relay_urls (direct_post, auto) to the running POST tier.  Endpoints
@@ -886,21 +892,25 @@ post_retire(struct post *po, struct cendpoint *ep)
  * exchanges in flight carry on; new ones are added, removed ones leave
  * selection at once and are freed once their exchanges are over.  No
  * session is touched.  Switching tiers, or removing every endpoint, needs
- * a restart and says so.
+ * a restart and says so.  apps_script: every deployment is in the health
+ * set (fs_eps), the first CONF_MAX_URLS also in po_eps (pre-flight,
+ * outage checks, poller count), as post_add_fronted() does.
  */
 static int
 post_reload(struct carrier *car)
 {
+	static struct post_epinfo ninfo[CONF_MAX_URLS];
 	struct post		*po = car->c_post;
 	const struct carrier_conf *cc = &car->c_conf;
-	struct cendpoint	*neps[CONF_MAX_URLS], *ep;
-	struct post_epinfo	 ninfo[CONF_MAX_URLS];
-	const char		*src[CONF_MAX_URLS], *acct[CONF_MAX_URLS];
+	struct cendpoint	*neps[CONF_MAX_SCRIPTS], **olds, *ep;
+	const char		*src[CONF_MAX_SCRIPTS], *acct[CONF_MAX_SCRIPTS];
 	const char		*what;
-	char			 err[300];
-	size_t			 nsrc = 0, nn = 0, i, j, added = 0, removed = 0;
+	char			 err[300], osrc[CONF_URL_LEN];
+	char			 oacct[CONF_ACCOUNT_LEN];
+	size_t			 nsrc = 0, nn = 0, nold, i, j, added = 0;
+	size_t			 removed = 0, max;
 	int			 fronted = po->po_fs.fs_health != NULL;
-	int			 keep[CONF_MAX_URLS];
+	int			 keep[CONF_MAX_SCRIPTS];
 
 	what = fronted ? "script_keys" : "relay_urls";
 	if (fronted != (cc->cc_transport == TM_APPS_SCRIPT ||
@@ -911,37 +921,46 @@ post_reload(struct carrier *car)
 		    "relay_urls" : "relay_urls -> script_keys");
 		return (0);
 	}
-	if (fronted)
+	if (fronted) {
 		health_set_configure(po->po_fs.fs_health, cc);
-	if (fronted)
-		for (i = 0; i < cc->cc_nscripts && nsrc < CONF_MAX_URLS; i++) {
+		for (i = 0; i < cc->cc_nscripts && i < CONF_MAX_SCRIPTS; i++) {
 			src[nsrc] = cc->cc_scripts[i].cs_id;
 			acct[nsrc++] = cc->cc_scripts[i].cs_account;
 		}
-	else
-		for (i = 0; i < cc->cc_nrelay && nsrc < CONF_MAX_URLS; i++) {
+		olds = po->po_fs.fs_eps;
+		nold = po->po_fs.fs_neps;
+		max = CONF_MAX_SCRIPTS;
+	} else {
+		for (i = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS; i++) {
 			src[nsrc] = cc->cc_relay_urls[i];
 			acct[nsrc++] = "";
 		}
+		olds = po->po_eps;
+		nold = po->po_neps;
+		max = CONF_MAX_URLS;
+	}
 	memset(keep, 0, sizeof(keep));
-	for (j = 0; j < nsrc; j++) {
-		for (i = 0; i < po->po_neps; i++)
-			if (!keep[i] &&
-			    strcmp(po->po_info[i].pe_src, src[j]) == 0 &&
-			    strcmp(po->po_info[i].pe_account, acct[j]) == 0)
+	for (j = 0; j < nsrc && nn < max; j++) {
+		for (i = 0; i < nold; i++) {
+			if (keep[i])
+				continue;
+			post_ep_ident(po, olds[i], i, osrc, sizeof(osrc),
+			    oacct, sizeof(oacct));
+			if (strcmp(osrc, src[j]) == 0 &&
+			    strcmp(oacct, acct[j]) == 0)
 				break;
-		if (i < po->po_neps) {
+		}
+		if (i < nold) {
 			keep[i] = 1;
-			neps[nn] = po->po_eps[i];
-			ninfo[nn++] = po->po_info[i];
+			if (!fronted)
+				ninfo[nn] = po->po_info[i];
+			neps[nn++] = olds[i];
 			continue;
 		}
-		if (fronted) {
-			if (po->po_fs.fs_neps == CONF_MAX_SCRIPTS)
-				continue;
+		if (fronted)
 			ep = fronted_endpoint_new(po->po_fs.fs_fronted, src[j],
 			    acct[j], err, sizeof(err));
-		} else {
+		else {
 			ep = direct_new(car->c_loop, src[j], po->po_tls,
 			    4 * po->po_wpe);
 			snprintf(err, sizeof(err), "cannot use it");
@@ -953,41 +972,45 @@ post_reload(struct carrier *car)
 		if (fronted) {
 			ep->ep_text_only = 1;
 			ep->ep_fronted = 1;
-			po->po_fs.fs_eps[po->po_fs.fs_neps++] = ep;
+		} else {
+			memset(&ninfo[nn], 0, sizeof(ninfo[nn]));
+			snprintf(ninfo[nn].pe_src, sizeof(ninfo[nn].pe_src),
+			    "%s", src[j]);
 		}
-		neps[nn] = ep;
-		memset(&ninfo[nn], 0, sizeof(ninfo[nn]));
-		snprintf(ninfo[nn].pe_src, sizeof(ninfo[nn].pe_src), "%s",
-		    src[j]);
-		snprintf(ninfo[nn].pe_account, sizeof(ninfo[nn].pe_account),
-		    "%s", acct[j]);
-		nn++;
+		neps[nn++] = ep;
 		added++;
 		log_info("reload: endpoint %s added", ep->ep_label);
 	}
 	if (nn == 0) {
 		log_warnx("reload: no usable %s in the new configuration; "
 		    "keeping the %zu current endpoint%s (restart to apply)",
-		    what, po->po_neps, po->po_neps == 1 ? "" : "s");
+		    what, nold, nold == 1 ? "" : "s");
 		return (0);
 	}
-	for (i = 0; i < po->po_neps; i++) {
+	for (i = 0; i < nold; i++) {
 		if (keep[i])
 			continue;
-		log_info("reload: endpoint %s removed", po->po_eps[i]->ep_label);
-		post_retire(po, po->po_eps[i]);
+		log_info("reload: endpoint %s removed", olds[i]->ep_label);
+		post_retire(po, olds[i]);
 		removed++;
 	}
-	memcpy(po->po_eps, neps, nn * sizeof(neps[0]));
-	memcpy(po->po_info, ninfo, nn * sizeof(ninfo[0]));
-	po->po_neps = nn;
+	if (fronted) {
+		memcpy(po->po_fs.fs_eps, neps, nn * sizeof(neps[0]));
+		po->po_fs.fs_neps = nn;
+		po->po_neps = nn < CONF_MAX_URLS ? nn : CONF_MAX_URLS;
+		memcpy(po->po_eps, neps, po->po_neps * sizeof(neps[0]));
+	} else {
+		memcpy(po->po_eps, neps, nn * sizeof(neps[0]));
+		memcpy(po->po_info, ninfo, nn * sizeof(ninfo[0]));
+		po->po_neps = nn;
+	}
 	for (i = 0; i < po->po_npollers; i++)
-		po->po_pollers[i].p_ep = i % nn;
+		po->po_pollers[i].p_ep = i % po->po_neps;
 	if (added > 0 || removed > 0)
 		log_info("reload: %s: %zu endpoint%s kept, %zu added, %zu "
 		    "removed", what, nn - added, nn - added == 1 ? "" : "s",
 		    added, removed);
-	return (post_pollers_grow(po, po->po_wpe * nn));
+	return (post_pollers_grow(po, po->po_wpe * po->po_neps));
 }
 
 /*
@@ -1003,11 +1026,21 @@ post_endpoint_stats(struct carrier *car, size_t i, struct stats_endpoint *se,
 	struct cendpoint	*ep;
 	struct post_epinfo	*pe;
 
-	if (po == NULL || i >= po->po_neps)
+	if (po == NULL)
 		return (-1);
-	ep = po->po_eps[i];
-	pe = &po->po_info[i];
-	if (ep->ep_health != NULL)
+	if (po->po_fs.fs_health != NULL) {
+		/* apps_script: every deployment, also past CONF_MAX_URLS */
+		if (i >= po->po_fs.fs_neps)
+			return (-1);
+		ep = po->po_fs.fs_eps[i];
+		pe = NULL;
+	} else {
+		if (i >= po->po_neps)
+			return (-1);
+		ep = po->po_eps[i];
+		pe = &po->po_info[i];
+	}
+	if (ep->ep_health != NULL || pe == NULL)
 		health_ep_stats(ep, ev_now(car->c_loop), se, name, namelen,
 		    acct, acctlen);
 	else {
