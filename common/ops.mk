@@ -48,3 +48,12 @@ OPS_EP_CASES = regress/cases/ops_endpoints.sh regress/cases/ops_reload.sh \
 	regress/cases/ops_reload_fronted.sh
 TESTS += $(OPS_EP_CASES)
 EXTRA_DIST += $(OPS_EP_CASES)
+
+# health.c for stats rows and reload (health_ep_stats, health_remove).
+check_PROGRAMS += regress/unit/test_health_reload
+TESTS += regress/unit/test_health_reload
+regress_unit_test_health_reload_SOURCES = regress/unit/test_health_reload.c \
+	regress/unit/log_weak.c
+regress_unit_test_health_reload_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(JANSSON_CFLAGS) -I$(top_srcdir)/workers/carrier
+regress_unit_test_health_reload_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
