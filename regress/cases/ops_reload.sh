@@ -18,7 +18,7 @@ go_nginx "$WEBP" "$DOC"
 gr_spawn proxy python3 "$top_srcdir/regress/tools/flakyproxy.py" "$P2" \
     "$EXITP" 100000 0
 gr_wait_port "$P2" 10 || gr_fail "proxy did not start"
-RATE=${OPS_RELOAD_RATE:-6m}
+RATE=${OPS_RELOAD_RATE:-3m}
 
 # conf MODE RELAYS STREAMS [extra]: lists as YAML flow sequences.
 conf() {
@@ -72,6 +72,9 @@ ok3=$(go_ep "$T/r3.json" relay "$U2" ok)
 [ "$ok3" -ge "$ok2" ] || gr_fail "U2 counters reset by the reload: $ok2 -> $ok3"
 [ "$(go_ep "$T/r3.json" relay "$U1" ok)" = - ] || gr_fail "U1 still listed"
 go_bg_running || gr_fail "the download ended before both reloads (raise the size or lower OPS_RELOAD_RATE)"
+# Once its last exchange is over, U1 is freed (the download goes on).
+gr_wait_log "$T/gooserelayd.log" "reload: endpoint http://127.0.0.1:$EXITP released" 15 ||
+    gr_fail "the removed endpoint was never released"
 go_bg_check big
 # The rest of the download went through U2.
 go_ctl stats --json >"$T/r4.json" || gr_fail "stats"
@@ -85,6 +88,7 @@ gr_stop gooserelayd
 mv "$T/gooserelayd.log" "$T/gooserelayd.relay.log"
 
 # ---- direct_stream_urls (direct_stream) ----
+gr_log "relay_urls phase ok"
 S1="ws://127.0.0.1:$EXITP/stream"
 S2="ws://127.0.0.1:$P2/stream"
 conf direct_stream "[]" "[\"$S1\"]"

@@ -31,7 +31,8 @@
 #include "wproc.h"
 
 #define POST_FAIL_PAUSE		1.0
-#define POST_REAP_DELAY		60.0	/* retired endpoint kept at least */
+#define POST_REAP_DELAY		60.0	/* after start: the SNI probe */
+#define POST_REAP_TICK		2.0
 
 struct poller {
 	struct post		*p_post;
@@ -96,6 +97,7 @@ struct post {
 	struct post_retired	 po_retired[2 * CONF_MAX_URLS];
 	size_t			 po_nretired;
 	ev_timer		 po_reap;
+	double			 po_started_at;
 };
 
 static void	post_poll(struct poller *);
@@ -747,6 +749,7 @@ post_start(struct carrier *car)
 	if (po == NULL || po->po_started || po->po_npollers == 0)
 		return;
 	po->po_started = 1;
+	po->po_started_at = ev_now(car->c_loop);
 	/* 2.7: drop SNIs the edge refuses before the traffic starts. */
 	if (po->po_fs.fs_fronted != NULL && po->po_fs.fs_neps > 0)
 		fronted_sni_probe(po->po_fs.fs_fronted, po->po_fs.fs_eps[0],
@@ -816,8 +819,9 @@ post_ep_count(struct post *po, struct cendpoint *ep, int ok, double rtt)
 
 /*
  * Free retired endpoints that nothing uses any more: no poller exchange
- * in flight on them, no pre-flight pending, and retired long enough for
- * the startup SNI probe (which may hold the first deployment) to end.
+ * in flight on them, no pre-flight pending, and (apps_script) not within
+ * a minute of the start, when the SNI probe may still use the first
+ * deployment.
  */
 static void
 post_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -830,8 +834,8 @@ post_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	for (i = 0; i < po->po_nretired; ) {
 		ep = po->po_retired[i].pr_ep;
-		busy = po->po_pf_pending > 0 ||
-		    now - po->po_retired[i].pr_since < POST_REAP_DELAY;
+		busy = po->po_pf_pending > 0 || (ep->ep_fronted &&
+		    now - po->po_started_at < POST_REAP_DELAY);
 		for (k = 0; k < po->po_npollers && !busy; k++)
 			if (po->po_pollers[k].p_inflight == ep ||
 			    po->po_pollers[k].p_cur == ep)
@@ -840,6 +844,7 @@ post_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			i++;
 			continue;
 		}
+		log_info("reload: endpoint %s released", ep->ep_label);
 		health_forget(ep);
 		ep->ep_ops->eo_free(ep);
 		po->po_retired[i] = po->po_retired[--po->po_nretired];
@@ -864,7 +869,8 @@ post_retire(struct post *po, struct cendpoint *ep)
 	po->po_retired[po->po_nretired].pr_ep = ep;
 	po->po_retired[po->po_nretired++].pr_since = ev_now(car->c_loop);
 	if (!ev_is_active(&po->po_reap)) {
-		ev_timer_init(&po->po_reap, post_reap_cb, 10.0, 10.0);
+		ev_timer_init(&po->po_reap, post_reap_cb, POST_REAP_TICK,
+		    POST_REAP_TICK);
 		po->po_reap.data = po;
 		ev_timer_start(car->c_loop, &po->po_reap);
 	}
