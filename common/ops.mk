@@ -47,7 +47,7 @@ EXTRA_DIST += docs/ops.md regress/fuzz/fuzz_stats.c regress/fuzz/corpus/stats
 OPS_EP_CASES = regress/cases/ops_endpoints.sh regress/cases/ops_reload.sh \
 	regress/cases/ops_reload_fronted.sh
 TESTS += $(OPS_EP_CASES)
-EXTRA_DIST += $(OPS_EP_CASES)
+EXTRA_DIST += $(OPS_EP_CASES) regress/tools/slowsrc.py
 
 # health.c for stats rows and reload (health_ep_stats, health_remove).
 check_PROGRAMS += regress/unit/test_health_reload

@@ -72,44 +72,27 @@ go_hup() {
 	    gr_fail "generation $1 not applied"
 }
 
-# go_nginx PORT ROOT: nginx as gr_nginx, but a "?rate=N" query limits
-# the response to N bytes/s at the source (limit_rate), so a download
-# really keeps the tunnel busy instead of sitting in buffers on the way.
-go_nginx() {
-	mkdir -p "$T/nginx"
-	cat >"$T/nginx/nginx.conf" <<NGX
-daemon off;
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
-	server {
-		listen 127.0.0.1:$1;
-		root $2;
-		location / {
-			if (\$arg_rate) {
-				set \$limit_rate \$arg_rate;
-			}
-		}
-	}
+# go_slowsrc PORT ROOT: regress/tools/slowsrc.py as the target: a
+# "?rate=N" download is sent at N bytes/s at the source (so the tunnel
+# really carries it, instead of it sitting in buffers on the way) until
+# go_bg_release, then at full speed.
+go_slowsrc() {
+	rm -f "$T/release"
+	gr_spawn slowsrc python3 "$top_srcdir/regress/tools/slowsrc.py" \
+	    "$1" "$2" "$T/release"
+	gr_wait_port "$1" 10 || gr_fail "slowsrc did not start"
 }
-NGX
-	gr_spawn nginx nginx -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log"
-	gr_wait_port "$1" 10 || gr_fail "nginx did not start"
+
+# go_bg_release: let the background download finish at full speed.
+go_bg_release() {
+	: >"$T/release"
 }
 
 # go_bg_fetch NAME RATE: start a download of /NAME through the tunnel,
-# sent by go_nginx at RATE bytes/s, in the background (GO_BG = curl's
+# sent by go_slowsrc at RATE bytes/s, in the background (GO_BG = curl's
 # pid); returns once a first MiB has arrived.
 go_bg_fetch() {
-	rm -f "$T/$1.bg"
+	rm -f "$T/$1.bg" "$T/release"
 	curl -sS --max-time "${GR_CURL_TIMEOUT:-180}" \
 	    --socks5-hostname "127.0.0.1:$SOCKS" -o "$T/$1.bg" \
 	    "http://127.0.0.1:$WEBP/$1?rate=$2" 2>"$T/$1.bg.err" &
@@ -131,8 +114,10 @@ go_bg_running() {
 	kill -0 "$GO_BG" 2>/dev/null
 }
 
-# go_bg_check NAME: wait for the background download; sha256 must match.
+# go_bg_check NAME: release the background download and wait for it;
+# sha256 must match.
 go_bg_check() {
+	go_bg_release
 	wait "$GO_BG" || gr_fail "download of $1 failed: $(cat "$T/$1.bg.err")"
 	[ "$(gr_sha "$T/$1.bg")" = "$(gr_sha "$DOC/$1")" ] ||
 	    gr_fail "download of $1: sha256 mismatch ($(stat -c %s "$T/$1.bg") bytes)"

@@ -8,17 +8,17 @@
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
 . "$top_srcdir/regress/lib-ops.sh"
-gr_need_cmd nginx curl python3
+gr_need_cmd curl python3
 gr_setup
 gc_ports
 P2=$(gr_free_port)
 head -c $((64 * 1024 * 1024)) /dev/urandom >"$DOC/big"
-go_nginx "$WEBP" "$DOC"
+go_slowsrc "$WEBP" "$DOC"
 # A pass-through proxy (no resets): a second address of the exit.
 gr_spawn proxy python3 "$top_srcdir/regress/tools/flakyproxy.py" "$P2" \
     "$EXITP" 100000 0
 gr_wait_port "$P2" 10 || gr_fail "proxy did not start"
-RATE=${OPS_RELOAD_RATE:-3m}
+RATE=${OPS_RELOAD_RATE:-2m}
 
 # conf MODE RELAYS STREAMS [extra]: lists as YAML flow sequences.
 conf() {

@@ -17,9 +17,9 @@ B=$(gr_deployment_id ops-rl-b)
 C=$(gr_deployment_id ops-rl-c)
 short() { printf '%.6s\342\200\246%s' "$1" "$(printf '%s' "$1" | tail -c 6)"; }
 head -c $((16 * 1024 * 1024)) /dev/urandom >"$DOC/big"
-go_nginx "$WEBP" "$DOC"
+go_slowsrc "$WEBP" "$DOC"
 gf_emu_start "$A" "$B" "$C"
-RATE=${OPS_RELOAD_RATE:-1m}
+RATE=${OPS_RELOAD_RATE:-512k}
 ka="{\"id\": \"$A\", \"account\": \"a\"}"
 kb="{\"id\": \"$B\", \"account\": \"b\"}"
 kc="{\"id\": \"$C\", \"account\": \"c\"}"
