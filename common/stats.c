@@ -505,7 +505,7 @@ stats_lines(const json_t *o, stats_line_cb fn, void *arg)
 	char		 line[1024];
 	const json_t	*lat, *h, *eps, *ep, *g, *v;
 	const char	*key, *role;
-	size_t		 i, healthy = 0;
+	size_t		 i, healthy = 0, nacct;
 	int		 nlines = 0;
 	json_int_t	 bl, sc;
 
@@ -604,6 +604,40 @@ stats_lines(const json_t *o, stats_line_cb fn, void *arg)
 				stats_cat(line, sizeof(line), " rtt=%lldms",
 				    (long long)stats_get(ep, "rtt_ms", NULL));
 		}
+		fn(line, arg);
+		nlines++;
+	}
+
+	/* Per account (4.6): requests today over its deployments, quota. */
+	line[0] = '\0';
+	for (i = 0, nacct = 0; i < json_array_size(eps); i++) {
+		const char	*acct = stats_get_str(json_array_get(eps, i),
+				    "account");
+		json_int_t	 today = 0;
+		int		 quota = 0, seen = 0;
+		size_t		 k;
+
+		if (*acct == '\0' || strcmp(acct, "-") == 0)
+			continue;
+		for (k = 0; k < i && !seen; k++)
+			seen = strcmp(acct, stats_get_str(json_array_get(eps,
+			    k), "account")) == 0;
+		if (seen)
+			continue;
+		for (k = i; k < json_array_size(eps); k++) {
+			ep = json_array_get(eps, k);
+			if (strcmp(acct, stats_get_str(ep, "account")) != 0)
+				continue;
+			if (stats_get(ep, "today", NULL) > 0)
+				today += stats_get(ep, "today", NULL);
+			quota |= stats_get(ep, "quota", NULL) == 1;
+		}
+		stats_cat(line, sizeof(line), "%s%s today=%lld%s",
+		    nacct++ ? " | " : "[stats]  accounts=[", acct,
+		    (long long)today, quota ? " quota" : "");
+	}
+	if (nacct > 0) {
+		stats_cat(line, sizeof(line), "]");
 		fn(line, arg);
 		nlines++;
 	}

@@ -229,7 +229,9 @@ test_stats_render(void **state)
 	assert_null(strchr(s, '\n'));
 
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(stats_lines(o, test_stats_line_cb, &l), 5);
+	assert_int_equal(stats_lines(o, test_stats_line_cb, &l), 6);
+	assert_non_null(strstr(l.text, "[stats]  accounts=[acct-a "
+	    "today=1234]\n"));
 	assert_null(strstr(l.text, "SECRET"));
 	assert_non_null(strstr(l.text, "[stats] active=3 sessions=12/9 "
 	    "frames=345/678 bytes=1048576/73400320 polls=400/7 rst=3 "

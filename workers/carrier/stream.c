@@ -215,11 +215,9 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	struct stream				*st = car->c_stream;
 	const struct carrier_conf		*cc = &car->c_conf;
 	struct lws_context_creation_info	 info;
-	size_t					 i;
-	int					 tls = 0;
-
 	struct stream_url			 old[CONF_MAX_URLS], *cur;
-	size_t					 nold, j;
+	size_t					 i, nold, j;
+	int					 tls = 0;
 
 	if (st == NULL)
 		return (-1);
