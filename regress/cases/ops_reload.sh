@@ -1,7 +1,8 @@
 #!/bin/bash
 # SIGHUP applies changed relay_urls and direct_stream_urls to a running
 # carrier under a 64 MiB download (sha256 checked): an endpoint is added,
-# then the first one removed; the download never breaks, the endpoint that
+# then the first one removed (relay_urls: a dead URL is added too and
+# shows its failures); the download never breaks, the endpoint that
 # stays keeps its counters (gooserelayctl stats --json), and a key that
 # needs a restart (workers_per_endpoint) is logged as such and not applied.
 # The second relay URL reaches the same exit through a plain TCP proxy.
@@ -43,6 +44,7 @@ KEY=$(gr_key)
 # ---- relay_urls (direct_post) ----
 U1="http://127.0.0.1:$EXITP/tunnel"
 U2="http://127.0.0.1:$P2/tunnel"
+U3="http://127.0.0.1:$(gr_free_port)/tunnel"	# nobody listens
 conf direct_post "[\"$U1\"]" "[]" "  workers_per_endpoint: 3"
 go_start
 go_bg_fetch big "$RATE"
@@ -50,9 +52,10 @@ go_ctl stats --json >"$T/r0.json" || gr_fail "stats"
 ok0=$(go_ep "$T/r0.json" relay "$U1" ok)
 [ "$ok0" != - ] && [ "$ok0" -gt 0 ] || gr_fail "no relay row for U1: $ok0"
 
-conf direct_post "[\"$U1\", \"$U2\"]" "[]" "  workers_per_endpoint: 3"
+conf direct_post "[\"$U1\", \"$U2\", \"$U3\"]" "[]" \
+    "  workers_per_endpoint: 3"
 go_hup 2
-gr_wait_log "$T/gooserelayd.log" "reload: relay_urls: 1 endpoint kept, 1 added, 0 removed" 5 ||
+gr_wait_log "$T/gooserelayd.log" "reload: relay_urls: 1 endpoint kept, 2 added, 0 removed" 5 ||
     gr_fail "no reload summary (add)"
 go_ctl stats --json >"$T/r1.json" || gr_fail "stats"
 ok1=$(go_ep "$T/r1.json" relay "$U1" ok)
@@ -61,9 +64,9 @@ ok1=$(go_ep "$T/r1.json" relay "$U1" ok)
 [ "$(go_ep "$T/r1.json" relay "$U2" ok)" != - ] || gr_fail "no row for U2"
 ok2=$(go_ep "$T/r1.json" relay "$U2" ok)
 
-conf direct_post "[\"$U2\"]" "[]" "  workers_per_endpoint: 4"
+conf direct_post "[\"$U2\", \"$U3\"]" "[]" "  workers_per_endpoint: 4"
 go_hup 3
-gr_wait_log "$T/gooserelayd.log" "reload: relay_urls: 1 endpoint kept, 0 added, 1 removed" 5 ||
+gr_wait_log "$T/gooserelayd.log" "reload: relay_urls: 2 endpoints kept, 0 added, 1 removed" 5 ||
     gr_fail "no reload summary (remove)"
 gr_wait_log "$T/gooserelayd.log" "reload: workers_per_endpoint changed; restart gooserelayd to apply it" 5 ||
     gr_fail "restart-only key not reported"
@@ -82,6 +85,19 @@ ok4=$(go_ep "$T/r4.json" relay "$U2" ok)
 [ "$ok4" -gt "$ok3" ] || gr_fail "U2 carried nothing after U1 left"
 gr_log "relay_urls: U1 ok $ok0 -> $ok1, U2 ok $ok2 -> $ok3 -> $ok4"
 gc_fetch big || gr_fail "download after the reloads"
+# The dead U3 (kept by both reloads) shows its failures once a poller
+# tried it: connection refused, nothing sent, the batch goes elsewhere.
+gr_mkfile "$DOC/small" 1
+i=0
+until go_ctl stats --json >"$T/r5.json" &&
+    [ "$(go_ep "$T/r5.json" relay "$U3" fail)" -ge 1 ]; do
+	i=$((i + 1)); [ $i -le 10 ] || gr_fail "U3 shows no failure"
+	gc_parallel 4 small || gr_fail "fetches with a dead relay URL"
+done
+gr_log "U3: $(go_ep "$T/r5.json" relay "$U3" fail) failures after $i rounds of fetches"
+[ "$(go_ep "$T/r5.json" relay "$U3" ok)" = 0 ] || gr_fail "U3 has successes"
+[ "$(go_ep "$T/r5.json" relay "$U3" healthy)" = false ] ||
+    gr_fail "U3 shown healthy"
 grep -Eq "SIGSYS|killed by signal|carrier: exited" "$T/gooserelayd.log" &&
     gr_fail "a worker died"
 gr_stop gooserelayd

@@ -57,6 +57,7 @@ struct post_epinfo {
 	char			 pe_account[CONF_ACCOUNT_LEN];
 	uint64_t		 pe_ok, pe_fail;
 	double			 pe_rtt;		/* EWMA s, 0 unknown */
+	int			 pe_bad;		/* last exchange failed */
 };
 
 /* An endpoint removed by a reload, freed once nothing uses it. */
@@ -807,6 +808,7 @@ post_ep_count(struct post *po, struct cendpoint *ep, int ok, double rtt)
 	if (i == po->po_neps)
 		return;		/* retired by a reload meanwhile */
 	pe = &po->po_info[i];
+	pe->pe_bad = !ok;
 	if (!ok) {
 		pe->pe_fail++;
 		return;
@@ -1052,7 +1054,7 @@ post_endpoint_stats(struct carrier *car, size_t i, struct stats_endpoint *se,
 	else {
 		memset(se, 0, sizeof(*se));
 		se->se_script = -1;
-		se->se_healthy = 1;
+		se->se_healthy = !pe->pe_bad;
 		se->se_ok = pe->pe_ok;
 		se->se_fail = pe->pe_fail;
 		se->se_rtt_ms = (uint64_t)(pe->pe_rtt * 1000 + 0.5);
