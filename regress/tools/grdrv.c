@@ -15,7 +15,14 @@
  *	    idle N TARGET SECS			open N idle sessions, hold them
  *	    poll				one empty poll, print #frames
  *	    hello-timeout | hello-oversize	stream pre-auth limits
- *	grdrv sink PORT [-e]			sha256-of-input (or echo) server
+ *	    deaddial DEAD LIVE N REQFILE OUT	a hanging dial beside N fetches
+ *	    idlegc IDLE ACTIVE SECS		idle session collected, busy not
+ *	    grace ws|post|expire TARGET IN OUT GRACE  stream disconnect grace
+ *	    preauth N TARGET REQFILE OUT	N pre-auth streams, the next 503
+ *	grdrv sink PORT [-e] [-d MS] [-s FILE]	sha256-of-input (or echo) server;
+ *						-d: an echo after 0.3 s of quiet
+ *						comes MS ms late; -s: send FILE
+ *						then FIN; one log line a close
  *
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
  * the payload bytes of each response that carried data, -U ask for
@@ -35,6 +42,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +72,7 @@ struct drv {
 	int			 verbose;
 	int			 upack;
 	int			 wsfd;
+	int			 ws_wait_ms;	/* >0: a stream read may time out */
 	int			 last_status;
 	struct wire_batch	 batch;
 	struct wbuf		 body;
@@ -212,23 +221,34 @@ seal(struct drv *d, const struct wire_frame *f, size_t n, int text)
 
 /* --- WebSocket (RFC 6455 client, zero mask key) --- */
 
-static void
-ws_open(struct drv *d)
+/* A WebSocket upgrade on a new connection; *status gets the HTTP code. */
+static int
+ws_upgrade(struct drv *d, int *status)
 {
 	char	 req[512], hdr[4096];
-	int	 n;
+	int	 fd, n;
 
-	d->wsfd = tcp_connect(d->host, d->port, 15);
+	fd = tcp_connect(d->host, d->port, 15);
 	n = snprintf(req, sizeof(req), "GET /stream HTTP/1.1\r\n"
 	    "Host: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 	    "Sec-WebSocket-Version: 13\r\n\r\n", d->host, d->port);
-	write_all(d->wsfd, req, n);
-	if (read_headers(d->wsfd, hdr, sizeof(hdr)) == -1)
+	write_all(fd, req, n);
+	if (read_headers(fd, hdr, sizeof(hdr)) == -1)
 		die("ws: no upgrade response");
-	if (strncmp(hdr, "HTTP/1.1 101", 12) != 0) {
-		d->last_status = atoi(hdr + 9);
-		die("ws: upgrade refused: %.12s", hdr);
+	*status = strncmp(hdr, "HTTP/1.1 ", 9) == 0 ? atoi(hdr + 9) : 0;
+	return (fd);
+}
+
+static void
+ws_open(struct drv *d)
+{
+	int	 status;
+
+	d->wsfd = ws_upgrade(d, &status);
+	if (status != 101) {
+		d->last_status = status;
+		die("ws: upgrade refused: %d", status);
 	}
 }
 
@@ -375,6 +395,15 @@ exchange(struct drv *d)
 	check_deadline();
 	if (d->ws) {
 		ws_flush(d);
+		if (d->ws_wait_ms > 0) {
+			struct pollfd	 pfd = { d->wsfd, POLLIN, 0 };
+
+			/* Nothing came: an empty "batch", as a POST would. */
+			if (poll(&pfd, 1, d->ws_wait_ms) == 0) {
+				d->batch.b_nframes = 0;
+				return (0);
+			}
+		}
 		if (ws_recv(d) == -1)
 			return (-1);
 		if (wire_body_open(d->aead, d->body.wb_data, d->body.wb_len, 0,
@@ -990,25 +1019,471 @@ cmd_hello_oversize(struct drv *d)
 	return (0);
 }
 
-/* --- sink: sha256 of everything received, or echo --- */
+/* A drv of its own (new client_id) sharing d's address and key. */
+static void
+drv_clone(struct drv *c, const struct drv *d)
+{
+	*c = *d;
+	wire_batch_init(&c->batch);
+	memset(&c->body, 0, sizeof(c->body));
+	memset(&c->scratch, 0, sizeof(c->scratch));
+	c->npend = 0;
+	c->ws = 0;
+	c->ws_wait_ms = 0;
+	RAND_bytes(c->cid, sizeof(c->cid));
+}
 
 static void
-sink_conn(int fd, int echo)
+queue_data(struct drv *d, const uint8_t *sid, uint64_t seq, uint8_t flags,
+    const void *p, size_t n)
+{
+	struct wire_frame	 f;
+
+	frame_init(&f, sid, seq, flags);
+	f.f_payload = p;
+	f.f_len = n;
+	queue_frame(d, &f);
+}
+
+/*
+ * One batch: a SYN to DEAD (a dial that hangs) first, then n SYNs to LIVE
+ * each carrying REQFILE.  Every live session must finish (FIN, output in
+ * OUT.i) before the dead one's RST arrives: ordering, not timing.
+ */
+static int
+cmd_deaddial(struct drv *d, const char *dead, const char *live, int n,
+    const char *reqfile, const char *out)
+{
+	struct rxs	*rx;
+	char		 path[1024];
+	uint8_t		*req;
+	size_t		 reqlen;
+	double		 t0;
+	int		 i, done = 0;
+
+	if (n <= 0 || n > 100)
+		die("deaddial: 1..100 live sessions");
+	req = slurp(reqfile, &reqlen);
+	rx = calloc(n + 1, sizeof(*rx));
+	if ((rx[0].out = fopen("/dev/null", "wb")) == NULL)
+		die("/dev/null");
+	new_sid(rx[0].sid);
+	queue_syn(d, rx[0].sid, dead, NULL, 0);
+	for (i = 1; i <= n; i++) {
+		snprintf(path, sizeof(path), "%s.%d", out, i);
+		if ((rx[i].out = fopen(path, "wb")) == NULL)
+			die("%s: %s", path, strerror(errno));
+		new_sid(rx[i].sid);
+		queue_syn(d, rx[i].sid, live, req, reqlen);
+	}
+	t0 = now_s();
+	while (!rx[0].rst) {
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, n + 1, 0);
+		for (i = 1; i <= n; i++) {
+			if (rx[i].rst)
+				die("live session %d got an RST", i);
+			if (rx[i].fin && rx[i].out != NULL) {
+				fclose(rx[i].out);
+				rx[i].out = NULL;
+				done++;
+				fprintf(stderr, "grdrv: live %d done after "
+				    "%.3f s, %llu bytes\n", i, now_s() - t0,
+				    (unsigned long long)rx[i].bytes);
+			}
+		}
+		if (rx[0].fin)
+			die("the dead dial got a FIN");
+		if (rx[0].rst && done < n)
+			die("the dead dial's RST came before %d live "
+			    "session(s) finished", n - done);
+	}
+	printf("dead RST after %.3f s, %d live sessions done before it\n",
+	    now_s() - t0, done);
+	return (0);
+}
+
+/*
+ * Two sessions: IDLE gets a SYN with a tag and nothing more; ACTIVE gets
+ * a frame every 0.25 s for SECS seconds.  The idle one must be reset by
+ * the exit's idle GC, the active one must not, and every byte sent on it
+ * must come back from the echo target.  Then a frame for the collected
+ * session is answered with RST (GooseRelayVPN's only signal), and the
+ * active one closes with FIN.
+ */
+static int
+cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs)
+{
+	struct rxs	 rx[2];
+	char		*echo = NULL, tick[64], *sent = NULL;
+	size_t		 echolen = 0, sentlen = 0;
+	FILE		*sentfp;
+	uint64_t	 seq = 1;
+	double		 t0, trst = -1;
+	int		 i, n;
+
+	memset(rx, 0, sizeof(rx));
+	rx[0].out = fopen("/dev/null", "wb");
+	rx[1].out = open_memstream(&echo, &echolen);
+	sentfp = open_memstream(&sent, &sentlen);
+	if (rx[0].out == NULL || rx[1].out == NULL || sentfp == NULL)
+		die("open_memstream");
+	new_sid(rx[0].sid);
+	new_sid(rx[1].sid);
+	queue_syn(d, rx[0].sid, idle, (const uint8_t *)"idle-A\n", 7);
+	queue_syn(d, rx[1].sid, active, (const uint8_t *)"active-B\n", 9);
+	fputs("active-B\n", sentfp);
+	t0 = now_s();
+	while (now_s() - t0 < secs) {
+		n = snprintf(tick, sizeof(tick), "tick %llu\n",
+		    (unsigned long long)seq);
+		queue_data(d, rx[1].sid, seq++, 0, tick, n);
+		fwrite(tick, 1, n, sentfp);
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, 2, 0);
+		if (rx[1].rst)
+			die("the active session got an RST after %.1f s",
+			    now_s() - t0);
+		if (rx[0].rst && trst < 0) {
+			trst = now_s() - t0;
+			fprintf(stderr, "grdrv: idle session reset after "
+			    "%.1f s\n", trst);
+		}
+		usleep(250000);
+	}
+	if (trst < 0)
+		die("the idle session was not collected in %d s", secs);
+	/* Echo of the last ticks still on its way: a few more polls. */
+	for (i = 0; i < 20; i++) {
+		fflush(rx[1].out);
+		fflush(sentfp);
+		if (echolen >= sentlen)
+			break;
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, 2, 0);
+	}
+	fflush(rx[1].out);
+	fflush(sentfp);
+	if (echolen != sentlen || memcmp(echo, sent, sentlen) != 0)
+		die("active session: %zu bytes echoed of %zu sent", echolen,
+		    sentlen);
+	/* The collected session is unknown now: a frame for it gets RST. */
+	rx[0].rst = 0;
+	queue_data(d, rx[0].sid, 1, 0, "late\n", 5);
+	for (i = 0; i < 10 && !rx[0].rst; i++) {
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, 2, 0);
+	}
+	if (!rx[0].rst)
+		die("a frame for the collected session got no RST");
+	queue_data(d, rx[1].sid, seq, WIRE_F_FIN, NULL, 0);
+	for (i = 0; i < 20 && !rx[1].fin && !rx[1].rst; i++) {
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, 2, 0);
+	}
+	if (!rx[1].fin)
+		die("the active session did not close with FIN");
+	printf("idle session reset after %.1f s; active session kept "
+	    "(%zu bytes echoed)\n", trst, echolen);
+	return (0);
+}
+
+/* Send buf as data frames of sid from *seq on (8 frames per batch). */
+static void
+send_part(struct drv *d, const uint8_t *sid, uint64_t *seq,
+    const uint8_t *buf, size_t len, struct rxs *rx)
+{
+	size_t	 off = 0, n;
+	int	 k;
+
+	while (off < len) {
+		for (k = 0; k < 8 && off < len; k++) {
+			n = len - off > GRDRV_CHUNK ? GRDRV_CHUNK : len - off;
+			queue_data(d, sid, (*seq)++, 0, buf + off, n);
+			off += n;
+		}
+		if (d->ws) {
+			ws_flush(d);
+			continue;
+		}
+		if (exchange(d) == -1)
+			die("stream closed");
+		rx_batch(d, rx, 1, 0);
+		if (rx->rst)
+			die("RST while sending");
+	}
+	if (d->ws)
+		ws_flush(d);
+}
+
+/* Poll until rx has want bytes (or RST); dies after tries exchanges. */
+static void
+recv_until(struct drv *d, struct rxs *rx, uint64_t want, int tries)
+{
+	while (rx->bytes < want && !rx->rst && tries-- > 0) {
+		if (exchange(d) == -1)
+			die("stream closed while receiving");
+		rx_batch(d, rx, 1, 0);
+	}
+	if (rx->rst)
+		die("RST after %llu bytes", (unsigned long long)rx->bytes);
+	if (rx->bytes < want)
+		die("got %llu bytes of %llu", (unsigned long long)rx->bytes,
+		    (unsigned long long)want);
+}
+
+static void
+sleep_until(double t)
+{
+	double	 left;
+
+	while ((left = t - now_s()) > 0)
+		usleep(left > 0.2 ? 200000 : (useconds_t)(left * 1e6));
+}
+
+/*
+ * Stream disconnect grace (GRACE seconds on the exit).  A session to an
+ * echo target that answers after a quiet spell (sink -d): IN's first
+ * third goes over the stream and comes back; the second third is sent and
+ * the stream dropped before its echo exists; then
+ *	ws	a new stream within the grace carries the rest;
+ *	post	the client polls by POST within the grace and keeps the
+ *		session past the grace's end;
+ *	expire	nothing until after the grace: the session is reset.
+ * OUT gets the echoed bytes (tag line first) for sha256.
+ */
+static int
+cmd_grace(struct drv *d, const char *mode, const char *target,
+    const char *in, const char *out, double grace)
+{
+	struct rxs	 rx;
+	uint8_t		*buf;
+	char		 tag[32];
+	size_t		 len, third;
+	uint64_t	 seq = 1, want;
+	double		 tdrop;
+	int		 i, taglen;
+
+	if (!d->ws)
+		die("grace needs -w");
+	memset(&rx, 0, sizeof(rx));
+	buf = slurp(in, &len);
+	third = len / 3;
+	if ((rx.out = fopen(out, "wb")) == NULL)
+		die("%s: %s", out, strerror(errno));
+	taglen = snprintf(tag, sizeof(tag), "tag:%s\n", mode);
+	new_sid(rx.sid);
+	queue_syn(d, rx.sid, target, (const uint8_t *)tag, taglen);
+	send_part(d, rx.sid, &seq, buf, third, &rx);
+	want = taglen + third;
+	recv_until(d, &rx, want, 1000);
+	/* Quiet for the sink's -d, so the next echo comes late. */
+	usleep(500000);
+	send_part(d, rx.sid, &seq, buf + third, third, &rx);
+	want += third;
+	/* Drop the stream cleanly: FIN, then read what is left. */
+	shutdown(d->wsfd, SHUT_WR);
+	while (ws_recv(d) == 0) {
+		const char	*err;
+
+		if (wire_body_open(d->aead, d->body.wb_data, d->body.wb_len,
+		    0, &d->batch, &err) == -1)
+			die("dropped stream: %s", err);
+		rx_batch(d, &rx, 1, 0);
+	}
+	close(d->wsfd);
+	d->wsfd = -1;
+	tdrop = now_s();
+	fprintf(stderr, "grdrv: stream dropped after %llu bytes\n",
+	    (unsigned long long)rx.bytes);
+
+	if (strcmp(mode, "expire") == 0) {
+		sleep_until(tdrop + grace + 2);
+		d->ws = 0;
+		for (i = 0; i < 10 && !rx.rst; i++) {
+			if (exchange(d) == -1)
+				die("POST failed");
+			rx_batch(d, &rx, 1, 0);
+		}
+		fclose(rx.out);
+		if (!rx.rst)
+			die("session alive %.1f s after the drop",
+			    now_s() - tdrop);
+		printf("session reset after the grace\n");
+		return (0);
+	}
+	/* Back within the grace, after the echo was queued meanwhile. */
+	sleep_until(tdrop + grace / 2);
+	if (strcmp(mode, "ws") == 0) {
+		ws_open(d);
+		ws_hello(d);
+		recv_until(d, &rx, want, 1000);
+	} else if (strcmp(mode, "post") == 0) {
+		d->ws = 0;
+		recv_until(d, &rx, want, 1000);
+		/* POST polls only, until well past the grace. */
+		while (now_s() < tdrop + grace + 2) {
+			if (exchange(d) == -1)
+				die("POST failed");
+			rx_batch(d, &rx, 1, 0);
+			if (rx.rst)
+				die("RST while polling by POST");
+		}
+	} else
+		die("grace: ws, post or expire");
+	send_part(d, rx.sid, &seq, buf + 2 * third, len - 2 * third, &rx);
+	queue_data(d, rx.sid, seq, WIRE_F_FIN, NULL, 0);
+	if (d->ws)
+		ws_flush(d);
+	want += len - 2 * third;
+	recv_until(d, &rx, want, 1000);
+	fclose(rx.out);
+	printf("session kept across the drop (%s), %llu bytes\n", mode,
+	    (unsigned long long)rx.bytes);
+	return (0);
+}
+
+/*
+ * With an authenticated stream up: n upgrades that never send a hello
+ * hold every pre-auth slot, so the next upgrade gets 503; the stream and
+ * a POST client still fetch (OUT.ws, OUT.post); the n are closed by the
+ * hello deadline, and a new upgrade is then accepted and works.
+ */
+static int
+cmd_preauth(struct drv *d, int n, const char *target, const char *reqfile,
+    const char *out)
+{
+	struct drv	 p, w;
+	struct rxs	 rx;
+	char		 path[1024], c;
+	char		*av[] = { "probe", NULL };
+	uint8_t		*req;
+	size_t		 reqlen;
+	double		 t0, tmax = 0;
+	int		*fds, i, status, fd;
+	ssize_t		 r;
+
+	if (!d->ws || n <= 0 || n > 64)
+		die("preauth needs -w and 1..64");
+	req = slurp(reqfile, &reqlen);
+	fds = calloc(n, sizeof(int));
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		fds[i] = ws_upgrade(d, &status);
+		if (status != 101)
+			die("pre-auth upgrade %d: status %d", i + 1, status);
+	}
+	fd = ws_upgrade(d, &status);
+	close(fd);
+	if (status != 503)
+		die("upgrade %d: status %d, want 503", n + 1, status);
+	fprintf(stderr, "grdrv: upgrade %d refused with 503\n", n + 1);
+
+	/* The authenticated stream works meanwhile. */
+	memset(&rx, 0, sizeof(rx));
+	snprintf(path, sizeof(path), "%s.ws", out);
+	if ((rx.out = fopen(path, "wb")) == NULL)
+		die("%s", path);
+	new_sid(rx.sid);
+	queue_syn(d, rx.sid, target, req, reqlen);
+	if (pump(d, &rx, 1, 0) != 0)
+		die("fetch over the stream: RST");
+	fclose(rx.out);
+	/* And so does a POST client. */
+	drv_clone(&p, d);
+	p.binary = 1;
+	memset(&rx, 0, sizeof(rx));
+	snprintf(path, sizeof(path), "%s.post", out);
+	if ((rx.out = fopen(path, "wb")) == NULL)
+		die("%s", path);
+	new_sid(rx.sid);
+	queue_syn(&p, rx.sid, target, req, reqlen);
+	if (pump(&p, &rx, 1, 0) != 0)
+		die("fetch by POST: RST");
+	fclose(rx.out);
+
+	/* The hello deadline closes every one of them. */
+	for (i = 0; i < n; i++) {
+		r = recv(fds[i], &c, 1, 0);
+		if (r > 0)
+			die("pre-auth stream %d: got data", i + 1);
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			die("pre-auth stream %d still open after %.1f s",
+			    i + 1, now_s() - t0);
+		if (now_s() - t0 > tmax)
+			tmax = now_s() - t0;
+		close(fds[i]);
+	}
+	fprintf(stderr, "grdrv: %d pre-auth streams closed within %.1f s\n",
+	    n, tmax);
+	/* The slots are free again: a new stream is accepted and works. */
+	drv_clone(&w, d);
+	w.ws = 1;
+	ws_open(&w);
+	ws_hello(&w);
+	if (cmd_probe(&w, 1, av) != 0)
+		die("probe over a new stream");
+	printf("%d pre-auth streams held, the next refused (503), closed "
+	    "within %.1f s, then a new stream accepted\n", n, tmax);
+	return (0);
+}
+
+/* --- sink: sha256 of everything received, or echo --- */
+
+/*
+ * Logs one line per connection when it ends: the first bytes it carried
+ * (tag) and how it ended, so a case can tell the exit closed it.
+ */
+static uint8_t	*sink_serve;	/* -s: sent to every connection */
+static size_t	 sink_servelen;
+
+static void
+sink_conn(int fd, int echo, int delay_ms)
 {
 	EVP_MD_CTX	*md = EVP_MD_CTX_new();
 	uint8_t		 buf[65536], h[32];
-	char		 hex[66];
+	char		 hex[66], tag[17];
 	unsigned int	 hl;
+	unsigned long long total = 0;
+	double		 last = now_s();
 	ssize_t		 r;
-	int		 i;
+	int		 i, ntag = 0, tagdone = 0;
 
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	if (sink_serve != NULL) {
+		/* FIN after the file; what comes in is only counted. */
+		write_all(fd, sink_serve, sink_servelen);
+		shutdown(fd, SHUT_WR);
+		echo = 1;
+	}
 	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		for (i = 0; i < r && !tagdone && ntag < 16; i++) {
+			if (buf[i] == '\n')
+				tagdone = 1;
+			else
+				tag[ntag++] = buf[i] >= 0x20 && buf[i] < 0x7f ?
+				    buf[i] : '.';
+		}
+		total += r;
+		/* -d: an echo after a quiet spell comes late. */
+		if (echo && delay_ms > 0 && now_s() - last >= 0.3)
+			usleep(delay_ms * 1000);
+		last = now_s();
+		if (sink_serve != NULL)
+			continue;
 		if (echo)
 			write_all(fd, buf, r);
 		else
 			EVP_DigestUpdate(md, buf, r);
 	}
+	tag[ntag] = '\0';
+	fprintf(stderr, "sink: closed tag=%s bytes=%llu by=%s\n", tag,
+	    total, r == 0 ? "eof" : "error");
 	if (!echo) {
 		EVP_DigestFinal_ex(md, h, &hl);
 		for (i = 0; i < 32; i++)
@@ -1021,11 +1496,23 @@ sink_conn(int fd, int echo)
 }
 
 static int
-cmd_sink(int port, int echo)
+cmd_sink(int argc, char **argv)
 {
 	struct sockaddr_in	 sin;
-	int			 s, fd, one = 1;
+	int			 s, fd, one = 1, port, echo = 0, delay = 0, i;
 
+	port = atoi(argv[2]);
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "-e") == 0)
+			echo = 1;
+		else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
+			delay = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+			sink_serve = slurp(argv[++i], &sink_servelen);
+		else
+			die("sink PORT [-e] [-d MS] [-s FILE]");
+	}
+	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGCHLD, SIG_IGN);
 	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		die("socket");
@@ -1042,7 +1529,7 @@ cmd_sink(int port, int echo)
 			continue;
 		if (fork() == 0) {
 			close(s);
-			sink_conn(fd, echo);
+			sink_conn(fd, echo, delay);
 		}
 		close(fd);
 	}
@@ -1065,8 +1552,7 @@ main(int argc, char *argv[])
 	int		 c, i;
 
 	if (argc >= 3 && strcmp(argv[1], "sink") == 0)
-		return (cmd_sink(atoi(argv[2]), argc > 3 &&
-		    strcmp(argv[3], "-e") == 0));
+		return (cmd_sink(argc, argv));
 	memset(&d, 0, sizeof(d));
 	RAND_bytes(d.cid, sizeof(d.cid));
 	while ((c = getopt(argc, argv, "+u:k:bwAc:t:vU")) != -1) {
@@ -1117,6 +1603,7 @@ main(int argc, char *argv[])
 	grdrv_deadline = now_s() + timeout;
 	cmd = argv[0];
 
+	d.wsfd = -1;
 	if (d.ws && strcmp(cmd, "supersede") != 0 &&
 	    strncmp(cmd, "hello-", 6) != 0) {
 		ws_open(&d);
@@ -1147,5 +1634,16 @@ main(int argc, char *argv[])
 		return (cmd_hello_timeout(&d));
 	if (strcmp(cmd, "hello-oversize") == 0)
 		return (cmd_hello_oversize(&d));
+	if (strcmp(cmd, "deaddial") == 0 && argc == 6)
+		return (cmd_deaddial(&d, argv[1], argv[2], atoi(argv[3]),
+		    argv[4], argv[5]));
+	if (strcmp(cmd, "idlegc") == 0 && argc == 4)
+		return (cmd_idlegc(&d, argv[1], argv[2], atoi(argv[3])));
+	if (strcmp(cmd, "grace") == 0 && argc == 6)
+		return (cmd_grace(&d, argv[1], argv[2], argv[3], argv[4],
+		    atof(argv[5])));
+	if (strcmp(cmd, "preauth") == 0 && argc == 5)
+		return (cmd_preauth(&d, atoi(argv[1]), argv[2], argv[3],
+		    argv[4]));
 	usage();
 }
