@@ -1123,6 +1123,9 @@ cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs)
 	double		 t0, trst = -1;
 	int		 i, n;
 
+	/* A stream message may not come for every tick: do not block. */
+	if (d->ws)
+		d->ws_wait_ms = 1000;
 	memset(rx, 0, sizeof(rx));
 	rx[0].out = fopen("/dev/null", "wb");
 	rx[1].out = open_memstream(&echo, &echolen);

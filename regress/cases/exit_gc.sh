@@ -1,0 +1,65 @@
+#!/bin/bash
+# Session GC with session_idle_timeout_s: 2 (GooseRelayVPN's fixed 10
+# minutes, made configurable): a session with no client frame and no
+# downstream data is collected - its upstream connection closed at the
+# target, an RST sent to the client, and a later frame for it answered
+# with RST (GooseRelayVPN's signal) - while a session the client keeps
+# using survives, every echoed byte intact; over binary POST and /stream.
+# Done sessions (FIN both ways) leave the table.  The new keys are bounds
+# checked at -n time.
+. "$top_srcdir/regress/lib.sh"
+. "$top_srcdir/regress/lib-exit.sh"
+gr_setup
+
+# Bounds, at configuration check time.
+for kv in "session_idle_timeout_s: 86401" "session_idle_timeout_s: -1" \
+    "stream_disconnect_grace_s: 3601" "stream_disconnect_grace_s: x"; do
+	printf 'exit:\n  server_port: 1\n  tunnel_key: "%s"\n  %s\n' \
+	    "$(gr_key)" "$kv" >"$T/bad.yaml"
+	"$GOOSERELAYD" -n -f "$T/bad.yaml" 2>"$T/n.log" &&
+	    gr_fail "accepted $kv"
+	grep -q "${kv%%:*}" "$T/n.log" ||
+	    gr_fail "$kv: the error does not name the key: $(cat "$T/n.log")"
+done
+printf 'exit:\n  server_port: 1\n  tunnel_key: "%s"\n  %s\n  %s\n' \
+    "$(gr_key)" "session_idle_timeout_s: 1" "stream_disconnect_grace_s: 3600" \
+    >"$T/good.yaml"
+"$GOOSERELAYD" -n -f "$T/good.yaml" >/dev/null 2>"$T/n.log" ||
+    gr_fail "rejected good bounds: $(cat "$T/n.log")"
+
+EP=$(gr_free_port)
+gr_sink echo "$EP" -e
+gr_exit_start "session_idle_timeout_s: 2" "long_poll_window_ms: 1000"
+
+# wait_closed N REGEX: N lines of the echo sink's log match.
+wait_closed() {
+	_i=0
+	while [ "$(grep -c -- "$2" "$T/echo.log")" -lt "$1" ] &&
+	    [ $_i -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	[ "$(grep -c -- "$2" "$T/echo.log")" -ge "$1" ]
+}
+
+n=0
+for mode in -b -w; do
+	n=$((n + 1))
+	out=$(gr_drv $mode -t 60 idlegc "127.0.0.1:$EP" "127.0.0.1:$EP" 7 \
+	    2>"$T/drv.log") || gr_fail "idlegc $mode: $(tail -3 "$T/drv.log")"
+	gr_log "$mode: $out"
+	# The collected session's upstream was closed by the exit; the
+	# active one only when the client closed it (FIN).
+	wait_closed $n 'closed tag=idle-A bytes=7 by=' ||
+	    gr_fail "$mode: the idle session's upstream is still open"
+	wait_closed $n 'closed tag=active-B .* by=eof' ||
+	    gr_fail "$mode: the active session's upstream did not see EOF"
+	# Nothing left in the table: the collected session went at once,
+	# the finished one (FIN both ways) at the next sweep.
+	i=0
+	while [ "$(gr_exit_stat active)" != 0 ] && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ "$(gr_exit_stat active)" = 0 ] ||
+	    gr_fail "$mode: $(gr_exit_stat active) session(s) left"
+done
+gr_exit_alive
