@@ -236,7 +236,9 @@ ws_upgrade(struct drv *d, int *status)
 	write_all(fd, req, n);
 	if (read_headers(fd, hdr, sizeof(hdr)) == -1)
 		die("ws: no upgrade response");
-	*status = strncmp(hdr, "HTTP/1.1 ", 9) == 0 ? atoi(hdr + 9) : 0;
+	*status = strncmp(hdr, "HTTP/1.", 7) == 0 ? atoi(hdr + 9) : 0;
+	if (*status == 0)
+		fprintf(stderr, "grdrv: upgrade answered %.40s\n", hdr);
 	return (fd);
 }
 
@@ -1410,11 +1412,19 @@ cmd_preauth(struct drv *d, int n, const char *target, const char *reqfile,
 		die("fetch by POST: RST");
 	fclose(rx.out);
 
-	/* The hello deadline closes every one of them. */
+	/*
+	 * The hello deadline closes every one of them: a close frame at
+	 * most (GooseRelayVPN just drops the connection), then EOF.
+	 */
 	for (i = 0; i < n; i++) {
-		r = recv(fds[i], &c, 1, 0);
-		if (r > 0)
-			die("pre-auth stream %d: got data", i + 1);
+		int	 first = 1;
+
+		while ((r = recv(fds[i], &c, 1, 0)) > 0) {
+			if (first && (uint8_t)c != 0x88)
+				die("pre-auth stream %d: got data (0x%02x)",
+				    i + 1, (uint8_t)c);
+			first = 0;
+		}
 		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			die("pre-auth stream %d still open after %.1f s",
 			    i + 1, now_s() - t0);

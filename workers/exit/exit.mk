@@ -27,7 +27,9 @@ regress_tools_grdrv_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
 # End-to-end cases under the real supervisor.
 EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh \
-	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh
+	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh \
+	regress/cases/exit_netns.sh regress/cases/exit_gc.sh \
+	regress/cases/exit_grace.sh regress/cases/exit_preauth.sh
 TESTS += $(EXIT_CASES)
 EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh
 
