@@ -19,6 +19,7 @@
  *	    idlegc IDLE ACTIVE SECS		idle session collected, busy not
  *	    grace ws|post|expire TARGET IN OUT GRACE  stream disconnect grace
  *	    preauth N TARGET REQFILE OUT	N pre-auth streams, the next 503
+ *	    wsrules TARGET			/stream rules (origin, ping, ...)
  *	grdrv sink PORT [-e] [-d MS] [-s FILE]	sha256-of-input (or echo) server;
  *						-d: an echo after 0.3 s of quiet
  *						comes MS ms late; -s: send FILE
@@ -221,25 +222,41 @@ seal(struct drv *d, const struct wire_frame *f, size_t n, int text)
 
 /* --- WebSocket (RFC 6455 client, zero mask key) --- */
 
-/* A WebSocket upgrade on a new connection; *status gets the HTTP code. */
+/*
+ * A WebSocket upgrade on a new connection, with extra header lines (each
+ * ending in CRLF); *status gets the HTTP code, hdr (if not NULL) the
+ * response headers.
+ */
 static int
-ws_upgrade(struct drv *d, int *status)
+ws_upgrade_x(struct drv *d, const char *extra, int *status, char *hdr,
+    size_t hdrcap)
 {
-	char	 req[512], hdr[4096];
+	char	 req[1024], buf[4096];
 	int	 fd, n;
 
+	if (hdr == NULL) {
+		hdr = buf;
+		hdrcap = sizeof(buf);
+	}
 	fd = tcp_connect(d->host, d->port, 15);
 	n = snprintf(req, sizeof(req), "GET /stream HTTP/1.1\r\n"
 	    "Host: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-	    "Sec-WebSocket-Version: 13\r\n\r\n", d->host, d->port);
+	    "Sec-WebSocket-Version: 13\r\n%s\r\n", d->host, d->port,
+	    extra);
 	write_all(fd, req, n);
-	if (read_headers(fd, hdr, sizeof(hdr)) == -1)
+	if (read_headers(fd, hdr, hdrcap) == -1)
 		die("ws: no upgrade response");
 	*status = strncmp(hdr, "HTTP/1.", 7) == 0 ? atoi(hdr + 9) : 0;
 	if (*status == 0)
 		fprintf(stderr, "grdrv: upgrade answered %.40s\n", hdr);
 	return (fd);
+}
+
+static int
+ws_upgrade(struct drv *d, int *status)
+{
+	return (ws_upgrade_x(d, "", status, NULL, 0));
 }
 
 static void
@@ -1446,6 +1463,138 @@ cmd_preauth(struct drv *d, int n, const char *target, const char *reqfile,
 	return (0);
 }
 
+
+/* One raw WebSocket frame (control frames included); -1 on close/EOF. */
+static int
+ws_read_raw(int fd, int *op, uint8_t *buf, size_t cap)
+{
+	uint8_t		 h[2], ext[8];
+	uint64_t	 len;
+	int		 i;
+
+	if (read_all(fd, h, 2) == -1)
+		return (-1);
+	*op = h[0] & 0x0f;
+	len = h[1] & 0x7f;
+	if (len == 126) {
+		if (read_all(fd, ext, 2) == -1)
+			return (-1);
+		len = (ext[0] << 8) | ext[1];
+	} else if (len == 127) {
+		if (read_all(fd, ext, 8) == -1)
+			return (-1);
+		for (len = 0, i = 0; i < 8; i++)
+			len = (len << 8) | ext[i];
+	}
+	if (len > cap)
+		die("ws: frame of %llu bytes", (unsigned long long)len);
+	if (read_all(fd, buf, len) == -1)
+		return (-1);
+	return ((int)len);
+}
+
+/* The stream closes (close frame or EOF) before anything else comes. */
+static void
+ws_expect_close(int fd, const char *what)
+{
+	uint8_t	 buf[65536];
+	int	 op;
+
+	if (ws_read_raw(fd, &op, buf, sizeof(buf)) != -1 && op != 8)
+		die("%s: got a frame of opcode %d, not a close", what, op);
+	printf("%s: stream closed\n", what);
+}
+
+/*
+ * The /stream rules besides the pre-auth limits: permessage-deflate is
+ * never negotiated; a cross-origin browser dial is refused (403) and a
+ * same-origin one accepted; pings are answered with the same payload; a
+ * text message, an undecryptable hello and a message of another
+ * client_id each close the stream - the last leaving the owner's
+ * sessions to the disconnect grace, so the owner carries on by POST.
+ */
+static int
+cmd_wsrules(struct drv *d, const char *target)
+{
+	struct drv	 t, o;
+	struct rxs	 rx;
+	char		 hdr[4096], extra[256], *echo = NULL;
+	uint8_t		 buf[256];
+	size_t		 echolen = 0;
+	int		 fd, status, op, n, i;
+
+	if (!d->ws)
+		die("wsrules needs -w");
+	fd = ws_upgrade_x(d, "Sec-WebSocket-Extensions: permessage-deflate; "
+	    "client_max_window_bits\r\n", &status, hdr, sizeof(hdr));
+	close(fd);
+	if (status != 101)
+		die("upgrade asking for permessage-deflate: %d", status);
+	if (strcasestr(hdr, "deflate") != NULL)
+		die("permessage-deflate negotiated");
+	printf("permessage-deflate: not negotiated\n");
+	fd = ws_upgrade_x(d, "Origin: http://elsewhere.example\r\n", &status,
+	    NULL, 0);
+	close(fd);
+	if (status != 403)
+		die("cross-origin upgrade: %d, want 403", status);
+	snprintf(extra, sizeof(extra), "Origin: http://%s:%d\r\n", d->host,
+	    d->port);
+	fd = ws_upgrade_x(d, extra, &status, NULL, 0);
+	close(fd);
+	if (status != 101)
+		die("same-origin upgrade: %d, want 101", status);
+	printf("origin: cross refused (403), same accepted\n");
+
+	/* Ping on the authenticated stream: a pong with its payload. */
+	ws_frame(d->wsfd, 9, (const uint8_t *)"grdrv-ping", 10);
+	for (i = 0; i < 10; i++) {
+		if ((n = ws_read_raw(d->wsfd, &op, buf, sizeof(buf))) == -1)
+			die("stream closed after a ping");
+		if (op == 10)
+			break;
+	}
+	if (op != 10 || n != 10 || memcmp(buf, "grdrv-ping", 10) != 0)
+		die("no pong with the ping's payload");
+	printf("ping: answered\n");
+
+	/* A text message after the hello. */
+	drv_clone(&t, d);
+	t.ws = 1;
+	ws_open(&t);
+	ws_hello(&t);
+	ws_frame(t.wsfd, 1, (const uint8_t *)"hello", 5);
+	ws_expect_close(t.wsfd, "text message");
+	close(t.wsfd);
+	/* A hello that does not decrypt. */
+	ws_open(&t);
+	RAND_bytes(buf, 100);
+	ws_frame(t.wsfd, 2, buf, 100);
+	ws_expect_close(t.wsfd, "undecryptable hello");
+	close(t.wsfd);
+
+	/* The owner has a session; then a message of another client_id. */
+	memset(&rx, 0, sizeof(rx));
+	if ((rx.out = open_memstream(&echo, &echolen)) == NULL)
+		die("open_memstream");
+	new_sid(rx.sid);
+	queue_syn(d, rx.sid, target, (const uint8_t *)"own\n", 4);
+	recv_until(d, &rx, 4, 100);
+	drv_clone(&o, d);
+	seal(&o, NULL, 0, 0);
+	ws_frame(d->wsfd, 2, o.body.wb_data, o.body.wb_len);
+	ws_expect_close(d->wsfd, "another client_id");
+	close(d->wsfd);
+	d->ws = 0;
+	queue_data(d, rx.sid, 1, 0, "more\n", 5);
+	recv_until(d, &rx, 9, 100);
+	fflush(rx.out);
+	if (echolen != 9 || memcmp(echo, "own\nmore\n", 9) != 0)
+		die("owner's session after the close: %zu bytes", echolen);
+	printf("owner's session carried on by POST\n");
+	return (0);
+}
+
 /* --- sink: sha256 of everything received, or echo --- */
 
 /*
@@ -1655,6 +1804,8 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "grace") == 0 && argc == 6)
 		return (cmd_grace(&d, argv[1], argv[2], argv[3], argv[4],
 		    atof(argv[5])));
+	if (strcmp(cmd, "wsrules") == 0 && argc == 2)
+		return (cmd_wsrules(&d, argv[1]));
 	if (strcmp(cmd, "preauth") == 0 && argc == 5)
 		return (cmd_preauth(&d, atoi(argv[1]), argv[2], argv[3],
 		    argv[4]));

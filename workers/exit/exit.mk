@@ -29,7 +29,8 @@ EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh \
 	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh \
 	regress/cases/exit_netns.sh regress/cases/exit_gc.sh \
-	regress/cases/exit_grace.sh regress/cases/exit_preauth.sh
+	regress/cases/exit_grace.sh regress/cases/exit_preauth.sh \
+	regress/cases/exit_wsrules.sh
 TESTS += $(EXIT_CASES)
 EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh
 
