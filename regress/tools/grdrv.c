@@ -20,10 +20,13 @@
  *	    grace ws|post|expire TARGET IN OUT GRACE  stream disconnect grace
  *	    preauth N TARGET REQFILE OUT	N pre-auth streams, the next 503
  *	    wsrules TARGET			/stream rules (origin, ping, ...)
+ *	    dialwait TARGET			frames wait for a slow dial
  *	grdrv sink PORT [-e] [-d MS] [-s FILE]	sha256-of-input (or echo) server;
  *						-d: an echo after 0.3 s of quiet
  *						comes MS ms late; -s: send FILE
- *						then FIN; one log line a close
+ *						then FIN; -b: SYNs dropped for
+ *						the first MS ms; one log line a
+ *						close
  *
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
  * the payload bytes of each response that carried data, -U ask for
@@ -1595,6 +1598,66 @@ cmd_wsrules(struct drv *d, const char *target)
 	return (0);
 }
 
+
+/*
+ * Frames sent while the session's dial is still under way wait for it:
+ * a SYN with connect-data, then more data frames and a FIN in batches of
+ * their own, all before the target accepts (sink -b).  The echo carries
+ * every byte in order, and its first byte comes after the last frame
+ * was sent.
+ */
+static int
+cmd_dialwait(struct drv *d, const char *target)
+{
+	static const char	*parts[] = { "first\n", "second\n", "third\n" };
+	struct rxs		 rx;
+	char			*echo = NULL;
+	size_t			 echolen = 0;
+	double			 t0, tsent;
+	uint64_t		 seq;
+	int			 i;
+
+	memset(&rx, 0, sizeof(rx));
+	if ((rx.out = open_memstream(&echo, &echolen)) == NULL)
+		die("open_memstream");
+	new_sid(rx.sid);
+	t0 = now_s();
+	queue_syn(d, rx.sid, target, (const uint8_t *)parts[0], 6);
+	for (seq = 1; seq < 3; seq++) {
+		if (d->ws)
+			ws_flush(d);
+		else {
+			exchange(d);
+			rx_batch(d, &rx, 1, 0);
+		}
+		queue_data(d, rx.sid, seq, 0, parts[seq], strlen(parts[seq]));
+	}
+	if (d->ws)
+		ws_flush(d);
+	else {
+		exchange(d);
+		rx_batch(d, &rx, 1, 0);
+	}
+	tsent = now_s();
+	if (rx.bytes > 0 || rx.rst)
+		die("an answer before every frame was sent: the dial was "
+		    "not slow");
+	recv_until(d, &rx, 19, 1000);
+	fflush(rx.out);
+	if (echolen != 19 || memcmp(echo, "first\nsecond\nthird\n", 19) != 0)
+		die("echo: %zu bytes, not the frames in order", echolen);
+	queue_data(d, rx.sid, seq, WIRE_F_FIN, NULL, 0);
+	for (i = 0; i < 20 && !rx.fin && !rx.rst; i++) {
+		exchange(d);
+		rx_batch(d, &rx, 1, 0);
+	}
+	if (!rx.fin)
+		die("no FIN");
+	printf("3 frames sent in %.3f s while dialing, echoed in order after "
+	    "%.3f s\n", tsent - t0, now_s() - t0);
+	return (0);
+}
+
 /* --- sink: sha256 of everything received, or echo --- */
 
 /*
@@ -1662,6 +1725,8 @@ cmd_sink(int argc, char **argv)
 {
 	struct sockaddr_in	 sin;
 	int			 s, fd, one = 1, port, echo = 0, delay = 0, i;
+	int			 hold = 0, fill[4];
+	in_port_t		 fillport[4] = { 0, 0, 0, 0 };
 
 	port = atoi(argv[2]);
 	for (i = 3; i < argc; i++) {
@@ -1671,8 +1736,10 @@ cmd_sink(int argc, char **argv)
 			delay = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
 			sink_serve = slurp(argv[++i], &sink_servelen);
+		else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc)
+			hold = atoi(argv[++i]);
 		else
-			die("sink PORT [-e] [-d MS] [-s FILE]");
+			die("sink PORT [-e] [-d MS] [-s FILE] [-b MS]");
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGCHLD, SIG_IGN);
@@ -1684,11 +1751,47 @@ cmd_sink(int argc, char **argv)
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(s, 128) == -1)
+	    listen(s, hold > 0 ? 0 : 128) == -1)
 		die("bind/listen %d: %s", port, strerror(errno));
+	fprintf(stderr, "sink: listening\n");
+	if (hold > 0) {
+		/*
+		 * -b: connections of our own fill the accept queue, so other
+		 * SYNs are dropped; the kernel's SYN retransmission (1 s)
+		 * then connects them after the queue is drained at hold ms.
+		 */
+		for (i = 0; i < 4; i++) {
+			fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK,
+			    0);
+			(void)connect(fill[i], (struct sockaddr *)&sin,
+			    sizeof(sin));
+		}
+		fprintf(stderr, "sink: backlog full\n");
+		usleep(hold * 1000);
+		for (i = 0; i < 4; i++) {
+			struct sockaddr_in	 a;
+			socklen_t		 al = sizeof(a);
+
+			getsockname(fill[i], (struct sockaddr *)&a, &al);
+			fillport[i] = a.sin_port;
+			close(fill[i]);
+		}
+		fprintf(stderr, "sink: backlog drained\n");
+		listen(s, 128);
+	}
 	for (;;) {
-		if ((fd = accept(s, NULL, NULL)) == -1)
+		struct sockaddr_in	 peer;
+		socklen_t		 pl = sizeof(peer);
+
+		if ((fd = accept(s, (struct sockaddr *)&peer, &pl)) == -1)
 			continue;
+		/* Our own fillers are not served. */
+		for (i = 0; i < 4 && peer.sin_port != fillport[i]; i++)
+			;
+		if (hold > 0 && i < 4) {
+			close(fd);
+			continue;
+		}
 		if (fork() == 0) {
 			close(s);
 			sink_conn(fd, echo, delay);
@@ -1804,6 +1907,8 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "grace") == 0 && argc == 6)
 		return (cmd_grace(&d, argv[1], argv[2], argv[3], argv[4],
 		    atof(argv[5])));
+	if (strcmp(cmd, "dialwait") == 0 && argc == 2)
+		return (cmd_dialwait(&d, argv[1]));
 	if (strcmp(cmd, "wsrules") == 0 && argc == 2)
 		return (cmd_wsrules(&d, argv[1]));
 	if (strcmp(cmd, "preauth") == 0 && argc == 5)

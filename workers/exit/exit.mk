@@ -30,7 +30,7 @@ EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh \
 	regress/cases/exit_netns.sh regress/cases/exit_gc.sh \
 	regress/cases/exit_grace.sh regress/cases/exit_preauth.sh \
-	regress/cases/exit_wsrules.sh
+	regress/cases/exit_wsrules.sh regress/cases/exit_dialwait.sh
 TESTS += $(EXIT_CASES)
 EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh
 
