@@ -5,8 +5,9 @@
 # target, an RST sent to the client, and a later frame for it answered
 # with RST (GooseRelayVPN's signal) - while a session the client keeps
 # using survives, every echoed byte intact; over binary POST and /stream.
-# Done sessions (FIN both ways) leave the table.  The new keys are bounds
-# checked at -n time.
+# Done sessions (FIN both ways) leave the table.  The timeout is set by a
+# reload of the running worker; the new keys are bounds checked at -n
+# time.
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-exit.sh"
 gr_setup
@@ -29,7 +30,16 @@ printf 'exit:\n  server_port: 1\n  tunnel_key: "%s"\n  %s\n  %s\n' \
 
 EP=$(gr_free_port)
 gr_sink echo "$EP" -e
-gr_exit_start "session_idle_timeout_s: 2" "long_poll_window_ms: 1000"
+# Started with the default, then reloaded (SIGHUP, same worker) to 2 s:
+# the sweep follows the new timeout.
+gr_exit_start "session_idle_timeout_s: 600" "long_poll_window_ms: 1000"
+pid=$(sed -n 's/.*exit: started pid \([0-9]*\).*/\1/p' "$T/gooserelayd.log")
+sed -i 's/session_idle_timeout_s: 600/session_idle_timeout_s: 2/' "$T/exit.yaml"
+kill -HUP "$(gr_pid gooserelayd)"
+gr_wait_log "$T/gooserelayd.log" 'exit: applied configuration generation 2' 10 ||
+    gr_fail "reload not applied"
+[ "$(sed -n 's/.*exit: started pid \([0-9]*\).*/\1/p' "$T/gooserelayd.log")" = "$pid" ] ||
+    gr_fail "the exit restarted for a reload"
 
 # wait_closed N REGEX: N lines of the echo sink's log match.
 wait_closed() {
