@@ -4,13 +4,15 @@
 # downstream data is collected - its upstream connection closed at the
 # target, an RST sent to the client, and a later frame for it answered
 # with RST (GooseRelayVPN's signal) - while a session the client keeps
-# using survives, every echoed byte intact; over binary POST and /stream.
+# using survives, every echoed byte intact; over binary POST and /stream;
+# upstream sockets have TCP keepalive on.
 # Done sessions (FIN both ways) leave the table.  The timeout is set by a
 # reload of the running worker; the new keys are bounds checked at -n
 # time.
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-exit.sh"
 gr_setup
+gr_need_cmd ss
 
 # Bounds, at configuration check time.
 for kv in "session_idle_timeout_s: 86401" "session_idle_timeout_s: -1" \
@@ -54,9 +56,20 @@ wait_closed() {
 n=0
 for mode in -b -w; do
 	n=$((n + 1))
-	out=$(gr_drv $mode -t 60 idlegc "127.0.0.1:$EP" "127.0.0.1:$EP" 7 \
-	    2>"$T/drv.log") || gr_fail "idlegc $mode: $(tail -3 "$T/drv.log")"
-	gr_log "$mode: $out"
+	gr_drv $mode -t 60 idlegc "127.0.0.1:$EP" "127.0.0.1:$EP" 7 \
+	    >"$T/out" 2>"$T/drv.log" &
+	drv=$!
+	# Meanwhile: the exit's upstream sockets have TCP keepalive on.
+	i=0
+	while ! ss -tnoH state established "( dport = :$EP )" 2>/dev/null |
+	    grep -q 'timer:(keepalive' && [ $i -lt 60 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	ss -tnoH state established "( dport = :$EP )" | grep -q 'keepalive' ||
+	    gr_fail "$mode: no keepalive on the upstream sockets: $(ss -tno \
+	    state established "( dport = :$EP )")"
+	wait $drv || gr_fail "idlegc $mode: $(tail -3 "$T/drv.log")"
+	gr_log "$mode: $(cat "$T/out")"
 	# The collected session's upstream was closed by the exit; the
 	# active one only when the client closed it (FIN).
 	wait_closed $n 'closed tag=idle-A bytes=7 by=' ||
