@@ -4,7 +4,8 @@
 # downstream data is collected - its upstream connection closed at the
 # target, an RST sent to the client, and a later frame for it answered
 # with RST (GooseRelayVPN's signal) - while a session the client keeps
-# using survives, every echoed byte intact; over binary POST and /stream;
+# using survives, every echoed byte intact, and so does one that only
+# receives (draining counts as activity); over binary POST and /stream;
 # upstream sockets have TCP keepalive on.
 # Done sessions (FIN both ways) leave the table.  The timeout is set by a
 # reload of the running worker; the new keys are bounds checked at -n
@@ -32,6 +33,8 @@ printf 'exit:\n  server_port: 1\n  tunnel_key: "%s"\n  %s\n  %s\n' \
 
 EP=$(gr_free_port)
 gr_sink echo "$EP" -e
+TP=$(gr_free_port)
+gr_sink trickle "$TP" -t 250
 # Started with the default, then reloaded (SIGHUP, same worker) to 2 s:
 # the sweep follows the new timeout.
 gr_exit_start "session_idle_timeout_s: 600" "long_poll_window_ms: 1000"
@@ -43,21 +46,21 @@ gr_wait_log "$T/gooserelayd.log" 'exit: applied configuration generation 2' 10 |
 [ "$(sed -n 's/.*exit: started pid \([0-9]*\).*/\1/p' "$T/gooserelayd.log")" = "$pid" ] ||
     gr_fail "the exit restarted for a reload"
 
-# wait_closed N REGEX: N lines of the echo sink's log match.
+# wait_closed N REGEX [SINK]: N lines of the sink's log match.
 wait_closed() {
+	_f=$T/${3:-echo}.log
 	_i=0
-	while [ "$(grep -c -- "$2" "$T/echo.log")" -lt "$1" ] &&
-	    [ $_i -lt 100 ]; do
+	while [ "$(grep -c -- "$2" "$_f")" -lt "$1" ] && [ $_i -lt 100 ]; do
 		sleep 0.05; _i=$((_i + 1))
 	done
-	[ "$(grep -c -- "$2" "$T/echo.log")" -ge "$1" ]
+	[ "$(grep -c -- "$2" "$_f")" -ge "$1" ]
 }
 
 n=0
 for mode in -b -w; do
 	n=$((n + 1))
 	gr_drv $mode -t 60 idlegc "127.0.0.1:$EP" "127.0.0.1:$EP" 7 \
-	    >"$T/out" 2>"$T/drv.log" &
+	    "127.0.0.1:$TP" >"$T/out" 2>"$T/drv.log" &
 	drv=$!
 	# Meanwhile: the exit's upstream sockets have TCP keepalive on.
 	i=0
@@ -76,6 +79,8 @@ for mode in -b -w; do
 	    gr_fail "$mode: the idle session's upstream is still open"
 	wait_closed $n 'closed tag=active-B .* by=eof' ||
 	    gr_fail "$mode: the active session's upstream did not see EOF"
+	wait_closed $n 'closed tag=down-C .* by=eof' trickle ||
+	    gr_fail "$mode: the downstream-only session did not see EOF"
 	# Nothing left in the table: the collected session went at once,
 	# the finished one (FIN both ways) at the next sweep.
 	i=0

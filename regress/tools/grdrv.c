@@ -16,7 +16,7 @@
  *	    poll				one empty poll, print #frames
  *	    hello-timeout | hello-oversize	stream pre-auth limits
  *	    deaddial DEAD LIVE N REQFILE OUT	a hanging dial beside N fetches
- *	    idlegc IDLE ACTIVE SECS		idle session collected, busy not
+ *	    idlegc IDLE ACTIVE SECS [TRICKLE]	idle session collected, busy not
  *	    grace ws|post|expire TARGET IN OUT GRACE  stream disconnect grace
  *	    preauth N TARGET REQFILE OUT	N pre-auth streams, the next 503
  *	    wsrules TARGET			/stream rules (origin, ping, ...)
@@ -25,8 +25,8 @@
  *						-d: an echo after 0.3 s of quiet
  *						comes MS ms late; -s: send FILE
  *						then FIN; -b: SYNs dropped for
- *						the first MS ms; one log line a
- *						close
+ *						the first MS ms; -t: a line every
+ *						MS ms; one log line a close
  *
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
  * the payload bytes of each response that carried data, -U ask for
@@ -1126,6 +1126,24 @@ cmd_deaddial(struct drv *d, const char *dead, const char *live, int n,
 	return (0);
 }
 
+/* On a stream, take every message already waiting (no backlog builds). */
+static void
+ws_catch_up(struct drv *d, struct rxs *rx, size_t nrx)
+{
+	struct pollfd	 pfd;
+	int		 i;
+
+	for (i = 0; d->ws && i < 1000; i++) {
+		pfd.fd = d->wsfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) <= 0)
+			return;
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, nrx, 0);
+	}
+}
+
 /*
  * Two sessions: IDLE gets a SYN with a tag and nothing more; ACTIVE gets
  * a frame every 0.25 s for SECS seconds.  The idle one must be reset by
@@ -1135,9 +1153,10 @@ cmd_deaddial(struct drv *d, const char *dead, const char *live, int n,
  * active one closes with FIN.
  */
 static int
-cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs)
+cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs,
+    const char *trickle)
 {
-	struct rxs	 rx[2];
+	struct rxs	 rx[3];
 	char		*echo = NULL, tick[64], *sent = NULL;
 	size_t		 echolen = 0, sentlen = 0;
 	FILE		*sentfp;
@@ -1159,6 +1178,12 @@ cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs)
 	queue_syn(d, rx[0].sid, idle, (const uint8_t *)"idle-A\n", 7);
 	queue_syn(d, rx[1].sid, active, (const uint8_t *)"active-B\n", 9);
 	fputs("active-B\n", sentfp);
+	/* Downstream data only: draining keeps a session alive too. */
+	rx[2].out = fopen("/dev/null", "wb");
+	new_sid(rx[2].sid);
+	if (trickle != NULL)
+		queue_syn(d, rx[2].sid, trickle, (const uint8_t *)"down-C\n",
+		    7);
 	t0 = now_s();
 	while (now_s() - t0 < secs) {
 		n = snprintf(tick, sizeof(tick), "tick %llu\n",
@@ -1167,10 +1192,14 @@ cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs)
 		fwrite(tick, 1, n, sentfp);
 		if (exchange(d) == -1)
 			die("stream closed by the exit");
-		rx_batch(d, rx, 2, 0);
+		rx_batch(d, rx, 3, 0);
+		ws_catch_up(d, rx, 3);
 		if (rx[1].rst)
 			die("the active session got an RST after %.1f s",
 			    now_s() - t0);
+		if (rx[2].rst)
+			die("the downstream-only session got an RST after "
+			    "%.1f s", now_s() - t0);
 		if (rx[0].rst && trst < 0) {
 			trst = now_s() - t0;
 			fprintf(stderr, "grdrv: idle session reset after "
@@ -1188,7 +1217,8 @@ cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs)
 			break;
 		if (exchange(d) == -1)
 			die("stream closed by the exit");
-		rx_batch(d, rx, 2, 0);
+		rx_batch(d, rx, 3, 0);
+		ws_catch_up(d, rx, 3);
 	}
 	fflush(rx[1].out);
 	fflush(sentfp);
@@ -1201,7 +1231,8 @@ cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs)
 	for (i = 0; i < 10 && !rx[0].rst; i++) {
 		if (exchange(d) == -1)
 			die("stream closed by the exit");
-		rx_batch(d, rx, 2, 0);
+		rx_batch(d, rx, 3, 0);
+		ws_catch_up(d, rx, 3);
 	}
 	if (!rx[0].rst)
 		die("a frame for the collected session got no RST");
@@ -1209,12 +1240,30 @@ cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs)
 	for (i = 0; i < 20 && !rx[1].fin && !rx[1].rst; i++) {
 		if (exchange(d) == -1)
 			die("stream closed by the exit");
-		rx_batch(d, rx, 2, 0);
+		rx_batch(d, rx, 3, 0);
+		ws_catch_up(d, rx, 3);
 	}
 	if (!rx[1].fin)
 		die("the active session did not close with FIN");
+	if (trickle != NULL) {
+		if (rx[2].rst || rx[2].bytes == 0)
+			die("downstream-only session: %s, %llu bytes",
+			    rx[2].rst ? "RST" : "alive",
+			    (unsigned long long)rx[2].bytes);
+		queue_data(d, rx[2].sid, 1, WIRE_F_FIN, NULL, 0);
+		for (i = 0; i < 20 && !rx[2].fin && !rx[2].rst; i++) {
+			if (exchange(d) == -1)
+				die("stream closed by the exit");
+			rx_batch(d, rx, 3, 0);
+			ws_catch_up(d, rx, 3);
+		}
+		if (!rx[2].fin)
+			die("the downstream-only session did not close "
+			    "with FIN");
+	}
 	printf("idle session reset after %.1f s; active session kept "
-	    "(%zu bytes echoed)\n", trst, echolen);
+	    "(%zu bytes echoed)%s\n", trst, echolen, trickle != NULL ?
+	    "; downstream-only session kept" : "");
 	return (0);
 }
 
@@ -1666,6 +1715,7 @@ cmd_dialwait(struct drv *d, const char *target)
  */
 static uint8_t	*sink_serve;	/* -s: sent to every connection */
 static size_t	 sink_servelen;
+static int	 sink_trickle_ms; /* -t: a line every MS ms, unasked */
 
 static void
 sink_conn(int fd, int echo, int delay_ms)
@@ -1686,7 +1736,21 @@ sink_conn(int fd, int echo, int delay_ms)
 		shutdown(fd, SHUT_WR);
 		echo = 1;
 	}
-	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0) {
+	for (;;) {
+		if (sink_trickle_ms > 0) {
+			struct pollfd	 pfd = { fd, POLLIN, 0 };
+
+			if (poll(&pfd, 1, sink_trickle_ms) == 0) {
+				if (send(fd, "trickle\n", 8, MSG_NOSIGNAL) !=
+				    8) {
+					r = -1;
+					break;
+				}
+				continue;
+			}
+		}
+		if ((r = recv(fd, buf, sizeof(buf), 0)) <= 0)
+			break;
 		for (i = 0; i < r && !tagdone && ntag < 16; i++) {
 			if (buf[i] == '\n')
 				tagdone = 1;
@@ -1699,7 +1763,7 @@ sink_conn(int fd, int echo, int delay_ms)
 		if (echo && delay_ms > 0 && now_s() - last >= 0.3)
 			usleep(delay_ms * 1000);
 		last = now_s();
-		if (sink_serve != NULL)
+		if (sink_serve != NULL || sink_trickle_ms > 0)
 			continue;
 		if (echo)
 			write_all(fd, buf, r);
@@ -1738,8 +1802,10 @@ cmd_sink(int argc, char **argv)
 			sink_serve = slurp(argv[++i], &sink_servelen);
 		else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc)
 			hold = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
+			sink_trickle_ms = atoi(argv[++i]);
 		else
-			die("sink PORT [-e] [-d MS] [-s FILE] [-b MS]");
+			die("sink PORT [-e] [-d MS] [-s FILE] [-b MS] [-t MS]");
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGCHLD, SIG_IGN);
@@ -1902,8 +1968,9 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "deaddial") == 0 && argc == 6)
 		return (cmd_deaddial(&d, argv[1], argv[2], atoi(argv[3]),
 		    argv[4], argv[5]));
-	if (strcmp(cmd, "idlegc") == 0 && argc == 4)
-		return (cmd_idlegc(&d, argv[1], argv[2], atoi(argv[3])));
+	if (strcmp(cmd, "idlegc") == 0 && (argc == 4 || argc == 5))
+		return (cmd_idlegc(&d, argv[1], argv[2], atoi(argv[3]),
+		    argc == 5 ? argv[4] : NULL));
 	if (strcmp(cmd, "grace") == 0 && argc == 6)
 		return (cmd_grace(&d, argv[1], argv[2], argv[3], argv[4],
 		    atof(argv[5])));
