@@ -38,13 +38,15 @@ gr_sink trickle "$TP" -t 250
 # Started with the default, then reloaded (SIGHUP, same worker) to 2 s:
 # the sweep follows the new timeout.
 gr_exit_start "session_idle_timeout_s: 600" "long_poll_window_ms: 1000"
-pid=$(sed -n 's/.*exit: started pid \([0-9]*\).*/\1/p' "$T/gooserelayd.log")
+exit_pids() {
+	sed -n 's/.*exit: started pid \([0-9]*\).*/\1/p' "$T/gooserelayd.log"
+}
+pid=$(exit_pids)
 sed -i 's/session_idle_timeout_s: 600/session_idle_timeout_s: 2/' "$T/exit.yaml"
 kill -HUP "$(gr_pid gooserelayd)"
-gr_wait_log "$T/gooserelayd.log" 'exit: applied configuration generation 2' 10 ||
-    gr_fail "reload not applied"
-[ "$(sed -n 's/.*exit: started pid \([0-9]*\).*/\1/p' "$T/gooserelayd.log")" = "$pid" ] ||
-    gr_fail "the exit restarted for a reload"
+gr_wait_log "$T/gooserelayd.log" 'exit: applied configuration generation 2' \
+    10 || gr_fail "reload not applied"
+[ "$(exit_pids)" = "$pid" ] || gr_fail "the exit restarted for a reload"
 
 # wait_closed N REGEX [SINK]: N lines of the sink's log match.
 wait_closed() {

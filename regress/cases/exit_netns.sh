@@ -35,7 +35,8 @@ dead_dial() {
 	# is the dial timeout, not some earlier failure.
 	secs=${out#dead RST after }
 	secs=${secs%% *}
-	awk -v s="$secs" -v ms="$DIAL_MS" 'BEGIN { exit !(s * 1000 >= ms - 100) }' ||
+	awk -v s="$secs" -v ms="$DIAL_MS" \
+	    'BEGIN { exit !(s * 1000 >= ms - 100) }' ||
 	    gr_fail "deaddial $1: RST after $secs s, before the dial timeout"
 }
 

@@ -17,16 +17,16 @@
  *	    hello-timeout | hello-oversize	stream pre-auth limits
  *	    deaddial DEAD LIVE N REQFILE OUT	a hanging dial beside N fetches
  *	    idlegc IDLE ACTIVE SECS [TRICKLE]	idle session collected, busy not
- *	    grace ws|post|expire TARGET IN OUT GRACE  stream disconnect grace
- *	    preauth N TARGET REQFILE OUT	N pre-auth streams, the next 503
- *	    wsrules TARGET			/stream rules (origin, ping, ...)
+ *	    grace ws|post|expire TARGET IN OUT GRACE
+ *						stream disconnect grace
+ *	    preauth N TARGET REQFILE OUT	N pre-auth streams, next 503
+ *	    wsrules TARGET			/stream rules (origin, ping..)
  *	    dialwait TARGET			frames wait for a slow dial
- *	grdrv sink PORT [-e] [-d MS] [-s FILE]	sha256-of-input (or echo) server;
- *						-d: an echo after 0.3 s of quiet
- *						comes MS ms late; -s: send FILE
- *						then FIN; -b: SYNs dropped for
- *						the first MS ms; -t: a line every
- *						MS ms; one log line a close
+ *	grdrv sink PORT [-e] [-d MS] [-s FILE] [-b MS] [-t MS]
+ *	    a sha256-of-input server, or with -e an echo server; -d: an echo
+ *	    after 0.3 s of quiet comes MS ms late; -s: send FILE, then FIN;
+ *	    -b: SYNs are dropped for the first MS ms; -t: send a line every
+ *	    MS ms; it logs one line per connection closed.
  *
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
  * the payload bytes of each response that carried data, -U ask for
@@ -76,7 +76,7 @@ struct drv {
 	int			 verbose;
 	int			 upack;
 	int			 wsfd;
-	int			 ws_wait_ms;	/* >0: a stream read may time out */
+	int			 ws_wait_ms;	/* >0: stream reads may time out */
 	int			 last_status;
 	struct wire_batch	 batch;
 	struct wbuf		 body;
