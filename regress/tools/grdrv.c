@@ -76,7 +76,7 @@ struct drv {
 	int			 verbose;
 	int			 upack;
 	int			 wsfd;
-	int			 ws_wait_ms;	/* >0: stream reads may time out */
+	int			 ws_wait_ms;	/* >0: reads may time out */
 	int			 last_status;
 	struct wire_batch	 batch;
 	struct wbuf		 body;
