@@ -14,7 +14,7 @@ P2=$(gr_free_port)
 gr_exit_start "upstream_dial_timeout_ms: 15000"
 for mode in -b -w; do
 	port=$P1; [ $mode = -w ] && port=$P2
-	gr_spawn "slow$mode" "$GRDRV" sink "$port" -e -b 2000
+	gr_spawn "slow$mode" "$GRDRV" sink "$port" -e -b 3000
 	gr_wait_log "$T/slow$mode.log" 'backlog full' 10 ||
 	    gr_fail "slow sink $mode did not start"
 	out=$(gr_drv $mode -t 60 dialwait "127.0.0.1:$port" 2>"$T/drv.log") ||

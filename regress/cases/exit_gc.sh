@@ -1,5 +1,5 @@
 #!/bin/bash
-# Session GC with session_idle_timeout_s: 2 (GooseRelayVPN's fixed 10
+# Session GC with session_idle_timeout_s: 3 (GooseRelayVPN's fixed 10
 # minutes, made configurable): a session with no client frame and no
 # downstream data is collected - its upstream connection closed at the
 # target, an RST sent to the client, and a later frame for it answered
@@ -35,14 +35,14 @@ EP=$(gr_free_port)
 gr_sink echo "$EP" -e
 TP=$(gr_free_port)
 gr_sink trickle "$TP" -t 250
-# Started with the default, then reloaded (SIGHUP, same worker) to 2 s:
+# Started with the default, then reloaded (SIGHUP, same worker) to 3 s:
 # the sweep follows the new timeout.
 gr_exit_start "session_idle_timeout_s: 600" "long_poll_window_ms: 1000"
 exit_pids() {
 	sed -n 's/.*exit: started pid \([0-9]*\).*/\1/p' "$T/gooserelayd.log"
 }
 pid=$(exit_pids)
-sed -i 's/session_idle_timeout_s: 600/session_idle_timeout_s: 2/' "$T/exit.yaml"
+sed -i 's/session_idle_timeout_s: 600/session_idle_timeout_s: 3/' "$T/exit.yaml"
 kill -HUP "$(gr_pid gooserelayd)"
 gr_wait_log "$T/gooserelayd.log" 'exit: applied configuration generation 2' \
     10 || gr_fail "reload not applied"
@@ -61,7 +61,7 @@ wait_closed() {
 n=0
 for mode in -b -w; do
 	n=$((n + 1))
-	gr_drv $mode -t 60 idlegc "127.0.0.1:$EP" "127.0.0.1:$EP" 7 \
+	gr_drv $mode -t 60 idlegc "127.0.0.1:$EP" "127.0.0.1:$EP" 9 \
 	    "127.0.0.1:$TP" >"$T/out" 2>"$T/drv.log" &
 	drv=$!
 	# Meanwhile: the exit's upstream sockets have TCP keepalive on.
