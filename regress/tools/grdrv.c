@@ -27,6 +27,7 @@
  *	    after 0.3 s of quiet comes MS ms late; -s: send FILE, then FIN;
  *	    -b: SYNs are dropped for the first MS ms; -t: send a line every
  *	    MS ms; it logs one line per connection closed.
+ *	grdrv port				print a free port on 127.0.0.1
  *
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
  * the payload bytes of each response that carried data, -U ask for
@@ -1866,6 +1867,26 @@ cmd_sink(int argc, char **argv)
 	}
 }
 
+/* A free TCP port on 127.0.0.1, picked by the kernel (gr_free_port). */
+static int
+cmd_port(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	int			 s;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sin, &sl) == -1)
+		die("port: %s", strerror(errno));
+	printf("%d\n", ntohs(sin.sin_port));
+	close(s);
+	return (0);
+}
+
 static void
 usage(void)
 {
@@ -1884,6 +1905,8 @@ main(int argc, char *argv[])
 
 	if (argc >= 3 && strcmp(argv[1], "sink") == 0)
 		return (cmd_sink(argc, argv));
+	if (argc == 2 && strcmp(argv[1], "port") == 0)
+		return (cmd_port());
 	memset(&d, 0, sizeof(d));
 	RAND_bytes(d.cid, sizeof(d.cid));
 	while ((c = getopt(argc, argv, "+u:k:bwAc:t:vU")) != -1) {
