@@ -75,6 +75,9 @@ for mode in -b -w; do
 	    state established "( dport = :$EP )")"
 	wait $drv || gr_fail "idlegc $mode: $(tail -3 "$T/drv.log")"
 	gr_log "$mode: $(cat "$T/out")"
+	# Ours tells the client at once (GooseRelayVPN only answers the
+	# session's next frame with RST, which idlegc checked as well).
+	grep -q 'RST pushed' "$T/out" || gr_fail "$mode: no RST pushed"
 	# The collected session's upstream was closed by the exit; the
 	# active one only when the client closed it (FIN).
 	wait_closed $n 'closed tag=idle-A bytes=7 by=' ||
