@@ -1444,7 +1444,7 @@ cmd_preauth(struct drv *d, int n, const char *target, const char *reqfile,
 {
 	struct drv	 p, w;
 	struct rxs	 rx;
-	char		 path[1024], c;
+	char		 path[1024], c, hdr[4096];
 	char		*av[] = { "probe", NULL };
 	uint8_t		*req;
 	size_t		 reqlen;
@@ -1462,11 +1462,12 @@ cmd_preauth(struct drv *d, int n, const char *target, const char *reqfile,
 		if (status != 101)
 			die("pre-auth upgrade %d: status %d", i + 1, status);
 	}
-	fd = ws_upgrade(d, &status);
+	fd = ws_upgrade_x(d, "", &status, hdr, sizeof(hdr));
 	close(fd);
 	if (status != 503)
 		die("upgrade %d: status %d, want 503", n + 1, status);
-	fprintf(stderr, "grdrv: upgrade %d refused with 503\n", n + 1);
+	fprintf(stderr, "grdrv: upgrade %d refused: %.*s\n", n + 1,
+	    (int)strcspn(hdr, "\r\n"), hdr);
 
 	/* The authenticated stream works meanwhile. */
 	memset(&rx, 0, sizeof(rx));
