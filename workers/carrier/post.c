@@ -2,7 +2,8 @@
  * The POST poll loop (protocol.md 4.3, 4.4), shared by direct_post and
  * apps_script: workers_per_endpoint pollers per endpoint, each with at
  * most one exchange in flight.  A poller drains a batch (one outstanding
- * POST per session), seals it as base64 text or, once the exit listed
+ * POST per session unless pipelined, below), seals it as base64 text or,
+ * once the exit listed
  * binary_batch_v1, as binary, and hands it to an endpoint through the
  * cendpoint interface.  New TX or ACKs wake idle pollers at once; the idle
  * backoff ladder (poll_idle_sleep_ms, 50 ms, 250 ms, 1 s) only runs while
