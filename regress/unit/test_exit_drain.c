@@ -48,6 +48,24 @@ log_info(const char *fmt, ...)
 {
 }
 
+static uint64_t	 test_qwait_n;
+
+void
+estats_queue_wait(uint64_t usec)
+{
+	test_qwait_n++;
+}
+
+void
+rxflow_client_init(struct xclient *cl)
+{
+}
+
+void
+rxflow_client_free(struct xclient *cl)
+{
+}
+
 static void
 test_tx_ready(struct sess *s)
 {

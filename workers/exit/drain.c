@@ -189,6 +189,7 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 {
 	struct sess	*held[SESS_TXN_MAX];
 	struct sess	*s;
+	struct xsess	*x;
 	size_t		 i, n = r->r_txn.t_nent;
 
 	for (i = 0; i < n; i++) {
@@ -201,6 +202,19 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 		sess_txn_rollback(&r->r_txn);
 	for (i = 0; i < n; i++) {
 		s = held[i];
+		if (commit && (x = s->s_arg) != NULL) {
+			/*
+			 * Queue wait (auto_tune, stats): from becoming
+			 * drainable to the batch carrying it being written.
+			 * What stays queued waits from now on.
+			 */
+			if (now > x->x_ready_at)
+				estats_queue_wait((uint64_t)((now -
+				    x->x_ready_at) * 1e6));
+			else
+				estats_queue_wait(0);
+			x->x_ready_at = now;
+		}
 		if (commit && s->s_arg != NULL &&
 		    client_replay_sync(cl, s->s_arg, 0)) {
 			/* Over a replay cap: this session is aborted. */

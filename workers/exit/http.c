@@ -739,6 +739,8 @@ http_ws_message(struct xconn *xc)
 			http_stream_supersede(old);
 		}
 		cl->cl_stream = xc;
+		if (cl->cl_rx_paused)
+			lws_rx_flow_control(xc->xc_wsi, 0);
 		ev_timer_stop(ex->ee_loop, &cl->cl_grace);
 		if (cl->cl_upack)
 			http_stream_requeue(cl);
@@ -875,9 +877,8 @@ static struct lws_protocols http_protocols[] = {
 };
 
 /*
- * Back-pressure on a stream: stop reading it while one of the client's
- * upstreams has more than EXIT_RX_PAUSE bytes queued (POST clients pace
- * themselves: one request in flight per session).
+ * Pause or resume reading the client's stream (rxflow.c: only while a hard
+ * cap on bytes queued toward upstreams is exceeded, for a bounded time).
  */
 void
 http_rx_flow(struct xclient *cl, int on)

@@ -118,11 +118,7 @@ upstream_close(struct xsess *x, int send_rst)
 	cl = x->x_cl;
 	if (send_rst)
 		client_queue_rst(cl, s->s_id);
-	if (x->x_rxheavy) {
-		x->x_rxheavy = 0;
-		if (--cl->cl_rx_heavy == 0)
-			http_rx_flow(cl, 1);
-	}
+	rxflow_sync(x, 1);
 	(void)client_replay_sync(cl, x, 1);
 	upstream_dial_cleanup(x);
 	upstream_fd_close(x);
@@ -227,6 +223,7 @@ upstream_open(struct xclient *cl, const struct wire_frame *f)
 		return (NULL);
 	}
 	ex->ee_stats.es_bytes_up += wire_frame_paylen(f);
+	rxflow_sync(x, 0);
 	if (cl->cl_upack) {
 		x->x_ackdue = 1;
 		cl->cl_ackdirty = 1;
@@ -471,17 +468,6 @@ upstream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	x->x_last_act = ev_now(loop);
 }
 
-static void
-upstream_rx_unheavy(struct xsess *x)
-{
-	if (x->x_rxheavy && (x->x_s->s_flags & SESS_ABORTED ||
-	    sess_rx_queued(x->x_s) < EXIT_RX_RESUME)) {
-		x->x_rxheavy = 0;
-		if (--x->x_cl->cl_rx_heavy == 0)
-			http_rx_flow(x->x_cl, 1);
-	}
-}
-
 /* Write in-order client bytes to the upstream. */
 void
 upstream_rx(struct xsess *x)
@@ -507,7 +493,7 @@ upstream_rx(struct xsess *x)
 			return;
 		}
 		sess_rx_consume(s, r);
-		upstream_rx_unheavy(x);
+		rxflow_sync(x, 0);
 	}
 	ev_io_stop(ex->ee_loop, &x->x_wio);
 	if (sess_rx_eof(s) && !x->x_wr_shut) {
