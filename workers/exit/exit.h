@@ -54,16 +54,16 @@
 /*
  * Client bytes queued toward an upstream that reads slower than the client
  * sends (rxflow.c).  Over the soft mark a session's GACKs are held back
- * (upstream_ack_v1 clients then stop sending it); the stream keeps being
- * read.  Only the hard caps pause reading, and never for longer than
- * EXIT_RX_STALL_MAX: then the biggest offender is reset.
+ * (upstream_ack_v1 clients then stop sending it).  Over a cap the client
+ * has EXIT_RX_STALL_MAX to drain before its biggest queues are reset, at
+ * once past 1.5 times a cap.  Streams are always read.
  */
 #define EXIT_RX_SOFT		(8U * 1024 * 1024)	/* hold GACKs */
 #define EXIT_RX_RESUME		(2U * 1024 * 1024)	/* send them again */
 #define EXIT_RX_SESS_MAX	(64ULL * 1024 * 1024)	/* one session */
 #define EXIT_RX_CLIENT_MAX	(128ULL * 1024 * 1024)	/* one client_id */
 #define EXIT_RX_GLOBAL_MAX	(512ULL * 1024 * 1024)	/* the worker */
-#define EXIT_RX_STALL_MAX	2.0	/* s; Go clients want a pong in 5 s */
+#define EXIT_RX_STALL_MAX	5.0	/* s over a cap (Go: rxInboxBlockTimeout) */
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
@@ -100,8 +100,8 @@ struct xclient {
 	int			 cl_ackdirty;	/* sessions owe a GACK */
 	uint64_t		 cl_rxq;	/* bytes queued to upstreams */
 	uint32_t		 cl_rx_over;	/* sessions over EXIT_RX_SESS_MAX */
-	int			 cl_rx_paused;	/* stream reading paused */
-	ev_timer		 cl_rxstall;	/* pause deadline */
+	int			 cl_rx_late;	/* over a cap, grace running */
+	ev_timer		 cl_rxstall;	/* grace deadline */
 	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
 	uint32_t		 cl_rp_frames;
 	char			 cl_instance[CONF_INSTANCE_LEN];
@@ -164,7 +164,7 @@ struct exit_stats {
 	uint64_t	 es_probes;
 	uint64_t	 es_http_4xx;
 	uint64_t	 es_http_503;
-	uint64_t	 es_rx_pauses;		/* stream reading paused */
+	uint64_t	 es_rx_over;		/* a client went over a cap */
 	uint64_t	 es_rx_aborts;		/* reset: upstream too slow */
 };
 
@@ -191,7 +191,7 @@ struct exit_env {
 	uint32_t		 ee_preauth_posts;
 	uint32_t		 ee_preauth_streams;
 	uint64_t		 ee_rxq;	/* bytes queued to upstreams */
-	uint32_t		 ee_rx_paused;	/* clients paused */
+	uint32_t		 ee_rx_late;	/* clients over a cap */
 	struct exit_stats	 ee_stats;
 };
 
@@ -315,7 +315,6 @@ void		 http_adopt(int fd);
 void		 http_wake_client(struct xclient *);
 void		 http_stream_supersede(struct xconn *);
 void		 http_shutdown(void);
-void		 http_rx_flow(struct xclient *, int on);
 
 /* estats.c: struct stats, periodic [stats] lines, auto_tune */
 void		 estats_init(void);

@@ -25,10 +25,17 @@ regress_tools_grdrv_SOURCES = regress/tools/grdrv.c
 regress_tools_grdrv_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 regress_tools_grdrv_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
 
+# Many sessions at once over one /stream: slow upstreams, churn.
+check_PROGRAMS += regress/tools/exitload
+regress_tools_exitload_SOURCES = regress/tools/exitload.c
+regress_tools_exitload_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+regress_tools_exitload_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
+
 # End-to-end cases under the real supervisor.
 EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh \
-	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh
+	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh \
+	regress/cases/exit_slowup.sh
 TESTS += $(EXIT_CASES)
 EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh
 

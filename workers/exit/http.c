@@ -739,8 +739,6 @@ http_ws_message(struct xconn *xc)
 			http_stream_supersede(old);
 		}
 		cl->cl_stream = xc;
-		if (cl->cl_rx_paused)
-			lws_rx_flow_control(xc->xc_wsi, 0);
 		ev_timer_stop(ex->ee_loop, &cl->cl_grace);
 		if (cl->cl_upack)
 			http_stream_requeue(cl);
@@ -875,21 +873,6 @@ static struct lws_protocols http_protocols[] = {
 	{ "tunnel", http_callback, 0, HTTP_RX_BUF, 0, NULL, HTTP_RX_BUF },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
-
-/*
- * Pause or resume reading the client's stream (rxflow.c: only while a hard
- * cap on bytes queued toward upstreams is exceeded, for a bounded time).
- */
-void
-http_rx_flow(struct xclient *cl, int on)
-{
-	if (cl->cl_stream == NULL)
-		return;
-	lws_rx_flow_control(cl->cl_stream->xc_wsi, on);
-	/* Resuming is applied by lws's service pass: run one now. */
-	if (on)
-		lws_cancel_service(ex->ee_lws);
-}
 
 /* Shutdown: held requests answer now (with the queued RSTs). */
 void
