@@ -61,6 +61,12 @@ rxflow_client_init(struct xclient *cl)
 {
 }
 
+int
+upstream_reap(struct xsess *x)
+{
+	return (0);
+}
+
 void
 rxflow_client_free(struct xclient *cl)
 {

@@ -139,6 +139,7 @@ struct xsess {
 	unsigned int		 x_ackdue:1;
 	unsigned int		 x_rxsoft:1;	/* over EXIT_RX_SOFT: GACK held */
 	unsigned int		 x_rxover:1;	/* over EXIT_RX_SESS_MAX */
+	unsigned int		 x_fin_acked:1;	/* GACK of its FIN delivered */
 	size_t			 x_rxq;		/* RX queue as accounted */
 	double			 x_ready_at;	/* became drainable */
 	double			 x_last_act;	/* frame in or drain */
@@ -263,6 +264,7 @@ void		 rxflow_sync(struct xsess *, int gone);
 extern const struct sess_ops	 upstream_ops;
 struct xsess	*upstream_open(struct xclient *, const struct wire_frame *);
 void		 upstream_close(struct xsess *, int send_rst);
+int		 upstream_reap(struct xsess *);
 void		 upstream_rx(struct xsess *);
 void		 upstream_gc(double now);
 void		 upstream_abort_all(int send_rst);

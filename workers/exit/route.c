@@ -82,6 +82,8 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 	/* Pruning may have made room under the replay caps. */
 	if (sess_tx_drainable(s))
 		client_set_ready(cl, s);
+	/* ... or finished the session. */
+	(void)upstream_reap(s->s_arg);
 }
 
 /*

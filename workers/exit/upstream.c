@@ -416,6 +416,29 @@ upstream_proxy_io(struct xsess *x, int revents)
 	}
 }
 
+/*
+ * A session finished both ways (its FIN delivered upstream, the upstream's
+ * FIN committed to the client, nothing kept for replay) goes away now
+ * instead of at the next 60 s GC: sessions/s churn would otherwise fill
+ * max_sessions with finished ones.  An upstream_ack_v1 client may still
+ * send its frames again after a stream reconnect until our GACK of its
+ * FIN was delivered (a SYN sent again must not dial twice): for those,
+ * wait for that.  Returns 1 if x was freed.
+ */
+int
+upstream_reap(struct xsess *x)
+{
+	struct sess	*s = x->x_s;
+
+	if (!x->x_up_eof || !x->x_wr_shut || !(s->s_flags & SESS_RX_FIN) ||
+	    !(s->s_flags & SESS_TX_FIN_SENT) || (s->s_flags & SESS_IN_TXN) ||
+	    sess_replay_frames(s) > 0 || (x->x_cl->cl_upack &&
+	    (x->x_ackdue || !x->x_fin_acked)))
+		return (0);
+	upstream_close(x, 0);
+	return (1);
+}
+
 /* Both directions finished: the socket is no longer needed. */
 static void
 upstream_check_done(struct xsess *x)
@@ -500,6 +523,7 @@ upstream_rx(struct xsess *x)
 		x->x_wr_shut = 1;
 		(void)shutdown(x->x_fd, SHUT_WR);
 		upstream_check_done(x);
+		(void)upstream_reap(x);
 	}
 }
 
