@@ -12,6 +12,7 @@
  *	resolve.c	c-ares lookups with a 5 minute cache
  *	socks.c		SOCKS5 client handshake for upstream_proxy
  *	rxflow.c	budgets for client bytes queued toward upstreams
+ *	reqcheck.c	checks of unauthenticated request bytes (pure)
  */
 #ifndef GR_EXIT_H
 #define GR_EXIT_H
@@ -310,6 +311,13 @@ void			 socks_sent(struct socks_state *, size_t);
 int			 socks_in(struct socks_state *, const uint8_t *,
 			    size_t, size_t *used, int *err);
 size_t			 socks_want(struct socks_state *);
+
+/* reqcheck.c */
+int		 reqcheck_clen(const char *, int, uint64_t max, uint64_t *);
+int		 reqcheck_body(size_t have, size_t len, size_t clen);
+int		 reqcheck_body_done(size_t have, size_t clen);
+int		 reqcheck_binary(const char *content_type);
+int		 reqcheck_ws(size_t have, size_t len, int authed);
 
 /* http.c */
 int		 http_init(struct ev_loop *);

@@ -4,7 +4,7 @@ gooserelay_exit_SOURCES = workers/exit/exit.h workers/exit/exit.c \
 	workers/exit/http.c workers/exit/client.c workers/exit/drain.c \
 	workers/exit/route.c workers/exit/upstream.c workers/exit/backoff.c \
 	workers/exit/resolve.c workers/exit/socks.c workers/exit/estats.c \
-	workers/exit/rxflow.c
+	workers/exit/rxflow.c workers/exit/reqcheck.c
 gooserelay_exit_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(CARES_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 gooserelay_exit_LDADD = $(OPS_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) $(IPC_LIBS) \
@@ -14,7 +14,8 @@ gooserelay_exit_LDADD = $(OPS_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) $(IPC_LIBS) \
 check_PROGRAMS += regress/unit/test_exit_backoff
 TESTS += regress/unit/test_exit_backoff
 regress_unit_test_exit_backoff_SOURCES = regress/unit/test_exit_backoff.c \
-	workers/exit/backoff.c workers/exit/socks.c workers/exit/resolve.c
+	workers/exit/backoff.c workers/exit/socks.c workers/exit/resolve.c \
+	workers/exit/reqcheck.c
 regress_unit_test_exit_backoff_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(CARES_CFLAGS) -I$(top_srcdir)/workers/exit
 regress_unit_test_exit_backoff_LDADD = $(CMOCKA_LIBS) $(CARES_LIBS) $(EV_LIBS)
