@@ -4,13 +4,15 @@
  * driver).  Test and benchmark tool: it mallocs freely.
  *
  *	exitload -u http://127.0.0.1:PORT -k KEYHEX slowup STUCKPORT SHAPORT
- *	    [-s MiB] [-m MiB] [-x]
+ *	    [-s MiB] [-m MiB] [-x] [-U]
  *		session A sends -s MiB (default 24) to STUCKPORT, whose
  *		upstream never reads; session B meanwhile sends -m MiB
  *		(default 16) to a sha256 sink (grdrv sink) on SHAPORT and
  *		checks the digest it answers.  WebSocket pings go out every
  *		50 ms and every one must be answered.  -x: A must be reset
- *		by the exit (its queue went over the exit's caps).
+ *		by the exit (its queue went over the exit's caps).  -U: ask
+ *		for upstream_ack_v1 in the hello; the exit must acknowledge
+ *		all of B but hold back A's GACKs once A's upstream lags.
  *	exitload -u URL -k KEY churn ECHOPORT [-n N] [-c C] [-b BYTES]
  *		N sessions (default 20000), at most C (default 256) open
  *		at once: SYN with BYTES (default 32) of data and FIN in one
@@ -362,6 +364,7 @@ struct slowup {
 	uint8_t		 sid_a[WIRE_SID_LEN];
 	uint8_t		 sid_b[WIRE_SID_LEN];
 	int		 rst_a, rst_b, fin_b;
+	uint64_t	 acked_a, acked_b;	/* GACK next_seq */
 	char		 reply[128];
 	size_t		 nreply;
 };
@@ -371,10 +374,23 @@ slowup_batch(void *arg, const struct wire_batch *b)
 {
 	struct slowup		*su = arg;
 	const struct wire_frame	*f;
+	const char		*err;
+	uint64_t		 next;
 	size_t			 i, n;
 
 	for (i = 0; i < b->b_nframes; i++) {
 		f = &b->b_frames[i];
+		if ((f->f_flags & WIRE_F_ACK) &&
+		    wire_gack_decode(f->f_payload, f->f_len, &next,
+		    &err) == 0) {
+			if (memcmp(f->f_sid, su->sid_a, WIRE_SID_LEN) == 0 &&
+			    next > su->acked_a)
+				su->acked_a = next;
+			if (memcmp(f->f_sid, su->sid_b, WIRE_SID_LEN) == 0 &&
+			    next > su->acked_b)
+				su->acked_b = next;
+			continue;
+		}
 		if (memcmp(f->f_sid, su->sid_a, WIRE_SID_LEN) == 0) {
 			if ((f->f_flags & WIRE_F_RST) && !su->rst_a &&
 			    ld_debug)
@@ -411,11 +427,14 @@ cmd_slowup(struct ld *d, int argc, char **argv)
 	size_t			 nf, n;
 	double			 t0, now, end_wait;
 	int			 ch, expect_reset = 0, i, fin_sent = 0;
+	int			 upack = 0;
+	struct wire_probe	 probe;
+	struct wbuf		 pl = { NULL, 0, 0 };
 
 	left_a = 24ULL << 20;
 	left_b = 16ULL << 20;
 	optind = 1;
-	while ((ch = getopt(argc, argv, "s:m:x")) != -1) {
+	while ((ch = getopt(argc, argv, "s:m:xU")) != -1) {
 		switch (ch) {
 		case 's':
 			left_a = strtoull(optarg, NULL, 10) << 20;
@@ -425,6 +444,9 @@ cmd_slowup(struct ld *d, int argc, char **argv)
 			break;
 		case 'x':
 			expect_reset = 1;
+			break;
+		case 'U':
+			upack = 1;
 			break;
 		default:
 			die("slowup: bad option");
@@ -443,8 +465,26 @@ cmd_slowup(struct ld *d, int argc, char **argv)
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 
 	ld_connect(d);
-	ld_send_batch(d, NULL, 0);		/* hello */
 	memset(f, 0, sizeof(f));
+	if (upack) {
+		/* The hello: a probe asking for upstream ACKs. */
+		memset(&probe, 0, sizeof(probe));
+		snprintf(probe.p_client_version,
+		    sizeof(probe.p_client_version), "exitload");
+		probe.p_protocol = 1;
+#ifdef WIRE_FEAT_UPSTREAM_ACK
+		probe.p_upstream_ack = 1;
+#endif
+		if (wire_probe_encode(&probe, &pl) == -1)
+			die("probe encode");
+		ld_sid(f[0].f_sid, 0xc, 0);
+		f[0].f_flags = WIRE_F_ACK;
+		f[0].f_payload = pl.wb_data;
+		f[0].f_len = pl.wb_len;
+		ld_send_batch(d, f, 1);
+		memset(f, 0, sizeof(f));
+	} else
+		ld_send_batch(d, NULL, 0);	/* hello */
 	memcpy(f[0].f_sid, su.sid_a, WIRE_SID_LEN);
 	f[0].f_flags = WIRE_F_SYN;
 	f[0].f_target = ta;
@@ -508,7 +548,8 @@ cmd_slowup(struct ld *d, int argc, char **argv)
 
 	/* Every ping gets its pong (the Go client allows 5 s each). */
 	end_wait = now_s() + 10;
-	while (d->pongs < d->pings && now_s() < end_wait && !d->closed)
+	while ((d->pongs < d->pings || (upack && su.acked_b < seq_b)) &&
+	    now_s() < end_wait && !d->closed)
 		ld_io(d, 20, slowup_batch, &su);
 	/* -x: the stuck session must be reset (within the exit's stall cap). */
 	if (expect_reset) {
@@ -532,6 +573,17 @@ cmd_slowup(struct ld *d, int argc, char **argv)
 		    (unsigned long long)(d->pings - d->pongs));
 	if (expect_reset && !su.rst_a)
 		die("session A was not reset");
+	if (upack) {
+		printf("slowup: GACKs: B %llu of %llu frames, A %llu of "
+		    "%llu\n", (unsigned long long)su.acked_b,
+		    (unsigned long long)seq_b, (unsigned long long)su.acked_a,
+		    (unsigned long long)seq_a);
+		if (su.acked_b != seq_b)
+			die("session B not fully acknowledged");
+		/* A's upstream never reads: its GACKs must have stopped. */
+		if (su.acked_a == 0 || su.acked_a >= seq_a)
+			die("session A's GACKs were not held back");
+	}
 	if (!expect_reset && su.rst_a)
 		die("session A was reset");
 	EVP_MD_CTX_free(ctx);
