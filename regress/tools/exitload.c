@@ -19,6 +19,11 @@
  *		batch, to an echo sink that closes after EOF; a session is
  *		complete when its echo and the exit's FIN came back.
  *		Prints sessions/s.
+ *	exitload -u URL -k KEY hol SOURCEPORT QUICKPORT [-n N]
+ *		while one session downloads without end from bench/sink's
+ *		source port, open N (default 200) fresh sessions one at a
+ *		time to its quick port (one byte, then close) and print the
+ *		time from SYN sent to first byte back (p50, p90, max).
  *	exitload stuck PORT
  *		a listener that accepts and never reads (until killed or
  *		300 s passed).
@@ -111,6 +116,12 @@ ld_connect(struct ld *d)
 
 	if ((d->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		die("socket: %s", strerror(errno));
+	/* A smaller receive window: how much bulk can queue in the kernel. */
+	if (getenv("EXITLOAD_RCVBUF") != NULL) {
+		int	 rb = atoi(getenv("EXITLOAD_RCVBUF"));
+
+		setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(d->port);
@@ -709,6 +720,112 @@ cmd_churn(struct ld *d, int argc, char **argv)
 	return (c.rst > 0 || c.bad > 0);
 }
 
+/* --- hol: fresh sessions' first byte during a bulk download --- */
+
+struct hol {
+	uint8_t		 sid_d[WIRE_SID_LEN];
+	uint8_t		 sid_q[WIRE_SID_LEN];
+	uint64_t	 bulk;
+	int		 got_q, rst;
+};
+
+static void
+hol_batch(void *arg, const struct wire_batch *b)
+{
+	struct hol		*h = arg;
+	const struct wire_frame	*f;
+	size_t			 i;
+
+	for (i = 0; i < b->b_nframes; i++) {
+		f = &b->b_frames[i];
+		if (memcmp(f->f_sid, h->sid_d, WIRE_SID_LEN) == 0) {
+			if (f->f_flags & WIRE_F_RST)
+				h->rst = 1;
+			h->bulk += f->f_len;
+		} else if (memcmp(f->f_sid, h->sid_q, WIRE_SID_LEN) == 0 &&
+		    (f->f_len > 0 || (f->f_flags & WIRE_F_RST)))
+			h->got_q = 1;
+	}
+}
+
+static int
+hol_cmp(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+static int
+cmd_hol(struct ld *d, int argc, char **argv)
+{
+	struct hol		 h;
+	struct wire_frame	 f;
+	char			 td[32], tq[32];
+	uint8_t			 len[8] = { 0, 0, 1, 0, 0, 0, 0, 0 };
+	double			*lat, t0, tb, t;
+	int			 ch, n = 200, i;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "n:")) != -1) {
+		if (ch != 'n')
+			die("hol: bad option");
+		n = atoi(optarg);
+	}
+	if (argc - optind != 2 || n <= 0)
+		die("hol SOURCEPORT QUICKPORT [-n N]");
+	snprintf(td, sizeof(td), "127.0.0.1:%s", argv[optind]);
+	snprintf(tq, sizeof(tq), "127.0.0.1:%s", argv[optind + 1]);
+	if ((lat = calloc(n, sizeof(*lat))) == NULL)
+		die("out of memory");
+	memset(&h, 0, sizeof(h));
+	ld_sid(h.sid_d, 0xd, 0);
+	ld_connect(d);
+	ld_send_batch(d, NULL, 0);
+	/* 2^40 bytes: more than the run can move. */
+	memset(&f, 0, sizeof(f));
+	memcpy(f.f_sid, h.sid_d, WIRE_SID_LEN);
+	f.f_flags = WIRE_F_SYN;
+	f.f_target = td;
+	f.f_tlen = strlen(td);
+	f.f_payload = len;
+	f.f_len = sizeof(len);
+	ld_send_batch(d, &f, 1);
+	tb = now_s();
+	while (h.bulk < (64 << 20) && !h.rst && !d->closed)
+		ld_io(d, 20, hol_batch, &h);
+	for (i = 0; i < n && !h.rst && !d->closed; i++) {
+		ld_sid(h.sid_q, 0xe, i);
+		memset(&f, 0, sizeof(f));
+		memcpy(f.f_sid, h.sid_q, WIRE_SID_LEN);
+		f.f_flags = WIRE_F_SYN;
+		f.f_target = tq;
+		f.f_tlen = strlen(tq);
+		ld_send_batch(d, &f, 1);
+		h.got_q = 0;
+		t0 = now_s();
+		while (!h.got_q && !h.rst && !d->closed)
+			ld_io(d, 20, hol_batch, &h);
+		lat[i] = now_s() - t0;
+		memset(&f, 0, sizeof(f));
+		memcpy(f.f_sid, h.sid_q, WIRE_SID_LEN);
+		f.f_flags = WIRE_F_RST;
+		ld_send_batch(d, &f, 1);
+		/* Paced: one fresh session per 20 ms of bulk. */
+		t = now_s() + 0.02;
+		while (now_s() < t && !h.rst && !d->closed)
+			ld_io(d, 5, hol_batch, &h);
+	}
+	if (h.rst || d->closed)
+		die("the download was reset or the stream closed");
+	qsort(lat, i, sizeof(*lat), hol_cmp);
+	printf("hol: %d fresh sessions during a %.0f MiB/s download: first "
+	    "byte p50 %.2f ms, p90 %.2f ms, max %.2f ms\n", i,
+	    h.bulk / 1048576.0 / (now_s() - tb), lat[i / 2] * 1e3,
+	    lat[i * 9 / 10] * 1e3, lat[i - 1] * 1e3);
+	return (0);
+}
+
 /* --- stuck: accept, never read --- */
 
 static int
@@ -797,5 +914,7 @@ main(int argc, char *argv[])
 		return (cmd_slowup(&d, argc, argv));
 	if (strcmp(argv[0], "churn") == 0)
 		return (cmd_churn(&d, argc, argv));
+	if (strcmp(argv[0], "hol") == 0)
+		return (cmd_hol(&d, argc, argv));
 	usage();
 }
