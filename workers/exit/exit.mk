@@ -39,7 +39,7 @@ EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_slowup.sh regress/cases/exit_tune.sh
 TESTS += $(EXIT_CASES)
 EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh \
-	bench/exit_churn.sh bench/exit_hol.sh
+	bench/exit_churn.sh bench/exit_hol.sh regress/fuzz/fuzz_exit_req.c
 
 check_PROGRAMS += regress/unit/test_exit_drain
 TESTS += regress/unit/test_exit_drain
