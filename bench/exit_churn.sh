@@ -21,7 +21,8 @@ EP=$(gr_free_port)
 gr_spawn sink "$top_builddir/bench/sink" -e "$EP"
 gr_wait_port "$EP" 10 || gr_fail "echo sink did not start"
 gr_exit_start "max_sessions: 4096"
-XPID=$(sed -n 's/.*exit: ready (pid \([0-9]*\).*/\1/p' "$T/gooserelayd.log" | tail -1)
+XPID=$(sed -n 's/.*exit: ready (pid \([0-9]*\).*/\1/p' \
+    "$T/gooserelayd.log" | tail -1)
 
 : >"$T/rates"
 for r in $(seq 1 "$RUNS"); do
@@ -36,4 +37,5 @@ for r in $(seq 1 "$RUNS"); do
 	    'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
 	echo "run $r: $line; exit CPU $us us/session"
 done
-echo "median: $(sort -n "$T/rates" | sed -n "$(( (RUNS + 1) / 2 ))p") sessions/s ($N sessions, $C at once, 1 exit worker)"
+MED=$(sort -n "$T/rates" | sed -n "$(( (RUNS + 1) / 2 ))p")
+echo "median: $MED sessions/s ($N sessions, $C at once, 1 exit worker)"

@@ -4,8 +4,8 @@
 # queue_wait histogram with one sample per session per batch written,
 # and the tuner's current values (auto_tune on, the configured active
 # drain window within its bounds).  Finished sessions are gone at once
-# (not at the next 60 s GC): none is left active.  The tuner's steps themselves are
-# covered with synthetic samples by test_autotune.
+# (not at the next 60 s GC): none is left active.  The tuner's steps
+# themselves are covered with synthetic samples by test_autotune.
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-exit.sh"
 gr_setup
@@ -52,7 +52,8 @@ assert n is not None and n >= 201, "queue_wait count %r < 201" % (qw,)
 assert find(e, "auto_tune") == 1, "auto_tune gauge not 1"
 d = find(e, "active_drain_window_ms")
 assert d is not None and 60 <= d <= 200, "active_drain_window_ms %r" % d
-assert e.get("active") == 0, "finished sessions still active: %r" % e.get("active")
+assert e.get("active") == 0, \
+    "finished sessions still active: %r" % e.get("active")
 print("queue_wait samples:", n, "active_drain_window_ms:", d)
 PY
 gr_exit_alive

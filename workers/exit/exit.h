@@ -64,7 +64,7 @@
 #define EXIT_RX_SESS_MAX	(64ULL * 1024 * 1024)	/* one session */
 #define EXIT_RX_CLIENT_MAX	(128ULL * 1024 * 1024)	/* one client_id */
 #define EXIT_RX_GLOBAL_MAX	(512ULL * 1024 * 1024)	/* the worker */
-#define EXIT_RX_STALL_MAX	5.0	/* s over a cap (Go: rxInboxBlockTimeout) */
+#define EXIT_RX_STALL_MAX	5.0	/* s over a cap (Go blocks 5 s) */
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
@@ -100,7 +100,7 @@ struct xclient {
 	int			 cl_replay;	/* downstream replay on */
 	int			 cl_ackdirty;	/* sessions owe a GACK */
 	uint64_t		 cl_rxq;	/* bytes queued to upstreams */
-	uint32_t		 cl_rx_over;	/* sessions over EXIT_RX_SESS_MAX */
+	uint32_t		 cl_rx_over;	/* sessions over their cap */
 	int			 cl_rx_late;	/* over a cap, grace running */
 	ev_timer		 cl_rxstall;	/* grace deadline */
 	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
@@ -138,7 +138,7 @@ struct xsess {
 	unsigned int		 x_wr_shut:1;	/* we shut down writing */
 	unsigned int		 x_reading:1;	/* read watcher wanted */
 	unsigned int		 x_ackdue:1;
-	unsigned int		 x_rxsoft:1;	/* over EXIT_RX_SOFT: GACK held */
+	unsigned int		 x_rxsoft:1;	/* over soft mark: GACK held */
 	unsigned int		 x_rxover:1;	/* over EXIT_RX_SESS_MAX */
 	unsigned int		 x_fin_acked:1;	/* GACK of its FIN delivered */
 	size_t			 x_rxq;		/* RX queue as accounted */
