@@ -417,7 +417,8 @@ slowup_batch(void *arg, const struct wire_batch *b)
 		n = f->f_len;
 		if (n > sizeof(su->reply) - 1 - su->nreply)
 			n = sizeof(su->reply) - 1 - su->nreply;
-		memcpy(su->reply + su->nreply, f->f_payload, n);
+		if (n > 0)
+			memcpy(su->reply + su->nreply, f->f_payload, n);
 		su->nreply += n;
 		if (f->f_flags & WIRE_F_FIN)
 			su->fin_b = 1;
