@@ -36,7 +36,8 @@ regress_tools_exitload_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
 EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh \
 	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh \
-	regress/cases/exit_slowup.sh regress/cases/exit_tune.sh
+	regress/cases/exit_slowup.sh regress/cases/exit_tune.sh \
+	regress/cases/exit_reap.sh
 TESTS += $(EXIT_CASES)
 EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh \
 	bench/exit_churn.sh bench/exit_hol.sh regress/fuzz/fuzz_exit_req.c

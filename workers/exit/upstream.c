@@ -418,22 +418,31 @@ upstream_proxy_io(struct xsess *x, int revents)
 
 /*
  * A session finished both ways (its FIN delivered upstream, the upstream's
- * FIN committed to the client, nothing kept for replay) goes away now
- * instead of at the next 60 s GC: sessions/s churn would otherwise fill
- * max_sessions with finished ones.  An upstream_ack_v1 client may still
- * send its frames again after a stream reconnect until our GACK of its
- * FIN was delivered (a SYN sent again must not dial twice): for those,
- * wait for that.  Returns 1 if x was freed.
+ * FIN committed to the client) goes away now instead of at the next 60 s
+ * GC: sessions/s churn would otherwise fill max_sessions with finished
+ * ones.  An upstream_ack_v1 client may still send its frames again after
+ * a stream reconnect until our GACK of its FIN was delivered (a SYN sent
+ * again must not dial twice): for those, wait for that.
+ *
+ * With a replay store, frames the client has not acknowledged are kept,
+ * except a bare FIN: the client closed its side already (its FIN came
+ * first; the SOCKS side has no half-close), and our carrier frees such a
+ * session without acknowledging our FIN, which otherwise kept every
+ * finished session here, resent every 3 s, until the 5 minute replay
+ * expiry.  If that FIN is lost in a stream drop, the client's own
+ * done-session sweep (30 s after its FIN) ends the session there.
+ * Returns 1 if x was freed.
  */
 int
 upstream_reap(struct xsess *x)
 {
 	struct sess	*s = x->x_s;
+	size_t		 rp = sess_replay_frames(s);
 
 	if (!x->x_up_eof || !x->x_wr_shut || !(s->s_flags & SESS_RX_FIN) ||
 	    !(s->s_flags & SESS_TX_FIN_SENT) || (s->s_flags & SESS_IN_TXN) ||
-	    sess_replay_frames(s) > 0 || (x->x_cl->cl_upack &&
-	    (x->x_ackdue || !x->x_fin_acked)))
+	    (rp > 0 && (rp > 1 || sess_replay_bytes(s) > 0)) ||
+	    (x->x_cl->cl_upack && (x->x_ackdue || !x->x_fin_acked)))
 		return (0);
 	upstream_close(x, 0);
 	return (1);
