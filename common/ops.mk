@@ -41,3 +41,19 @@ regress_unit_test_diag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 regress_unit_test_diag_LDADD = $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS) \
 	$(YAML_LIBS) $(EV_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += docs/ops.md regress/fuzz/fuzz_stats.c regress/fuzz/corpus/stats
+
+# Per-endpoint stats rows and SIGHUP endpoint changes under a running
+# download (carrier; relay_urls, direct_stream_urls, script_keys).
+OPS_EP_CASES = regress/cases/ops_endpoints.sh regress/cases/ops_reload.sh \
+	regress/cases/ops_reload_fronted.sh
+TESTS += $(OPS_EP_CASES)
+EXTRA_DIST += $(OPS_EP_CASES) regress/tools/slowsrc.py
+
+# health.c for stats rows and reload (health_ep_stats, health_remove).
+check_PROGRAMS += regress/unit/test_health_reload
+TESTS += regress/unit/test_health_reload
+regress_unit_test_health_reload_SOURCES = regress/unit/test_health_reload.c \
+	regress/unit/log_weak.c
+regress_unit_test_health_reload_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(JANSSON_CFLAGS) -I$(top_srcdir)/workers/carrier
+regress_unit_test_health_reload_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)

@@ -314,6 +314,12 @@ stats_json_endpoint(const struct stats *st, size_t i)
 	    "bl_ms", (json_int_t)ep->se_bl_ms,
 	    "quota", ep->se_quota,
 	    "rtt_ms", (json_int_t)ep->se_rtt_ms);
+	if (o != NULL && ep->se_kind[0] != '\0' && json_object_set_new(o,
+	    "kind", json_stringn(ep->se_kind, strnlen(ep->se_kind,
+	    sizeof(ep->se_kind)))) == -1) {
+		json_decref(o);
+		return NULL;
+	}
 	if (o != NULL && ep->se_script >= 0 && json_object_set_new(o,
 	    "script", json_integer(ep->se_script)) == -1) {
 		json_decref(o);
@@ -499,7 +505,7 @@ stats_lines(const json_t *o, stats_line_cb fn, void *arg)
 	char		 line[1024];
 	const json_t	*lat, *h, *eps, *ep, *g, *v;
 	const char	*key, *role;
-	size_t		 i, healthy = 0;
+	size_t		 i, healthy = 0, nacct;
 	int		 nlines = 0;
 	json_int_t	 bl, sc;
 
@@ -594,7 +600,44 @@ stats_lines(const json_t *o, stats_line_cb fn, void *arg)
 				    (long long)((bl + 999) / 1000));
 			if (stats_get(ep, "quota", NULL) == 1)
 				stats_cat(line, sizeof(line), " quota");
+			if (stats_get(ep, "rtt_ms", NULL) > 0)
+				stats_cat(line, sizeof(line), " rtt=%lldms",
+				    (long long)stats_get(ep, "rtt_ms", NULL));
 		}
+		fn(line, arg);
+		nlines++;
+	}
+
+	/* Per account (4.6): requests today over its deployments, quota. */
+	line[0] = '\0';
+	for (i = 0, nacct = 0; i < json_array_size(eps); i++) {
+		const char	*acct = stats_get_str(json_array_get(eps, i),
+				    "account");
+		json_int_t	 today = 0;
+		int		 quota = 0, seen = 0;
+		size_t		 k;
+
+		if (*acct == '\0' || strcmp(acct, "-") == 0)
+			continue;
+		for (k = 0; k < i && !seen; k++)
+			seen = strcmp(acct, stats_get_str(json_array_get(eps,
+			    k), "account")) == 0;
+		if (seen)
+			continue;
+		for (k = i; k < json_array_size(eps); k++) {
+			ep = json_array_get(eps, k);
+			if (strcmp(acct, stats_get_str(ep, "account")) != 0)
+				continue;
+			if (stats_get(ep, "today", NULL) > 0)
+				today += stats_get(ep, "today", NULL);
+			quota |= stats_get(ep, "quota", NULL) == 1;
+		}
+		stats_cat(line, sizeof(line), "%s%s today=%lld%s",
+		    nacct++ ? " | " : "[stats]  accounts=[", acct,
+		    (long long)today, quota ? " quota" : "");
+	}
+	if (nacct > 0) {
+		stats_cat(line, sizeof(line), "]");
 		fn(line, arg);
 		nlines++;
 	}
@@ -768,8 +811,9 @@ stats_table(const json_t *in, char *err, size_t errlen)
 	for (i = 0, j = 0; i < nw; i++)
 		j += json_array_size(json_object_get(W(i), "endpoints"));
 	if (j > 0) {
-		fprintf(f, "\n%-12s %-40s %-12s %-7s %9s %9s %9s %9s %7s "
-		    "%-5s %7s\n", "WORKER", "ENDPOINT", "ACCOUNT", "HEALTHY",
+		fprintf(f, "\n%-12s %-6s %-40s %-12s %-7s %9s %9s %9s %9s "
+		    "%7s %-5s %7s\n", "WORKER", "KIND", "ENDPOINT", "ACCOUNT",
+		    "HEALTHY",
 		    "OK", "FAIL", "TODAY", "SCRIPT", "BL_S", "QUOTA",
 		    "RTT_MS");
 	}
@@ -783,8 +827,9 @@ stats_table(const json_t *in, char *err, size_t errlen)
 			json_int_t bl;
 
 			ep = json_array_get(eps, j);
-				bl = stats_get(ep, "bl_ms", NULL);
-			fprintf(f, "%-12s ", name);
+			bl = stats_get(ep, "bl_ms", NULL);
+			fprintf(f, "%-12s %-6.6s ", name,
+			    stats_get_str(ep, "kind"));
 			stats_pad(f, stats_get_str(ep, "name"), 40);
 			fprintf(f, " %-12s %-7s",
 			    *stats_get_str(ep, "account") ?

@@ -110,6 +110,7 @@ struct stats_endpoint {
 	uint64_t	 se_bl_ms;		/* blacklist remaining, 0 = none */
 	int		 se_quota;		/* quarantined until reset */
 	uint64_t	 se_rtt_ms;		/* RTT EWMA, 0 = unknown */
+	char		 se_kind[12];		/* "script", "relay", "stream" */
 };
 
 struct stats {

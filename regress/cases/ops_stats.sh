@@ -51,6 +51,22 @@ for v in "$cout" "$eout"; do
 	    gr_fail "bytes out '$v' not the size of two requests"
 done
 
+# The carrier's latency histograms all have samples now (TTFB per
+# session, endpoint RTT per POST that carried data, queue wait per drain,
+# encode / decode per batch), and its relay URL has a row with the polls.
+python3 - "$T/s1.json" <<'PY' || gr_fail "carrier latency / endpoint rows"
+import json, sys
+car = [w for w in json.load(open(sys.argv[1])) if w["role"] == "carrier"][0]
+for h in ("ttfb", "endpoint_rtt", "queue_wait", "encode", "decode"):
+    assert car["latency"][h]["count"] > 0, (h, car["latency"][h])
+eps = car["endpoints"]
+assert len(eps) == 1 and eps[0]["kind"] == "relay", eps
+c = car["counters"]
+assert eps[0]["ok"] == c["polls_ok"] and eps[0]["fail"] == c["polls_fail"], \
+    (eps, c)
+assert eps[0]["rtt_ms"] > 0, eps
+PY
+
 # The table: one row per worker, the carrier's bytes in it.
 go_ctl stats >"$T/table.txt" || gr_fail "stats (table)"
 cat "$T/table.txt" >&2

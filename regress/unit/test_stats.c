@@ -158,6 +158,7 @@ test_stats_fill(struct stats *st)
 	ep.se_today = 1234;
 	ep.se_script = 1500;
 	ep.se_rtt_ms = 420;
+	strcpy(ep.se_kind, "script");
 	stats_endpoint_update(st, a, &ep);
 	ep.se_healthy = 0;
 	ep.se_ok = 10;
@@ -165,6 +166,8 @@ test_stats_fill(struct stats *st)
 	ep.se_today = 0;
 	ep.se_script = -1;
 	ep.se_bl_ms = 11200;
+	ep.se_rtt_ms = 0;
+	strcpy(ep.se_kind, "relay");
 	stats_endpoint_update(st, b, &ep);
 	stats_gauge(st, "poll_idle_sleep_ms", 6);
 }
@@ -214,6 +217,8 @@ test_stats_render(void **state)
 	    "AKfycb\xe2\x80\xa6" "xyzQWE");
 	assert_int_equal(json_integer_value(json_object_get(ep, "script")),
 	    1500);
+	assert_string_equal(json_string_value(json_object_get(ep, "kind")),
+	    "script");
 	ep = json_array_get(json_object_get(o, "endpoints"), 1);
 	assert_null(json_object_get(ep, "script"));
 
@@ -224,7 +229,9 @@ test_stats_render(void **state)
 	assert_null(strchr(s, '\n'));
 
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(stats_lines(o, test_stats_line_cb, &l), 5);
+	assert_int_equal(stats_lines(o, test_stats_line_cb, &l), 6);
+	assert_non_null(strstr(l.text, "[stats]  accounts=[acct-a "
+	    "today=1234]\n"));
 	assert_null(strstr(l.text, "SECRET"));
 	assert_non_null(strstr(l.text, "[stats] active=3 sessions=12/9 "
 	    "frames=345/678 bytes=1048576/73400320 polls=400/7 rst=3 "
@@ -235,7 +242,7 @@ test_stats_render(void **state)
 	assert_non_null(strstr(l.text, " endpoint_rtt[-]"));
 	assert_non_null(strstr(l.text, "post_fallback=3"));
 	assert_non_null(strstr(l.text, "AKfycb\xe2\x80\xa6" "xyzQWE@acct-a "
-	    "ok=390 fail=2 today=1234 script=1500 | "
+	    "ok=390 fail=2 today=1234 script=1500 rtt=420ms | "
 	    "https://relay.example/tunnel ok=10 fail=5 today=0 bl=12s"));
 	assert_non_null(strstr(l.text, "[stats] tuned poll_idle_sleep_ms=6"));
 
@@ -258,6 +265,8 @@ test_stats_render(void **state)
 	assert_non_null(t);
 	assert_null(strstr(t, "SECRET"));
 	assert_non_null(strstr(t, "carrier#1"));
+	assert_non_null(strstr(t, "script AKfycb\xe2\x80\xa6" "xyzQWE"));
+	assert_non_null(strstr(t, "relay  https://relay.example/tunnel"));
 	assert_non_null(strstr(t, "exit#0"));
 	assert_non_null(strstr(t, "1048576/73400320"));
 	assert_non_null(strstr(t, "12/9"));

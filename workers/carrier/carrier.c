@@ -58,6 +58,46 @@ carrier_check_exposure(const struct carrier_conf *cc, const char *addr)
 	    "tunnel", addr);
 }
 
+/*
+ * Reload: keys the running carrier cannot change in place keep their old
+ * value, and the log says a restart is needed.  Everything else applies:
+ * script_keys / relay_urls (post_reload), direct_stream_urls
+ * (stream_configure), the listener, tunnel_key, timeouts, blacklist and
+ * slot knobs, stats and auto_tune settings.
+ */
+static void
+carrier_restart_keys(const struct carrier_conf *o, struct carrier_conf *n)
+{
+#define KEEP(cond, name, field) do {					\
+	if (cond) {							\
+		log_warnx("reload: %s changed; restart gooserelayd to "	\
+		    "apply it (keeping the running value)", name);	\
+		memcpy(&n->field, &o->field, sizeof(n->field));		\
+	}								\
+} while (0)
+	KEEP(o->cc_transport != n->cc_transport, "transport_mode",
+	    cc_transport);
+	KEEP(o->cc_wire_compat != n->cc_wire_compat, "wire_compat",
+	    cc_wire_compat);
+	if (o->cc_nghosts != n->cc_nghosts || memcmp(o->cc_google_host,
+	    n->cc_google_host, sizeof(o->cc_google_host)) != 0) {
+		n->cc_nghosts = o->cc_nghosts;
+		KEEP(1, "google_host", cc_google_host);
+	}
+	if (o->cc_nsni != n->cc_nsni || memcmp(o->cc_sni, n->cc_sni,
+	    sizeof(o->cc_sni)) != 0) {
+		n->cc_nsni = o->cc_nsni;
+		KEEP(1, "sni", cc_sni);
+	}
+	KEEP(o->cc_fronting_http != n->cc_fronting_http,
+	    "fronting_http_version", cc_fronting_http);
+	KEEP(o->cc_workers_per_endpoint != n->cc_workers_per_endpoint,
+	    "workers_per_endpoint", cc_workers_per_endpoint);
+	KEEP(strcmp(o->cc_instance_id, n->cc_instance_id) != 0,
+	    "client_instance_id", cc_instance_id);
+#undef KEEP
+}
+
 static int
 carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
@@ -74,6 +114,8 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	}
 	if (wc->wc_carrier.cc_tx_buffer_budget < 256 * 1024)
 		wc->wc_carrier.cc_tx_buffer_budget = 256 * 1024;
+	if (!first)
+		carrier_restart_keys(&car->c_conf, &wc->wc_carrier);
 	car->c_conf = wc->wc_carrier;
 	if (wc->wc_has_key && (first ||
 	    memcmp(car->c_key, wc->wc_key, sizeof(car->c_key)) != 0)) {

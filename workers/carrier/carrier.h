@@ -66,6 +66,7 @@ struct lconn {
 #define LCF_TTFB		0x40	/* first downlink byte counted */
 	size_t			 lc_txb;	/* last sampled TX buffered */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
+	ev_tstamp		 lc_ready_at;	/* queued for TX (queue wait) */
 	TAILQ_ENTRY(lconn)	 lc_all;
 	TAILQ_ENTRY(lconn)	 lc_ready;
 	TAILQ_ENTRY(lconn)	 lc_ackq;
@@ -183,6 +184,9 @@ void	stream_rx_drained(struct carrier *);
 void	stream_stats(struct carrier *, char *, size_t);
 void	stream_counts(struct carrier *, uint64_t *ok, uint64_t *fail,
 	    uint64_t *drop);
+int	stream_url_stats(struct carrier *, size_t, const char **label,
+	    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt,
+	    int *cur);
 
 /* carrier.c */
 void	carrier_settled(struct carrier *);
@@ -197,12 +201,20 @@ void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
 void	post_quota_load(const char *, size_t);
 void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
+struct stats_endpoint;
+int	post_endpoint_stats(struct carrier *, size_t, struct stats_endpoint *,
+	    char *name, size_t, char *account, size_t);
 
 /* cstats.c: struct stats, periodic [stats] lines, auto_tune */
 void	cstats_init(struct carrier *);
 void	cstats_configure(struct carrier *);
 void	cstats_ttfb(uint64_t usec);
 void	cstats_rtt(uint64_t usec);
+void	cstats_qwait(double secs);
+void	cstats_encode(double secs);
+void	cstats_decode(double secs);
+void	cstats_replay(uint64_t frames);
+void	cstats_fallback(void);
 void	cstats_reply(struct carrier *, uint32_t reqid);
 
 #endif /* GR_CARRIER_H */

@@ -32,6 +32,41 @@ cstats_init(struct carrier *car)
 	ev_init(&cstats_tune_timer, NULL);
 }
 
+/*
+ * One row per endpoint of the current configuration: deployments and
+ * relay URLs (post.c, health.c), then WebSocket URLs (stream.c; "fail"
+ * counts failed connects and drops).  Rebuilt on every sync, so a reload
+ * shows the new set while kept endpoints show their running counters.
+ */
+static void
+cstats_endpoints(struct carrier *car)
+{
+	struct stats		*st = &cstats_st;
+	struct stats_endpoint	 se;
+	char			 name[CONF_URL_LEN], acct[CONF_ACCOUNT_LEN];
+	const char		*label;
+	uint64_t		 ok, fail, drop;
+	double			 rtt;
+	size_t			 i;
+	int			 cur;
+
+	stats_endpoint_clear(st);
+	for (i = 0; post_endpoint_stats(car, i, &se, name, sizeof(name), acct,
+	    sizeof(acct)) == 0; i++)
+		stats_endpoint_update(st, stats_endpoint(st, name, acct), &se);
+	for (i = 0; stream_url_stats(car, i, &label, &ok, &fail, &drop, &rtt,
+	    &cur) == 0; i++) {
+		memset(&se, 0, sizeof(se));
+		se.se_script = -1;
+		se.se_healthy = cur >= 0;
+		se.se_ok = ok;
+		se.se_fail = fail + drop;
+		se.se_rtt_ms = (uint64_t)(rtt * 1000 + 0.5);
+		snprintf(se.se_kind, sizeof(se.se_kind), "stream");
+		stats_endpoint_update(st, stats_endpoint(st, label, ""), &se);
+	}
+}
+
 /* Mirror the carrier's counters and gauges into the registry. */
 static void
 cstats_sync(struct carrier *car)
@@ -54,6 +89,7 @@ cstats_sync(struct carrier *car)
 	stream_counts(car, &ok, &fail, &drop);
 	st->st_counter[STC_STREAM_CONNECTS] = ok;
 	st->st_counter[STC_STREAM_DROPS] = drop;
+	cstats_endpoints(car);
 	stats_set_active(st, car->c_nlive);
 	autotune_carrier_gauges(&cstats_tune, st);
 	(void)stats_gauge(st, "tx_buffered", (int64_t)car->c_txq);
@@ -131,6 +167,43 @@ void
 cstats_rtt(uint64_t usec)
 {
 	stats_hist_add(stats_hist(&cstats_st, STH_ENDPOINT_RTT), usec);
+}
+
+/* A session's data waited this long on the ready list for a batch. */
+void
+cstats_qwait(double secs)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_QUEUE_WAIT),
+	    secs > 0 ? (uint64_t)(secs * 1e6) : 0);
+}
+
+/* One batch sealed / opened (CPU time of the wire code, wall clock). */
+void
+cstats_encode(double secs)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_ENCODE),
+	    secs > 0 ? (uint64_t)(secs * 1e6) : 0);
+}
+
+void
+cstats_decode(double secs)
+{
+	stats_hist_add(stats_hist(&cstats_st, STH_DECODE),
+	    secs > 0 ? (uint64_t)(secs * 1e6) : 0);
+}
+
+/* Unacknowledged upstream frames given back after a transport reset. */
+void
+cstats_replay(uint64_t frames)
+{
+	stats_add(&cstats_st, STC_REPLAY_RESENDS, frames);
+}
+
+/* The stream went away with POST configured: POST carries on. */
+void
+cstats_fallback(void)
+{
+	stats_add(&cstats_st, STC_STREAM_FALLBACKS, 1);
 }
 
 void

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "health.h"
+#include "stats.h"
 
 #define HEALTH_SLOW_RTT		2.0	/* s: an outlier, a "slow success" */
 #define HEALTH_SLOW_WINDOW	120.0
@@ -47,6 +48,7 @@ struct health {
 	double			 h_until;
 	int			 h_offline;
 	int			 h_listed;	/* transition already logged */
+	int			 h_gone;	/* removed by a reload */
 	double			 h_rtt;		/* EWMA, < 0 = unknown */
 	double			 h_slow[HEALTH_NSLOW];
 	size_t			 h_nslow;
@@ -213,6 +215,14 @@ health_set_new(const struct carrier_conf *cc, int fronted)
 	if ((hs = calloc(1, sizeof(*hs))) == NULL)
 		return (NULL);
 	hs->hs_fronted = fronted;
+	health_set_configure(hs, cc);
+	return (hs);
+}
+
+/* The knobs of a (new) configuration; state and endpoints stay. */
+void
+health_set_configure(struct health_set *hs, const struct carrier_conf *cc)
+{
 	hs->hs_base = cc->cc_blacklist_base_ms / 1000.;
 	hs->hs_max = cc->cc_blacklist_max_ms / 1000.;
 	if (hs->hs_base <= 0)
@@ -228,7 +238,6 @@ health_set_new(const struct carrier_conf *cc, int fronted)
 	hs->hs_tx_per_bucket = cc->cc_tx_slots_per_bucket;
 	if (hs->hs_tx_per_bucket < 1)
 		hs->hs_tx_per_bucket = 1;
-	return (hs);
 }
 
 void
@@ -399,7 +408,8 @@ health_h_quarantined(const struct health *h, double now)
 static int
 health_h_usable(const struct health *h, double now)
 {
-	return (h->h_until <= now && !health_h_quarantined(h, now));
+	return (!h->h_gone && h->h_until <= now &&
+	    !health_h_quarantined(h, now));
 }
 
 int
@@ -1048,6 +1058,78 @@ health_classify_text(const uint8_t *b, size_t len, const char **reason)
 		}
 	*reason = "unexpected non-batch response";
 	return (EP_FAIL_SOFT);
+}
+
+void
+health_remove(struct cendpoint *ep)
+{
+	struct health		*h = ep->ep_health;
+	struct health_set	*hs;
+	size_t			 i;
+
+	if (h == NULL || h->h_gone)
+		return;
+	hs = h->h_set;
+	for (i = 0; i < hs->hs_n; i++)
+		if (hs->hs_eps[i] == h) {
+			memmove(&hs->hs_eps[i], &hs->hs_eps[i + 1],
+			    (hs->hs_n - i - 1) * sizeof(hs->hs_eps[0]));
+			hs->hs_n--;
+			break;
+		}
+	if (hs->hs_rr >= hs->hs_n)
+		hs->hs_rr = 0;
+	h->h_gone = 1;
+}
+
+void
+health_forget(struct cendpoint *ep)
+{
+	struct health	*h = ep->ep_health;
+
+	if (h == NULL)
+		return;
+	if (!h->h_gone)
+		health_remove(ep);
+	ep->ep_health = NULL;
+	free(h);
+}
+
+void
+health_ep_stats(const struct cendpoint *ep, double now,
+    struct stats_endpoint *se, char *id, size_t idlen, char *account,
+    size_t accountlen)
+{
+	const struct health	*h = ep->ep_health;
+	const char		*s, *p;
+	double			 bl;
+
+	memset(se, 0, sizeof(*se));
+	se->se_script = -1;
+	se->se_healthy = 1;
+	if (idlen > 0)
+		id[0] = '\0';
+	if (accountlen > 0)
+		account[0] = '\0';
+	if (h == NULL)
+		return;
+	/* The exec URL of a deployment: only its id goes out, shortened. */
+	if ((p = strstr(h->h_id, "/macros/s/")) != NULL) {
+		s = p + 10;
+		snprintf(id, idlen, "%.*s", (int)strcspn(s, "/?"), s);
+	} else
+		snprintf(id, idlen, "%s", h->h_id);
+	snprintf(account, accountlen, "%s", h->h_bucket->hb_label);
+	se->se_healthy = health_h_usable(h, now);
+	se->se_ok = h->h_ok;
+	se->se_fail = h->h_nfail;
+	se->se_today = now < h->h_dayend ? h->h_today : 0;
+	se->se_quota = health_h_quarantined(h, now);
+	bl = h->h_until > h->h_bucket->hb_quota_until ? h->h_until :
+	    h->h_bucket->hb_quota_until;
+	se->se_bl_ms = bl > now ? (uint64_t)((bl - now) * 1000) : 0;
+	se->se_rtt_ms = h->h_rtt >= 0 ? (uint64_t)(h->h_rtt * 1000 + 0.5) :
+	    0;
 }
 
 int

@@ -20,6 +20,7 @@
 #include "endpoint.h"
 
 struct health_set;		/* every endpoint of one transport */
+struct stats_endpoint;		/* common/stats.h */
 struct health;			/* one endpoint (cendpoint.ep_health) */
 
 /* Constants of the Go client (4.4, 4.5). */
@@ -43,6 +44,9 @@ enum health_outage {
 struct health_set *health_set_new(const struct carrier_conf *,
 		    int fronted);
 void		 health_set_free(struct health_set *);
+/* Blacklist, grace and slot knobs of a reloaded configuration. */
+void		 health_set_configure(struct health_set *,
+		    const struct carrier_conf *);
 
 /*
  * Register an endpoint.  id is the relay URL or the bare deployment id
@@ -132,6 +136,26 @@ const char	*health_memcasemem(const uint8_t *, size_t, const char *);
 
 /* "AKfycb...xxxxxx" style short label (first 6 ... last 6). */
 void		 health_shorten(const char *, char *, size_t);
+
+/*
+ * Config reload (issue 8).  health_remove takes an endpoint out of
+ * selection, outage checks and stats while exchanges it has in flight
+ * still release their slots and report; health_forget drops what is left
+ * once the endpoint itself is freed.  Every other endpoint keeps its
+ * counters, blacklist and quota state; buckets (accounts) stay.
+ */
+void		 health_remove(struct cendpoint *);
+void		 health_forget(struct cendpoint *);
+
+/*
+ * One row of gooserelayctl stats: health, counts, blacklist remaining,
+ * today's count, quota quarantine and RTT EWMA.  id gets the bare
+ * deployment id (or the URL) for stats_endpoint(), which shortens it;
+ * account the label or "".
+ */
+void		 health_ep_stats(const struct cendpoint *, double now,
+		    struct stats_endpoint *, char *id, size_t idlen,
+		    char *account, size_t accountlen);
 
 /* One stats fragment per endpoint, "label ok=N fail=N today=N [bl=Ns]". */
 int		 health_stats(const struct health_set *, double now, char *,

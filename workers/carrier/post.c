@@ -27,9 +27,12 @@
 #include "fronted.h"
 #include "health.h"
 #include "log.h"
+#include "stats.h"
 #include "wproc.h"
 
 #define POST_FAIL_PAUSE		1.0
+#define POST_REAP_DELAY		60.0	/* after start: the SNI probe */
+#define POST_REAP_TICK		2.0
 
 struct poller {
 	struct post		*p_post;
@@ -45,6 +48,22 @@ struct poller {
 	double			 p_t0;
 	int			 p_slotwait;	/* no active slot was free */
 	ev_tstamp		 p_sent_at;	/* endpoint RTT (stats) */
+	struct cendpoint	*p_inflight;	/* exchange in flight on it */
+};
+
+/* What a reload compares, and the stats of endpoints without health. */
+struct post_epinfo {
+	char			 pe_src[CONF_URL_LEN];	/* URL or bare id */
+	char			 pe_account[CONF_ACCOUNT_LEN];
+	uint64_t		 pe_ok, pe_fail;
+	double			 pe_rtt;		/* EWMA s, 0 unknown */
+	int			 pe_bad;		/* last exchange failed */
+};
+
+/* An endpoint removed by a reload, freed once nothing uses it. */
+struct post_retired {
+	struct cendpoint	*pr_ep;
+	double			 pr_since;
 };
 
 struct preflight {
@@ -72,9 +91,22 @@ struct post {
 	int			 po_kick_pending; /* kicked meanwhile */
 	char			*po_quota;	/* quota state before setup */
 	size_t			 po_quotalen;
+	/* Reload (post_reload): parallel to po_eps, and retired ones. */
+	struct post_epinfo	 po_info[CONF_MAX_URLS];
+	size_t			 po_wpe;	/* workers_per_endpoint */
+	size_t			 po_cap;	/* pollers allocated */
+	struct post_retired	 po_retired[2 * CONF_MAX_URLS];
+	size_t			 po_nretired;
+	ev_timer		 po_reap;
+	double			 po_started_at;
 };
 
 static void	post_poll(struct poller *);
+static int	post_reload(struct carrier *);
+static void	post_info_set(struct post *, size_t, const char *,
+		    const char *);
+static void	post_ep_count(struct post *, struct cendpoint *, int, double);
+static int	post_pollers_grow(struct post *, size_t);
 
 /*
  * Roll back a drained batch.  The rollback notifies the sessions, which
@@ -219,6 +251,8 @@ post_add_fronted(struct carrier *car, const uint8_t *ca, size_t calen)
 		ep = po->po_fs.fs_eps[i];
 		ep->ep_text_only = 1;	/* never binary through Apps Script */
 		ep->ep_fronted = 1;
+		post_info_set(po, po->po_neps, cc->cc_scripts[i].cs_id,
+		    cc->cc_scripts[i].cs_account);
 		po->po_eps[po->po_neps++] = ep;
 	}
 	return (0);
@@ -236,7 +270,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	if (po == NULL)
 		return (-1);
 	if (po->po_neps > 0)
-		return (0);	/* endpoints kept across reloads */
+		return (post_reload(car));	/* kept endpoints stay */
 	/* One POST tier: relay_urls if present, else the deployments. */
 	if (cc->cc_transport == TM_APPS_SCRIPT ||
 	    (cc->cc_transport == TM_AUTO && cc->cc_nrelay == 0 &&
@@ -254,15 +288,31 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 			log_warnx("relay_urls #%zu: cannot use it", i + 1);
 			continue;
 		}
+		post_info_set(po, po->po_neps, cc->cc_relay_urls[i], "");
 		po->po_eps[po->po_neps++] = ep;
 	}
 	if (po->po_neps == 0)
 		return (0);
 	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
-	n = w * po->po_neps;
+	po->po_wpe = w;
+	/* Room for a reload that adds endpoints: pollers never move. */
+	n = w * CONF_MAX_URLS;
 	if ((po->po_pollers = calloc(n, sizeof(*p))) == NULL)
 		return (-1);
-	for (i = 0; i < n; i++) {
+	po->po_cap = n;
+	return (post_pollers_grow(po, w * po->po_neps));
+}
+
+/* Set up pollers up to n (of po_cap); started ones poll at once. */
+static int
+post_pollers_grow(struct post *po, size_t n)
+{
+	struct poller	*p;
+	size_t		 i, first = po->po_npollers;
+
+	if (n > po->po_cap)
+		n = po->po_cap;
+	for (i = first; i < n; i++) {
 		p = &po->po_pollers[i];
 		p->p_post = po;
 		p->p_idx = i;
@@ -272,8 +322,11 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 		tunnel_batch_init(p->p_tb);
 		ev_timer_init(&p->p_sleep, post_sleep_cb, 0, 0);
 		p->p_sleep.data = p;
+		po->po_npollers = i + 1;
 	}
-	po->po_npollers = n;
+	if (po->po_started)
+		for (i = first; i < po->po_npollers; i++)
+			post_poll(&po->po_pollers[i]);
 	return (0);
 }
 
@@ -446,10 +499,12 @@ post_poll(struct poller *p)
 		goto fail;
 	p->p_busy = 1;
 	p->p_sent_at = ev_now(car->c_loop);
+	p->p_inflight = ep;
 	if (ep->ep_ops->eo_exchange(ep, tb->tb_body.wb_data,
 	    tb->tb_body.wb_len, !text,
 	    car->c_conf.cc_poll_timeout_ms / 1000.0, post_done, p) == -1) {
 		p->p_busy = 0;
+		p->p_inflight = NULL;
 		goto fail;
 	}
 	return;
@@ -488,10 +543,12 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	if (p->p_idle)
 		po->po_nidle--;
 	p->p_cur = NULL;
+	p->p_inflight = NULL;
 	if (hep != NULL)
 		health_release(hep, slot);
 	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
 		po->po_n_ok++;
+		post_ep_count(po, ep, 1, p->p_idle ? -1 : now - p->p_sent_at);
 		if (hep != NULL)
 			health_report(hep, EP_OK, now - p->p_t0,
 			    car->c_st_frames_in != fin0, now, NULL);
@@ -514,6 +571,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		return;
 	}
 	po->po_n_fail++;
+	post_ep_count(po, ep, 0, -1);
 	if (hep != NULL)
 		health_report(hep, res == EP_OK ? EP_FAIL_HARD : res, 0, 0,
 		    now, res == EP_OK ? "undecryptable response" : detail);
@@ -692,6 +750,7 @@ post_start(struct carrier *car)
 	if (po == NULL || po->po_started || po->po_npollers == 0)
 		return;
 	po->po_started = 1;
+	po->po_started_at = ev_now(car->c_loop);
 	/* 2.7: drop SNIs the edge refuses before the traffic starts. */
 	if (po->po_fs.fs_fronted != NULL && po->po_fs.fs_neps > 0)
 		fronted_sni_probe(po->po_fs.fs_fronted, po->po_fs.fs_eps[0],
@@ -721,4 +780,288 @@ post_counts(struct carrier *car, uint64_t *ok, uint64_t *fail)
 
 	*ok = po != NULL ? po->po_n_ok : 0;
 	*fail = po != NULL ? po->po_n_fail : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stats rows and SIGHUP (issue 8). */
+
+static void
+post_info_set(struct post *po, size_t i, const char *src, const char *acct)
+{
+	struct post_epinfo	*pe = &po->po_info[i];
+
+	memset(pe, 0, sizeof(*pe));
+	snprintf(pe->pe_src, sizeof(pe->pe_src), "%s", src);
+	snprintf(pe->pe_account, sizeof(pe->pe_account), "%s", acct);
+}
+
+/* Per-endpoint counts of endpoints without health (relay_urls). */
+static void
+post_ep_count(struct post *po, struct cendpoint *ep, int ok, double rtt)
+{
+	struct post_epinfo	*pe;
+	size_t			 i;
+
+	for (i = 0; i < po->po_neps; i++)
+		if (po->po_eps[i] == ep)
+			break;
+	if (i == po->po_neps)
+		return;		/* retired by a reload meanwhile */
+	pe = &po->po_info[i];
+	pe->pe_bad = !ok;
+	if (!ok) {
+		pe->pe_fail++;
+		return;
+	}
+	pe->pe_ok++;
+	if (rtt >= 0)
+		pe->pe_rtt = pe->pe_rtt <= 0 ? rtt :
+		    pe->pe_rtt + (rtt - pe->pe_rtt) / 8;
+}
+
+/*
+ * Free retired endpoints that nothing uses any more: no poller exchange
+ * in flight on them, no pre-flight pending, and (apps_script) not within
+ * a minute of the start, when the SNI probe may still use the first
+ * deployment.
+ */
+static void
+post_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct post		*po = w->data;
+	struct cendpoint	*ep;
+	double			 now = ev_now(loop);
+	size_t			 i, k;
+	int			 busy;
+
+	for (i = 0; i < po->po_nretired; ) {
+		ep = po->po_retired[i].pr_ep;
+		busy = po->po_pf_pending > 0 || (ep->ep_fronted &&
+		    now - po->po_started_at < POST_REAP_DELAY);
+		for (k = 0; k < po->po_npollers && !busy; k++)
+			if (po->po_pollers[k].p_inflight == ep ||
+			    po->po_pollers[k].p_cur == ep)
+				busy = 1;
+		if (busy) {
+			i++;
+			continue;
+		}
+		log_info("reload: endpoint %s released", ep->ep_label);
+		health_forget(ep);
+		ep->ep_ops->eo_free(ep);
+		po->po_retired[i] = po->po_retired[--po->po_nretired];
+	}
+	if (po->po_nretired == 0)
+		ev_timer_stop(loop, w);
+}
+
+static void
+post_retire(struct post *po, struct cendpoint *ep)
+{
+	struct carrier	*car = po->po_car;
+
+	health_remove(ep);
+	if (po->po_nretired == sizeof(po->po_retired) /
+	    sizeof(po->po_retired[0])) {
+		/* Reloads faster than exchanges finish: keep it, unused. */
+		log_warnx("reload: too many retired endpoints; %s is not "
+		    "freed", ep->ep_label);
+		return;
+	}
+	po->po_retired[po->po_nretired].pr_ep = ep;
+	po->po_retired[po->po_nretired++].pr_since = ev_now(car->c_loop);
+	if (!ev_is_active(&po->po_reap)) {
+		ev_timer_init(&po->po_reap, post_reap_cb, POST_REAP_TICK,
+		    POST_REAP_TICK);
+		po->po_reap.data = po;
+		ev_timer_start(car->c_loop, &po->po_reap);
+	}
+}
+
+/* The reload identity of endpoint i of the running tier. */
+static void
+post_ep_ident(struct post *po, struct cendpoint *ep, size_t i, char *src,
+    size_t srclen, char *acct, size_t acctlen)
+{
+	struct stats_endpoint	 se;
+
+	if (ep->ep_health != NULL && ep->ep_fronted)
+		health_ep_stats(ep, 0, &se, src, srclen, acct, acctlen);
+	else {
+		snprintf(src, srclen, "%s", po->po_info[i].pe_src);
+		snprintf(acct, acctlen, "%s", po->po_info[i].pe_account);
+	}
+}
+
+/*
+ * A new configuration generation: apply changed script_keys (apps_script)
+ * or relay_urls (direct_post, auto) to the running POST tier.  Endpoints
+ * that stay keep their object, so their health, blacklist, counters and
+ * exchanges in flight carry on; new ones are added, removed ones leave
+ * selection at once and are freed once their exchanges are over.  No
+ * session is touched.  Switching tiers, or removing every endpoint, needs
+ * a restart and says so.  apps_script: every deployment is in the health
+ * set (fs_eps), the first CONF_MAX_URLS also in po_eps (pre-flight,
+ * outage checks, poller count), as post_add_fronted() does.
+ */
+static int
+post_reload(struct carrier *car)
+{
+	static struct post_epinfo ninfo[CONF_MAX_URLS];
+	struct post		*po = car->c_post;
+	const struct carrier_conf *cc = &car->c_conf;
+	struct cendpoint	*neps[CONF_MAX_SCRIPTS], **olds, *ep;
+	const char		*src[CONF_MAX_SCRIPTS], *acct[CONF_MAX_SCRIPTS];
+	const char		*what;
+	char			 err[300], osrc[CONF_URL_LEN];
+	char			 oacct[CONF_ACCOUNT_LEN];
+	size_t			 nsrc = 0, nn = 0, nold, i, j, added = 0;
+	size_t			 removed = 0, max;
+	int			 fronted = po->po_fs.fs_health != NULL;
+	int			 keep[CONF_MAX_SCRIPTS];
+
+	what = fronted ? "script_keys" : "relay_urls";
+	if (fronted != (cc->cc_transport == TM_APPS_SCRIPT ||
+	    (cc->cc_transport == TM_AUTO && cc->cc_nrelay == 0 &&
+	    cc->cc_nscripts > 0))) {
+		log_warnx("reload: the POST tier would change (%s); restart "
+		    "gooserelayd to apply it", fronted ? "script_keys -> "
+		    "relay_urls" : "relay_urls -> script_keys");
+		return (0);
+	}
+	if (fronted) {
+		health_set_configure(po->po_fs.fs_health, cc);
+		for (i = 0; i < cc->cc_nscripts && i < CONF_MAX_SCRIPTS; i++) {
+			src[nsrc] = cc->cc_scripts[i].cs_id;
+			acct[nsrc++] = cc->cc_scripts[i].cs_account;
+		}
+		olds = po->po_fs.fs_eps;
+		nold = po->po_fs.fs_neps;
+		max = CONF_MAX_SCRIPTS;
+	} else {
+		for (i = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS; i++) {
+			src[nsrc] = cc->cc_relay_urls[i];
+			acct[nsrc++] = "";
+		}
+		olds = po->po_eps;
+		nold = po->po_neps;
+		max = CONF_MAX_URLS;
+	}
+	memset(keep, 0, sizeof(keep));
+	for (j = 0; j < nsrc && nn < max; j++) {
+		for (i = 0; i < nold; i++) {
+			if (keep[i])
+				continue;
+			post_ep_ident(po, olds[i], i, osrc, sizeof(osrc),
+			    oacct, sizeof(oacct));
+			if (strcmp(osrc, src[j]) == 0 &&
+			    strcmp(oacct, acct[j]) == 0)
+				break;
+		}
+		if (i < nold) {
+			keep[i] = 1;
+			if (!fronted)
+				ninfo[nn] = po->po_info[i];
+			neps[nn++] = olds[i];
+			continue;
+		}
+		if (fronted)
+			ep = fronted_endpoint_new(po->po_fs.fs_fronted, src[j],
+			    acct[j], err, sizeof(err));
+		else {
+			ep = direct_new(car->c_loop, src[j], po->po_tls,
+			    4 * po->po_wpe);
+			snprintf(err, sizeof(err), "cannot use it");
+		}
+		if (ep == NULL) {
+			log_warnx("reload: %s #%zu: %s", what, j + 1, err);
+			continue;
+		}
+		if (fronted) {
+			ep->ep_text_only = 1;
+			ep->ep_fronted = 1;
+		} else {
+			memset(&ninfo[nn], 0, sizeof(ninfo[nn]));
+			snprintf(ninfo[nn].pe_src, sizeof(ninfo[nn].pe_src),
+			    "%s", src[j]);
+		}
+		neps[nn++] = ep;
+		added++;
+		log_info("reload: endpoint %s added", ep->ep_label);
+	}
+	if (nn == 0) {
+		log_warnx("reload: no usable %s in the new configuration; "
+		    "keeping the %zu current endpoint%s (restart to apply)",
+		    what, nold, nold == 1 ? "" : "s");
+		return (0);
+	}
+	for (i = 0; i < nold; i++) {
+		if (keep[i])
+			continue;
+		log_info("reload: endpoint %s removed", olds[i]->ep_label);
+		post_retire(po, olds[i]);
+		removed++;
+	}
+	if (fronted) {
+		memcpy(po->po_fs.fs_eps, neps, nn * sizeof(neps[0]));
+		po->po_fs.fs_neps = nn;
+		po->po_neps = nn < CONF_MAX_URLS ? nn : CONF_MAX_URLS;
+		memcpy(po->po_eps, neps, po->po_neps * sizeof(neps[0]));
+	} else {
+		memcpy(po->po_eps, neps, nn * sizeof(neps[0]));
+		memcpy(po->po_info, ninfo, nn * sizeof(ninfo[0]));
+		po->po_neps = nn;
+	}
+	for (i = 0; i < po->po_npollers; i++)
+		po->po_pollers[i].p_ep = i % po->po_neps;
+	if (added > 0 || removed > 0)
+		log_info("reload: %s: %zu endpoint%s kept, %zu added, %zu "
+		    "removed", what, nn - added, nn - added == 1 ? "" : "s",
+		    added, removed);
+	return (post_pollers_grow(po, po->po_wpe * po->po_neps));
+}
+
+/*
+ * Row i of the POST endpoints for gooserelayctl stats: health-tracked
+ * deployments from health.c, relay URLs from post_ep_count().  name gets
+ * the bare id or the URL (stats_endpoint() shortens / strips it).
+ */
+int
+post_endpoint_stats(struct carrier *car, size_t i, struct stats_endpoint *se,
+    char *name, size_t namelen, char *acct, size_t acctlen)
+{
+	struct post		*po = car->c_post;
+	struct cendpoint	*ep;
+	struct post_epinfo	*pe;
+
+	if (po == NULL)
+		return (-1);
+	if (po->po_fs.fs_health != NULL) {
+		/* apps_script: every deployment, also past CONF_MAX_URLS */
+		if (i >= po->po_fs.fs_neps)
+			return (-1);
+		ep = po->po_fs.fs_eps[i];
+		pe = NULL;
+	} else {
+		if (i >= po->po_neps)
+			return (-1);
+		ep = po->po_eps[i];
+		pe = &po->po_info[i];
+	}
+	if (ep->ep_health != NULL || pe == NULL)
+		health_ep_stats(ep, ev_now(car->c_loop), se, name, namelen,
+		    acct, acctlen);
+	else {
+		memset(se, 0, sizeof(*se));
+		se->se_script = -1;
+		se->se_healthy = !pe->pe_bad;
+		se->se_ok = pe->pe_ok;
+		se->se_fail = pe->pe_fail;
+		se->se_rtt_ms = (uint64_t)(pe->pe_rtt * 1000 + 0.5);
+		snprintf(name, namelen, "%s", pe->pe_src);
+		snprintf(acct, acctlen, "%s", pe->pe_account);
+	}
+	snprintf(se->se_kind, sizeof(se->se_kind), "%s",
+	    ep->ep_fronted ? "script" : "relay");
+	return (0);
 }

@@ -47,6 +47,10 @@ struct stream_url {
 	int		 su_port;
 	char		 su_path[CONF_URL_LEN];
 	char		 su_label[CONF_URL_LEN + CONF_HOST_LEN + 16];
+	/* gooserelayctl stats rows (cstats.c), kept across reloads */
+	uint64_t	 su_ok, su_fail, su_drop;
+	double		 su_rtt;	/* ping RTT EWMA, s; 0 = unknown */
+	int		 su_bad;	/* last attempt failed or dropped */
 };
 
 struct stream {
@@ -88,10 +92,13 @@ struct stream {
 	uint8_t			 st_pong[LWS_PRE + 125];
 	size_t			 st_ponglen;
 	uint64_t		 st_n_ok, st_n_fail, st_n_drop;
+	struct stream_url	 st_gone;	/* st_cur removed by a reload */
+	double			 st_ping_at;
 };
 
 static int	stream_cb(struct lws *, enum lws_callback_reasons, void *,
 		    void *, size_t);
+static void	stream_pong_rtt(struct stream *);
 
 static const struct lws_protocols stream_protocols[] = {
 	{ "gr-stream", stream_cb, 0, STREAM_RXBUF, 0, NULL, 0 },
@@ -208,11 +215,20 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	struct stream				*st = car->c_stream;
 	const struct carrier_conf		*cc = &car->c_conf;
 	struct lws_context_creation_info	 info;
-	size_t					 i;
+	struct stream_url			 old[CONF_MAX_URLS], *cur;
+	size_t					 i, nold, j;
 	int					 tls = 0;
 
 	if (st == NULL)
 		return (-1);
+	/*
+	 * A reload replaces the list; the live connection stays, and a URL
+	 * that stays keeps its counters (issue 8).
+	 */
+	nold = st->st_nurls;
+	memcpy(old, st->st_urls, nold * sizeof(old[0]));
+	cur = st->st_cur;
+	st->st_cur = NULL;
 	st->st_nurls = 0;
 	for (i = 0; i < cc->cc_nstream && i < CONF_MAX_URLS; i++) {
 		if (stream_parse_url(cc->cc_stream_urls[i],
@@ -220,7 +236,20 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 			log_warnx("bad direct_stream_url #%zu", i + 1);
 			continue;
 		}
+		for (j = 0; j < nold; j++)
+			if (strcmp(old[j].su_label,
+			    st->st_urls[st->st_nurls].su_label) == 0) {
+				st->st_urls[st->st_nurls] = old[j];
+				if (cur == &st->st_urls[j])
+					st->st_cur = &st->st_urls[st->st_nurls];
+			}
 		tls |= st->st_urls[st->st_nurls++].su_tls;
+	}
+	if (cur != NULL && st->st_cur == NULL) {
+		/* Still in use until it drops: keep a copy for its logs. */
+		st->st_gone = cur == &st->st_gone ? st->st_gone :
+		    old[cur - st->st_urls];
+		st->st_cur = &st->st_gone;
 	}
 	if (tls && st->st_vh_tls == NULL) {
 		memset(&info, 0, sizeof(info));
@@ -309,6 +338,8 @@ stream_connect(struct stream *st)
 	return;
 fail:
 	st->st_n_fail++;
+	su->su_fail++;
+	su->su_bad = 1;
 	ev_timer_set(&st->st_retry, st->st_backoff, 0);
 	ev_timer_start(car->c_loop, &st->st_retry);
 }
@@ -395,9 +426,17 @@ stream_lost(struct stream *st, const char *why)
 	ev_timer_stop(car->c_loop, &st->st_connto);
 	if (st->st_state == ST_UP) {
 		st->st_n_drop++;
+		if (st->st_cur != NULL) {
+			st->st_cur->su_drop++;
+			st->st_cur->su_bad = 1;
+		}
 		log_warnx("stream: lost %s: %s", st->st_cur->su_label, why);
 	} else {
 		st->st_n_fail++;
+		if (st->st_cur != NULL) {
+			st->st_cur->su_fail++;
+			st->st_cur->su_bad = 1;
+		}
 		log_warnx("stream: cannot connect to %s: %s",
 		    st->st_cur ? st->st_cur->su_label : "?", why);
 	}
@@ -431,6 +470,8 @@ stream_lost(struct stream *st, const char *why)
 	log_info("stream: reconnecting in %.1f s", d);
 	ev_timer_set(&st->st_retry, d, 0);
 	ev_timer_start(car->c_loop, &st->st_retry);
+	if (post_enabled(car))
+		cstats_fallback();
 	post_wake_all(car);	/* POST fallback picks the sessions up */
 }
 
@@ -462,6 +503,7 @@ stream_writeable(struct stream *st, struct lws *wsi)
 		RAND_bytes(ping + LWS_PRE, 8);
 		if (lws_write(wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 0)
 			return (-1);
+		st->st_ping_at = ev_now(car->c_loop);
 		ev_timer_set(&st->st_pongdl,
 		    car->c_conf.cc_stream_connect_timeout_ms / 1000.0, 0);
 		ev_timer_start(car->c_loop, &st->st_pongdl);
@@ -601,6 +643,7 @@ stream_raw_frame_done(struct stream *st)
 	case 0xa:
 		ev_timer_stop(car->c_loop, &st->st_pongdl);
 		lws_validity_confirmed(st->st_wsi);
+		stream_pong_rtt(st);
 		return (0);
 	}
 	if (!st->st_fin)
@@ -776,6 +819,8 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		st->st_wsi = wsi;
 		st->st_up_at = ev_now(car->c_loop);
 		st->st_n_ok++;
+		st->st_cur->su_ok++;
+		st->st_cur->su_bad = 0;
 		st->st_backoff =
 		    car->c_conf.cc_stream_reconnect_backoff_ms / 1000.0;
 		ev_timer_stop(car->c_loop, &st->st_connto);
@@ -810,6 +855,7 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
 		ev_timer_stop(car->c_loop, &st->st_pongdl);
+		stream_pong_rtt(st);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		stream_lost(st, in != NULL ? (const char *)in : "error");
@@ -857,4 +903,48 @@ stream_counts(struct carrier *car, uint64_t *ok, uint64_t *fail,
 	*ok = st != NULL ? st->st_n_ok : 0;
 	*fail = st != NULL ? st->st_n_fail : 0;
 	*drop = st != NULL ? st->st_n_drop : 0;
+}
+
+/*
+ * A pong came back: the ping round trip is the endpoint RTT of the stream
+ * (stats row, EWMA 1/8 as health.c does for POST endpoints).
+ */
+static void
+stream_pong_rtt(struct stream *st)
+{
+	struct carrier	*car = st->st_car;
+	double		 rtt;
+
+	if (st->st_ping_at <= 0 || st->st_cur == NULL)
+		return;
+	rtt = ev_now(car->c_loop) - st->st_ping_at;
+	st->st_ping_at = 0;
+	if (rtt < 0)
+		return;
+	cstats_rtt((uint64_t)(rtt * 1e6));
+	st->st_cur->su_rtt = st->st_cur->su_rtt <= 0 ? rtt :
+	    st->st_cur->su_rtt + (rtt - st->st_cur->su_rtt) / 8;
+}
+
+/*
+ * Row i of the stats table: the URL label and its counters; *cur 1 if it
+ * carries the stream now, -1 if its last attempt failed; -1 past the end.
+ */
+int
+stream_url_stats(struct carrier *car, size_t i, const char **label,
+    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt, int *cur)
+{
+	struct stream		*st = car->c_stream;
+	struct stream_url	*su;
+
+	if (st == NULL || i >= st->st_nurls)
+		return (-1);
+	su = &st->st_urls[i];
+	*label = su->su_label;
+	*ok = su->su_ok;
+	*fail = su->su_fail;
+	*drop = su->su_drop;
+	*rtt = su->su_rtt;
+	*cur = st->st_cur == su && stream_up(car) ? 1 : su->su_bad ? -1 : 0;
+	return (0);
 }

@@ -112,6 +112,7 @@ tunnel_ready(struct lconn *lc)
 		return;
 	if (!(lc->lc_flags & LCF_READY) && sess_tx_drainable(lc->lc_sess)) {
 		lc->lc_flags |= LCF_READY;
+		lc->lc_ready_at = ev_now(car->c_loop);
 		TAILQ_INSERT_TAIL(&car->c_readyq, lc, lc_ready);
 	}
 	if (lc->lc_flags & LCF_READY)
@@ -246,8 +247,11 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 				if (k > maxf - tb->tb_n)
 					k = maxf - tb->tb_n;
 				tunnel_drain_one(car, tb, lc, k, &budget, now);
+				cstats_qwait(now - lc->lc_ready_at);
 			}
 			if (skip || sess_tx_drainable(lc->lc_sess)) {
+				if (!skip)
+					lc->lc_ready_at = now;
 				lc->lc_flags |= LCF_READY;
 				TAILQ_INSERT_TAIL(&car->c_readyq, lc, lc_ready);
 			}
@@ -262,6 +266,7 @@ tunnel_seal(struct carrier *car, struct tunnel_batch *tb, int text,
     size_t headroom)
 {
 	const char	*err = NULL;
+	double		 t0 = ev_time();
 
 	wbuf_reset(&tb->tb_body);
 	if (headroom > 0) {
@@ -280,6 +285,7 @@ tunnel_seal(struct carrier *car, struct tunnel_batch *tb, int text,
 		goto fail;
 	car->c_st_batches_out++;
 	car->c_st_frames_out += tb->tb_n;
+	cstats_encode(ev_time() - t0);
 	return (0);
 fail:
 	log_warnx("batch seal: %s", err ? err : "failed");
@@ -374,6 +380,7 @@ tunnel_requeue_all(struct carrier *car)
 	TAILQ_FOREACH(lc, &car->c_conns, lc_all) {
 		if (lc->lc_sess == NULL || sess_replay_frames(lc->lc_sess) == 0)
 			continue;
+		cstats_replay(sess_replay_frames(lc->lc_sess));
 		sess_replay_requeue(lc->lc_sess);
 		tunnel_ready(lc);
 	}
@@ -497,7 +504,7 @@ int
 tunnel_rx_body(struct carrier *car, const uint8_t *p, size_t n, int text)
 {
 	const char	*err = NULL;
-	double		 now = ev_now(car->c_loop);
+	double		 now = ev_now(car->c_loop), t0 = ev_time();
 	size_t		 i;
 
 	if (wire_body_open(car->c_aead, p, n, text, &car->c_rxb, &err) == -1) {
@@ -505,6 +512,7 @@ tunnel_rx_body(struct carrier *car, const uint8_t *p, size_t n, int text)
 		log_warnx("undecryptable batch from exit: %s", err);
 		return (-1);
 	}
+	cstats_decode(ev_time() - t0);
 	car->c_st_batches_in++;
 	car->c_st_frames_in += car->c_rxb.b_nframes;
 	for (i = 0; i < car->c_rxb.b_nframes; i++)
