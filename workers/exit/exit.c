@@ -92,6 +92,11 @@ exit_scfg(void)
 {
 	sess_cfg_default(&ex->ee_scfg);
 	ex->ee_scfg.sc_replay = 0;
+	/*
+	 * rxflow.c gives a session over EXIT_RX_SESS_MAX some time to drain;
+	 * past 1.5 times that the engine aborts it at once.
+	 */
+	ex->ee_scfg.sc_rx_max = EXIT_RX_SESS_MAX / 2 * 3;
 	ex->ee_scfg_replay = ex->ee_scfg;
 	ex->ee_scfg_replay.sc_replay = 1;
 	ex->ee_scfg_replay.sc_rx_ack = 1;
