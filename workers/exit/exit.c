@@ -106,7 +106,7 @@ static int
 exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
 	struct wire_aead	*aead;
-	int			 i, lfd = -1;
+	int			 i, lfd = -1, had_stream;
 
 	if (!wc->wc_has_exit) {
 		snprintf(err, errlen, "no exit section");
@@ -140,7 +140,16 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 			wire_aead_free(ex->ee_aead);
 		ex->ee_aead = aead;
 	}
+	had_stream = ex->ee_configured && ex->ee_conf.ec_stream_enabled;
 	ex->ee_conf = wc->wc_exit;
+	/*
+	 * stream_enabled is checked at upgrade time only: a reload that
+	 * turns it off also ends the streams already up, so their clients
+	 * move to POST (within stream_disconnect_grace_s) as they would
+	 * against a freshly started exit.
+	 */
+	if (had_stream && !ex->ee_conf.ec_stream_enabled)
+		http_streams_close();
 	if (ex->ee_conf.ec_max_drain_frames_per_session == 0)
 		ex->ee_conf.ec_max_drain_frames_per_session = 8;
 	if (ex->ee_conf.ec_max_response_bytes == 0)

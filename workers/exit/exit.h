@@ -343,6 +343,7 @@ int		 http_init(struct ev_loop *);
 void		 http_adopt(int fd);
 void		 http_wake_client(struct xclient *);
 void		 http_stream_supersede(struct xconn *);
+void		 http_streams_close(void);
 void		 http_shutdown(void);
 
 /* estats.c: struct stats, periodic [stats] lines, auto_tune */

@@ -693,6 +693,23 @@ http_stream_supersede(struct xconn *xc)
 	lws_callback_on_writable(xc->xc_wsi);
 }
 
+/* Reload turned stream_enabled off: end every stream, frames rolled back. */
+void
+http_streams_close(void)
+{
+	struct xclient	*cl, *tmp;
+	int		 n = 0;
+
+	HASH_ITER(cl_hh, ex->ee_clients, cl, tmp) {
+		if (cl->cl_stream != NULL && !cl->cl_stream->xc_closing) {
+			http_stream_supersede(cl->cl_stream);
+			n++;
+		}
+	}
+	if (n > 0)
+		log_info("stream_enabled is off: closing %d stream(s)", n);
+}
+
 /* Unacked frames go out again on the new stream (upstream_ack_v1). */
 static void
 http_stream_requeue(struct xclient *cl)
