@@ -1,19 +1,34 @@
 /*
- * direct_stream: one WebSocket to the exit's /stream (ws:// or wss://),
- * driven by libwebsockets on our libev loop.  One sealed batch per binary
- * message both ways; the first message is the hello carrying the version
- * probe.  Batches are built at WRITEABLE time from the ready sessions, so
- * the tx "queue" is the sessions themselves and a batch is committed the
- * moment lws took it.  Ping every stream_ping_interval_ms with a pong
- * deadline; reconnect with exponential backoff and jitter, rotating
- * through direct_stream_urls.
+ * direct_stream: one WebSocket to the exit's /stream (ws:// or wss://).
+ * libwebsockets on our libev loop dials, does TLS and the upgrade, and
+ * carries wss:// throughout.  One sealed batch per binary message both
+ * ways; the first message is the hello carrying the version probe.
+ * Batches are built when the connection can take one, from the ready
+ * sessions, so the tx "queue" is the sessions themselves and a batch is
+ * committed the moment it was handed to the socket (or to lws).  Ping
+ * every stream_ping_interval_ms with a pong deadline; reconnect with
+ * exponential backoff and jitter, rotating through direct_stream_urls.
+ *
+ * On ws://, once the handshake is done, the carrier frames the
+ * connection itself both ways (wsframe.c; "raw" below): lws 4.1's client
+ * parser runs every received byte through its state machine, and its
+ * write path costs an epoll_ctl pair per message (POLLOUT on, WRITEABLE,
+ * POLLOUT off), a read() of /dev/urandom per frame for the mask key and
+ * a copy.  Raw writes go out from an ev_prepare at the end of the loop
+ * iteration that made data ready (so one iteration's sessions share a
+ * batch), straight with send(); a write watcher is armed only while the
+ * socket refuses bytes.  Mask keys come from a RAND_bytes pool.  lws
+ * still closes the connection.
  *
  * lws 4.1.6 on a foreign libev loop misses its own timers while idle
  * (stack-notes.md 1), hence the 250 ms lws_cancel_service() tick; and a
- * client-side lws_write masks the buffer in place, so every message is
- * sealed into a fresh LWS_PRE-headroom buffer and never reused.
+ * client-side lws_write masks the buffer in place, so every message lws
+ * sends is sealed into a fresh LWS_PRE-headroom buffer and never reused.
  */
 #include "gr_config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +41,7 @@
 
 #include "carrier.h"
 #include "log.h"
+#include "wsframe.h"
 
 #define STREAM_BACKOFF_MAX	30.0
 #define STREAM_TICK		0.25
@@ -34,6 +50,8 @@
 #define STREAM_RAW_READ		(256 * 1024)
 #define STREAM_RAW_READS	8		/* reads per readable event */
 #define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
+#define STREAM_RAW_BATCHES	4		/* raw sends per loop pass */
+#define STREAM_MASKPOOL		4096		/* mask key bytes per refill */
 
 enum stream_state {
 	ST_IDLE = 0,
@@ -72,20 +90,22 @@ struct stream {
 	ev_timer		 st_connto;
 	struct tunnel_batch	*st_tb;
 	struct wbuf		 st_rx;
-	/* ws:// receive path of our own (stream_raw_cb) */
+	/* ws:// framed by us after the handshake (raw) */
 	int			 st_raw;
-	ev_io			 st_rawio;
+	int			 st_fd;
+	ev_io			 st_rawio;	/* readable */
+	ev_io			 st_wio;	/* writable, armed on EAGAIN */
+	ev_prepare		 st_prep;	/* send what became ready */
 	uint8_t			*st_rbuf;
-	uint8_t			 st_hdr[14];
-	size_t			 st_hlen;
-	uint64_t		 st_rem;	/* payload left in frame */
-	int			 st_op;		/* frame opcode */
-	int			 st_fin;
-	int			 st_inmsg;	/* in a data message */
-	uint8_t			 st_ctl[125];
-	size_t			 st_ctllen;
+	struct wsframe_rx	 st_wf;
+	const uint8_t		*st_out;	/* frame being sent */
+	size_t			 st_outlen;
+	size_t			 st_outoff;
+	uint8_t			 st_ctlout[WSFRAME_HDR_MAX + WSFRAME_CTL_MAX];
+	uint8_t			 st_mpool[STREAM_MASKPOOL];
+	size_t			 st_moff;
 	int			 st_pong_due;
-	uint8_t			 st_pong[LWS_PRE + 125];
+	uint8_t			 st_pong[LWS_PRE + WSFRAME_CTL_MAX];
 	size_t			 st_ponglen;
 	uint64_t		 st_n_ok, st_n_fail, st_n_drop;
 };
@@ -101,6 +121,9 @@ static const struct lws_protocols stream_protocols[] = {
 static void *stream_loops[1];
 
 static void	stream_raw_stop(struct stream *);
+static void	stream_raw_quiet(struct stream *);
+static void	stream_raw_flush(struct stream *);
+static void	stream_raw_prep_cb(struct ev_loop *, ev_prepare *, int);
 
 /*
  * lws's default emitter writes to stderr and calls isatty() (an ioctl
@@ -164,6 +187,8 @@ stream_preinit(struct carrier *car)
 		log_warnx("lws_create_vhost failed");
 		return (-1);
 	}
+	ev_prepare_init(&st->st_prep, stream_raw_prep_cb);
+	st->st_prep.data = st;
 	ev_timer_init(&st->st_tick, stream_tick_cb, STREAM_TICK, STREAM_TICK);
 	st->st_tick.data = st;
 	ev_timer_start(car->c_loop, &st->st_tick);
@@ -253,8 +278,12 @@ stream_kick(struct carrier *car)
 {
 	struct stream	*st = car->c_stream;
 
-	if (st != NULL && st->st_wsi != NULL && st->st_state == ST_UP)
+	if (st == NULL || st->st_wsi == NULL || st->st_state != ST_UP)
+		return;
+	if (!st->st_raw)
 		lws_callback_on_writable(st->st_wsi);
+	else if (!st->st_kill && !ev_is_active(&st->st_wio))
+		ev_prepare_start(car->c_loop, &st->st_prep);
 }
 
 static void
@@ -326,7 +355,7 @@ stream_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (st->st_wsi != NULL && st->st_state == ST_UP) {
 		st->st_ping_due = 1;
-		lws_callback_on_writable(st->st_wsi);
+		stream_kick(st->st_car);
 	}
 }
 
@@ -342,6 +371,7 @@ stream_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    "no pong" : "connect timeout", st->st_cur ? st->st_cur->su_label :
 	    "?");
 	st->st_kill = 1;
+	stream_raw_quiet(st);
 	lws_set_timeout(st->st_wsi, PENDING_TIMEOUT_CLOSE_SEND,
 	    LWS_TO_KILL_ASYNC);
 }
@@ -377,6 +407,7 @@ stream_stop(struct carrier *car)
 	ev_timer_stop(car->c_loop, &st->st_connto);
 	if (st->st_wsi != NULL) {
 		st->st_kill = 1;
+		stream_raw_quiet(st);
 		lws_callback_on_writable(st->st_wsi);
 	}
 }
@@ -447,6 +478,11 @@ stream_writeable(struct stream *st, struct lws *wsi)
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
 		    (unsigned char *)"bye", 3);
 		return (-1);
+	}
+	if (st->st_raw) {
+		/* We write this connection ourselves. */
+		stream_raw_flush(st);
+		return (0);
 	}
 	if (st->st_pong_due) {
 		st->st_pong_due = 0;
@@ -521,7 +557,7 @@ stream_rx_flow(struct stream *st, struct lws *wsi)
 			lws_rx_flow_control(wsi, 0);
 	} else if (q < STREAM_RX_PAUSE / 2 && st->st_rx_paused) {
 		st->st_rx_paused = 0;
-		if (st->st_raw)
+		if (st->st_raw && !st->st_kill)
 			ev_io_start(car->c_loop, &st->st_rawio);
 		else
 			lws_rx_flow_control(wsi, 1);
@@ -532,132 +568,71 @@ stream_rx_flow(struct stream *st, struct lws *wsi)
 static void
 stream_raw_fail(struct stream *st, const char *why)
 {
-	log_warnx("stream: %s", why);
-	ev_io_stop(st->st_car->c_loop, &st->st_rawio);
+	if (!st->st_kill)
+		log_warnx("stream: %s", why);
+	stream_raw_quiet(st);
 	st->st_kill = 1;
 	if (st->st_wsi != NULL)
 		lws_callback_on_writable(st->st_wsi);
 }
 
-/* A whole frame's header is in st_hdr: validate it.  -1: protocol error */
-static int
-stream_raw_header(struct stream *st)
-{
-	const uint8_t	*h = st->st_hdr;
-	uint64_t	 len = h[1] & 0x7f;
-	int		 i;
-
-	if (h[1] & 0x80)
-		return (-1);	/* servers never mask (RFC 6455 5.1) */
-	if (h[0] & 0x70)
-		return (-1);		/* no extensions negotiated */
-	if (len == 126)
-		len = (uint64_t)h[2] << 8 | h[3];
-	else if (len == 127)
-		for (len = 0, i = 2; i < 10; i++)
-			len = len << 8 | h[i];
-	st->st_op = h[0] & 0x0f;
-	st->st_fin = (h[0] & 0x80) != 0;
-	st->st_rem = len;
-	st->st_ctllen = 0;
-	switch (st->st_op) {
-	case 0x0:				/* continuation */
-		if (!st->st_inmsg)
-			return (-1);
-		break;
-	case 0x2:				/* binary */
-		if (st->st_inmsg)
-			return (-1);
-		st->st_inmsg = 1;
-		wbuf_reset(&st->st_rx);
-		break;
-	case 0x8: case 0x9: case 0xa:		/* close, ping, pong */
-		if (len > sizeof(st->st_ctl) || !st->st_fin)
-			return (-1);
-		break;
-	default:				/* text or reserved */
-		return (-1);
-	}
-	if (st->st_op <= 0x2 && len > CARRIER_RXMSG_MAX - st->st_rx.wb_len)
-		return (-1);
-	return (0);
-}
-
-/* The frame in progress is complete.  -1: the connection must go. */
-static int
-stream_raw_frame_done(struct stream *st)
+/* A data message is complete in st_rx: hand it to the tunnel. */
+static void
+stream_raw_message(struct stream *st)
 {
 	struct carrier	*car = st->st_car;
 
-	switch (st->st_op) {
-	case 0x8:
-		return (-1);
-	case 0x9:
-		memcpy(st->st_pong + LWS_PRE, st->st_ctl, st->st_ctllen);
-		st->st_ponglen = st->st_ctllen;
-		st->st_pong_due = 1;
-		lws_callback_on_writable(st->st_wsi);
-		return (0);
-	case 0xa:
-		ev_timer_stop(car->c_loop, &st->st_pongdl);
-		lws_validity_confirmed(st->st_wsi);
-		return (0);
-	}
-	if (!st->st_fin)
-		return (0);
-	st->st_inmsg = 0;
 	lws_validity_confirmed(st->st_wsi);
 	tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0);
 	wbuf_reset(&st->st_rx);
 	if (st->st_wsi != NULL)
 		stream_rx_flow(st, st->st_wsi);
-	return (0);
 }
 
-/* Frame parser over n received bytes.  -1: protocol error. */
+/* Received bytes through the frame parser.  -1: the connection must go. */
 static int
 stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
 {
-	size_t	 need, take;
+	struct carrier		*car = st->st_car;
+	struct wsframe_piece	 pc;
+	size_t			 used;
+	int			 ev;
 
 	while (n > 0) {
-		if (st->st_hlen < 2 || st->st_rem == UINT64_MAX) {
-			/* Collecting a header (st_rem unknown). */
-			st->st_rem = UINT64_MAX;
-			st->st_hdr[st->st_hlen++] = *p++;
-			n--;
-			if (st->st_hlen < 2)
-				continue;
-			need = 2;
-			if ((st->st_hdr[1] & 0x7f) == 126)
-				need = 4;
-			else if ((st->st_hdr[1] & 0x7f) == 127)
-				need = 10;
-			if (st->st_hlen < need)
-				continue;
-			if (stream_raw_header(st) == -1)
-				return (-1);
-			if (st->st_rem == 0) {
-				st->st_hlen = 0;
-				if (stream_raw_frame_done(st) == -1)
-					return (-1);
-			}
-			continue;
-		}
-		take = n < st->st_rem ? n : (size_t)st->st_rem;
-		if (st->st_op >= 0x8) {
-			memcpy(st->st_ctl + st->st_ctllen, p, take);
-			st->st_ctllen += take;
-		} else if (wbuf_append(&st->st_rx, p, take) == -1)
+		ev = wsframe_parse(&st->st_wf, p, n, &used, &pc);
+		p += used;
+		n -= used;
+		switch (ev) {
+		case WSFRAME_ERR:
+			log_warnx("stream: bad frame from exit: %s",
+			    st->st_wf.wf_err);
 			return (-1);
-		p += take;
-		n -= take;
-		st->st_rem -= take;
-		if (st->st_rem == 0) {
-			st->st_hlen = 0;
-			if (stream_raw_frame_done(st) == -1)
+		case WSFRAME_NEED:
+			break;
+		case WSFRAME_DATA:
+			if (pc.wp_len > 0 &&
+			    wbuf_append(&st->st_rx, pc.wp_data, pc.wp_len) == -1)
 				return (-1);
+			if (pc.wp_end)
+				stream_raw_message(st);
+			break;
+		case WSFRAME_PING:
+			memcpy(st->st_pong + LWS_PRE, st->st_wf.wf_ctl,
+			    st->st_wf.wf_ctllen);
+			st->st_ponglen = st->st_wf.wf_ctllen;
+			st->st_pong_due = 1;
+			stream_kick(car);
+			break;
+		case WSFRAME_PONG:
+			ev_timer_stop(car->c_loop, &st->st_pongdl);
+			lws_validity_confirmed(st->st_wsi);
+			break;
+		case WSFRAME_CLOSE:
+			log_info("stream: exit closed the stream");
+			return (-1);
 		}
+		if (st->st_kill || !st->st_raw)
+			return (0);
 	}
 	return (0);
 }
@@ -666,8 +641,8 @@ stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
  * lws 4.1's client parser handles every payload byte through its state
  * machine (79% of the carrier's CPU at ~110 MB/s, perf), while frames
  * from a server are never masked: on ws:// the carrier reads the socket
- * itself once the handshake is done and lws only writes.  Frames and
- * messages are bounded as in the lws path.
+ * itself once the handshake is done.  Bulk payload is read straight into
+ * the message buffer; frames and messages are bounded as in the lws path.
  */
 static void
 stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -675,15 +650,16 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct stream	*st = w->data;
 	ssize_t		 n;
 	size_t		 want;
-	int		 i;
+	uint64_t	 direct;
+	int		 i, done;
 
 	for (i = 0; i < STREAM_RAW_READS && st->st_raw &&
 	    !st->st_rx_paused && !st->st_kill; i++) {
-		if (st->st_hlen >= 2 && st->st_rem != UINT64_MAX &&
-		    st->st_op <= 0x2 && st->st_rem >= STREAM_RAW_DIRECT) {
+		direct = wsframe_direct(&st->st_wf);
+		if (direct >= STREAM_RAW_DIRECT) {
 			/* Bulk payload: straight into the message buffer. */
-			want = st->st_rem < STREAM_RAW_READ * 4 ?
-			    (size_t)st->st_rem : STREAM_RAW_READ * 4;
+			want = direct < STREAM_RAW_READ * 4 ?
+			    (size_t)direct : STREAM_RAW_READ * 4;
 			if (wbuf_reserve(&st->st_rx, want) == -1) {
 				stream_raw_fail(st, "out of memory");
 				return;
@@ -692,15 +668,13 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 			    want);
 			if (n > 0) {
 				st->st_rx.wb_len += n;
-				st->st_rem -= n;
-				if (st->st_rem == 0) {
-					st->st_hlen = 0;
-					if (stream_raw_frame_done(st) == -1) {
-						stream_raw_fail(st,
-						    "bad frame from exit");
-						return;
-					}
+				if ((done = wsframe_direct_done(&st->st_wf,
+				    (size_t)n)) == -1) {
+					stream_raw_fail(st, "frame overrun");
+					return;
 				}
+				if (done)
+					stream_raw_message(st);
 				if ((size_t)n < want)
 					return;
 				continue;
@@ -710,7 +684,7 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 			n = read(w->fd, st->st_rbuf, want);
 			if (n > 0 && stream_raw_parse(st, st->st_rbuf, n) ==
 			    -1) {
-				stream_raw_fail(st, "bad frame from exit");
+				stream_raw_fail(st, "stream closed");
 				return;
 			}
 			if (n > 0) {
@@ -727,7 +701,179 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-/* Handshake done on ws://: take over the receive side from lws. */
+/* Four fresh mask bytes (RFC 6455 5.3) from a pool of RAND_bytes. */
+static const uint8_t *
+stream_raw_maskkey(struct stream *st)
+{
+	const uint8_t	*k;
+
+	if (st->st_moff + 4 > sizeof(st->st_mpool)) {
+		if (RAND_bytes(st->st_mpool, sizeof(st->st_mpool)) != 1)
+			fatalx("RAND_bytes failed");
+		st->st_moff = 0;
+	}
+	k = st->st_mpool + st->st_moff;
+	st->st_moff += 4;
+	return (k);
+}
+
+/* A control frame (ping, pong) of ours into st_ctlout, to be sent next. */
+static void
+stream_raw_ctl(struct stream *st, int op, const uint8_t *p, size_t n)
+{
+	const uint8_t	*key = stream_raw_maskkey(st);
+	size_t		 h;
+
+	h = wsframe_hdr(st->st_ctlout, op, n, key);
+	memcpy(st->st_ctlout + h, p, n);
+	wsframe_mask(st->st_ctlout + h, n, key);
+	st->st_out = st->st_ctlout;
+	st->st_outlen = h + n;
+	st->st_outoff = 0;
+}
+
+/* Send what is pending.  1: all of it, 0: the socket is full, -1: error */
+static int
+stream_raw_send(struct stream *st)
+{
+	ssize_t	 n;
+
+	while (st->st_outoff < st->st_outlen) {
+		n = send(st->st_fd, st->st_out + st->st_outoff,
+		    st->st_outlen - st->st_outoff, MSG_NOSIGNAL);
+		if (n > 0) {
+			st->st_outoff += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (0);
+		return (-1);
+	}
+	st->st_out = NULL;
+	st->st_outlen = st->st_outoff = 0;
+	return (1);
+}
+
+/*
+ * Seal the next batch into the message buffer, frame and mask it in
+ * place (the header goes into the LWS_PRE headroom), send it.  0: sent or
+ * queued, 1: nothing to send, -1: the connection must go.
+ */
+static int
+stream_raw_batch(struct stream *st)
+{
+	struct carrier		*car = st->st_car;
+	struct tunnel_batch	*tb = st->st_tb;
+	const uint8_t		*key;
+	uint8_t			 hdr[WSFRAME_HDR_MAX], *body;
+	size_t			 n, h;
+	int			 probe = 0, wasup = st->st_hello_sent, rc;
+
+	if (!st->st_hello_sent)
+		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
+		    TUNNEL_PROBE_STREAM : 0;
+	/* The hello carries the probe and control frames only (see below). */
+	n = tunnel_fill(car, tb, st->st_hello_sent ? CARRIER_STREAM_BUDGET : 0,
+	    0, probe);
+	if (n == 0 && st->st_hello_sent)
+		return (1);
+	if (tunnel_seal(car, tb, 0, LWS_PRE) == -1) {
+		tunnel_rollback(car, tb);
+		return (-1);
+	}
+	body = tb->tb_body.wb_data + LWS_PRE;
+	n = tb->tb_body.wb_len - LWS_PRE;
+	key = stream_raw_maskkey(st);
+	h = wsframe_hdr(hdr, WSFRAME_OP_BINARY, n, key);
+	memcpy(body - h, hdr, h);
+	wsframe_mask(body, n, key);
+	st->st_out = body - h;
+	st->st_outlen = h + n;
+	st->st_outoff = 0;
+	if ((rc = stream_raw_send(st)) == -1 && st->st_outoff == 0) {
+		/* Nothing left: the frames go again on the next path. */
+		tunnel_rollback(car, tb);
+		return (-1);
+	}
+	/* The rest is ours to send: the batch is settled. */
+	tunnel_commit(car, tb);
+	st->st_hello_sent = 1;
+	if (!wasup)
+		tunnel_kick(car);	/* sessions that waited for POST */
+	return (rc == -1 ? -1 : 0);
+}
+
+/*
+ * Send on a raw connection: what is pending, then a pong or ping that is
+ * due, then batches while there is work and the socket takes them (a few
+ * per loop pass, so local reads go on).  The write watcher runs only
+ * while something waits for the socket.
+ */
+static void
+stream_raw_flush(struct stream *st)
+{
+	struct carrier	*car = st->st_car;
+	uint8_t		 ping[8];
+	int		 nb = 0, rc;
+
+	ev_prepare_stop(car->c_loop, &st->st_prep);
+	while (st->st_raw && !st->st_kill) {
+		if (st->st_outlen > 0) {
+			if ((rc = stream_raw_send(st)) == -1)
+				goto fail;
+			if (rc == 0)
+				goto wait;
+			continue;
+		}
+		if (st->st_pong_due) {
+			st->st_pong_due = 0;
+			stream_raw_ctl(st, WSFRAME_OP_PONG,
+			    st->st_pong + LWS_PRE, st->st_ponglen);
+			continue;
+		}
+		if (st->st_ping_due) {
+			st->st_ping_due = 0;
+			RAND_bytes(ping, sizeof(ping));
+			stream_raw_ctl(st, WSFRAME_OP_PING, ping, sizeof(ping));
+			ev_timer_set(&st->st_pongdl,
+			    car->c_conf.cc_stream_connect_timeout_ms / 1000.0,
+			    0);
+			ev_timer_start(car->c_loop, &st->st_pongdl);
+			continue;
+		}
+		if (st->st_hello_sent && !tunnel_has_work(car))
+			break;
+		if (nb++ == STREAM_RAW_BATCHES)
+			goto wait;	/* more when the loop comes round */
+		if ((rc = stream_raw_batch(st)) == -1)
+			goto fail;
+		if (rc == 1)
+			break;
+	}
+	ev_io_stop(car->c_loop, &st->st_wio);
+	return;
+wait:
+	ev_io_start(car->c_loop, &st->st_wio);
+	return;
+fail:
+	stream_raw_fail(st, "stream write error");
+}
+
+static void
+stream_raw_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	stream_raw_flush(w->data);
+}
+
+static void
+stream_raw_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	stream_raw_flush(w->data);
+}
+
+/* Handshake done on ws://: take the connection over from lws. */
 static void
 stream_raw_start(struct stream *st, struct lws *wsi)
 {
@@ -742,13 +888,30 @@ stream_raw_start(struct stream *st, struct lws *wsi)
 		return;
 	lws_rx_flow_control(wsi, 0);
 	st->st_raw = 1;
-	st->st_hlen = 0;
-	st->st_rem = 0;
-	st->st_inmsg = 0;
+	st->st_fd = fd;
+	wsframe_rx_init(&st->st_wf, CARRIER_RXMSG_MAX);
 	st->st_pong_due = 0;
+	st->st_out = NULL;
+	st->st_outlen = st->st_outoff = 0;
+	st->st_moff = sizeof(st->st_mpool);	/* fresh keys */
 	ev_io_init(&st->st_rawio, stream_raw_cb, fd, EV_READ);
 	st->st_rawio.data = st;
+	ev_io_init(&st->st_wio, stream_raw_wio_cb, fd, EV_WRITE);
+	st->st_wio.data = st;
 	ev_io_start(car->c_loop, &st->st_rawio);
+	/* The hello goes out at the end of this loop pass. */
+	ev_prepare_start(car->c_loop, &st->st_prep);
+}
+
+/* The connection is being closed: no more raw reads or writes on it. */
+static void
+stream_raw_quiet(struct stream *st)
+{
+	struct carrier	*car = st->st_car;
+
+	ev_io_stop(car->c_loop, &st->st_rawio);
+	ev_io_stop(car->c_loop, &st->st_wio);
+	ev_prepare_stop(car->c_loop, &st->st_prep);
 }
 
 static void
@@ -756,9 +919,11 @@ stream_raw_stop(struct stream *st)
 {
 	if (!st->st_raw)
 		return;
-	ev_io_stop(st->st_car->c_loop, &st->st_rawio);
+	stream_raw_quiet(st);
 	st->st_raw = 0;
-	st->st_inmsg = 0;
+	st->st_out = NULL;
+	st->st_outlen = st->st_outoff = 0;
+	st->st_pong_due = 0;
 }
 
 static int
@@ -782,7 +947,8 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		ev_timer_again(car->c_loop, &st->st_ping);
 		log_info("stream: connected to %s", st->st_cur->su_label);
 		stream_raw_start(st, wsi);
-		lws_callback_on_writable(wsi);
+		if (!st->st_raw)
+			lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		return (stream_writeable(st, wsi));
