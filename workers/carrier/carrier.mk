@@ -43,10 +43,12 @@ gooserelay_carrier_LDADD = $(OPS_LIBS) $(FRONTED_LIBS) $(SESSION_LIBS) \
 TESTS += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
 	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
-	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh
+	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh \
+	regress/cases/carrier_stream_auth.sh
 EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
 	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
 	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh \
 	regress/lib-carrier.sh \
+	regress/cases/carrier_stream_auth.sh regress/tools/authproxy.py \
 	regress/tools/flakyproxy.py regress/tools/socksraw.py

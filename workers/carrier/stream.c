@@ -30,6 +30,9 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,8 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "carrier.h"
@@ -52,6 +57,8 @@
 #define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
 #define STREAM_RAW_BATCHES	4		/* raw sends per loop pass */
 #define STREAM_MASKPOOL		4096		/* mask key bytes per refill */
+#define STREAM_ACK_DELAY	0.02		/* hold ACK-only batches, s */
+#define STREAM_ACK_BYTES	(256U * 1024)	/* ... unless this much came */
 
 enum stream_state {
 	ST_IDLE = 0,
@@ -65,6 +72,7 @@ struct stream_url {
 	int		 su_port;
 	char		 su_path[CONF_URL_LEN];
 	char		 su_label[CONF_URL_LEN + CONF_HOST_LEN + 16];
+	char		 su_auth[6 + (2 * CONF_URL_LEN + 2) / 3 * 4 + 8];
 };
 
 struct stream {
@@ -88,6 +96,9 @@ struct stream {
 	ev_timer		 st_ping;
 	ev_timer		 st_pongdl;
 	ev_timer		 st_connto;
+	ev_timer		 st_ackt;	/* delayed ACK */
+	int			 st_ack_now;
+	size_t			 st_rx_unacked;	/* bytes in since our last batch */
 	struct tunnel_batch	*st_tb;
 	struct wbuf		 st_rx;
 	/* ws:// framed by us after the handshake (raw) */
@@ -124,6 +135,7 @@ static void	stream_raw_stop(struct stream *);
 static void	stream_raw_quiet(struct stream *);
 static void	stream_raw_flush(struct stream *);
 static void	stream_raw_prep_cb(struct ev_loop *, ev_prepare *, int);
+static void	stream_ack_cb(struct ev_loop *, ev_timer *, int);
 
 /*
  * lws's default emitter writes to stderr and calls isatty() (an ioctl
@@ -197,26 +209,104 @@ stream_preinit(struct carrier *car)
 	return (0);
 }
 
-/* "ws(s)://host:port/path"; http(s) and /tunnel are rewritten. */
+/* Percent-decode n bytes of s into out (NUL-terminated).  -1: bad. */
+static int
+stream_pct_decode(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t	 i, o = 0;
+	int	 hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= outlen)
+			return (-1);
+		if (s[i] != '%') {
+			out[o++] = s[i];
+			continue;
+		}
+		if (n - i < 3)
+			return (-1);
+		hi = OPENSSL_hexchar2int((unsigned char)s[i + 1]);
+		lo = OPENSSL_hexchar2int((unsigned char)s[i + 2]);
+		if (hi < 0 || lo < 0)
+			return (-1);
+		out[o++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	out[o] = '\0';
+	return (0);
+}
+
+/*
+ * "user:pass@" in a stream URL: GooseRelayVPN's Go client dials with
+ * coder/websocket over net/http, which sends URL userinfo as Basic auth
+ * on the upgrade request (user and password percent-decoded, "user:" when
+ * there is no password); a reverse proxy in front of the exit may want
+ * it.  Only the header keeps it: lws dials the bare host and the label
+ * that goes to the logs has no credentials.  -1: bad userinfo.
+ */
+static int
+stream_userinfo(const char *ui, size_t n, struct stream_url *su)
+{
+	char		 user[CONF_URL_LEN], pass[CONF_URL_LEN];
+	char		 cred[2 * CONF_URL_LEN + 2];
+	const char	*colon;
+	size_t		 ul;
+	int		 rc = -1;
+
+	colon = memchr(ui, ':', n);
+	ul = colon != NULL ? (size_t)(colon - ui) : n;
+	if (stream_pct_decode(ui, ul, user, sizeof(user)) == -1 ||
+	    stream_pct_decode(colon != NULL ? colon + 1 : "", colon != NULL ?
+	    n - ul - 1 : 0, pass, sizeof(pass)) == -1)
+		goto out;
+	snprintf(cred, sizeof(cred), "%s:%s", user, pass);
+	memcpy(su->su_auth, "Basic ", 6);
+	EVP_EncodeBlock((unsigned char *)su->su_auth + 6,
+	    (const unsigned char *)cred, (int)strlen(cred));
+	rc = 0;
+out:
+	OPENSSL_cleanse(user, sizeof(user));
+	OPENSSL_cleanse(pass, sizeof(pass));
+	OPENSSL_cleanse(cred, sizeof(cred));
+	return (rc);
+}
+
+/* "ws(s)://[user:pass@]host[:port]/path"; http(s), /tunnel rewritten. */
 static int
 stream_parse_url(const char *url, struct stream_url *su)
 {
 	char		 buf[CONF_URL_LEN];
-	const char	*prot, *ads, *path;
-	int		 port;
+	const char	*prot, *ads, *path, *auth, *end, *at = NULL, *p;
+	int		 port, has_port;
 
 	memset(su, 0, sizeof(*su));
-	if (strlen(url) >= sizeof(buf) ||
-	    snprintf(buf, sizeof(buf), "%s", url) < 0)
+	if (strlen(url) >= sizeof(buf) || (auth = strstr(url, "://")) == NULL)
 		return (-1);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;		/* the last one, as Go's net/url */
+	if (at != NULL) {
+		if (stream_userinfo(auth, (size_t)(at - auth), su) == -1)
+			return (-1);
+		auth = at + 1;
+	}
+	/* A port after the host (an IPv6 literal has colons of its own). */
+	p = auth;
+	if (*p == '[' && (p = memchr(auth, ']', (size_t)(end - auth))) == NULL)
+		return (-1);
+	has_port = memchr(p, ':', (size_t)(end - p)) != NULL;
+	snprintf(buf, sizeof(buf), "%.*s%s", (int)(strstr(url, "://") + 3 -
+	    url), url, auth);
 	if (lws_parse_uri(buf, &prot, &ads, &port, &path) != 0)
 		return (-1);
-	if (strcmp(prot, "wss") == 0 || strcmp(prot, "https") == 0) {
+	if (strcmp(prot, "wss") == 0 || strcmp(prot, "https") == 0)
 		su->su_tls = 1;
-		if (strstr(url, "://") && !strchr(strstr(url, "://") + 3, ':'))
-			port = 443;
-	} else if (strcmp(prot, "ws") != 0 && strcmp(prot, "http") != 0)
+	else if (strcmp(prot, "ws") != 0 && strcmp(prot, "http") != 0)
 		return (-1);
+	if (!has_port)
+		port = su->su_tls ? 443 : 80;
 	snprintf(su->su_host, sizeof(su->su_host), "%s", ads);
 	su->su_port = port;
 	if (path[0] == '\0' || strcmp(path, "tunnel") == 0)
@@ -389,6 +479,8 @@ stream_start(struct carrier *car)
 	    car->c_conf.cc_stream_ping_interval_ms / 1000.0);
 	ev_timer_init(&st->st_pongdl, stream_deadline_cb, 1, 0);
 	ev_timer_init(&st->st_connto, stream_deadline_cb, 1, 0);
+	ev_timer_init(&st->st_ackt, stream_ack_cb, STREAM_ACK_DELAY, 0);
+	st->st_ackt.data = st;
 	st->st_retry.data = st->st_ping.data = st;
 	st->st_pongdl.data = st->st_connto.data = st;
 	stream_connect(st);
@@ -405,6 +497,7 @@ stream_stop(struct carrier *car)
 	ev_timer_stop(car->c_loop, &st->st_ping);
 	ev_timer_stop(car->c_loop, &st->st_pongdl);
 	ev_timer_stop(car->c_loop, &st->st_connto);
+	ev_timer_stop(car->c_loop, &st->st_ackt);
 	if (st->st_wsi != NULL) {
 		st->st_kill = 1;
 		stream_raw_quiet(st);
@@ -424,6 +517,9 @@ stream_lost(struct stream *st, const char *why)
 	ev_timer_stop(car->c_loop, &st->st_ping);
 	ev_timer_stop(car->c_loop, &st->st_pongdl);
 	ev_timer_stop(car->c_loop, &st->st_connto);
+	ev_timer_stop(car->c_loop, &st->st_ackt);
+	st->st_ack_now = 0;
+	st->st_rx_unacked = 0;
 	if (st->st_state == ST_UP) {
 		st->st_n_drop++;
 		log_warnx("stream: lost %s: %s", st->st_cur->su_label, why);
@@ -465,6 +561,52 @@ stream_lost(struct stream *st, const char *why)
 	post_wake_all(car);	/* POST fallback picks the sessions up */
 }
 
+/*
+ * Downstream ACKs alone do not make a message at once: like TCP's delayed
+ * ACK they ride on the next batch with data (a request/response exchange
+ * then costs one message each way instead of two), or go when
+ * STREAM_ACK_BYTES arrived unacknowledged or STREAM_ACK_DELAY passed,
+ * far inside the exit's 3 s replay timer and its replay memory caps.
+ * 1: hold them now (the timer is armed).
+ */
+static int
+stream_ack_hold(struct stream *st)
+{
+	struct carrier	*car = st->st_car;
+
+	if (!st->st_hello_sent || st->st_ack_now || car->c_stopping ||
+	    car->c_nrst > 0 || !TAILQ_EMPTY(&car->c_readyq) ||
+	    TAILQ_EMPTY(&car->c_ackq) || st->st_rx_unacked >= STREAM_ACK_BYTES)
+		return (0);
+	if (!ev_is_active(&st->st_ackt)) {
+		ev_timer_set(&st->st_ackt, STREAM_ACK_DELAY, 0);
+		ev_timer_start(car->c_loop, &st->st_ackt);
+	}
+	return (1);
+}
+
+static void
+stream_ack_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct stream	*st = w->data;
+
+	st->st_ack_now = 1;
+	stream_kick(st->st_car);
+}
+
+/*
+ * A batch went out with the ACKs that were due (those that did not fit
+ * are sent next without waiting).
+ */
+static void
+stream_ack_sent(struct stream *st)
+{
+	st->st_rx_unacked = 0;
+	st->st_ack_now = !TAILQ_EMPTY(&st->st_car->c_ackq);
+	if (!st->st_ack_now)
+		ev_timer_stop(st->st_car->c_loop, &st->st_ackt);
+}
+
 static int
 stream_writeable(struct stream *st, struct lws *wsi)
 {
@@ -504,6 +646,8 @@ stream_writeable(struct stream *st, struct lws *wsi)
 		lws_callback_on_writable(wsi);
 		return (0);
 	}
+	if (stream_ack_hold(st))
+		return (0);
 	wasup = st->st_hello_sent;
 	if (!st->st_hello_sent)
 		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
@@ -529,6 +673,7 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	}
 	/* lws owns the bytes now (it buffers what the socket refused). */
 	tunnel_commit(car, tb);
+	stream_ack_sent(st);
 	st->st_hello_sent = 1;
 	if (!wasup) {
 		/* Sessions that waited for POST can come over now. */
@@ -583,6 +728,7 @@ stream_raw_message(struct stream *st)
 	struct carrier	*car = st->st_car;
 
 	lws_validity_confirmed(st->st_wsi);
+	st->st_rx_unacked += st->st_rx.wb_len;
 	tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0);
 	wbuf_reset(&st->st_rx);
 	if (st->st_wsi != NULL)
@@ -799,6 +945,7 @@ stream_raw_batch(struct stream *st)
 	}
 	/* The rest is ours to send: the batch is settled. */
 	tunnel_commit(car, tb);
+	stream_ack_sent(st);
 	st->st_hello_sent = 1;
 	if (!wasup)
 		tunnel_kick(car);	/* sessions that waited for POST */
@@ -843,7 +990,8 @@ stream_raw_flush(struct stream *st)
 			ev_timer_start(car->c_loop, &st->st_pongdl);
 			continue;
 		}
-		if (st->st_hello_sent && !tunnel_has_work(car))
+		if (st->st_hello_sent && (!tunnel_has_work(car) ||
+		    stream_ack_hold(st)))
 			break;
 		if (nb++ == STREAM_RAW_BATCHES)
 			goto wait;	/* more when the loop comes round */
@@ -878,11 +1026,13 @@ static void
 stream_raw_start(struct stream *st, struct lws *wsi)
 {
 	struct carrier	*car = st->st_car;
-	int		 fd;
+	int		 fd, one = 1;
 
 	if (st->st_cur == NULL || st->st_cur->su_tls ||
 	    (fd = lws_get_socket_fd(wsi)) < 0)
 		return;
+	/* Small batches go out at once (lws sets it too; make sure). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (st->st_rbuf == NULL &&
 	    (st->st_rbuf = malloc(STREAM_RAW_READ)) == NULL)
 		return;
@@ -926,6 +1076,23 @@ stream_raw_stop(struct stream *st)
 	st->st_pong_due = 0;
 }
 
+/* The upgrade request: Authorization from the URL's userinfo. */
+static int
+stream_auth_header(struct stream *st, struct lws *wsi, void *in, size_t len)
+{
+	unsigned char	**p = in, *end;
+	const char	 *v;
+
+	if (st->st_cur == NULL || st->st_cur->su_auth[0] == '\0')
+		return (0);
+	v = st->st_cur->su_auth;
+	end = *p + len;
+	if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+	    (const unsigned char *)v, (int)strlen(v), p, end) != 0)
+		return (-1);
+	return (0);
+}
+
 static int
 stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -950,6 +1117,8 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (!st->st_raw)
 			lws_callback_on_writable(wsi);
 		break;
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return (stream_auth_header(st, wsi, in, len));
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		return (stream_writeable(st, wsi));
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -968,6 +1137,7 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return (-1);
 		if (lws_is_final_fragment(wsi) &&
 		    !lws_remaining_packet_payload(wsi)) {
+			st->st_rx_unacked += st->st_rx.wb_len;
 			tunnel_rx_body(car, st->st_rx.wb_data,
 			    st->st_rx.wb_len, 0);
 			wbuf_reset(&st->st_rx);
