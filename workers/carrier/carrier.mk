@@ -44,11 +44,12 @@ TESTS += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
 	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
 	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh \
-	regress/cases/carrier_stream_auth.sh
+	regress/cases/carrier_stream_auth.sh regress/cases/carrier_stream_wss.sh
 EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
 	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
 	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh \
 	regress/lib-carrier.sh \
 	regress/cases/carrier_stream_auth.sh regress/tools/authproxy.py \
+	regress/cases/carrier_stream_wss.sh \
 	regress/tools/flakyproxy.py regress/tools/socksraw.py

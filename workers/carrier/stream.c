@@ -339,7 +339,16 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	}
 	if (tls && st->st_vh_tls == NULL) {
 		memset(&info, 0, sizeof(info));
-		info.options = LWS_SERVER_OPTION_LIBEV;
+		/*
+		 * lws 4.1 makes a vhost's client SSL_CTX only when the vhost
+		 * is created with DO_SSL_GLOBAL_INIT (else SSL_new(NULL):
+		 * "SSL_new failed", every wss:// dial failed), and it would
+		 * then open the system CA file, which the sandbox forbids:
+		 * the supervisor's bundle (ca) is the only trust anchor.
+		 */
+		info.options = LWS_SERVER_OPTION_LIBEV |
+		    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 		info.port = CONTEXT_PORT_NO_LISTEN;
 		info.protocols = stream_protocols;
 		info.vhost_name = "tls";
