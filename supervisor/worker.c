@@ -560,9 +560,11 @@ worker_record_death(struct worker *w, const char *cause)
 
 	wd = &w->w_deaths[w->w_ndeaths++ % WORKER_HISTORY];
 	wd->wd_when = time(NULL);
-	snprintf(wd->wd_cause, sizeof(wd->wd_cause), "pid %d %s%s",
+	/* A cause longer than the history slot is cut: it is a summary. */
+	if (snprintf(wd->wd_cause, sizeof(wd->wd_cause), "pid %d %s%s",
 	    (int)w->w_pid, cause, w->w_killed ? " (killed by the "
-	    "supervisor)" : "");
+	    "supervisor)" : "") >= (int)sizeof(wd->wd_cause))
+		log_debug("%s: death cause truncated", worker_name(w));
 }
 
 static void
