@@ -696,8 +696,9 @@ conf_values_userinfo(const char *ui)
 {
 	char		 tmp[CONF_CRED_LEN];
 	const char	*p, *colon = strchr(ui, ':');
-	size_t		 ulen = colon != NULL ? (size_t)(colon - ui) : strlen(ui);
+	size_t		 ulen;
 
+	ulen = colon != NULL ? (size_t)(colon - ui) : strlen(ui);
 	for (p = ui; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) &&
 		    strchr("-._:~!$&'()*+,;=%@", *p) == NULL)

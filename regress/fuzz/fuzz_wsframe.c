@@ -88,7 +88,8 @@ fw_run(const uint8_t *in, size_t n, uint64_t cap, uint8_t seed, int direct,
 			continue;
 		}
 		while (off < end) {
-			ev = wsframe_parse(&rx, in + off, end - off, &used, &pc);
+			ev = wsframe_parse(&rx, in + off, end - off, &used,
+			    &pc);
 			if (used > end - off)
 				abort();
 			if (pc.wp_len > 0 && (pc.wp_data < in + off ||

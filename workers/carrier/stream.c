@@ -32,6 +32,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -56,9 +57,9 @@
 #define STREAM_RAW_READS	8		/* reads per readable event */
 #define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
 #define STREAM_RAW_BATCHES	4		/* raw sends per loop pass */
-#define STREAM_MASKPOOL		4096		/* mask key bytes per refill */
-#define STREAM_ACK_DELAY	0.02		/* hold ACK-only batches, s */
-#define STREAM_ACK_BYTES	(256U * 1024)	/* ... unless this much came */
+#define STREAM_MASKPOOL		4096		/* mask bytes per refill */
+#define STREAM_ACK_DELAY	0.02		/* hold lone ACKs, s */
+#define STREAM_ACK_BYTES	(256U * 1024)	/* ... unless this came */
 
 enum stream_state {
 	ST_IDLE = 0,
@@ -98,21 +99,22 @@ struct stream {
 	ev_timer		 st_connto;
 	ev_timer		 st_ackt;	/* delayed ACK */
 	int			 st_ack_now;
-	size_t			 st_rx_unacked;	/* bytes in since our last batch */
+	size_t			 st_rx_unacked;	/* in since our last batch */
 	struct tunnel_batch	*st_tb;
 	struct wbuf		 st_rx;
 	/* ws:// framed by us after the handshake (raw) */
 	int			 st_raw;
 	int			 st_fd;
 	ev_io			 st_rawio;	/* readable */
-	ev_io			 st_wio;	/* writable, armed on EAGAIN */
+	ev_io			 st_wio;	/* writable, on EAGAIN */
 	ev_prepare		 st_prep;	/* send what became ready */
 	uint8_t			*st_rbuf;
 	struct wsframe_rx	 st_wf;
 	const uint8_t		*st_out;	/* frame being sent */
 	size_t			 st_outlen;
 	size_t			 st_outoff;
-	uint8_t			 st_ctlout[WSFRAME_HDR_MAX + WSFRAME_CTL_MAX];
+	uint8_t			 st_ctlout[WSFRAME_HDR_MAX +
+				    WSFRAME_CTL_MAX];
 	uint8_t			 st_mpool[STREAM_MASKPOOL];
 	size_t			 st_moff;
 	int			 st_pong_due;
@@ -209,6 +211,16 @@ stream_preinit(struct carrier *car)
 	return (0);
 }
 
+/* An IPv4 or IPv6 literal (lws_parse_uri strips the brackets)? */
+static int
+stream_ip_literal(const char *h)
+{
+	unsigned char	 a[16];
+
+	return (inet_pton(AF_INET, h, a) == 1 ||
+	    inet_pton(AF_INET6, h, a) == 1);
+}
+
 /* Percent-decode n bytes of s into out (NUL-terminated).  -1: bad. */
 static int
 stream_pct_decode(const char *s, size_t n, char *out, size_t outlen)
@@ -286,7 +298,7 @@ stream_parse_url(const char *url, struct stream_url *su)
 	end = auth + strcspn(auth, "/?#");
 	for (p = auth; p < end; p++)
 		if (*p == '@')
-			at = p;		/* the last one, as Go's net/url */
+			at = p;		/* the last, as Go's net/url */
 	if (at != NULL) {
 		if (stream_userinfo(auth, (size_t)(at - auth), su) == -1)
 			return (-1);
@@ -333,6 +345,17 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 		if (stream_parse_url(cc->cc_stream_urls[i],
 		    &st->st_urls[st->st_nurls]) == -1) {
 			log_warnx("bad direct_stream_url #%zu", i + 1);
+			continue;
+		}
+		/*
+		 * lws would resolve a name with getaddrinfo(), i.e. NSS
+		 * files the sandboxed carrier may not open (SIGSYS): until
+		 * names are resolved outside the sandbox, say so and skip.
+		 */
+		if (!stream_ip_literal(st->st_urls[st->st_nurls].su_host)) {
+			log_warnx("direct_stream_url #%zu: a host name, not an "
+			    "address: not supported yet, skipped (write the "
+			    "exit's IP address)", i + 1);
 			continue;
 		}
 		tls |= st->st_urls[st->st_nurls++].su_tls;
@@ -765,8 +788,8 @@ stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
 		case WSFRAME_NEED:
 			break;
 		case WSFRAME_DATA:
-			if (pc.wp_len > 0 &&
-			    wbuf_append(&st->st_rx, pc.wp_data, pc.wp_len) == -1)
+			if (pc.wp_len > 0 && wbuf_append(&st->st_rx,
+			    pc.wp_data, pc.wp_len) == -1)
 				return (-1);
 			if (pc.wp_end)
 				stream_raw_message(st);

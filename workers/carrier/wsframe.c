@@ -153,7 +153,8 @@ wsframe_parse(struct wsframe_rx *rx, const uint8_t *p, size_t n,
 			memcpy(rx->wf_hdr + rx->wf_hlen, p + off, take);
 			rx->wf_hlen += take;
 			off += take;
-			if (rx->wf_hlen < 2 || rx->wf_hlen < wsframe_hdr_need(rx))
+			if (rx->wf_hlen < 2 ||
+			    rx->wf_hlen < wsframe_hdr_need(rx))
 				continue;
 			if ((rc = wsframe_header(rx)) != WSFRAME_NEED) {
 				*used = off;
