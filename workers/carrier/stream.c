@@ -60,6 +60,7 @@
 #define STREAM_MASKPOOL		4096		/* mask bytes per refill */
 #define STREAM_ACK_DELAY	0.02		/* hold lone ACKs, s */
 #define STREAM_ACK_BYTES	(256U * 1024)	/* ... unless this came */
+#define STREAM_ACK_FRAMES	16		/* ... or this many frames */
 
 enum stream_state {
 	ST_IDLE = 0,
@@ -100,6 +101,7 @@ struct stream {
 	ev_timer		 st_ackt;	/* delayed ACK */
 	int			 st_ack_now;
 	size_t			 st_rx_unacked;	/* in since our last batch */
+	size_t			 st_rx_unframes;	/* ... frames */
 	struct tunnel_batch	*st_tb;
 	struct wbuf		 st_rx;
 	/* ws:// framed by us after the handshake (raw) */
@@ -552,6 +554,7 @@ stream_lost(struct stream *st, const char *why)
 	ev_timer_stop(car->c_loop, &st->st_ackt);
 	st->st_ack_now = 0;
 	st->st_rx_unacked = 0;
+	st->st_rx_unframes = 0;
 	if (st->st_state == ST_UP) {
 		st->st_n_drop++;
 		log_warnx("stream: lost %s: %s", st->st_cur->su_label, why);
@@ -608,7 +611,8 @@ stream_ack_hold(struct stream *st)
 
 	if (!st->st_hello_sent || st->st_ack_now || car->c_stopping ||
 	    car->c_nrst > 0 || !TAILQ_EMPTY(&car->c_readyq) ||
-	    TAILQ_EMPTY(&car->c_ackq) || st->st_rx_unacked >= STREAM_ACK_BYTES)
+	    TAILQ_EMPTY(&car->c_ackq) || st->st_rx_unacked >= STREAM_ACK_BYTES ||
+	    st->st_rx_unframes >= STREAM_ACK_FRAMES)
 		return (0);
 	if (!ev_is_active(&st->st_ackt)) {
 		ev_timer_set(&st->st_ackt, STREAM_ACK_DELAY, 0);
@@ -627,6 +631,23 @@ stream_ack_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
+ * What a received batch brought, for the ACK decision: payload bytes
+ * after decompression (a compressed message can carry megabytes in a few
+ * hundred bytes) and frames (the exit's replay store holds at most 144
+ * per session and stops draining a session at its caps).
+ */
+static void
+stream_rx_count(struct stream *st)
+{
+	const struct wire_batch	*b = &st->st_car->c_rxb;
+	size_t			 i;
+
+	for (i = 0; i < b->b_nframes; i++)
+		st->st_rx_unacked += b->b_frames[i].f_len;
+	st->st_rx_unframes += b->b_nframes;
+}
+
+/*
  * A batch went out with the ACKs that were due (those that did not fit
  * are sent next without waiting).
  */
@@ -634,6 +655,7 @@ static void
 stream_ack_sent(struct stream *st)
 {
 	st->st_rx_unacked = 0;
+	st->st_rx_unframes = 0;
 	st->st_ack_now = !TAILQ_EMPTY(&st->st_car->c_ackq);
 	if (!st->st_ack_now)
 		ev_timer_stop(st->st_car->c_loop, &st->st_ackt);
@@ -760,8 +782,8 @@ stream_raw_message(struct stream *st)
 	struct carrier	*car = st->st_car;
 
 	lws_validity_confirmed(st->st_wsi);
-	st->st_rx_unacked += st->st_rx.wb_len;
-	tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0);
+	if (tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0) == 0)
+		stream_rx_count(st);
 	wbuf_reset(&st->st_rx);
 	if (st->st_wsi != NULL)
 		stream_rx_flow(st, st->st_wsi);
@@ -1169,9 +1191,9 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return (-1);
 		if (lws_is_final_fragment(wsi) &&
 		    !lws_remaining_packet_payload(wsi)) {
-			st->st_rx_unacked += st->st_rx.wb_len;
-			tunnel_rx_body(car, st->st_rx.wb_data,
-			    st->st_rx.wb_len, 0);
+			if (tunnel_rx_body(car, st->st_rx.wb_data,
+			    st->st_rx.wb_len, 0) == 0)
+				stream_rx_count(st);
 			wbuf_reset(&st->st_rx);
 			stream_rx_flow(st, wsi);
 		}
