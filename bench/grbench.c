@@ -56,6 +56,7 @@ struct gb_opts {
 	uint16_t	 o_echo, o_upload, o_source, o_quick;
 	const char	*o_scenario;
 	const char	*o_label;
+	const char	*o_note;		/* -N: copied into the result */
 	long		 o_count;		/* samples or sessions */
 	uint64_t	 o_bytes;
 	double		 o_seconds;		/* scenario time bound */
@@ -300,6 +301,8 @@ gb_tail(int ok, const char *error)
 	printf(",\"ok\":%s", ok ? "true" : "false");
 	if (error != NULL)
 		printf(",\"error\":\"%s\"", error);
+	if (gb.o_note != NULL)
+		printf(",\"note\":\"%s\"", gb.o_note);
 	printf("}\n");
 	fflush(stdout);
 }
@@ -834,6 +837,7 @@ gb_hol(void)
 	double		*cfb, *rtt, t, t0, tdl, next = 0;
 	long		 i, ncfb = 0, nrtt = 0, errs = 0;
 	int		 efd;
+	char		 why[80];
 
 	memset(buf, 'h', sizeof(buf));
 	cfb = calloc(gb.o_count, sizeof(*cfb));
@@ -877,8 +881,11 @@ gb_hol(void)
 	    ((x.x_t1 - x.x_t0) / 1e6) : 0.0);
 	gb_print_lat("cfb", cfb, ncfb);
 	gb_print_lat("rtt", rtt, nrtt);
-	gb_tail(ncfb > 0 && errs == 0, errs ? "io" :
-	    x.x_started ? NULL : "download did not start");
+	if (!x.x_started)
+		snprintf(why, sizeof(why), "download did not start (%s)",
+		    x.x_err != NULL ? x.x_err : "no data in 5 s");
+	gb_tail(ncfb > 0 && errs == 0 && x.x_started, errs ? "io" :
+	    x.x_started ? NULL : why);
 	free(cfb);
 	free(rtt);
 	return 0;
@@ -891,7 +898,7 @@ gb_usage(void)
 "usage: grbench -s scenario [-S proxyhost:port] [-t target] -E echo\n"
 "	[-U upload] [-D source] [-Q quick] [-n count] [-b bytes]\n"
 "	[-T seconds] [-c streams] [-w window] [-m msgsize] [-p pid]...\n"
-"	[-L label] [-o timeout] [-r sessions/s]\n"
+"	[-L label] [-N note] [-o timeout] [-r sessions/s]\n"
 "scenarios: echo_rtt connect_first_byte bulk_down bulk_up parallel_down\n"
 "	sessions_per_sec idle_cpu idle_rss hol\n");
 	exit(2);
@@ -924,7 +931,7 @@ main(int argc, char *argv[])
 	gb.o_window = 5;
 	gb.o_timeout = 15;
 	gb.o_msgsize = 64;
-	while ((ch = getopt(argc, argv, "b:c:D:E:L:m:n:o:p:Q:r:S:s:T:t:U:w:"))
+	while ((ch = getopt(argc, argv, "b:c:D:E:L:m:N:n:o:p:Q:r:S:s:T:t:U:w:"))
 	    != -1) {
 		switch (ch) {
 		case 'b':
@@ -940,6 +947,12 @@ main(int argc, char *argv[])
 			break;
 		case 'E':
 			gb.o_echo = gb_port(optarg);
+			break;
+		case 'N':
+			/* Printed inside a JSON string as it is. */
+			if (strpbrk(optarg, "\"\\") != NULL)
+				gb_usage();
+			gb.o_note = optarg;
 			break;
 		case 'L':
 			gb.o_label = optarg;

@@ -128,9 +128,12 @@ def main():
     values = {}
     failures = []
     failed = {}
+    notes = {}          # (peer, scenario) -> note from grbench -N
     for r in rows:
         res = r["r"]
         sc = res.get("scenario")
+        if res.get("note"):
+            notes[(r["peer"], sc)] = res["note"]
         if not res.get("ok", False):
             failures.append("%s run %s %s: %s" % (
                 r["peer"], r["run"], sc, res.get("error", "failed")))
@@ -156,6 +159,8 @@ def main():
             m["peers"][p] = {"median": md, "min": min(vs), "max": max(vs),
                              "runs": len(vs), "values": vs,
                              "failed_runs": failed.get((p, sc), 0)}
+            if (p, sc) in notes:
+                m["peers"][p]["note"] = notes[(p, sc)]
         for p, d in m["peers"].items():
             d["x_direct"] = ratio(d["median"], med.get(("direct", sc, path)))
             d["x_ss"] = ratio(d["median"], med.get(("ss", sc, path)))
@@ -173,6 +178,8 @@ def main():
     for p in peers:
         cells = [fmt(med.get((p, sc, path))) +
                  (" (!)" if failed.get((p, sc)) and
+                  med.get((p, sc, path)) is not None else "") +
+                 (" (c)" if (p, sc) in notes and
                   med.get((p, sc, path)) is not None else "")
                  for sc, path, _ in OVERVIEW]
         md.append("| %s | %s |" % (PEER_NAMES.get(p, p), " | ".join(cells)))
@@ -180,9 +187,16 @@ def main():
     md.append("(!) = at least one run of that scenario failed or stopped "
               "early (stall, timeout, refused sessions): the number is not "
               "a rate of a completed transfer; see the list at the end.\n")
+    bynote = {}
+    for (p, sc), note in notes.items():
+        bynote.setdefault((sc, note), []).append(PEER_NAMES.get(p, p))
+    for (sc, note), who in sorted(bynote.items()):
+        md.append("(c) = %s, %s: %s.\n" % (sc, ", ".join(sorted(who)),
+                                            note))
     md.append("Ratios below are median / median of the reference "
               "(for times lower is better, for rates higher is better).\n")
     for m in summary["metrics"]:
+        sc = m["scenario"]
         md.append("### %s (%s, %s is better)\n" % (
             m["title"], m["unit"] or "count", m["better"]))
         md.append("| peer | median | min-max | runs (failed) | x direct "
@@ -193,7 +207,8 @@ def main():
             if d is None:
                 continue
             md.append("| %s | %s | %s-%s | %d%s | %s | %s |" % (
-                PEER_NAMES.get(p, p), fmt(d["median"]), fmt(d["min"]),
+                PEER_NAMES.get(p, p) + (" (c)" if (p, sc) in notes else
+                                        ""), fmt(d["median"]), fmt(d["min"]),
                 fmt(d["max"]), d["runs"],
                 " (%d)" % d["failed_runs"] if d["failed_runs"] else "",
                 fmt(d["x_direct"]), fmt(d["x_ss"])))

@@ -41,7 +41,7 @@ conf_dump_cat(char *buf, size_t len, const char *s)
 static void
 conf_dump_url(char *buf, size_t len, const char *url)
 {
-	const char	*auth, *end, *at;
+	const char	*auth, *end, *at, *p;
 	char		 tmp[CONF_URL_LEN + 32];
 
 	if ((auth = strstr(url, "://")) == NULL) {
@@ -50,7 +50,10 @@ conf_dump_url(char *buf, size_t len, const char *url)
 	}
 	auth += 3;
 	end = auth + strcspn(auth, "/?#");
-	at = memchr(auth, '@', (size_t)(end - auth));
+	/* The last '@' ends the userinfo: a password may hold one. */
+	for (at = NULL, p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
 	if (at == NULL) {
 		conf_dump_cat(buf, len, url);
 		return;

@@ -687,6 +687,30 @@ conf_values_stream_urls(struct conf_ctx *cx, const struct conf_key *k,
 }
 
 /*
+ * URL userinfo the carrier sends as Basic auth on the stream's upgrade
+ * (as GooseRelayVPN's Go client does through net/http): the characters
+ * Go's net/url accepts there, and escapes that decode.  -1: bad.
+ */
+static int
+conf_values_userinfo(const char *ui)
+{
+	char		 tmp[CONF_CRED_LEN];
+	const char	*p, *colon = strchr(ui, ':');
+	size_t		 ulen;
+
+	ulen = colon != NULL ? (size_t)(colon - ui) : strlen(ui);
+	for (p = ui; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) &&
+		    strchr("-._:~!$&'()*+,;=%@", *p) == NULL)
+			return (-1);
+	if (conf_values_pct_decode(tmp, sizeof(tmp), ui, ulen) == -1 ||
+	    (colon != NULL && conf_values_pct_decode(tmp, sizeof(tmp),
+	    colon + 1, strlen(colon + 1)) == -1))
+		return (-1);
+	return (0);
+}
+
+/*
  * direct_stream_urls: ws(s), or http(s) turned into ws(s); an empty
  * path, "/" or "/tunnel" becomes "/stream" (protocol.md 4.1).
  */
@@ -705,6 +729,11 @@ conf_values_stream(struct conf_ctx *cx, const struct conf_key *k,
 		return;
 	if ((err = conf_values_url(s, &u)) != NULL) {
 		conf_msg(cx, 1, item, k->k_name, "entry %zu: %s", idx, err);
+		return;
+	}
+	if (u.u_user[0] != '\0' && conf_values_userinfo(u.u_user) == -1) {
+		conf_msg(cx, 1, item, k->k_name, "entry %zu: invalid userinfo "
+		    "(expected user[:password]@, percent-encoded)", idx);
 		return;
 	}
 	if (strcmp(u.u_scheme, "ws") == 0 || strcmp(u.u_scheme, "http") == 0)

@@ -12,6 +12,15 @@ regress_unit_test_carrier_socks5_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_carrier_socks5_LDADD = $(CMOCKA_LIBS)
 EXTRA_DIST += regress/fuzz/fuzz_socks5.c regress/fuzz/corpus/socks5/ipv4 \
 	regress/fuzz/corpus/socks5/auth_domain
+# WebSocket frame reader (wsframe.c): harness and seeds.
+EXTRA_DIST += regress/fuzz/fuzz_wsframe.c \
+	regress/fuzz/corpus/wsframe/binary_small \
+	regress/fuzz/corpus/wsframe/binary_126 \
+	regress/fuzz/corpus/wsframe/binary_127 \
+	regress/fuzz/corpus/wsframe/fragmented_ping \
+	regress/fuzz/corpus/wsframe/close regress/fuzz/corpus/wsframe/cap \
+	regress/fuzz/corpus/wsframe/masked regress/fuzz/corpus/wsframe/text \
+	regress/fuzz/corpus/wsframe/empty_frames
 
 # The worker.
 libexec_PROGRAMS += gooserelay-carrier
@@ -20,7 +29,8 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/socks5.c workers/carrier/socks5.h \
 	workers/carrier/tunnel.c workers/carrier/stream.c \
 	workers/carrier/post.c workers/carrier/direct.c \
-	workers/carrier/direct.h workers/carrier/cstats.c
+	workers/carrier/direct.h workers/carrier/cstats.c \
+	workers/carrier/wsframe.c workers/carrier/wsframe.h
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
@@ -36,7 +46,8 @@ TESTS += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh \
 	regress/cases/carrier_postpipe.sh regress/cases/carrier_switch.sh \
 	regress/cases/carrier_streamoff.sh \
-	regress/cases/carrier_deadrelay.sh
+	regress/cases/carrier_deadrelay.sh \
+	regress/cases/carrier_stream_auth.sh regress/cases/carrier_stream_wss.sh
 EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
 	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
@@ -45,4 +56,6 @@ EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_streamoff.sh \
 	regress/cases/carrier_deadrelay.sh \
 	regress/lib-carrier.sh \
+	regress/cases/carrier_stream_auth.sh regress/tools/authproxy.py \
+	regress/cases/carrier_stream_wss.sh \
 	regress/tools/flakyproxy.py regress/tools/socksraw.py

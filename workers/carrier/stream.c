@@ -1,19 +1,38 @@
 /*
- * direct_stream: one WebSocket to the exit's /stream (ws:// or wss://),
- * driven by libwebsockets on our libev loop.  One sealed batch per binary
- * message both ways; the first message is the hello carrying the version
- * probe.  Batches are built at WRITEABLE time from the ready sessions, so
- * the tx "queue" is the sessions themselves and a batch is committed the
- * moment lws took it.  Ping every stream_ping_interval_ms with a pong
- * deadline; reconnect with exponential backoff and jitter, rotating
- * through direct_stream_urls.
+ * direct_stream: one WebSocket to the exit's /stream (ws:// or wss://).
+ * libwebsockets on our libev loop dials, does TLS and the upgrade, and
+ * carries wss:// throughout.  One sealed batch per binary message both
+ * ways; the first message is the hello carrying the version probe.
+ * Batches are built when the connection can take one, from the ready
+ * sessions, so the tx "queue" is the sessions themselves and a batch is
+ * committed the moment it was handed to the socket (or to lws).  Ping
+ * every stream_ping_interval_ms with a pong deadline; reconnect with
+ * exponential backoff and jitter, rotating through direct_stream_urls.
+ *
+ * On ws://, once the handshake is done, the carrier frames the
+ * connection itself both ways (wsframe.c; "raw" below): lws 4.1's client
+ * parser runs every received byte through its state machine, and its
+ * write path costs an epoll_ctl pair per message (POLLOUT on, WRITEABLE,
+ * POLLOUT off), a read() of /dev/urandom per frame for the mask key and
+ * a copy.  Raw writes go out from an ev_prepare at the end of the loop
+ * iteration that made data ready (so one iteration's sessions share a
+ * batch), straight with send(); a write watcher is armed only while the
+ * socket refuses bytes.  Mask keys come from a RAND_bytes pool.  lws
+ * still closes the connection.
  *
  * lws 4.1.6 on a foreign libev loop misses its own timers while idle
  * (stack-notes.md 1), hence the 250 ms lws_cancel_service() tick; and a
- * client-side lws_write masks the buffer in place, so every message is
- * sealed into a fresh LWS_PRE-headroom buffer and never reused.
+ * client-side lws_write masks the buffer in place, so every message lws
+ * sends is sealed into a fresh LWS_PRE-headroom buffer and never reused.
  */
 #include "gr_config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,10 +41,13 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "carrier.h"
 #include "log.h"
+#include "wsframe.h"
 
 #define STREAM_BACKOFF_MAX	30.0
 #define STREAM_TICK		0.25
@@ -34,6 +56,11 @@
 #define STREAM_RAW_READ		(256 * 1024)
 #define STREAM_RAW_READS	8		/* reads per readable event */
 #define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
+#define STREAM_RAW_BATCHES	4		/* raw sends per loop pass */
+#define STREAM_MASKPOOL		4096		/* mask bytes per refill */
+#define STREAM_ACK_DELAY	0.02		/* hold lone ACKs, s */
+#define STREAM_ACK_BYTES	(256U * 1024)	/* ... unless this came */
+#define STREAM_ACK_FRAMES	16		/* ... or this many frames */
 
 enum stream_state {
 	ST_IDLE = 0,
@@ -51,6 +78,7 @@ struct stream_url {
 	uint64_t	 su_ok, su_fail, su_drop;
 	double		 su_rtt;	/* ping RTT EWMA, s; 0 = unknown */
 	int		 su_bad;	/* last attempt failed or dropped */
+	char		 su_auth[6 + (2 * CONF_URL_LEN + 2) / 3 * 4 + 8];
 };
 
 struct stream {
@@ -62,6 +90,7 @@ struct stream {
 	int			 st_hello_sent;
 	int			 st_ping_due;
 	int			 st_kill;
+	int			 st_started;	/* timers set up */
 	int			 st_rx_paused;
 	struct stream_url	 st_urls[CONF_MAX_URLS];
 	size_t			 st_nurls;
@@ -74,22 +103,29 @@ struct stream {
 	ev_timer		 st_ping;
 	ev_timer		 st_pongdl;
 	ev_timer		 st_connto;
+	ev_timer		 st_ackt;	/* delayed ACK */
+	int			 st_ack_now;
+	size_t			 st_rx_unacked;	/* in since our last batch */
+	size_t			 st_rx_unframes;	/* ... frames */
 	struct tunnel_batch	*st_tb;
 	struct wbuf		 st_rx;
-	/* ws:// receive path of our own (stream_raw_cb) */
+	/* ws:// framed by us after the handshake (raw) */
 	int			 st_raw;
-	ev_io			 st_rawio;
+	int			 st_fd;
+	ev_io			 st_rawio;	/* readable */
+	ev_io			 st_wio;	/* writable, on EAGAIN */
+	ev_prepare		 st_prep;	/* send what became ready */
 	uint8_t			*st_rbuf;
-	uint8_t			 st_hdr[14];
-	size_t			 st_hlen;
-	uint64_t		 st_rem;	/* payload left in frame */
-	int			 st_op;		/* frame opcode */
-	int			 st_fin;
-	int			 st_inmsg;	/* in a data message */
-	uint8_t			 st_ctl[125];
-	size_t			 st_ctllen;
+	struct wsframe_rx	 st_wf;
+	const uint8_t		*st_out;	/* frame being sent */
+	size_t			 st_outlen;
+	size_t			 st_outoff;
+	uint8_t			 st_ctlout[WSFRAME_HDR_MAX +
+				    WSFRAME_CTL_MAX];
+	uint8_t			 st_mpool[STREAM_MASKPOOL];
+	size_t			 st_moff;
 	int			 st_pong_due;
-	uint8_t			 st_pong[LWS_PRE + 125];
+	uint8_t			 st_pong[LWS_PRE + WSFRAME_CTL_MAX];
 	size_t			 st_ponglen;
 	uint64_t		 st_n_ok, st_n_fail, st_n_drop;
 	struct stream_url	 st_gone;	/* st_cur removed by a reload */
@@ -108,6 +144,10 @@ static const struct lws_protocols stream_protocols[] = {
 static void *stream_loops[1];
 
 static void	stream_raw_stop(struct stream *);
+static void	stream_raw_quiet(struct stream *);
+static void	stream_raw_flush(struct stream *);
+static void	stream_raw_prep_cb(struct ev_loop *, ev_prepare *, int);
+static void	stream_ack_cb(struct ev_loop *, ev_timer *, int);
 
 /*
  * lws's default emitter writes to stderr and calls isatty() (an ioctl
@@ -171,6 +211,8 @@ stream_preinit(struct carrier *car)
 		log_warnx("lws_create_vhost failed");
 		return (-1);
 	}
+	ev_prepare_init(&st->st_prep, stream_raw_prep_cb);
+	st->st_prep.data = st;
 	ev_timer_init(&st->st_tick, stream_tick_cb, STREAM_TICK, STREAM_TICK);
 	st->st_tick.data = st;
 	ev_timer_start(car->c_loop, &st->st_tick);
@@ -179,26 +221,114 @@ stream_preinit(struct carrier *car)
 	return (0);
 }
 
-/* "ws(s)://host:port/path"; http(s) and /tunnel are rewritten. */
+/* An IPv4 or IPv6 literal (lws_parse_uri strips the brackets)? */
+static int
+stream_ip_literal(const char *h)
+{
+	unsigned char	 a[16];
+
+	return (inet_pton(AF_INET, h, a) == 1 ||
+	    inet_pton(AF_INET6, h, a) == 1);
+}
+
+/* Percent-decode n bytes of s into out (NUL-terminated).  -1: bad. */
+static int
+stream_pct_decode(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t	 i, o = 0;
+	int	 hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= outlen)
+			return (-1);
+		if (s[i] != '%') {
+			out[o++] = s[i];
+			continue;
+		}
+		if (n - i < 3)
+			return (-1);
+		hi = OPENSSL_hexchar2int((unsigned char)s[i + 1]);
+		lo = OPENSSL_hexchar2int((unsigned char)s[i + 2]);
+		if (hi < 0 || lo < 0)
+			return (-1);
+		out[o++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	out[o] = '\0';
+	return (0);
+}
+
+/*
+ * "user:pass@" in a stream URL: GooseRelayVPN's Go client dials with
+ * coder/websocket over net/http, which sends URL userinfo as Basic auth
+ * on the upgrade request (user and password percent-decoded, "user:" when
+ * there is no password); a reverse proxy in front of the exit may want
+ * it.  Only the header keeps it: lws dials the bare host and the label
+ * that goes to the logs has no credentials.  -1: bad userinfo.
+ */
+static int
+stream_userinfo(const char *ui, size_t n, struct stream_url *su)
+{
+	char		 user[CONF_URL_LEN], pass[CONF_URL_LEN];
+	char		 cred[2 * CONF_URL_LEN + 2];
+	const char	*colon;
+	size_t		 ul;
+	int		 rc = -1;
+
+	colon = memchr(ui, ':', n);
+	ul = colon != NULL ? (size_t)(colon - ui) : n;
+	if (stream_pct_decode(ui, ul, user, sizeof(user)) == -1 ||
+	    stream_pct_decode(colon != NULL ? colon + 1 : "", colon != NULL ?
+	    n - ul - 1 : 0, pass, sizeof(pass)) == -1)
+		goto out;
+	snprintf(cred, sizeof(cred), "%s:%s", user, pass);
+	memcpy(su->su_auth, "Basic ", 6);
+	EVP_EncodeBlock((unsigned char *)su->su_auth + 6,
+	    (const unsigned char *)cred, (int)strlen(cred));
+	rc = 0;
+out:
+	OPENSSL_cleanse(user, sizeof(user));
+	OPENSSL_cleanse(pass, sizeof(pass));
+	OPENSSL_cleanse(cred, sizeof(cred));
+	return (rc);
+}
+
+/* "ws(s)://[user:pass@]host[:port]/path"; http(s), /tunnel rewritten. */
 static int
 stream_parse_url(const char *url, struct stream_url *su)
 {
 	char		 buf[CONF_URL_LEN];
-	const char	*prot, *ads, *path;
-	int		 port;
+	const char	*prot, *ads, *path, *auth, *end, *at = NULL, *p;
+	int		 port, has_port;
 
 	memset(su, 0, sizeof(*su));
-	if (strlen(url) >= sizeof(buf) ||
-	    snprintf(buf, sizeof(buf), "%s", url) < 0)
+	if (strlen(url) >= sizeof(buf) || (auth = strstr(url, "://")) == NULL)
 		return (-1);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;		/* the last, as Go's net/url */
+	if (at != NULL) {
+		if (stream_userinfo(auth, (size_t)(at - auth), su) == -1)
+			return (-1);
+		auth = at + 1;
+	}
+	/* A port after the host (an IPv6 literal has colons of its own). */
+	p = auth;
+	if (*p == '[' && (p = memchr(auth, ']', (size_t)(end - auth))) == NULL)
+		return (-1);
+	has_port = memchr(p, ':', (size_t)(end - p)) != NULL;
+	snprintf(buf, sizeof(buf), "%.*s%s", (int)(strstr(url, "://") + 3 -
+	    url), url, auth);
 	if (lws_parse_uri(buf, &prot, &ads, &port, &path) != 0)
 		return (-1);
-	if (strcmp(prot, "wss") == 0 || strcmp(prot, "https") == 0) {
+	if (strcmp(prot, "wss") == 0 || strcmp(prot, "https") == 0)
 		su->su_tls = 1;
-		if (strstr(url, "://") && !strchr(strstr(url, "://") + 3, ':'))
-			port = 443;
-	} else if (strcmp(prot, "ws") != 0 && strcmp(prot, "http") != 0)
+	else if (strcmp(prot, "ws") != 0 && strcmp(prot, "http") != 0)
 		return (-1);
+	if (!has_port)
+		port = su->su_tls ? 443 : 80;
 	snprintf(su->su_host, sizeof(su->su_host), "%s", ads);
 	su->su_port = port;
 	if (path[0] == '\0' || strcmp(path, "tunnel") == 0)
@@ -236,9 +366,23 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 			log_warnx("bad direct_stream_url #%zu", i + 1);
 			continue;
 		}
+		/*
+		 * lws would resolve a name with getaddrinfo(), i.e. NSS
+		 * files the sandboxed carrier may not open (SIGSYS): until
+		 * names are resolved outside the sandbox, say so and skip.
+		 */
+		if (!stream_ip_literal(st->st_urls[st->st_nurls].su_host)) {
+			log_warnx("direct_stream_url #%zu: a host name, not an "
+			    "address: not supported yet, skipped (write the "
+			    "exit's IP address)", i + 1);
+			continue;
+		}
 		for (j = 0; j < nold; j++)
 			if (strcmp(old[j].su_label,
 			    st->st_urls[st->st_nurls].su_label) == 0) {
+				memcpy(old[j].su_auth,
+				    st->st_urls[st->st_nurls].su_auth,
+				    sizeof(old[j].su_auth));
 				st->st_urls[st->st_nurls] = old[j];
 				if (cur == &st->st_urls[j])
 					st->st_cur = &st->st_urls[st->st_nurls];
@@ -253,7 +397,16 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	}
 	if (tls && st->st_vh_tls == NULL) {
 		memset(&info, 0, sizeof(info));
-		info.options = LWS_SERVER_OPTION_LIBEV;
+		/*
+		 * lws 4.1 makes a vhost's client SSL_CTX only when the vhost
+		 * is created with DO_SSL_GLOBAL_INIT (else SSL_new(NULL):
+		 * "SSL_new failed", every wss:// dial failed), and it would
+		 * then open the system CA file, which the sandbox forbids:
+		 * the supervisor's bundle (ca) is the only trust anchor.
+		 */
+		info.options = LWS_SERVER_OPTION_LIBEV |
+		    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 		info.port = CONTEXT_PORT_NO_LISTEN;
 		info.protocols = stream_protocols;
 		info.vhost_name = "tls";
@@ -282,8 +435,12 @@ stream_kick(struct carrier *car)
 {
 	struct stream	*st = car->c_stream;
 
-	if (st != NULL && st->st_wsi != NULL && st->st_state == ST_UP)
+	if (st == NULL || st->st_wsi == NULL || st->st_state != ST_UP)
+		return;
+	if (!st->st_raw)
 		lws_callback_on_writable(st->st_wsi);
+	else if (!st->st_kill && !ev_is_active(&st->st_wio))
+		ev_prepare_start(car->c_loop, &st->st_prep);
 }
 
 static void
@@ -357,7 +514,7 @@ stream_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (st->st_wsi != NULL && st->st_state == ST_UP) {
 		st->st_ping_due = 1;
-		lws_callback_on_writable(st->st_wsi);
+		stream_kick(st->st_car);
 	}
 }
 
@@ -373,6 +530,7 @@ stream_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    "no pong" : "connect timeout", st->st_cur ? st->st_cur->su_label :
 	    "?");
 	st->st_kill = 1;
+	stream_raw_quiet(st);
 	lws_set_timeout(st->st_wsi, PENDING_TIMEOUT_CLOSE_SEND,
 	    LWS_TO_KILL_ASYNC);
 }
@@ -384,12 +542,25 @@ stream_start(struct carrier *car)
 
 	if (st == NULL || st->st_nurls == 0)
 		return;
+	if (st->st_started) {
+		/*
+		 * A reload: the timers may be running, and re-initialising
+		 * an active libev watcher corrupts the loop.  Connect only
+		 * if nothing is up or scheduled (the list was empty).
+		 */
+		if (st->st_state == ST_IDLE && !ev_is_active(&st->st_retry))
+			stream_connect(st);
+		return;
+	}
+	st->st_started = 1;
 	st->st_backoff = car->c_conf.cc_stream_reconnect_backoff_ms / 1000.0;
 	ev_timer_init(&st->st_retry, stream_retry_cb, 1, 0);
 	ev_timer_init(&st->st_ping, stream_ping_cb, 0,
 	    car->c_conf.cc_stream_ping_interval_ms / 1000.0);
 	ev_timer_init(&st->st_pongdl, stream_deadline_cb, 1, 0);
 	ev_timer_init(&st->st_connto, stream_deadline_cb, 1, 0);
+	ev_timer_init(&st->st_ackt, stream_ack_cb, STREAM_ACK_DELAY, 0);
+	st->st_ackt.data = st;
 	st->st_retry.data = st->st_ping.data = st;
 	st->st_pongdl.data = st->st_connto.data = st;
 	stream_connect(st);
@@ -406,8 +577,10 @@ stream_stop(struct carrier *car)
 	ev_timer_stop(car->c_loop, &st->st_ping);
 	ev_timer_stop(car->c_loop, &st->st_pongdl);
 	ev_timer_stop(car->c_loop, &st->st_connto);
+	ev_timer_stop(car->c_loop, &st->st_ackt);
 	if (st->st_wsi != NULL) {
 		st->st_kill = 1;
+		stream_raw_quiet(st);
 		lws_callback_on_writable(st->st_wsi);
 	}
 }
@@ -424,6 +597,10 @@ stream_lost(struct stream *st, const char *why)
 	ev_timer_stop(car->c_loop, &st->st_ping);
 	ev_timer_stop(car->c_loop, &st->st_pongdl);
 	ev_timer_stop(car->c_loop, &st->st_connto);
+	ev_timer_stop(car->c_loop, &st->st_ackt);
+	st->st_ack_now = 0;
+	st->st_rx_unacked = 0;
+	st->st_rx_unframes = 0;
 	if (st->st_state == ST_UP) {
 		st->st_n_drop++;
 		if (st->st_cur != NULL) {
@@ -475,6 +652,71 @@ stream_lost(struct stream *st, const char *why)
 	post_wake_all(car);	/* POST fallback picks the sessions up */
 }
 
+/*
+ * Downstream ACKs alone do not make a message at once: like TCP's delayed
+ * ACK they ride on the next batch with data (a request/response exchange
+ * then costs one message each way instead of two), or go when
+ * STREAM_ACK_BYTES arrived unacknowledged or STREAM_ACK_DELAY passed,
+ * far inside the exit's 3 s replay timer and its replay memory caps.
+ * 1: hold them now (the timer is armed).
+ */
+static int
+stream_ack_hold(struct stream *st)
+{
+	struct carrier	*car = st->st_car;
+
+	if (!st->st_hello_sent || st->st_ack_now || car->c_stopping ||
+	    car->c_nrst > 0 || !TAILQ_EMPTY(&car->c_readyq) ||
+	    TAILQ_EMPTY(&car->c_ackq) || st->st_rx_unacked >= STREAM_ACK_BYTES ||
+	    st->st_rx_unframes >= STREAM_ACK_FRAMES)
+		return (0);
+	if (!ev_is_active(&st->st_ackt)) {
+		ev_timer_set(&st->st_ackt, STREAM_ACK_DELAY, 0);
+		ev_timer_start(car->c_loop, &st->st_ackt);
+	}
+	return (1);
+}
+
+static void
+stream_ack_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct stream	*st = w->data;
+
+	st->st_ack_now = 1;
+	stream_kick(st->st_car);
+}
+
+/*
+ * What a received batch brought, for the ACK decision: payload bytes
+ * after decompression (a compressed message can carry megabytes in a few
+ * hundred bytes) and frames (the exit's replay store holds at most 144
+ * per session and stops draining a session at its caps).
+ */
+static void
+stream_rx_count(struct stream *st)
+{
+	const struct wire_batch	*b = &st->st_car->c_rxb;
+	size_t			 i;
+
+	for (i = 0; i < b->b_nframes; i++)
+		st->st_rx_unacked += b->b_frames[i].f_len;
+	st->st_rx_unframes += b->b_nframes;
+}
+
+/*
+ * A batch went out with the ACKs that were due (those that did not fit
+ * are sent next without waiting).
+ */
+static void
+stream_ack_sent(struct stream *st)
+{
+	st->st_rx_unacked = 0;
+	st->st_rx_unframes = 0;
+	st->st_ack_now = !TAILQ_EMPTY(&st->st_car->c_ackq);
+	if (!st->st_ack_now)
+		ev_timer_stop(st->st_car->c_loop, &st->st_ackt);
+}
+
 static int
 stream_writeable(struct stream *st, struct lws *wsi)
 {
@@ -488,6 +730,11 @@ stream_writeable(struct stream *st, struct lws *wsi)
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
 		    (unsigned char *)"bye", 3);
 		return (-1);
+	}
+	if (st->st_raw) {
+		/* We write this connection ourselves. */
+		stream_raw_flush(st);
+		return (0);
 	}
 	if (st->st_pong_due) {
 		st->st_pong_due = 0;
@@ -510,6 +757,8 @@ stream_writeable(struct stream *st, struct lws *wsi)
 		lws_callback_on_writable(wsi);
 		return (0);
 	}
+	if (stream_ack_hold(st))
+		return (0);
 	wasup = st->st_hello_sent;
 	if (!st->st_hello_sent)
 		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
@@ -535,6 +784,7 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	}
 	/* lws owns the bytes now (it buffers what the socket refused). */
 	tunnel_commit(car, tb);
+	stream_ack_sent(st);
 	st->st_hello_sent = 1;
 	if (!wasup) {
 		/* Sessions that waited for POST can come over now. */
@@ -563,7 +813,7 @@ stream_rx_flow(struct stream *st, struct lws *wsi)
 			lws_rx_flow_control(wsi, 0);
 	} else if (q < STREAM_RX_PAUSE / 2 && st->st_rx_paused) {
 		st->st_rx_paused = 0;
-		if (st->st_raw)
+		if (st->st_raw && !st->st_kill)
 			ev_io_start(car->c_loop, &st->st_rawio);
 		else
 			lws_rx_flow_control(wsi, 1);
@@ -574,133 +824,73 @@ stream_rx_flow(struct stream *st, struct lws *wsi)
 static void
 stream_raw_fail(struct stream *st, const char *why)
 {
-	log_warnx("stream: %s", why);
-	ev_io_stop(st->st_car->c_loop, &st->st_rawio);
+	if (!st->st_kill)
+		log_warnx("stream: %s", why);
+	stream_raw_quiet(st);
 	st->st_kill = 1;
 	if (st->st_wsi != NULL)
 		lws_callback_on_writable(st->st_wsi);
 }
 
-/* A whole frame's header is in st_hdr: validate it.  -1: protocol error */
-static int
-stream_raw_header(struct stream *st)
-{
-	const uint8_t	*h = st->st_hdr;
-	uint64_t	 len = h[1] & 0x7f;
-	int		 i;
-
-	if (h[1] & 0x80)
-		return (-1);	/* servers never mask (RFC 6455 5.1) */
-	if (h[0] & 0x70)
-		return (-1);		/* no extensions negotiated */
-	if (len == 126)
-		len = (uint64_t)h[2] << 8 | h[3];
-	else if (len == 127)
-		for (len = 0, i = 2; i < 10; i++)
-			len = len << 8 | h[i];
-	st->st_op = h[0] & 0x0f;
-	st->st_fin = (h[0] & 0x80) != 0;
-	st->st_rem = len;
-	st->st_ctllen = 0;
-	switch (st->st_op) {
-	case 0x0:				/* continuation */
-		if (!st->st_inmsg)
-			return (-1);
-		break;
-	case 0x2:				/* binary */
-		if (st->st_inmsg)
-			return (-1);
-		st->st_inmsg = 1;
-		wbuf_reset(&st->st_rx);
-		break;
-	case 0x8: case 0x9: case 0xa:		/* close, ping, pong */
-		if (len > sizeof(st->st_ctl) || !st->st_fin)
-			return (-1);
-		break;
-	default:				/* text or reserved */
-		return (-1);
-	}
-	if (st->st_op <= 0x2 && len > CARRIER_RXMSG_MAX - st->st_rx.wb_len)
-		return (-1);
-	return (0);
-}
-
-/* The frame in progress is complete.  -1: the connection must go. */
-static int
-stream_raw_frame_done(struct stream *st)
+/* A data message is complete in st_rx: hand it to the tunnel. */
+static void
+stream_raw_message(struct stream *st)
 {
 	struct carrier	*car = st->st_car;
 
-	switch (st->st_op) {
-	case 0x8:
-		return (-1);
-	case 0x9:
-		memcpy(st->st_pong + LWS_PRE, st->st_ctl, st->st_ctllen);
-		st->st_ponglen = st->st_ctllen;
-		st->st_pong_due = 1;
-		lws_callback_on_writable(st->st_wsi);
-		return (0);
-	case 0xa:
-		ev_timer_stop(car->c_loop, &st->st_pongdl);
-		lws_validity_confirmed(st->st_wsi);
-		stream_pong_rtt(st);
-		return (0);
-	}
-	if (!st->st_fin)
-		return (0);
-	st->st_inmsg = 0;
 	lws_validity_confirmed(st->st_wsi);
-	tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0);
+	if (tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0) == 0)
+		stream_rx_count(st);
 	wbuf_reset(&st->st_rx);
 	if (st->st_wsi != NULL)
 		stream_rx_flow(st, st->st_wsi);
-	return (0);
 }
 
-/* Frame parser over n received bytes.  -1: protocol error. */
+/* Received bytes through the frame parser.  -1: the connection must go. */
 static int
 stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
 {
-	size_t	 need, take;
+	struct carrier		*car = st->st_car;
+	struct wsframe_piece	 pc;
+	size_t			 used;
+	int			 ev;
 
 	while (n > 0) {
-		if (st->st_hlen < 2 || st->st_rem == UINT64_MAX) {
-			/* Collecting a header (st_rem unknown). */
-			st->st_rem = UINT64_MAX;
-			st->st_hdr[st->st_hlen++] = *p++;
-			n--;
-			if (st->st_hlen < 2)
-				continue;
-			need = 2;
-			if ((st->st_hdr[1] & 0x7f) == 126)
-				need = 4;
-			else if ((st->st_hdr[1] & 0x7f) == 127)
-				need = 10;
-			if (st->st_hlen < need)
-				continue;
-			if (stream_raw_header(st) == -1)
-				return (-1);
-			if (st->st_rem == 0) {
-				st->st_hlen = 0;
-				if (stream_raw_frame_done(st) == -1)
-					return (-1);
-			}
-			continue;
-		}
-		take = n < st->st_rem ? n : (size_t)st->st_rem;
-		if (st->st_op >= 0x8) {
-			memcpy(st->st_ctl + st->st_ctllen, p, take);
-			st->st_ctllen += take;
-		} else if (wbuf_append(&st->st_rx, p, take) == -1)
+		ev = wsframe_parse(&st->st_wf, p, n, &used, &pc);
+		p += used;
+		n -= used;
+		switch (ev) {
+		case WSFRAME_ERR:
+			log_warnx("stream: bad frame from exit: %s",
+			    st->st_wf.wf_err);
 			return (-1);
-		p += take;
-		n -= take;
-		st->st_rem -= take;
-		if (st->st_rem == 0) {
-			st->st_hlen = 0;
-			if (stream_raw_frame_done(st) == -1)
+		case WSFRAME_NEED:
+			break;
+		case WSFRAME_DATA:
+			if (pc.wp_len > 0 && wbuf_append(&st->st_rx,
+			    pc.wp_data, pc.wp_len) == -1)
 				return (-1);
+			if (pc.wp_end)
+				stream_raw_message(st);
+			break;
+		case WSFRAME_PING:
+			memcpy(st->st_pong + LWS_PRE, st->st_wf.wf_ctl,
+			    st->st_wf.wf_ctllen);
+			st->st_ponglen = st->st_wf.wf_ctllen;
+			st->st_pong_due = 1;
+			stream_kick(car);
+			break;
+		case WSFRAME_PONG:
+			ev_timer_stop(car->c_loop, &st->st_pongdl);
+			lws_validity_confirmed(st->st_wsi);
+			stream_pong_rtt(st);
+			break;
+		case WSFRAME_CLOSE:
+			log_info("stream: exit closed the stream");
+			return (-1);
 		}
+		if (st->st_kill || !st->st_raw)
+			return (0);
 	}
 	return (0);
 }
@@ -709,8 +899,8 @@ stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
  * lws 4.1's client parser handles every payload byte through its state
  * machine (79% of the carrier's CPU at ~110 MB/s, perf), while frames
  * from a server are never masked: on ws:// the carrier reads the socket
- * itself once the handshake is done and lws only writes.  Frames and
- * messages are bounded as in the lws path.
+ * itself once the handshake is done.  Bulk payload is read straight into
+ * the message buffer; frames and messages are bounded as in the lws path.
  */
 static void
 stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -718,15 +908,16 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct stream	*st = w->data;
 	ssize_t		 n;
 	size_t		 want;
-	int		 i;
+	uint64_t	 direct;
+	int		 i, done;
 
 	for (i = 0; i < STREAM_RAW_READS && st->st_raw &&
 	    !st->st_rx_paused && !st->st_kill; i++) {
-		if (st->st_hlen >= 2 && st->st_rem != UINT64_MAX &&
-		    st->st_op <= 0x2 && st->st_rem >= STREAM_RAW_DIRECT) {
+		direct = wsframe_direct(&st->st_wf);
+		if (direct >= STREAM_RAW_DIRECT) {
 			/* Bulk payload: straight into the message buffer. */
-			want = st->st_rem < STREAM_RAW_READ * 4 ?
-			    (size_t)st->st_rem : STREAM_RAW_READ * 4;
+			want = direct < STREAM_RAW_READ * 4 ?
+			    (size_t)direct : STREAM_RAW_READ * 4;
 			if (wbuf_reserve(&st->st_rx, want) == -1) {
 				stream_raw_fail(st, "out of memory");
 				return;
@@ -735,15 +926,13 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 			    want);
 			if (n > 0) {
 				st->st_rx.wb_len += n;
-				st->st_rem -= n;
-				if (st->st_rem == 0) {
-					st->st_hlen = 0;
-					if (stream_raw_frame_done(st) == -1) {
-						stream_raw_fail(st,
-						    "bad frame from exit");
-						return;
-					}
+				if ((done = wsframe_direct_done(&st->st_wf,
+				    (size_t)n)) == -1) {
+					stream_raw_fail(st, "frame overrun");
+					return;
 				}
+				if (done)
+					stream_raw_message(st);
 				if ((size_t)n < want)
 					return;
 				continue;
@@ -753,7 +942,7 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 			n = read(w->fd, st->st_rbuf, want);
 			if (n > 0 && stream_raw_parse(st, st->st_rbuf, n) ==
 			    -1) {
-				stream_raw_fail(st, "bad frame from exit");
+				stream_raw_fail(st, "stream closed");
 				return;
 			}
 			if (n > 0) {
@@ -770,28 +959,222 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-/* Handshake done on ws://: take over the receive side from lws. */
+/* Four fresh mask bytes (RFC 6455 5.3) from a pool of RAND_bytes. */
+static const uint8_t *
+stream_raw_maskkey(struct stream *st)
+{
+	const uint8_t	*k;
+
+	if (st->st_moff + 4 > sizeof(st->st_mpool)) {
+		if (RAND_bytes(st->st_mpool, sizeof(st->st_mpool)) != 1)
+			fatalx("RAND_bytes failed");
+		st->st_moff = 0;
+	}
+	k = st->st_mpool + st->st_moff;
+	st->st_moff += 4;
+	return (k);
+}
+
+/* A control frame (ping, pong) of ours into st_ctlout, to be sent next. */
+static void
+stream_raw_ctl(struct stream *st, int op, const uint8_t *p, size_t n)
+{
+	const uint8_t	*key = stream_raw_maskkey(st);
+	size_t		 h;
+
+	h = wsframe_hdr(st->st_ctlout, op, n, key);
+	memcpy(st->st_ctlout + h, p, n);
+	wsframe_mask(st->st_ctlout + h, n, key);
+	st->st_out = st->st_ctlout;
+	st->st_outlen = h + n;
+	st->st_outoff = 0;
+}
+
+/* Send what is pending.  1: all of it, 0: the socket is full, -1: error */
+static int
+stream_raw_send(struct stream *st)
+{
+	ssize_t	 n;
+
+	while (st->st_outoff < st->st_outlen) {
+		n = send(st->st_fd, st->st_out + st->st_outoff,
+		    st->st_outlen - st->st_outoff, MSG_NOSIGNAL);
+		if (n > 0) {
+			st->st_outoff += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (0);
+		return (-1);
+	}
+	st->st_out = NULL;
+	st->st_outlen = st->st_outoff = 0;
+	return (1);
+}
+
+/*
+ * Seal the next batch into the message buffer, frame and mask it in
+ * place (the header goes into the LWS_PRE headroom), send it.  0: sent or
+ * queued, 1: nothing to send, -1: the connection must go.
+ */
+static int
+stream_raw_batch(struct stream *st)
+{
+	struct carrier		*car = st->st_car;
+	struct tunnel_batch	*tb = st->st_tb;
+	const uint8_t		*key;
+	uint8_t			 hdr[WSFRAME_HDR_MAX], *body;
+	size_t			 n, h;
+	int			 probe = 0, wasup = st->st_hello_sent, rc;
+
+	if (!st->st_hello_sent)
+		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
+		    TUNNEL_PROBE_STREAM : 0;
+	/* The hello carries the probe and control frames only (see below). */
+	n = tunnel_fill(car, tb, st->st_hello_sent ? CARRIER_STREAM_BUDGET : 0,
+	    0, probe);
+	if (n == 0 && st->st_hello_sent)
+		return (1);
+	if (tunnel_seal(car, tb, 0, LWS_PRE) == -1) {
+		tunnel_rollback(car, tb);
+		return (-1);
+	}
+	body = tb->tb_body.wb_data + LWS_PRE;
+	n = tb->tb_body.wb_len - LWS_PRE;
+	key = stream_raw_maskkey(st);
+	h = wsframe_hdr(hdr, WSFRAME_OP_BINARY, n, key);
+	memcpy(body - h, hdr, h);
+	wsframe_mask(body, n, key);
+	st->st_out = body - h;
+	st->st_outlen = h + n;
+	st->st_outoff = 0;
+	if ((rc = stream_raw_send(st)) == -1 && st->st_outoff == 0) {
+		/* Nothing left: the frames go again on the next path. */
+		tunnel_rollback(car, tb);
+		return (-1);
+	}
+	/* The rest is ours to send: the batch is settled. */
+	tunnel_commit(car, tb);
+	stream_ack_sent(st);
+	st->st_hello_sent = 1;
+	if (!wasup)
+		tunnel_kick(car);	/* sessions that waited for POST */
+	return (rc == -1 ? -1 : 0);
+}
+
+/*
+ * Send on a raw connection: what is pending, then a pong or ping that is
+ * due, then batches while there is work and the socket takes them (a few
+ * per loop pass, so local reads go on).  The write watcher runs only
+ * while something waits for the socket.
+ */
+static void
+stream_raw_flush(struct stream *st)
+{
+	struct carrier	*car = st->st_car;
+	uint8_t		 ping[8];
+	int		 nb = 0, rc;
+
+	ev_prepare_stop(car->c_loop, &st->st_prep);
+	while (st->st_raw && !st->st_kill) {
+		if (st->st_outlen > 0) {
+			if ((rc = stream_raw_send(st)) == -1)
+				goto fail;
+			if (rc == 0)
+				goto wait;
+			continue;
+		}
+		if (st->st_pong_due) {
+			st->st_pong_due = 0;
+			stream_raw_ctl(st, WSFRAME_OP_PONG,
+			    st->st_pong + LWS_PRE, st->st_ponglen);
+			continue;
+		}
+		if (st->st_ping_due) {
+			st->st_ping_due = 0;
+			RAND_bytes(ping, sizeof(ping));
+			stream_raw_ctl(st, WSFRAME_OP_PING, ping, sizeof(ping));
+			st->st_ping_at = ev_now(car->c_loop);
+			ev_timer_set(&st->st_pongdl,
+			    car->c_conf.cc_stream_connect_timeout_ms / 1000.0,
+			    0);
+			ev_timer_start(car->c_loop, &st->st_pongdl);
+			continue;
+		}
+		if (st->st_hello_sent && (!tunnel_has_work(car) ||
+		    stream_ack_hold(st)))
+			break;
+		if (nb++ == STREAM_RAW_BATCHES)
+			goto wait;	/* more when the loop comes round */
+		if ((rc = stream_raw_batch(st)) == -1)
+			goto fail;
+		if (rc == 1)
+			break;
+	}
+	ev_io_stop(car->c_loop, &st->st_wio);
+	return;
+wait:
+	ev_io_start(car->c_loop, &st->st_wio);
+	return;
+fail:
+	stream_raw_fail(st, "stream write error");
+}
+
+static void
+stream_raw_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	stream_raw_flush(w->data);
+}
+
+static void
+stream_raw_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	stream_raw_flush(w->data);
+}
+
+/* Handshake done on ws://: take the connection over from lws. */
 static void
 stream_raw_start(struct stream *st, struct lws *wsi)
 {
 	struct carrier	*car = st->st_car;
-	int		 fd;
+	int		 fd, one = 1;
 
 	if (st->st_cur == NULL || st->st_cur->su_tls ||
 	    (fd = lws_get_socket_fd(wsi)) < 0)
 		return;
+	/* Small batches go out at once (lws sets it too; make sure). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (st->st_rbuf == NULL &&
 	    (st->st_rbuf = malloc(STREAM_RAW_READ)) == NULL)
 		return;
 	lws_rx_flow_control(wsi, 0);
 	st->st_raw = 1;
-	st->st_hlen = 0;
-	st->st_rem = 0;
-	st->st_inmsg = 0;
+	st->st_fd = fd;
+	wsframe_rx_init(&st->st_wf, CARRIER_RXMSG_MAX);
 	st->st_pong_due = 0;
+	st->st_out = NULL;
+	st->st_outlen = st->st_outoff = 0;
+	st->st_moff = sizeof(st->st_mpool);	/* fresh keys */
 	ev_io_init(&st->st_rawio, stream_raw_cb, fd, EV_READ);
 	st->st_rawio.data = st;
+	ev_io_init(&st->st_wio, stream_raw_wio_cb, fd, EV_WRITE);
+	st->st_wio.data = st;
 	ev_io_start(car->c_loop, &st->st_rawio);
+	/* The hello goes out at the end of this loop pass. */
+	ev_prepare_start(car->c_loop, &st->st_prep);
+}
+
+/* The connection is being closed: no more raw reads or writes on it. */
+static void
+stream_raw_quiet(struct stream *st)
+{
+	struct carrier	*car = st->st_car;
+
+	ev_io_stop(car->c_loop, &st->st_rawio);
+	ev_io_stop(car->c_loop, &st->st_wio);
+	ev_prepare_stop(car->c_loop, &st->st_prep);
 }
 
 static void
@@ -799,9 +1182,28 @@ stream_raw_stop(struct stream *st)
 {
 	if (!st->st_raw)
 		return;
-	ev_io_stop(st->st_car->c_loop, &st->st_rawio);
+	stream_raw_quiet(st);
 	st->st_raw = 0;
-	st->st_inmsg = 0;
+	st->st_out = NULL;
+	st->st_outlen = st->st_outoff = 0;
+	st->st_pong_due = 0;
+}
+
+/* The upgrade request: Authorization from the URL's userinfo. */
+static int
+stream_auth_header(struct stream *st, struct lws *wsi, void *in, size_t len)
+{
+	unsigned char	**p = in, *end;
+	const char	 *v;
+
+	if (st->st_cur == NULL || st->st_cur->su_auth[0] == '\0')
+		return (0);
+	v = st->st_cur->su_auth;
+	end = *p + len;
+	if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+	    (const unsigned char *)v, (int)strlen(v), p, end) != 0)
+		return (-1);
+	return (0);
 }
 
 static int
@@ -827,8 +1229,11 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		ev_timer_again(car->c_loop, &st->st_ping);
 		log_info("stream: connected to %s", st->st_cur->su_label);
 		stream_raw_start(st, wsi);
-		lws_callback_on_writable(wsi);
+		if (!st->st_raw)
+			lws_callback_on_writable(wsi);
 		break;
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return (stream_auth_header(st, wsi, in, len));
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		return (stream_writeable(st, wsi));
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -847,8 +1252,9 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return (-1);
 		if (lws_is_final_fragment(wsi) &&
 		    !lws_remaining_packet_payload(wsi)) {
-			tunnel_rx_body(car, st->st_rx.wb_data,
-			    st->st_rx.wb_len, 0);
+			if (tunnel_rx_body(car, st->st_rx.wb_data,
+			    st->st_rx.wb_len, 0) == 0)
+				stream_rx_count(st);
 			wbuf_reset(&st->st_rx);
 			stream_rx_flow(st, wsi);
 		}
