@@ -4,7 +4,7 @@ gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/worker.c supervisor/backoff.c supervisor/listen.c \
 	supervisor/reload.c supervisor/control.c supervisor/files.c \
 	supervisor/ctlproto.h supervisor/confparse.h \
-	supervisor/statsreq.c supervisor/opsdiag.c
+	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c
 gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor \
 	$(JANSSON_CFLAGS)
 gooserelayd_LDADD = $(OPS_LIBS) $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS)

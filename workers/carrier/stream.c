@@ -15,6 +15,8 @@
  */
 #include "gr_config.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,8 @@ struct stream_url {
 	uint64_t	 su_ok, su_fail, su_drop;
 	double		 su_rtt;	/* ping RTT EWMA, s; 0 = unknown */
 	int		 su_bad;	/* last attempt failed or dropped */
+	char		 su_addr[CONF_ADDRS_LEN];	/* to dial, resolve.c */
+	unsigned	 su_aidx;	/* which of them; next on failure */
 };
 
 struct stream {
@@ -209,6 +213,51 @@ stream_parse_url(const char *url, struct stream_url *su)
 	return (0);
 }
 
+/*
+ * Host names are resolved by the supervisor (supervisor/resolve.c): lws
+ * would call getaddrinfo on a name, which this sandbox forbids.  addr is
+ * "" only for a numeric host (or an old supervisor).
+ */
+static int
+stream_set_addr(struct stream_url *su, const char *addr)
+{
+	struct in6_addr	 a;
+
+	if (addr[0] == '\0' && inet_pton(AF_INET, su->su_host, &a) != 1 &&
+	    inet_pton(AF_INET6, su->su_host, &a) != 1) {
+		log_warnx("%s: host %s has no address from the supervisor; "
+		    "skipped", su->su_label, su->su_host);
+		return (-1);
+	}
+	if (strcmp(su->su_addr, addr) != 0)
+		su->su_aidx = 0;
+	snprintf(su->su_addr, sizeof(su->su_addr), "%s",
+	    addr[0] != '\0' ? addr : su->su_host);
+	return (0);
+}
+
+/* The su_aidx-th address of su_addr into buf. */
+static const char *
+stream_pick_addr(const struct stream_url *su, char *buf, size_t len)
+{
+	const char	*s = su->su_addr;
+	unsigned	 i, n;
+	size_t		 l;
+
+	for (i = 0; s[strspn(s, " ")] != '\0'; i++)
+		s += strspn(s, " "), s += strcspn(s, " ");
+	s = su->su_addr;
+	for (n = i > 0 ? su->su_aidx % i : 0;; n--) {
+		s += strspn(s, " ");
+		if (n == 0)
+			break;
+		s += strcspn(s, " ");
+	}
+	l = strcspn(s, " ");
+	snprintf(buf, len, "%.*s", (int)(l < len ? l : len - 1), s);
+	return (buf);
+}
+
 int
 stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 {
@@ -243,6 +292,10 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 				if (cur == &st->st_urls[j])
 					st->st_cur = &st->st_urls[st->st_nurls];
 			}
+		/* The supervisor's addresses (a reload may bring new ones). */
+		if (stream_set_addr(&st->st_urls[st->st_nurls],
+		    cc->cc_stream_addr[i]) == -1)
+			continue;
 		tls |= st->st_urls[st->st_nurls++].su_tls;
 	}
 	if (cur != NULL && st->st_cur == NULL) {
@@ -292,6 +345,7 @@ stream_connect(struct stream *st)
 	struct carrier			*car = st->st_car;
 	struct lws_client_connect_info	 ci;
 	struct stream_url		*su;
+	char				 addr[64];
 
 	if (st->st_nurls == 0 || st->st_state != ST_IDLE || car->c_stopping)
 		return;
@@ -299,7 +353,7 @@ stream_connect(struct stream *st)
 	st->st_cur = su;
 	memset(&ci, 0, sizeof(ci));
 	ci.context = st->st_ctx;
-	ci.address = su->su_host;
+	ci.address = stream_pick_addr(su, addr, sizeof(addr)); /* resolve.c */
 	ci.port = su->su_port;
 	ci.path = su->su_path;
 	ci.host = su->su_host;
@@ -436,6 +490,7 @@ stream_lost(struct stream *st, const char *why)
 		if (st->st_cur != NULL) {
 			st->st_cur->su_fail++;
 			st->st_cur->su_bad = 1;
+			st->st_cur->su_aidx++;	/* its next address */
 		}
 		log_warnx("stream: cannot connect to %s: %s",
 		    st->st_cur ? st->st_cur->su_label : "?", why);
