@@ -45,3 +45,8 @@ OPS_CASES = regress/cases/ops_stats.sh regress/cases/ops_diag.sh \
 	regress/cases/ops_statslog.sh
 TESTS += $(OPS_CASES)
 EXTRA_DIST += $(OPS_CASES) regress/lib-ops.sh
+
+# Host names in relay_urls / direct_stream_urls, resolved by the
+# supervisor for the sandboxed carrier (supervisor/resolve.c).
+TESTS += regress/cases/carrier_names.sh
+EXTRA_DIST += regress/cases/carrier_names.sh regress/lib-resolve.sh
