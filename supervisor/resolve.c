@@ -136,7 +136,7 @@ resolve_list(struct gr_conf *conf, const char *key, char (*urls)[CONF_URL_LEN],
     char (*addrs)[CONF_ADDRS_LEN], uint32_t n, int retry)
 {
 	char		 host[CONF_HOST_LEN], org[CONF_PATH_LEN + 32];
-	uint32_t	 i;
+	uint32_t	 i, good = 0;
 	int		 r, bad = 0;
 
 	for (i = 0; i < n && i < CONF_MAX_URLS; i++) {
@@ -156,9 +156,16 @@ resolve_list(struct gr_conf *conf, const char *key, char (*urls)[CONF_URL_LEN],
 			    "carrier", key, org, sizeof(org)), key, host,
 			    gai_strerror(r), urls[i]);
 			bad++;
-		} else if (strcmp(host, addrs[i]) != 0)
-			log_info("%s: host %s is %s", key, host, addrs[i]);
+		} else {
+			good++;
+			if (strcmp(host, addrs[i]) != 0)
+				log_info("%s: host %s is %s", key, host,
+				    addrs[i]);
+		}
 	}
+	if (n > 0 && good == 0 && !retry)
+		log_warnx("%s: no host resolves yet: the carrier has no such "
+		    "endpoint until one does (retried)", key);
 	return (bad);
 }
 
