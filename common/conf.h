@@ -169,6 +169,9 @@ struct exit_conf {
 	uint32_t	 ec_tune_drain_max_ms;		/* 250 */
 	uint32_t	 ec_tune_coalesce_max_ms;	/* 25 */
 	uint32_t	 ec_tune_busy_max_ms;		/* 10 */
+	/* GooseRelayVPN's fixed server timers, configurable (protocol.md 3) */
+	uint32_t	 ec_idle_timeout_s;		/* 600 */
+	uint32_t	 ec_stream_grace_s;		/* 30 */
 };
 
 /* Whole parsed file; supervisor only (holds paths and the key). */

@@ -119,6 +119,8 @@ conf_exit_defaults(struct exit_conf *ec)
 	ec->ec_tune_drain_max_ms = 250;
 	ec->ec_tune_coalesce_max_ms = 25;
 	ec->ec_tune_busy_max_ms = 10;
+	ec->ec_idle_timeout_s = 600;
+	ec->ec_stream_grace_s = 30;
 }
 
 static void

@@ -15,7 +15,19 @@
  *	    idle N TARGET SECS			open N idle sessions, hold them
  *	    poll				one empty poll, print #frames
  *	    hello-timeout | hello-oversize	stream pre-auth limits
- *	grdrv sink PORT [-e]			sha256-of-input (or echo) server
+ *	    deaddial DEAD LIVE N REQFILE OUT	a hanging dial beside N fetches
+ *	    idlegc IDLE ACTIVE SECS [TRICKLE]	idle session collected, busy not
+ *	    grace ws|post|expire TARGET IN OUT GRACE
+ *						stream disconnect grace
+ *	    preauth N TARGET REQFILE OUT	N pre-auth streams, next 503
+ *	    wsrules TARGET			/stream rules (origin, ping..)
+ *	    dialwait TARGET			frames wait for a slow dial
+ *	grdrv sink PORT [-e] [-d MS] [-s FILE] [-b MS] [-t MS]
+ *	    a sha256-of-input server, or with -e an echo server; -d: an echo
+ *	    after 0.3 s of quiet comes MS ms late; -s: send FILE, then FIN;
+ *	    -b: SYNs are dropped for the first MS ms; -t: send a line every
+ *	    MS ms; it logs one line per connection closed.
+ *	grdrv port				print a free port on 127.0.0.1
  *
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
  * the payload bytes of each response that carried data, -U ask for
@@ -35,6 +47,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +77,7 @@ struct drv {
 	int			 verbose;
 	int			 upack;
 	int			 wsfd;
+	int			 ws_wait_ms;	/* >0: reads may time out */
 	int			 last_status;
 	struct wire_batch	 batch;
 	struct wbuf		 body;
@@ -212,23 +226,52 @@ seal(struct drv *d, const struct wire_frame *f, size_t n, int text)
 
 /* --- WebSocket (RFC 6455 client, zero mask key) --- */
 
-static void
-ws_open(struct drv *d)
+/*
+ * A WebSocket upgrade on a new connection, with extra header lines (each
+ * ending in CRLF); *status gets the HTTP code, hdr (if not NULL) the
+ * response headers.
+ */
+static int
+ws_upgrade_x(struct drv *d, const char *extra, int *status, char *hdr,
+    size_t hdrcap)
 {
-	char	 req[512], hdr[4096];
-	int	 n;
+	char	 req[1024], buf[4096];
+	int	 fd, n;
 
-	d->wsfd = tcp_connect(d->host, d->port, 15);
+	if (hdr == NULL) {
+		hdr = buf;
+		hdrcap = sizeof(buf);
+	}
+	fd = tcp_connect(d->host, d->port, 15);
 	n = snprintf(req, sizeof(req), "GET /stream HTTP/1.1\r\n"
 	    "Host: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-	    "Sec-WebSocket-Version: 13\r\n\r\n", d->host, d->port);
-	write_all(d->wsfd, req, n);
-	if (read_headers(d->wsfd, hdr, sizeof(hdr)) == -1)
+	    "Sec-WebSocket-Version: 13\r\n%s\r\n", d->host, d->port,
+	    extra);
+	write_all(fd, req, n);
+	if (read_headers(fd, hdr, hdrcap) == -1)
 		die("ws: no upgrade response");
-	if (strncmp(hdr, "HTTP/1.1 101", 12) != 0) {
-		d->last_status = atoi(hdr + 9);
-		die("ws: upgrade refused: %.12s", hdr);
+	*status = strncmp(hdr, "HTTP/1.", 7) == 0 ? atoi(hdr + 9) : 0;
+	if (*status == 0)
+		fprintf(stderr, "grdrv: upgrade answered %.40s\n", hdr);
+	return (fd);
+}
+
+static int
+ws_upgrade(struct drv *d, int *status)
+{
+	return (ws_upgrade_x(d, "", status, NULL, 0));
+}
+
+static void
+ws_open(struct drv *d)
+{
+	int	 status;
+
+	d->wsfd = ws_upgrade(d, &status);
+	if (status != 101) {
+		d->last_status = status;
+		die("ws: upgrade refused: %d", status);
 	}
 }
 
@@ -375,6 +418,15 @@ exchange(struct drv *d)
 	check_deadline();
 	if (d->ws) {
 		ws_flush(d);
+		if (d->ws_wait_ms > 0) {
+			struct pollfd	 pfd = { d->wsfd, POLLIN, 0 };
+
+			/* Nothing came: an empty "batch", as a POST would. */
+			if (poll(&pfd, 1, d->ws_wait_ms) == 0) {
+				d->batch.b_nframes = 0;
+				return (0);
+			}
+		}
 		if (ws_recv(d) == -1)
 			return (-1);
 		if (wire_body_open(d->aead, d->body.wb_data, d->body.wb_len, 0,
@@ -990,25 +1042,748 @@ cmd_hello_oversize(struct drv *d)
 	return (0);
 }
 
-/* --- sink: sha256 of everything received, or echo --- */
+/* A drv of its own (new client_id) sharing d's address and key. */
+static void
+drv_clone(struct drv *c, const struct drv *d)
+{
+	*c = *d;
+	wire_batch_init(&c->batch);
+	memset(&c->body, 0, sizeof(c->body));
+	memset(&c->scratch, 0, sizeof(c->scratch));
+	c->npend = 0;
+	c->ws = 0;
+	c->ws_wait_ms = 0;
+	RAND_bytes(c->cid, sizeof(c->cid));
+}
 
 static void
-sink_conn(int fd, int echo)
+queue_data(struct drv *d, const uint8_t *sid, uint64_t seq, uint8_t flags,
+    const void *p, size_t n)
+{
+	struct wire_frame	 f;
+
+	frame_init(&f, sid, seq, flags);
+	f.f_payload = p;
+	f.f_len = n;
+	queue_frame(d, &f);
+}
+
+/*
+ * One batch: a SYN to DEAD (a dial that hangs) first, then n SYNs to LIVE
+ * each carrying REQFILE.  Every live session must finish (FIN, output in
+ * OUT.i) before the dead one's RST arrives: ordering, not timing.
+ */
+static int
+cmd_deaddial(struct drv *d, const char *dead, const char *live, int n,
+    const char *reqfile, const char *out)
+{
+	struct rxs	*rx;
+	char		 path[1024];
+	uint8_t		*req;
+	size_t		 reqlen;
+	double		 t0;
+	int		 i, done = 0;
+
+	if (n <= 0 || n > 100)
+		die("deaddial: 1..100 live sessions");
+	req = slurp(reqfile, &reqlen);
+	rx = calloc(n + 1, sizeof(*rx));
+	if ((rx[0].out = fopen("/dev/null", "wb")) == NULL)
+		die("/dev/null");
+	new_sid(rx[0].sid);
+	queue_syn(d, rx[0].sid, dead, NULL, 0);
+	for (i = 1; i <= n; i++) {
+		snprintf(path, sizeof(path), "%s.%d", out, i);
+		if ((rx[i].out = fopen(path, "wb")) == NULL)
+			die("%s: %s", path, strerror(errno));
+		new_sid(rx[i].sid);
+		queue_syn(d, rx[i].sid, live, req, reqlen);
+	}
+	t0 = now_s();
+	while (!rx[0].rst) {
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, n + 1, 0);
+		for (i = 1; i <= n; i++) {
+			if (rx[i].rst)
+				die("live session %d got an RST", i);
+			if (rx[i].fin && rx[i].out != NULL) {
+				fclose(rx[i].out);
+				rx[i].out = NULL;
+				done++;
+				fprintf(stderr, "grdrv: live %d done after "
+				    "%.3f s, %llu bytes\n", i, now_s() - t0,
+				    (unsigned long long)rx[i].bytes);
+			}
+		}
+		if (rx[0].fin)
+			die("the dead dial got a FIN");
+		if (rx[0].rst && done < n)
+			die("the dead dial's RST came before %d live "
+			    "session(s) finished", n - done);
+	}
+	printf("dead RST after %.3f s, %d live sessions done before it\n",
+	    now_s() - t0, done);
+	return (0);
+}
+
+/* On a stream, take every message already waiting (no backlog builds). */
+static void
+ws_catch_up(struct drv *d, struct rxs *rx, size_t nrx)
+{
+	struct pollfd	 pfd;
+	int		 i;
+
+	for (i = 0; d->ws && i < 1000; i++) {
+		pfd.fd = d->wsfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) <= 0)
+			return;
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, nrx, 0);
+	}
+}
+
+/*
+ * Sessions: IDLE gets a SYN with a tag and nothing more; ACTIVE gets a
+ * frame every 0.25 s for SECS seconds; TRICKLE (optional) only receives.
+ * The idle one must be collected by the exit's idle GC (an RST pushed is
+ * reported), the others not, and every byte sent on ACTIVE must come
+ * back from the echo target.  Then a frame for the collected session is
+ * answered with RST (GooseRelayVPN's only signal), and the others close
+ * with FIN.
+ */
+static int
+cmd_idlegc(struct drv *d, const char *idle, const char *active, int secs,
+    const char *trickle)
+{
+	struct rxs	 rx[3];
+	char		*echo = NULL, tick[64], *sent = NULL;
+	size_t		 echolen = 0, sentlen = 0;
+	FILE		*sentfp;
+	uint64_t	 seq = 1;
+	double		 t0, trst = -1;
+	int		 i, n;
+
+	/* A stream message may not come for every tick: do not block. */
+	if (d->ws)
+		d->ws_wait_ms = 1000;
+	memset(rx, 0, sizeof(rx));
+	rx[0].out = fopen("/dev/null", "wb");
+	rx[1].out = open_memstream(&echo, &echolen);
+	sentfp = open_memstream(&sent, &sentlen);
+	if (rx[0].out == NULL || rx[1].out == NULL || sentfp == NULL)
+		die("open_memstream");
+	new_sid(rx[0].sid);
+	new_sid(rx[1].sid);
+	queue_syn(d, rx[0].sid, idle, (const uint8_t *)"idle-A\n", 7);
+	queue_syn(d, rx[1].sid, active, (const uint8_t *)"active-B\n", 9);
+	fputs("active-B\n", sentfp);
+	/* Downstream data only: draining keeps a session alive too. */
+	rx[2].out = fopen("/dev/null", "wb");
+	new_sid(rx[2].sid);
+	if (trickle != NULL)
+		queue_syn(d, rx[2].sid, trickle, (const uint8_t *)"down-C\n",
+		    7);
+	t0 = now_s();
+	while (now_s() - t0 < secs) {
+		n = snprintf(tick, sizeof(tick), "tick %llu\n",
+		    (unsigned long long)seq);
+		queue_data(d, rx[1].sid, seq++, 0, tick, n);
+		fwrite(tick, 1, n, sentfp);
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, 3, 0);
+		ws_catch_up(d, rx, 3);
+		if (rx[1].rst)
+			die("the active session got an RST after %.1f s",
+			    now_s() - t0);
+		if (rx[2].rst)
+			die("the downstream-only session got an RST after "
+			    "%.1f s", now_s() - t0);
+		if (rx[0].rst && trst < 0) {
+			trst = now_s() - t0;
+			fprintf(stderr, "grdrv: idle session reset after "
+			    "%.1f s\n", trst);
+		}
+		usleep(250000);
+	}
+	/*
+	 * Our exit tells the client at once; GooseRelayVPN's only forgets
+	 * the session and answers its next frame with RST (below).
+	 */
+	if (trst < 0)
+		fprintf(stderr, "grdrv: no RST pushed for the idle session\n");
+	/* Echo of the last ticks still on its way: a few more polls. */
+	for (i = 0; i < 20; i++) {
+		fflush(rx[1].out);
+		fflush(sentfp);
+		if (echolen >= sentlen)
+			break;
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, 3, 0);
+		ws_catch_up(d, rx, 3);
+	}
+	fflush(rx[1].out);
+	fflush(sentfp);
+	if (echolen != sentlen || memcmp(echo, sent, sentlen) != 0)
+		die("active session: %zu bytes echoed of %zu sent", echolen,
+		    sentlen);
+	/* The collected session is unknown now: a frame for it gets RST. */
+	rx[0].rst = 0;
+	queue_data(d, rx[0].sid, 1, 0, "late\n", 5);
+	for (i = 0; i < 10 && !rx[0].rst; i++) {
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, 3, 0);
+		ws_catch_up(d, rx, 3);
+	}
+	if (!rx[0].rst)
+		die("the idle session was not collected in %d s: a frame "
+		    "for it got no RST", secs);
+	queue_data(d, rx[1].sid, seq, WIRE_F_FIN, NULL, 0);
+	for (i = 0; i < 20 && !rx[1].fin && !rx[1].rst; i++) {
+		if (exchange(d) == -1)
+			die("stream closed by the exit");
+		rx_batch(d, rx, 3, 0);
+		ws_catch_up(d, rx, 3);
+	}
+	if (!rx[1].fin)
+		die("the active session did not close with FIN");
+	if (trickle != NULL) {
+		if (rx[2].rst || rx[2].bytes == 0)
+			die("downstream-only session: %s, %llu bytes",
+			    rx[2].rst ? "RST" : "alive",
+			    (unsigned long long)rx[2].bytes);
+		queue_data(d, rx[2].sid, 1, WIRE_F_FIN, NULL, 0);
+		for (i = 0; i < 20 && !rx[2].fin && !rx[2].rst; i++) {
+			if (exchange(d) == -1)
+				die("stream closed by the exit");
+			rx_batch(d, rx, 3, 0);
+			ws_catch_up(d, rx, 3);
+		}
+		if (!rx[2].fin)
+			die("the downstream-only session did not close "
+			    "with FIN");
+	}
+	if (trst >= 0)
+		printf("idle session reset after %.1f s (RST pushed); ", trst);
+	else
+		printf("idle session collected (RST on its next frame); ");
+	printf("active session kept (%zu bytes echoed)%s\n", echolen,
+	    trickle != NULL ? "; downstream-only session kept" : "");
+	return (0);
+}
+
+/* Send buf as data frames of sid from *seq on (8 frames per batch). */
+static void
+send_part(struct drv *d, const uint8_t *sid, uint64_t *seq,
+    const uint8_t *buf, size_t len, struct rxs *rx)
+{
+	size_t	 off = 0, n;
+	int	 k;
+
+	while (off < len) {
+		for (k = 0; k < 8 && off < len; k++) {
+			n = len - off > GRDRV_CHUNK ? GRDRV_CHUNK : len - off;
+			queue_data(d, sid, (*seq)++, 0, buf + off, n);
+			off += n;
+		}
+		if (d->ws) {
+			ws_flush(d);
+			continue;
+		}
+		if (exchange(d) == -1)
+			die("stream closed");
+		rx_batch(d, rx, 1, 0);
+		if (rx->rst)
+			die("RST while sending");
+	}
+	if (d->ws)
+		ws_flush(d);
+}
+
+/* Poll until rx has want bytes (or RST); dies after tries exchanges. */
+static void
+recv_until(struct drv *d, struct rxs *rx, uint64_t want, int tries)
+{
+	while (rx->bytes < want && !rx->rst && tries-- > 0) {
+		if (exchange(d) == -1)
+			die("stream closed while receiving");
+		rx_batch(d, rx, 1, 0);
+	}
+	if (rx->rst)
+		die("RST after %llu bytes", (unsigned long long)rx->bytes);
+	if (rx->bytes < want)
+		die("got %llu bytes of %llu", (unsigned long long)rx->bytes,
+		    (unsigned long long)want);
+}
+
+static void
+sleep_until(double t)
+{
+	double	 left;
+
+	while ((left = t - now_s()) > 0)
+		usleep(left > 0.2 ? 200000 : (useconds_t)(left * 1e6));
+}
+
+/*
+ * Stream disconnect grace (GRACE seconds on the exit).  A session to an
+ * echo target that answers after a quiet spell (sink -d): IN's first
+ * third goes over the stream and comes back; the second third is sent and
+ * the stream dropped before its echo exists; then
+ *	ws	a new stream within the grace carries the rest;
+ *	post	the client polls by POST within the grace and keeps the
+ *		session past the grace's end;
+ *	expire	nothing until after the grace: the session is reset.
+ * OUT gets the echoed bytes (tag line first) for sha256.
+ */
+static int
+cmd_grace(struct drv *d, const char *mode, const char *target,
+    const char *in, const char *out, double grace)
+{
+	struct rxs	 rx;
+	uint8_t		*buf;
+	char		 tag[32];
+	size_t		 len, third;
+	uint64_t	 seq = 1, want;
+	double		 tdrop;
+	int		 i, taglen;
+
+	if (!d->ws)
+		die("grace needs -w");
+	memset(&rx, 0, sizeof(rx));
+	buf = slurp(in, &len);
+	third = len / 3;
+	if ((rx.out = fopen(out, "wb")) == NULL)
+		die("%s: %s", out, strerror(errno));
+	taglen = snprintf(tag, sizeof(tag), "tag:%s\n", mode);
+	new_sid(rx.sid);
+	queue_syn(d, rx.sid, target, (const uint8_t *)tag, taglen);
+	send_part(d, rx.sid, &seq, buf, third, &rx);
+	want = taglen + third;
+	recv_until(d, &rx, want, 1000);
+	/* Quiet for the sink's -d, so the next echo comes late. */
+	usleep(500000);
+	send_part(d, rx.sid, &seq, buf + third, third, &rx);
+	want += third;
+	/* Drop the stream cleanly: FIN, then read what is left. */
+	shutdown(d->wsfd, SHUT_WR);
+	while (ws_recv(d) == 0) {
+		const char	*err;
+
+		if (wire_body_open(d->aead, d->body.wb_data, d->body.wb_len,
+		    0, &d->batch, &err) == -1)
+			die("dropped stream: %s", err);
+		rx_batch(d, &rx, 1, 0);
+	}
+	close(d->wsfd);
+	d->wsfd = -1;
+	tdrop = now_s();
+	fprintf(stderr, "grdrv: stream dropped after %llu bytes\n",
+	    (unsigned long long)rx.bytes);
+
+	if (strcmp(mode, "expire") == 0) {
+		sleep_until(tdrop + grace + 2);
+		d->ws = 0;
+		for (i = 0; i < 10 && !rx.rst; i++) {
+			if (exchange(d) == -1)
+				die("POST failed");
+			rx_batch(d, &rx, 1, 0);
+		}
+		fclose(rx.out);
+		if (!rx.rst)
+			die("session alive %.1f s after the drop",
+			    now_s() - tdrop);
+		printf("session reset after the grace\n");
+		return (0);
+	}
+	/* Back within the grace, after the echo was queued meanwhile. */
+	sleep_until(tdrop + grace / 2);
+	if (strcmp(mode, "ws") == 0) {
+		ws_open(d);
+		ws_hello(d);
+		recv_until(d, &rx, want, 1000);
+	} else if (strcmp(mode, "post") == 0) {
+		d->ws = 0;
+		recv_until(d, &rx, want, 1000);
+		/* POST polls only, until well past the grace. */
+		while (now_s() < tdrop + grace + 2) {
+			if (exchange(d) == -1)
+				die("POST failed");
+			rx_batch(d, &rx, 1, 0);
+			if (rx.rst)
+				die("RST while polling by POST");
+		}
+	} else
+		die("grace: ws, post or expire");
+	send_part(d, rx.sid, &seq, buf + 2 * third, len - 2 * third, &rx);
+	queue_data(d, rx.sid, seq, WIRE_F_FIN, NULL, 0);
+	if (d->ws)
+		ws_flush(d);
+	want += len - 2 * third;
+	recv_until(d, &rx, want, 1000);
+	fclose(rx.out);
+	printf("session kept across the drop (%s), %llu bytes\n", mode,
+	    (unsigned long long)rx.bytes);
+	return (0);
+}
+
+/*
+ * With an authenticated stream up: n upgrades that never send a hello
+ * hold every pre-auth slot, so the next upgrade gets 503; the stream and
+ * a POST client still fetch (OUT.ws, OUT.post); the n are closed by the
+ * hello deadline, and a new upgrade is then accepted and works.
+ */
+static int
+cmd_preauth(struct drv *d, int n, const char *target, const char *reqfile,
+    const char *out)
+{
+	struct drv	 p, w;
+	struct rxs	 rx;
+	char		 path[1024], c, hdr[4096];
+	char		*av[] = { "probe", NULL };
+	uint8_t		*req;
+	size_t		 reqlen;
+	double		 t0, tmax = 0;
+	int		*fds, i, status, fd;
+	ssize_t		 r;
+
+	if (!d->ws || n <= 0 || n > 64)
+		die("preauth needs -w and 1..64");
+	req = slurp(reqfile, &reqlen);
+	fds = calloc(n, sizeof(int));
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		fds[i] = ws_upgrade(d, &status);
+		if (status != 101)
+			die("pre-auth upgrade %d: status %d", i + 1, status);
+	}
+	fd = ws_upgrade_x(d, "", &status, hdr, sizeof(hdr));
+	close(fd);
+	if (status != 503)
+		die("upgrade %d: status %d, want 503", n + 1, status);
+	fprintf(stderr, "grdrv: upgrade %d refused: %.*s\n", n + 1,
+	    (int)strcspn(hdr, "\r\n"), hdr);
+
+	/* The authenticated stream works meanwhile. */
+	memset(&rx, 0, sizeof(rx));
+	snprintf(path, sizeof(path), "%s.ws", out);
+	if ((rx.out = fopen(path, "wb")) == NULL)
+		die("%s", path);
+	new_sid(rx.sid);
+	queue_syn(d, rx.sid, target, req, reqlen);
+	if (pump(d, &rx, 1, 0) != 0)
+		die("fetch over the stream: RST");
+	fclose(rx.out);
+	/* And so does a POST client. */
+	drv_clone(&p, d);
+	p.binary = 1;
+	memset(&rx, 0, sizeof(rx));
+	snprintf(path, sizeof(path), "%s.post", out);
+	if ((rx.out = fopen(path, "wb")) == NULL)
+		die("%s", path);
+	new_sid(rx.sid);
+	queue_syn(&p, rx.sid, target, req, reqlen);
+	if (pump(&p, &rx, 1, 0) != 0)
+		die("fetch by POST: RST");
+	fclose(rx.out);
+
+	/*
+	 * The hello deadline closes every one of them: a close frame at
+	 * most (GooseRelayVPN just drops the connection), then EOF.
+	 */
+	for (i = 0; i < n; i++) {
+		int	 first = 1;
+
+		while ((r = recv(fds[i], &c, 1, 0)) > 0) {
+			if (first && (uint8_t)c != 0x88)
+				die("pre-auth stream %d: got data (0x%02x)",
+				    i + 1, (uint8_t)c);
+			first = 0;
+		}
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			die("pre-auth stream %d still open after %.1f s",
+			    i + 1, now_s() - t0);
+		if (now_s() - t0 > tmax)
+			tmax = now_s() - t0;
+		close(fds[i]);
+	}
+	fprintf(stderr, "grdrv: %d pre-auth streams closed within %.1f s\n",
+	    n, tmax);
+	/* The slots are free again: a new stream is accepted and works. */
+	drv_clone(&w, d);
+	w.ws = 1;
+	ws_open(&w);
+	ws_hello(&w);
+	if (cmd_probe(&w, 1, av) != 0)
+		die("probe over a new stream");
+	printf("%d pre-auth streams held, the next refused (503), closed "
+	    "within %.1f s, then a new stream accepted\n", n, tmax);
+	return (0);
+}
+
+
+/* One raw WebSocket frame (control frames included); -1 on close/EOF. */
+static int
+ws_read_raw(int fd, int *op, uint8_t *buf, size_t cap)
+{
+	uint8_t		 h[2], ext[8];
+	uint64_t	 len;
+	int		 i;
+
+	if (read_all(fd, h, 2) == -1)
+		return (-1);
+	*op = h[0] & 0x0f;
+	len = h[1] & 0x7f;
+	if (len == 126) {
+		if (read_all(fd, ext, 2) == -1)
+			return (-1);
+		len = (ext[0] << 8) | ext[1];
+	} else if (len == 127) {
+		if (read_all(fd, ext, 8) == -1)
+			return (-1);
+		for (len = 0, i = 0; i < 8; i++)
+			len = (len << 8) | ext[i];
+	}
+	if (len > cap)
+		die("ws: frame of %llu bytes", (unsigned long long)len);
+	if (read_all(fd, buf, len) == -1)
+		return (-1);
+	return ((int)len);
+}
+
+/* The stream closes (close frame or EOF) before anything else comes. */
+static void
+ws_expect_close(int fd, const char *what)
+{
+	uint8_t	 buf[65536];
+	int	 op;
+
+	if (ws_read_raw(fd, &op, buf, sizeof(buf)) != -1 && op != 8)
+		die("%s: got a frame of opcode %d, not a close", what, op);
+	printf("%s: stream closed\n", what);
+}
+
+/*
+ * The /stream rules besides the pre-auth limits: permessage-deflate is
+ * never negotiated; a cross-origin browser dial is refused (403) and a
+ * same-origin one accepted; pings are answered with the same payload; a
+ * text message, an undecryptable hello and a message of another
+ * client_id each close the stream - the last leaving the owner's
+ * sessions to the disconnect grace, so the owner carries on by POST.
+ */
+static int
+cmd_wsrules(struct drv *d, const char *target)
+{
+	struct drv	 t, o;
+	struct rxs	 rx;
+	char		 hdr[4096], extra[256], *echo = NULL;
+	uint8_t		 buf[256];
+	size_t		 echolen = 0;
+	int		 fd, status, op, n, i;
+
+	if (!d->ws)
+		die("wsrules needs -w");
+	fd = ws_upgrade_x(d, "Sec-WebSocket-Extensions: permessage-deflate; "
+	    "client_max_window_bits\r\n", &status, hdr, sizeof(hdr));
+	close(fd);
+	if (status != 101)
+		die("upgrade asking for permessage-deflate: %d", status);
+	if (strcasestr(hdr, "deflate") != NULL)
+		die("permessage-deflate negotiated");
+	printf("permessage-deflate: not negotiated\n");
+	fd = ws_upgrade_x(d, "Origin: http://elsewhere.example\r\n", &status,
+	    NULL, 0);
+	close(fd);
+	if (status != 403)
+		die("cross-origin upgrade: %d, want 403", status);
+	snprintf(extra, sizeof(extra), "Origin: http://%s:%d\r\n", d->host,
+	    d->port);
+	fd = ws_upgrade_x(d, extra, &status, NULL, 0);
+	close(fd);
+	if (status != 101)
+		die("same-origin upgrade: %d, want 101", status);
+	printf("origin: cross refused (403), same accepted\n");
+
+	/* Ping on the authenticated stream: a pong with its payload. */
+	ws_frame(d->wsfd, 9, (const uint8_t *)"grdrv-ping", 10);
+	for (i = 0; i < 10; i++) {
+		if ((n = ws_read_raw(d->wsfd, &op, buf, sizeof(buf))) == -1)
+			die("stream closed after a ping");
+		if (op == 10)
+			break;
+	}
+	if (op != 10 || n != 10 || memcmp(buf, "grdrv-ping", 10) != 0)
+		die("no pong with the ping's payload");
+	printf("ping: answered\n");
+
+	/* A text message after the hello. */
+	drv_clone(&t, d);
+	t.ws = 1;
+	ws_open(&t);
+	ws_hello(&t);
+	ws_frame(t.wsfd, 1, (const uint8_t *)"hello", 5);
+	ws_expect_close(t.wsfd, "text message");
+	close(t.wsfd);
+	/* A hello that does not decrypt. */
+	ws_open(&t);
+	RAND_bytes(buf, 100);
+	ws_frame(t.wsfd, 2, buf, 100);
+	ws_expect_close(t.wsfd, "undecryptable hello");
+	close(t.wsfd);
+
+	/* The owner has a session; then a message of another client_id. */
+	memset(&rx, 0, sizeof(rx));
+	if ((rx.out = open_memstream(&echo, &echolen)) == NULL)
+		die("open_memstream");
+	new_sid(rx.sid);
+	queue_syn(d, rx.sid, target, (const uint8_t *)"own\n", 4);
+	recv_until(d, &rx, 4, 100);
+	drv_clone(&o, d);
+	seal(&o, NULL, 0, 0);
+	ws_frame(d->wsfd, 2, o.body.wb_data, o.body.wb_len);
+	ws_expect_close(d->wsfd, "another client_id");
+	close(d->wsfd);
+	d->ws = 0;
+	queue_data(d, rx.sid, 1, 0, "more\n", 5);
+	recv_until(d, &rx, 9, 100);
+	fflush(rx.out);
+	if (echolen != 9 || memcmp(echo, "own\nmore\n", 9) != 0)
+		die("owner's session after the close: %zu bytes", echolen);
+	printf("owner's session carried on by POST\n");
+	return (0);
+}
+
+
+/*
+ * Frames sent while the session's dial is still under way wait for it:
+ * a SYN with connect-data, then more data frames and a FIN in batches of
+ * their own, all before the target accepts (sink -b).  The echo carries
+ * every byte in order, and its first byte comes after the last frame
+ * was sent.
+ */
+static int
+cmd_dialwait(struct drv *d, const char *target)
+{
+	static const char	*parts[] = { "first\n", "second\n", "third\n" };
+	struct rxs		 rx;
+	char			*echo = NULL;
+	size_t			 echolen = 0;
+	double			 t0, tsent;
+	uint64_t		 seq;
+	int			 i;
+
+	memset(&rx, 0, sizeof(rx));
+	if ((rx.out = open_memstream(&echo, &echolen)) == NULL)
+		die("open_memstream");
+	new_sid(rx.sid);
+	t0 = now_s();
+	queue_syn(d, rx.sid, target, (const uint8_t *)parts[0], 6);
+	for (seq = 1; seq < 3; seq++) {
+		if (d->ws)
+			ws_flush(d);
+		else {
+			exchange(d);
+			rx_batch(d, &rx, 1, 0);
+		}
+		queue_data(d, rx.sid, seq, 0, parts[seq], strlen(parts[seq]));
+	}
+	if (d->ws)
+		ws_flush(d);
+	else {
+		exchange(d);
+		rx_batch(d, &rx, 1, 0);
+	}
+	tsent = now_s();
+	if (rx.bytes > 0 || rx.rst)
+		die("an answer before every frame was sent: the dial was "
+		    "not slow");
+	recv_until(d, &rx, 19, 1000);
+	fflush(rx.out);
+	if (echolen != 19 || memcmp(echo, "first\nsecond\nthird\n", 19) != 0)
+		die("echo: %zu bytes, not the frames in order", echolen);
+	queue_data(d, rx.sid, seq, WIRE_F_FIN, NULL, 0);
+	for (i = 0; i < 20 && !rx.fin && !rx.rst; i++) {
+		exchange(d);
+		rx_batch(d, &rx, 1, 0);
+	}
+	if (!rx.fin)
+		die("no FIN");
+	printf("3 frames sent in %.3f s while dialing, echoed in order after "
+	    "%.3f s\n", tsent - t0, now_s() - t0);
+	return (0);
+}
+
+/* --- sink: sha256 of everything received, or echo --- */
+
+/*
+ * Logs one line per connection when it ends: the first bytes it carried
+ * (tag) and how it ended, so a case can tell the exit closed it.
+ */
+static uint8_t	*sink_serve;	/* -s: sent to every connection */
+static size_t	 sink_servelen;
+static int	 sink_trickle_ms; /* -t: a line every MS ms, unasked */
+
+static void
+sink_conn(int fd, int echo, int delay_ms)
 {
 	EVP_MD_CTX	*md = EVP_MD_CTX_new();
 	uint8_t		 buf[65536], h[32];
-	char		 hex[66];
+	char		 hex[66], tag[17];
 	unsigned int	 hl;
+	unsigned long long total = 0;
+	double		 last = now_s();
 	ssize_t		 r;
-	int		 i;
+	int		 i, ntag = 0, tagdone = 0;
 
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0) {
+	if (sink_serve != NULL) {
+		/* FIN after the file; what comes in is only counted. */
+		write_all(fd, sink_serve, sink_servelen);
+		shutdown(fd, SHUT_WR);
+		echo = 1;
+	}
+	for (;;) {
+		if (sink_trickle_ms > 0) {
+			struct pollfd	 pfd = { fd, POLLIN, 0 };
+
+			if (poll(&pfd, 1, sink_trickle_ms) == 0) {
+				if (send(fd, "trickle\n", 8, MSG_NOSIGNAL) !=
+				    8) {
+					r = -1;
+					break;
+				}
+				continue;
+			}
+		}
+		if ((r = recv(fd, buf, sizeof(buf), 0)) <= 0)
+			break;
+		for (i = 0; i < r && !tagdone && ntag < 16; i++) {
+			if (buf[i] == '\n')
+				tagdone = 1;
+			else
+				tag[ntag++] = buf[i] >= 0x20 && buf[i] < 0x7f ?
+				    buf[i] : '.';
+		}
+		total += r;
+		/* -d: an echo after a quiet spell comes late. */
+		if (echo && delay_ms > 0 && now_s() - last >= 0.3)
+			usleep(delay_ms * 1000);
+		last = now_s();
+		if (sink_serve != NULL || sink_trickle_ms > 0)
+			continue;
 		if (echo)
 			write_all(fd, buf, r);
 		else
 			EVP_DigestUpdate(md, buf, r);
 	}
+	tag[ntag] = '\0';
+	fprintf(stderr, "sink: closed tag=%s bytes=%llu by=%s\n", tag,
+	    total, r == 0 ? "eof" : "error");
 	if (!echo) {
 		EVP_DigestFinal_ex(md, h, &hl);
 		for (i = 0; i < 32; i++)
@@ -1021,11 +1796,29 @@ sink_conn(int fd, int echo)
 }
 
 static int
-cmd_sink(int port, int echo)
+cmd_sink(int argc, char **argv)
 {
 	struct sockaddr_in	 sin;
-	int			 s, fd, one = 1;
+	int			 s, fd, one = 1, port, echo = 0, delay = 0, i;
+	int			 hold = 0, fill[4];
+	in_port_t		 fillport[4] = { 0, 0, 0, 0 };
 
+	port = atoi(argv[2]);
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "-e") == 0)
+			echo = 1;
+		else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
+			delay = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+			sink_serve = slurp(argv[++i], &sink_servelen);
+		else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc)
+			hold = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
+			sink_trickle_ms = atoi(argv[++i]);
+		else
+			die("sink PORT [-e] [-d MS] [-s FILE] [-b MS] [-t MS]");
+	}
+	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGCHLD, SIG_IGN);
 	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		die("socket");
@@ -1035,17 +1828,73 @@ cmd_sink(int port, int echo)
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(s, 128) == -1)
+	    listen(s, hold > 0 ? 0 : 128) == -1)
 		die("bind/listen %d: %s", port, strerror(errno));
+	fprintf(stderr, "sink: listening\n");
+	if (hold > 0) {
+		/*
+		 * -b: connections of our own fill the accept queue, so other
+		 * SYNs are dropped; the kernel's SYN retransmission (1 s)
+		 * then connects them after the queue is drained at hold ms.
+		 */
+		for (i = 0; i < 4; i++) {
+			fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK,
+			    0);
+			(void)connect(fill[i], (struct sockaddr *)&sin,
+			    sizeof(sin));
+		}
+		fprintf(stderr, "sink: backlog full\n");
+		usleep(hold * 1000);
+		for (i = 0; i < 4; i++) {
+			struct sockaddr_in	 a;
+			socklen_t		 al = sizeof(a);
+
+			getsockname(fill[i], (struct sockaddr *)&a, &al);
+			fillport[i] = a.sin_port;
+			close(fill[i]);
+		}
+		fprintf(stderr, "sink: backlog drained\n");
+		listen(s, 128);
+	}
 	for (;;) {
-		if ((fd = accept(s, NULL, NULL)) == -1)
+		struct sockaddr_in	 peer;
+		socklen_t		 pl = sizeof(peer);
+
+		if ((fd = accept(s, (struct sockaddr *)&peer, &pl)) == -1)
 			continue;
+		/* Our own fillers are not served. */
+		for (i = 0; i < 4 && peer.sin_port != fillport[i]; i++)
+			;
+		if (hold > 0 && i < 4) {
+			close(fd);
+			continue;
+		}
 		if (fork() == 0) {
 			close(s);
-			sink_conn(fd, echo);
+			sink_conn(fd, echo, delay);
 		}
 		close(fd);
 	}
+}
+
+/* A free TCP port on 127.0.0.1, picked by the kernel (gr_free_port). */
+static int
+cmd_port(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	int			 s;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sin, &sl) == -1)
+		die("port: %s", strerror(errno));
+	printf("%d\n", ntohs(sin.sin_port));
+	close(s);
+	return (0);
 }
 
 static void
@@ -1065,8 +1914,9 @@ main(int argc, char *argv[])
 	int		 c, i;
 
 	if (argc >= 3 && strcmp(argv[1], "sink") == 0)
-		return (cmd_sink(atoi(argv[2]), argc > 3 &&
-		    strcmp(argv[3], "-e") == 0));
+		return (cmd_sink(argc, argv));
+	if (argc == 2 && strcmp(argv[1], "port") == 0)
+		return (cmd_port());
 	memset(&d, 0, sizeof(d));
 	RAND_bytes(d.cid, sizeof(d.cid));
 	while ((c = getopt(argc, argv, "+u:k:bwAc:t:vU")) != -1) {
@@ -1117,6 +1967,7 @@ main(int argc, char *argv[])
 	grdrv_deadline = now_s() + timeout;
 	cmd = argv[0];
 
+	d.wsfd = -1;
 	if (d.ws && strcmp(cmd, "supersede") != 0 &&
 	    strncmp(cmd, "hello-", 6) != 0) {
 		ws_open(&d);
@@ -1147,5 +1998,21 @@ main(int argc, char *argv[])
 		return (cmd_hello_timeout(&d));
 	if (strcmp(cmd, "hello-oversize") == 0)
 		return (cmd_hello_oversize(&d));
+	if (strcmp(cmd, "deaddial") == 0 && argc == 6)
+		return (cmd_deaddial(&d, argv[1], argv[2], atoi(argv[3]),
+		    argv[4], argv[5]));
+	if (strcmp(cmd, "idlegc") == 0 && (argc == 4 || argc == 5))
+		return (cmd_idlegc(&d, argv[1], argv[2], atoi(argv[3]),
+		    argc == 5 ? argv[4] : NULL));
+	if (strcmp(cmd, "grace") == 0 && argc == 6)
+		return (cmd_grace(&d, argv[1], argv[2], argv[3], argv[4],
+		    atof(argv[5])));
+	if (strcmp(cmd, "dialwait") == 0 && argc == 2)
+		return (cmd_dialwait(&d, argv[1]));
+	if (strcmp(cmd, "wsrules") == 0 && argc == 2)
+		return (cmd_wsrules(&d, argv[1]));
+	if (strcmp(cmd, "preauth") == 0 && argc == 5)
+		return (cmd_preauth(&d, atoi(argv[1]), argv[2], argv[3],
+		    argv[4]));
 	usage();
 }

@@ -240,13 +240,14 @@ client_stream_closed(struct xclient *cl, struct xconn *xc)
 	cl->cl_stream = NULL;
 	cl->cl_stream_closed = exit_now();
 	ev_timer_stop(ex->ee_loop, &cl->cl_grace);
-	ev_timer_set(&cl->cl_grace, EXIT_STREAM_GRACE, 0);
+	ev_timer_set(&cl->cl_grace, exit_stream_grace(), 0);
 	ev_timer_start(ex->ee_loop, &cl->cl_grace);
 }
 
 /*
- * 30 s after a stream went away the client's sessions die, unless a newer
- * stream registered or the client fell back to POST meanwhile.
+ * stream_disconnect_grace_s (30 s) after a stream went away the client's
+ * sessions die, unless a newer stream registered or the client fell back
+ * to POST meanwhile.
  */
 static void
 client_grace_cb(struct ev_loop *loop, ev_timer *w, int revents)

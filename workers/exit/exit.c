@@ -68,6 +68,25 @@ exit_gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	chunk_pool_trim(64);
 }
 
+/*
+ * The sweep runs every 60 s as in GooseRelayVPN, or twice per idle
+ * timeout when that is shorter, so a short configured timeout is kept
+ * within half of itself.  Re-armed when a reload changes the timeout.
+ */
+static void
+exit_gc_arm(void)
+{
+	double	 iv = exit_idle_timeout() / 2;
+
+	if (iv > EXIT_GC_INTERVAL)
+		iv = EXIT_GC_INTERVAL;
+	if (ev_is_active(&ex->ee_gc) && ex->ee_gc.repeat == iv)
+		return;
+	ev_timer_stop(ex->ee_loop, &ex->ee_gc);
+	ev_timer_init(&ex->ee_gc, exit_gc_cb, iv, iv);
+	ev_timer_start(ex->ee_loop, &ex->ee_gc);
+}
+
 static void
 exit_scfg(void)
 {
@@ -140,6 +159,8 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 			ev_io_start(ex->ee_loop, &ex->ee_accept);
 	}
 	ex->ee_configured = 1;
+	if (ex->ee_accepting)
+		exit_gc_arm();
 	estats_configure();
 	log_debug("configured: %s, replay %s, stream %s",
 	    wc->wc_nlisteners > 0 ? wc->wc_listeners[0].addr : "listener",
@@ -154,9 +175,7 @@ exit_start(void)
 	ex->ee_accepting = 1;
 	if (ex->ee_listen_fd != -1)
 		ev_io_start(ex->ee_loop, &ex->ee_accept);
-	ev_timer_init(&ex->ee_gc, exit_gc_cb, EXIT_GC_INTERVAL,
-	    EXIT_GC_INTERVAL);
-	ev_timer_start(ex->ee_loop, &ex->ee_gc);
+	exit_gc_arm();
 	log_info("exit ready");
 }
 

@@ -178,6 +178,25 @@ extern struct exit_env	*ex;
 /* exit.c */
 double		 exit_now(void);
 
+/*
+ * session_idle_timeout_s and stream_disconnect_grace_s; 0 (a worker
+ * configured by an older supervisor) means GooseRelayVPN's fixed values.
+ * Inline so the unit tests that link client.c need no stub.
+ */
+static inline double
+exit_idle_timeout(void)
+{
+	return (ex->ee_conf.ec_idle_timeout_s > 0 ?
+	    ex->ee_conf.ec_idle_timeout_s : EXIT_IDLE_TIMEOUT);
+}
+
+static inline double
+exit_stream_grace(void)
+{
+	return (ex->ee_conf.ec_stream_grace_s > 0 ?
+	    ex->ee_conf.ec_stream_grace_s : EXIT_STREAM_GRACE);
+}
+
 /* client.c */
 struct xclient	*client_get(const uint8_t cid[WIRE_CID_LEN], int create);
 void		 client_wake(struct xclient *);

@@ -39,3 +39,10 @@ regress_unit_test_exit_drain_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/workers/exit
 regress_unit_test_exit_drain_LDADD = $(SESSION_LIBS) $(WIRE_LIBS) \
 	$(CMOCKA_LIBS) $(EV_LIBS)
+
+# Timers, dialing and /stream rules end to end (issue 4's test list).
+EXIT_CASES_BEHAVIOUR = regress/cases/exit_netns.sh regress/cases/exit_gc.sh \
+	regress/cases/exit_grace.sh regress/cases/exit_preauth.sh \
+	regress/cases/exit_wsrules.sh regress/cases/exit_dialwait.sh
+TESTS += $(EXIT_CASES_BEHAVIOUR)
+EXTRA_DIST += $(EXIT_CASES_BEHAVIOUR)

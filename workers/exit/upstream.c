@@ -572,7 +572,7 @@ upstream_gc(double now)
 			upstream_close(x, 1);
 			continue;
 		}
-		if (now - x->x_last_act > EXIT_IDLE_TIMEOUT)
+		if (now - x->x_last_act > exit_idle_timeout())
 			upstream_close(x, 1);
 	}
 }
