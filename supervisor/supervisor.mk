@@ -50,3 +50,5 @@ EXTRA_DIST += $(OPS_CASES) regress/lib-ops.sh
 # supervisor for the sandboxed carrier (supervisor/resolve.c).
 TESTS += regress/cases/carrier_names.sh
 EXTRA_DIST += regress/cases/carrier_names.sh regress/lib-resolve.sh
+TESTS += regress/cases/carrier_names_fronted.sh
+EXTRA_DIST += regress/cases/carrier_names_fronted.sh
