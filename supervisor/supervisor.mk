@@ -52,3 +52,12 @@ TESTS += regress/cases/carrier_names.sh
 EXTRA_DIST += regress/cases/carrier_names.sh regress/lib-resolve.sh
 TESTS += regress/cases/carrier_names_fronted.sh
 EXTRA_DIST += regress/cases/carrier_names_fronted.sh
+check_PROGRAMS += regress/unit/test_resolve
+TESTS += regress/unit/test_resolve
+regress_unit_test_resolve_SOURCES = regress/unit/test_resolve.c \
+	supervisor/resolve.c
+regress_unit_test_resolve_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(TLS_CFLAGS) -I$(top_srcdir)/supervisor \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_resolve_LDADD = $(CONF_LIBS) $(FRONTED_LIBS) \
+	$(IPC_LIBS) $(CMOCKA_LIBS)

@@ -1056,9 +1056,12 @@ httpc_call_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	if (k->k_perr != HTTPC_OK) {
 		/* An error found while starting, reported asynchronously. */
 		int e = k->k_perr;
+		char msg[sizeof(k->k_err)];
 
 		k->k_perr = HTTPC_OK;
-		httpc_call_fail(k, e, "%s", k->k_err);
+		/* Not k_err itself: httpc_call_fail formats into it. */
+		snprintf(msg, sizeof(msg), "%s", k->k_err);
+		httpc_call_fail(k, e, "%s", msg);
 		return;
 	}
 	if (c != NULL && c->c_state == CS_HANDSHAKE)
