@@ -26,8 +26,8 @@
 #define CONF_PATH_LEN		1024
 #define CONF_INSTANCE_LEN	129
 #define CONF_MAX_KEYS		160	/* origin slots, see gr_conf */
-#define CONF_MAX_ADDRS		4	/* addresses kept per host name */
-#define CONF_ADDRS_LEN		192	/* that many, space-separated */
+#define CONF_MAX_ADDRS		4	/* addresses kept per name */
+#define CONF_ADDRS_LEN		192	/* that many, blank-separated */
 
 enum conf_transport {
 	TM_APPS_SCRIPT = 0,	/* GooseRelayVPN's default */

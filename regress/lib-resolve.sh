@@ -66,17 +66,17 @@ gn_start() {
 	    gr_fail "exit did not start"
 }
 
-# gn_stop: stop the daemon; its log must show no sandbox violation.
+# gn_stop: stop the daemon; its log must show no sandbox violation and
+# no worker killed by any signal.
 gn_stop() {
 	gr_stop gooserelayd
 	gn_no_sigsys
 }
 
 gn_no_sigsys() {
-	if grep -Eq "SIGSYS|signal 31|sandbox violation" "$T/gooserelayd.log"
-	then
-		grep -E "SIGSYS|signal 31|sandbox violation" \
-		    "$T/gooserelayd.log" >&2
-		gr_fail "a worker hit the sandbox"
+	_re="SIGSYS|signal 31|sandbox violation|killed by signal"
+	if grep -Eq "$_re" "$T/gooserelayd.log"; then
+		grep -E "$_re" "$T/gooserelayd.log" >&2
+		gr_fail "a worker hit the sandbox or crashed"
 	fi
 }

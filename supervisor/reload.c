@@ -57,7 +57,9 @@ reload_config(char *err, size_t errlen)
 		    "keeping the old configuration", sv_opts.so_conffile);
 		goto fail;
 	}
-	(void)resolve_conf(nc, 0);	/* an unresolved name is skipped */
+	/* An unresolved name is skipped, or keeps its last addresses. */
+	if (resolve_conf(nc, 0) > 0)
+		resolve_inherit(nc, sv_conf);
 	if (listen_prepare(nc, ln, listeners, err, errlen) == -1)
 		goto fail;
 	listen_commit(ln);

@@ -211,6 +211,54 @@ resolve_conf(struct gr_conf *conf, int retry)
 	return (bad);
 }
 
+/* One list of resolve_inherit(). */
+static void
+resolve_inherit_list(const char *key, char (*urls)[CONF_URL_LEN],
+    char (*addrs)[CONF_ADDRS_LEN], uint32_t n,
+    const char (*ourls)[CONF_URL_LEN], const char (*oaddrs)[CONF_ADDRS_LEN],
+    uint32_t on)
+{
+	uint32_t	 i, j;
+
+	for (i = 0; i < n && i < CONF_MAX_URLS; i++) {
+		if (addrs[i][0] != '\0')
+			continue;
+		for (j = 0; j < on && j < CONF_MAX_URLS; j++)
+			if (oaddrs[j][0] != '\0' &&
+			    strcmp(urls[i], ourls[j]) == 0)
+				break;
+		if (j == on || j == CONF_MAX_URLS)
+			continue;
+		memcpy(addrs[i], oaddrs[j], CONF_ADDRS_LEN);
+		log_warnx("%s: keeping the previous addresses of %s (%s) "
+		    "until its name resolves again", key, urls[i], addrs[i]);
+	}
+}
+
+/*
+ * Reload: an entry whose name does not resolve now but did in the
+ * running configuration (same URL) keeps its last addresses, so a DNS
+ * outage during a SIGHUP does not take a working endpoint away.
+ */
+void
+resolve_inherit(struct gr_conf *nc, const struct gr_conf *old)
+{
+	struct carrier_conf		*cc = &nc->gc_carrier;
+	const struct carrier_conf	*oc = &old->gc_carrier;
+
+	if (!nc->gc_has_carrier || !old->gc_has_carrier)
+		return;
+	resolve_inherit_list("relay_urls", cc->cc_relay_urls,
+	    cc->cc_relay_addr, cc->cc_nrelay,
+	    (const char (*)[CONF_URL_LEN])oc->cc_relay_urls,
+	    (const char (*)[CONF_ADDRS_LEN])oc->cc_relay_addr, oc->cc_nrelay);
+	resolve_inherit_list("direct_stream_urls", cc->cc_stream_urls,
+	    cc->cc_stream_addr, cc->cc_nstream,
+	    (const char (*)[CONF_URL_LEN])oc->cc_stream_urls,
+	    (const char (*)[CONF_ADDRS_LEN])oc->cc_stream_addr,
+	    oc->cc_nstream);
+}
+
 /*
  * The carrier's copy of the configuration: entries whose host has no
  * address yet are left out, so the carrier never sees a name it would

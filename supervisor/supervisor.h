@@ -107,6 +107,7 @@ int		 worker_all_settled(void);
  * because the sandboxed carrier cannot (relayd-style).
  */
 int	resolve_conf(struct gr_conf *, int retry);
+void	resolve_inherit(struct gr_conf *, const struct gr_conf *old);
 void	resolve_carrier_copy(struct carrier_conf *);
 void	resolve_schedule(void);
 

@@ -61,8 +61,10 @@ gn_hosts "127.0.0.1 localhost"
 gn_conf auto nosuch.example 127.0.0.1
 (gn_ns "$GOOSERELAYD" -n -f "$T/conf.yaml") >"$T/check.out" 2>&1 ||
     { cat "$T/check.out" >&2; gr_fail "-n failed on an unresolved name"; }
-grep -Eq "conf\.yaml:[0-9]+: relay_urls: host nosuch\.example: .*(not known|No address)" \
-    "$T/check.out" || { cat "$T/check.out" >&2; gr_fail "-n: no clear error"; }
+re="conf\.yaml:[0-9]+: relay_urls: host nosuch\.example: "
+re="$re.*(not known|No address)"
+grep -Eq "$re" "$T/check.out" ||
+    { cat "$T/check.out" >&2; gr_fail "-n: no clear error"; }
 grep -Eq "conf\.yaml:[0-9]+: direct_stream_urls: host nosuch\.example" \
     "$T/check.out" || { cat "$T/check.out" >&2; gr_fail "-n: no stream error"; }
 gr_log "-n on an unresolved name: $(grep -m1 relay_urls "$T/check.out")"
@@ -79,7 +81,8 @@ gn_no_sigsys
 gn_hosts "127.0.0.1 nosuch.example localhost"
 gr_wait_log "$T/gooserelayd.log" "host names resolved" 20 ||
     gr_fail "the retry did not pick up the name"
-gr_wait_log "$T/gooserelayd.log" "carrier: configuration generation 2 applied" 10 ||
+gr_wait_log "$T/gooserelayd.log" \
+    "carrier: configuration generation 2 applied" 10 ||
     gr_fail "carrier did not take the new generation"
 gc_fetch 2m || gr_fail "2 MiB after the name resolved"
 gn_stop
@@ -87,7 +90,8 @@ gr_log "unresolved name at start, resolved later: ok"
 
 # 5. The name moves (DNS change) and SIGHUP re-resolves it: the endpoint
 # (same URL) dials the new address.  First it points at ::1, where no
-# exit listens.
+# exit listens.  Then a SIGHUP while the name does not resolve keeps the
+# last addresses.
 for mode in direct_post direct_stream; do
 	gn_hosts "::1 moved.example" "127.0.0.1 localhost"
 	gn_conf "$mode" moved.example 127.0.0.1
@@ -102,7 +106,16 @@ for mode in direct_post direct_stream; do
 	grep -q "host moved.example is 127.0.0.1" "$T/gooserelayd.log" ||
 	    gr_fail "$mode: SIGHUP did not re-resolve"
 	gc_fetch 2m || gr_fail "$mode: 2 MiB after the name moved"
+	# DNS down at the next SIGHUP: the endpoint keeps its addresses.
+	gn_hosts "127.0.0.1 localhost"
+	kill -HUP "$(gr_pid gooserelayd)"
+	gr_wait_log "$T/gooserelayd.log" \
+	    "carrier: configuration generation 3 applied" 10 ||
+	    gr_fail "$mode: second reload not applied"
+	grep -q "keeping the previous addresses of .*moved.example.*(127.0.0.1)" \
+	    "$T/gooserelayd.log" || gr_fail "$mode: addresses not kept"
+	gc_fetch 2m || gr_fail "$mode: 2 MiB after a reload without DNS"
 	gn_stop
-	gr_log "$mode: name moved, SIGHUP: ok"
+	gr_log "$mode: name moved, SIGHUP, SIGHUP without DNS: ok"
 done
 gr_log "ok"

@@ -961,7 +961,7 @@ post_reload(struct carrier *car)
 		}
 		if (i < nold) {
 			keep[i] = 1;
-			if (!fronted)	/* resolve.c: maybe new addresses */
+			if (!fronted)	/* maybe new addresses */
 				direct_set_addr(olds[i], cc->cc_relay_addr[j]);
 			if (!fronted)
 				ninfo[nn] = po->po_info[i];

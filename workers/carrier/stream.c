@@ -53,7 +53,7 @@ struct stream_url {
 	uint64_t	 su_ok, su_fail, su_drop;
 	double		 su_rtt;	/* ping RTT EWMA, s; 0 = unknown */
 	int		 su_bad;	/* last attempt failed or dropped */
-	char		 su_addr[CONF_ADDRS_LEN];	/* to dial, resolve.c */
+	char		 su_addr[CONF_ADDRS_LEN];	/* to dial */
 	unsigned	 su_aidx;	/* which of them; next on failure */
 };
 
@@ -439,6 +439,17 @@ stream_start(struct carrier *car)
 	if (st == NULL || st->st_nurls == 0)
 		return;
 	st->st_backoff = car->c_conf.cc_stream_reconnect_backoff_ms / 1000.0;
+	if (ev_cb(&st->st_retry) == stream_retry_cb) {
+		/*
+		 * A reload: the timers may be running, and ev_timer_init on
+		 * an active watcher corrupts libev's heap (the carrier died
+		 * in "(libev) cannot allocate" after a reload in backoff).
+		 */
+		st->st_ping.repeat = car->c_conf.cc_stream_ping_interval_ms /
+		    1000.0;
+		stream_connect(st);
+		return;
+	}
 	ev_timer_init(&st->st_retry, stream_retry_cb, 1, 0);
 	ev_timer_init(&st->st_ping, stream_ping_cb, 0,
 	    car->c_conf.cc_stream_ping_interval_ms / 1000.0);
