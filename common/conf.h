@@ -100,6 +100,7 @@ struct carrier_conf {
 	enum conf_idle_poll cc_idle_poll_mode;
 	uint32_t	 cc_tx_slots_per_bucket;	/* 3 (1..8) */
 	uint32_t	 cc_workers_per_endpoint;	/* 3 */
+	int		 cc_post_pipeline;		/* 1 */
 	uint32_t	 cc_poll_idle_sleep_ms;		/* 5 */
 	uint32_t	 cc_poll_timeout_ms;		/* 300000 */
 	uint32_t	 cc_blacklist_base_ms;		/* 3000 */

@@ -32,7 +32,7 @@ gc_conf() {
 		echo "  socks_port: $SOCKS"
 		echo "  transport_mode: $_mode"
 		echo "  direct_stream_urls: [\"ws://127.0.0.1:${STREAMP:-$EXITP}/stream\"]"
-		echo "  relay_urls: [\"http://127.0.0.1:$EXITP/tunnel\"]"
+		echo "  relay_urls: [${GC_RELAYS:-\"http://127.0.0.1:${RELAYP:-$EXITP}/tunnel\"}]"
 		echo "  stream_reconnect_backoff_ms: 200"
 		[ -n "$_cx" ] && echo "$_cx"
 		echo "exit:"
@@ -104,4 +104,222 @@ gc_socks_raw() {
 # not available in every log format; use the wall clock of grep instead.
 gc_now() {
 	date +%s.%N
+}
+
+# gc_sink PORT: a loopback server that reads each connection to EOF and
+# answers with the sha256 (hex) of what it got, for upload checks.
+gc_sink() {
+	gr_spawn sink python3 -c '
+import hashlib, socket, sys, threading
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(64)
+def one(c):
+    h = hashlib.sha256()
+    c.settimeout(300)
+    try:
+        while True:
+            d = c.recv(262144)
+            if not d:
+                break
+            h.update(d)
+        c.sendall((h.hexdigest() + "\n").encode())
+    except OSError:
+        pass
+    c.close()
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=one, args=(c,), daemon=True).start()
+' "$1"
+	gr_wait_port "$1" 10 || gr_fail "sink did not start"
+}
+
+# gc_upload FILE PORT [RATE]: send FILE through the SOCKS port to the
+# sink on PORT (at most RATE bytes/s if given); true if the sink's sha256
+# matches the file's.
+gc_upload() {
+	_got=$(python3 -c '
+import socket, struct, sys, time
+f, sp, dp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rate = float(sys.argv[4]) if len(sys.argv) > 4 else 0
+s = socket.create_connection(("127.0.0.1", sp), timeout=120)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") +
+    struct.pack(">H", dp))
+r = b""
+while len(r) < 10:
+    d = s.recv(10 - len(r))
+    if not d:
+        sys.exit("socks: closed")
+    r += d
+if r[1] != 0:
+    sys.exit("socks: reply %d" % r[1])
+t0 = time.monotonic()
+sent = 0
+with open(f, "rb") as fp:
+    while True:
+        d = fp.read(65536)
+        if not d:
+            break
+        s.sendall(d)
+        sent += len(d)
+        if rate > 0:
+            ahead = sent / rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    out += d
+print(out.decode().strip())
+' "$1" "$SOCKS" "$2" ${3:-}) || { gr_log "upload of $1 failed"; return 1; }
+	[ "$_got" = "$(gr_sha "$1")" ] ||
+	    { gr_log "upload sha256 mismatch for $1 ($_got)"; return 1; }
+}
+
+# gc_gate NAME LISTEN TARGET: a loopback TCP relay that can be switched
+# off and on: gc_gate_down NAME resets every connection it carries and
+# refuses new ones (accepted, then reset), gc_gate_up NAME relays again.
+# Each switch is logged with its number (1, 2, ...) in $T/NAME.log.
+gc_gate() {
+	gr_spawn "$1" python3 -c '
+import selectors, signal, socket, struct, sys
+lport, tport = int(sys.argv[1]), int(sys.argv[2])
+sel = selectors.DefaultSelector()
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", lport))
+ls.listen(64)
+ls.setblocking(False)
+sel.register(ls, selectors.EVENT_READ, None)
+pairs = {}
+state = {"down": False, "flip": None, "n": 0}
+def hard_close(x):
+    try:
+        sel.unregister(x)
+    except (KeyError, ValueError):
+        pass
+    try:
+        x.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    x.close()
+def close_pair(s, hard):
+    p = pairs.pop(s, None)
+    for x in (s, p):
+        if x is None:
+            continue
+        pairs.pop(x, None)
+        if hard:
+            hard_close(x)
+        else:
+            try:
+                sel.unregister(x)
+            except (KeyError, ValueError):
+                pass
+            x.close()
+def on_sig(signum, frame):
+    state["flip"] = signum == signal.SIGUSR1
+signal.signal(signal.SIGUSR1, on_sig)
+signal.signal(signal.SIGUSR2, on_sig)
+print("listening on %d -> %d" % (lport, tport), flush=True)
+while True:
+    if state["flip"] is not None:
+        state["down"], state["flip"] = state["flip"], None
+        state["n"] += 1
+        if state["down"]:
+            n = len(pairs) // 2
+            for s in list(pairs):
+                if s in pairs:
+                    close_pair(s, True)
+            print("down %d (%d connections reset)" % (state["n"], n),
+                  flush=True)
+        else:
+            print("up %d" % state["n"], flush=True)
+    try:
+        events = sel.select(0.5)
+    except InterruptedError:
+        continue
+    for key, _ in events:
+        s = key.fileobj
+        if s is ls:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                continue
+            if state["down"]:
+                hard_close(c)
+                continue
+            try:
+                u = socket.create_connection(("127.0.0.1", tport), timeout=5)
+            except OSError:
+                c.close()
+                continue
+            for x in (c, u):
+                x.setblocking(False)
+                x.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sel.register(x, selectors.EVENT_READ, None)
+            pairs[c], pairs[u] = u, c
+            continue
+        if s not in pairs:
+            continue
+        try:
+            d = s.recv(262144)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError:
+            d = b""
+        if not d:
+            close_pair(s, False)
+            continue
+        p = pairs[s]
+        p.setblocking(True)
+        try:
+            p.sendall(d)
+        except OSError:
+            close_pair(s, False)
+            continue
+        p.setblocking(False)
+' "$2" "$3"
+	gr_wait_port "$2" 10 || gr_fail "relay $1 did not start"
+}
+
+# gc_gate_down NAME N / gc_gate_up NAME N: the Nth switch of the relay.
+gc_gate_down() {
+	kill -USR1 "$(gr_pid "$1")"
+	gr_wait_log "$T/$1.log" "^down $2 " 5 || gr_fail "relay $1 did not go down"
+}
+
+gc_gate_up() {
+	kill -USR2 "$(gr_pid "$1")"
+	gr_wait_log "$T/$1.log" "^up $2\$" 5 || gr_fail "relay $1 did not come up"
+}
+
+# gc_wait_size FILE BYTES [SECONDS]: wait until FILE holds BYTES or more.
+gc_wait_size() {
+	_i=0; _max=$((${3:-30} * 20))
+	while [ $_i -lt $_max ]; do
+		[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge "$2" ] &&
+		    return 0
+		sleep 0.05; _i=$((_i + 1))
+	done
+	gr_log "timeout waiting for $1 to reach $2 bytes"
+	return 1
+}
+
+# gc_wait_count FILE REGEX N [SECONDS]: wait for N lines matching REGEX.
+gc_wait_count() {
+	_i=0; _max=$((${4:-10} * 20))
+	while [ $_i -lt $_max ]; do
+		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.05; _i=$((_i + 1))
+	done
+	gr_log "timeout waiting for $3 lines /$2/ in $1"
+	return 1
 }

@@ -76,6 +76,7 @@ conf_carrier_defaults(struct carrier_conf *cc)
 	cc->cc_idle_poll_mode = IDLE_POLL_ALWAYS;
 	cc->cc_tx_slots_per_bucket = 3;
 	cc->cc_workers_per_endpoint = 3;
+	cc->cc_post_pipeline = 1;
 	cc->cc_poll_idle_sleep_ms = 5;
 	cc->cc_poll_timeout_ms = 300000;
 	cc->cc_blacklist_base_ms = 3000;

@@ -131,6 +131,7 @@ const struct conf_key conf_keys[] = {
 	    1, 8),
 	C_NUM("workers_per_endpoint", cc_workers_per_endpoint,
 	    KF_ZERO_DEFAULT, 1, 64),
+	C_TYPED("post_pipeline", KT_BOOL, cc_post_pipeline, 0),
 	C_NUM("poll_idle_sleep_ms", cc_poll_idle_sleep_ms, KF_ZERO_DEFAULT,
 	    1, 60000),
 	C_NUM("poll_timeout_ms", cc_poll_timeout_ms, KF_ZERO_DEFAULT,

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the exit worker's pure parts: dial backoff table
  * (protocol.md section 3 numbers), SOCKS5 client handshake, target
- * splitting and IP literals.
+ * splitting and IP literals, checks of unauthenticated request bytes.
  */
 #include "gr_config.h"
 
@@ -253,6 +253,50 @@ test_literal(void **state)
 	assert_int_equal(resolve_literal("example.com", 443, &xa), -1);
 }
 
+#define CL(s)	(s), (int)strlen(s)
+
+static void
+test_reqcheck(void **state)
+{
+	uint64_t	 n = 0, max = 12582912;
+
+	assert_int_equal(reqcheck_clen(CL("12582912"), max, &n), 0);
+	assert_true(n == max);
+	assert_int_equal(reqcheck_clen(CL("0"), max, &n), 0);
+	assert_true(n == 0);
+	assert_int_equal(reqcheck_clen(CL("12582913"), max, &n), 413);
+	assert_int_equal(reqcheck_clen(NULL, -1, max, &n), 411);
+	assert_int_equal(reqcheck_clen("", 0, max, &n), 411);
+	/* 1*DIGIT only: what strtoull would have let through is 400. */
+	assert_int_equal(reqcheck_clen(CL("+5"), max, &n), 400);
+	assert_int_equal(reqcheck_clen(CL(" 5"), max, &n), 400);
+	assert_int_equal(reqcheck_clen(CL("-1"), max, &n), 400);
+	assert_int_equal(reqcheck_clen(CL("5x"), max, &n), 400);
+	assert_int_equal(reqcheck_clen(CL("18446744073709551615"), UINT64_MAX,
+	    &n), 0);
+	assert_int_equal(reqcheck_clen(CL("18446744073709551616"), UINT64_MAX,
+	    &n), 400);
+	assert_int_equal(reqcheck_clen(CL("000000000000000000001"), max, &n),
+	    400);
+
+	assert_int_equal(reqcheck_body(0, 10, 10), 0);
+	assert_int_equal(reqcheck_body(5, 6, 10), 413);
+	assert_int_equal(reqcheck_body(SIZE_MAX, 2, SIZE_MAX), 413);
+	assert_int_equal(reqcheck_body_done(9, 10), 400);
+	assert_int_equal(reqcheck_body_done(10, 10), 0);
+
+	assert_true(reqcheck_binary("application/octet-stream"));
+	assert_true(reqcheck_binary("Application/Octet-Stream; x=y"));
+	assert_false(reqcheck_binary("application/octet-streamx"));
+	assert_false(reqcheck_binary("text/plain"));
+
+	assert_int_equal(reqcheck_ws(0, EXIT_HELLO_MAX, 0), 0);
+	assert_int_equal(reqcheck_ws(1, EXIT_HELLO_MAX, 0), -1);
+	assert_int_equal(reqcheck_ws(1, EXIT_HELLO_MAX, 1), 0);
+	assert_int_equal(reqcheck_ws(EXIT_WS_MSG_MAX, 1, 1), -1);
+	assert_int_equal(reqcheck_ws(SIZE_MAX, 2, 1), -1);
+}
+
 int
 main(void)
 {
@@ -265,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_socks_auth),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_literal),
+		cmocka_unit_test(test_reqcheck),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -3,7 +3,8 @@
  * real session engine: control frames before RSTs before data, the
  * 512 KiB / 1 MiB first/second response ramp, first responses served
  * before bulk, 48/144 frames per batch, per-session frame cap, byte
- * budget, partly drained sessions staying ready, rollback.
+ * budget, partly drained sessions staying ready, rollback, queue-wait
+ * samples taken when a batch is written (not on rollback).
  */
 #include "gr_config.h"
 
@@ -45,6 +46,31 @@ upstream_close(struct xsess *x, int send_rst)
 
 void
 log_info(const char *fmt, ...)
+{
+}
+
+static uint64_t	 test_qwait_n, test_qwait_last;
+
+void
+estats_queue_wait(uint64_t usec)
+{
+	test_qwait_n++;
+	test_qwait_last = usec;
+}
+
+void
+rxflow_client_init(struct xclient *cl)
+{
+}
+
+int
+upstream_reap(struct xsess *x)
+{
+	return (0);
+}
+
+void
+rxflow_client_free(struct xclient *cl)
 {
 }
 
@@ -207,7 +233,7 @@ test_rollback(void **state)
 	struct drain_limits	 dl;
 	struct xresp		*r = drain_resp_get();
 	struct sess		*s;
-	uint64_t		 seq;
+	uint64_t		 seq, qn;
 	int			 nf;
 	size_t			 b;
 
@@ -217,12 +243,17 @@ test_rollback(void **state)
 	b = resp_bytes(r, 4, &nf);
 	assert_int_equal(b, 100000);
 	seq = r->r_frames[0].f_seq;
+	qn = test_qwait_n;
 	drain_rollback(cl, r);
+	assert_true(test_qwait_n == qn);	/* nothing was written */
 	assert_true(s->s_flags & SESS_READY);
 	assert_true(drain_collect(cl, r, &dl, 100.0) > 0);
 	assert_int_equal(resp_bytes(r, 4, &nf), 100000);
 	assert_int_equal(r->r_frames[0].f_seq, seq);	/* same seq */
-	drain_commit(cl, r, 100.0);
+	/* Queue wait: ready at 100.0 (exit_now), written at 100.25. */
+	drain_commit(cl, r, 100.25);
+	assert_true(test_qwait_n == qn + 1);
+	assert_true(test_qwait_last == 250000);
 	drain_resp_put(r);
 }
 

@@ -64,7 +64,10 @@ struct lconn {
 #define LCF_RPAUSED		0x10	/* reading paused (back-pressure) */
 #define LCF_CLOSED		0x20	/* local fd closed */
 #define LCF_TTFB		0x40	/* first downlink byte counted */
+#define LCF_SYNOK		0x80	/* the exit has the session */
 	size_t			 lc_txb;	/* last sampled TX buffered */
+	uint64_t		 lc_conf_next;	/* post.c: confirmed */
+	uint32_t		 lc_epoch;	/* ... lost POSTs */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
 	ev_tstamp		 lc_ready_at;	/* queued for TX (queue wait) */
 	TAILQ_ENTRY(lconn)	 lc_all;
@@ -83,6 +86,9 @@ struct tunnel_batch {
 	size_t			 tb_n;
 	size_t			 tb_ndata;	/* SYN/data/FIN frames */
 	int			 tb_probe;	/* carries the version probe */
+	/* Sessions settled at send time (pipelined POST, post.c). */
+	uint8_t			 tb_early[TB_MAXFRAMES][WIRE_SID_LEN];
+	size_t			 tb_nearly;
 	struct wbuf		 tb_body;
 	struct wbuf		 tb_scratch;
 };
@@ -167,6 +173,11 @@ int	tunnel_seal(struct carrier *, struct tunnel_batch *, int text,
 void	tunnel_commit(struct carrier *, struct tunnel_batch *);
 void	tunnel_rollback(struct carrier *, struct tunnel_batch *);
 void	tunnel_abort_batch(struct carrier *, struct tunnel_batch *);
+void	tunnel_commit_early(struct carrier *, struct tunnel_batch *);
+void	tunnel_commit_delivered(struct carrier *, struct tunnel_batch *);
+void	tunnel_fail_pipelined(struct carrier *, struct tunnel_batch *,
+	    int sent);
+void	tunnel_confirm(struct carrier *, struct sess *, uint64_t next_seq);
 int	tunnel_rx_body(struct carrier *, const uint8_t *, size_t, int text);
 void	tunnel_queue_rst(struct carrier *, const uint8_t sid[WIRE_SID_LEN]);
 void	tunnel_requeue_all(struct carrier *);
@@ -199,6 +210,7 @@ void	post_kick(struct carrier *);
 void	post_wake_all(struct carrier *);
 void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
+int	post_local_ack(struct carrier *);
 void	post_quota_load(const char *, size_t);
 void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
 struct stats_endpoint;

@@ -33,10 +33,16 @@ gooserelay_carrier_LDADD = $(OPS_LIBS) $(FRONTED_LIBS) $(SESSION_LIBS) \
 TESTS += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
 	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
-	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh
+	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh \
+	regress/cases/carrier_postpipe.sh regress/cases/carrier_switch.sh \
+	regress/cases/carrier_streamoff.sh \
+	regress/cases/carrier_deadrelay.sh
 EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_post.sh regress/cases/carrier_fallback.sh \
 	regress/cases/carrier_exitkill.sh regress/cases/carrier_flaky.sh \
 	regress/cases/carrier_demo.sh regress/cases/carrier_reload.sh \
+	regress/cases/carrier_postpipe.sh regress/cases/carrier_switch.sh \
+	regress/cases/carrier_streamoff.sh \
+	regress/cases/carrier_deadrelay.sh \
 	regress/lib-carrier.sh \
 	regress/tools/flakyproxy.py regress/tools/socksraw.py

@@ -2,11 +2,24 @@
  * The POST poll loop (protocol.md 4.3, 4.4), shared by direct_post and
  * apps_script: workers_per_endpoint pollers per endpoint, each with at
  * most one exchange in flight.  A poller drains a batch (one outstanding
- * POST per session), seals it as base64 text or, once the exit listed
+ * POST per session unless pipelined, below), seals it as base64 text or,
+ * once the exit listed
  * binary_batch_v1, as binary, and hands it to an endpoint through the
  * cendpoint interface.  New TX or ACKs wake idle pollers at once; the idle
  * backoff ladder (poll_idle_sleep_ms, 50 ms, 250 ms, 1 s) only runs while
  * nothing moves.  While the stream is up (auto) the pollers stand still.
+ *
+ * Pipelining (post_pipeline, direct relay_urls): a session the exit
+ * already knows is settled when its POST leaves, as on the stream, so its
+ * next frames may go in another POST on another pooled connection while
+ * the first is still held by the exit (both exits reorder by seq, up to
+ * 512 frames).  The frames wait in the session's replay store until they
+ * are confirmed: by the answer to their POST (post_confirm(): a session's
+ * frames are acknowledged up to the first of its frames still in flight)
+ * or by the exit's GACKs where it sends them (upstream_ack_v1, after a
+ * stream).  A lost POST sends the unconfirmed frames again under the same
+ * seq numbers (the exit drops duplicates).  Extra pollers (as many again)
+ * carry that traffic.  See tunnel_commit_early().
  *
  * apps_script runs on the health set of fronted_setup(): each exchange
  * takes an endpoint and an idle or active slot with health_acquire() and
@@ -33,6 +46,14 @@
 #define POST_FAIL_PAUSE		1.0
 #define POST_REAP_DELAY		60.0	/* after start: the SNI probe */
 #define POST_REAP_TICK		2.0
+#define POST_SKIP_MAX		60.0	/* relay back-off cap, s */
+
+/* One session's frames in a pipelined POST. */
+struct prun {
+	uint8_t			 r_sid[WIRE_SID_LEN];
+	uint64_t		 r_lo, r_hi;	/* seq range */
+	uint32_t		 r_epoch;	/* lc_epoch when sent */
+};
 
 struct poller {
 	struct post		*p_post;
@@ -49,6 +70,9 @@ struct poller {
 	int			 p_slotwait;	/* no active slot was free */
 	ev_tstamp		 p_sent_at;	/* endpoint RTT (stats) */
 	struct cendpoint	*p_inflight;	/* exchange in flight on it */
+	struct prun		*p_runs;	/* TB_MAXFRAMES, in flight */
+	size_t			 p_nruns;
+	int			 p_extra;	/* pipelined TX only */
 };
 
 /* What a reload compares, and the stats of endpoints without health. */
@@ -58,6 +82,8 @@ struct post_epinfo {
 	uint64_t		 pe_ok, pe_fail;
 	double			 pe_rtt;		/* EWMA s, 0 unknown */
 	int			 pe_bad;		/* last exchange failed */
+	unsigned int		 pe_fails;		/* in a row (relays) */
+	double			 pe_until;		/* skipped until */
 };
 
 /* An endpoint removed by a reload, freed once nothing uses it. */
@@ -82,6 +108,8 @@ struct post {
 	struct poller		*po_pollers;
 	size_t			 po_npollers;
 	size_t			 po_nidle;	/* idle polls in flight */
+	int			 po_pipe;	/* pipelining configured */
+	int			 po_localack;	/* answers confirm */
 	int			 po_started;
 	size_t			 po_pf_pending;
 	size_t			 po_pf_ok;
@@ -108,6 +136,153 @@ static void	post_info_set(struct post *, size_t, const char *,
 static void	post_ep_count(struct post *, struct cendpoint *, int, double);
 static int	post_pollers_grow(struct post *, size_t);
 
+/* Pollers wanted: as many again for pipelined TX. */
+static size_t
+post_nwant(struct post *po)
+{
+	return (po->po_wpe * po->po_neps * (po->po_pipe ? 2 : 1));
+}
+
+/* Upstream frames wait to be confirmed: POSTs may overlap per session. */
+static int
+post_pipelining(struct post *po)
+{
+	struct carrier	*car = po->po_car;
+
+	return (po->po_pipe && car->c_scfg.sc_replay && (po->po_localack ||
+	    (car->c_features & CARRIER_FEAT_UPACK)));
+}
+
+/* Sessions keep sent frames until confirmed by POST answers. */
+int
+post_local_ack(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+
+	return (po != NULL && po->po_localack);
+}
+
+static struct lconn *
+post_run_conn(struct carrier *car, const struct prun *r, struct sess **sp)
+{
+	struct sess	*s;
+
+	if ((s = sess_table_find(&car->c_table, r->r_sid)) == NULL)
+		return (NULL);
+	*sp = s;
+	return (s->s_arg);
+}
+
+/* Record, per session, the seq range of the data frames of a batch. */
+static void
+post_runs_build(struct poller *p)
+{
+	struct carrier		*car = p->p_post->po_car;
+	struct tunnel_batch	*tb = p->p_tb;
+	const struct wire_frame	*f;
+	struct prun		*r = NULL;
+	struct lconn		*lc;
+	struct sess		*s;
+	size_t			 i;
+
+	p->p_nruns = 0;
+	for (i = 0; i < tb->tb_n; i++) {
+		f = &tb->tb_frames[i];
+		if (f->f_flags & (WIRE_F_ACK | WIRE_F_RST))
+			continue;
+		if (r != NULL && memcmp(r->r_sid, f->f_sid,
+		    WIRE_SID_LEN) == 0) {
+			if (f->f_seq < r->r_lo)
+				r->r_lo = f->f_seq;
+			if (f->f_seq > r->r_hi)
+				r->r_hi = f->f_seq;
+			continue;
+		}
+		r = &p->p_runs[p->p_nruns++];
+		memcpy(r->r_sid, f->f_sid, WIRE_SID_LEN);
+		r->r_lo = r->r_hi = f->f_seq;
+		lc = post_run_conn(car, r, &s);
+		r->r_epoch = lc != NULL ? lc->lc_epoch : 0;
+	}
+}
+
+/*
+ * The lowest seq of this session still in flight in the current epoch
+ * (or next if none is lower): frames below it are all confirmed.
+ */
+static uint64_t
+post_inflight_floor(struct post *po, const uint8_t *sid, uint32_t epoch,
+    uint64_t next)
+{
+	const struct prun	*r;
+	size_t			 i, k;
+
+	for (i = 0; i < po->po_npollers; i++)
+		for (k = 0; k < po->po_pollers[i].p_nruns; k++) {
+			r = &po->po_pollers[i].p_runs[k];
+			if (r->r_epoch == epoch && r->r_lo < next &&
+			    memcmp(r->r_sid, sid, WIRE_SID_LEN) == 0)
+				next = r->r_lo;
+		}
+	return (next);
+}
+
+/*
+ * A pipelined POST was answered: its frames reached the exit.  Within an
+ * epoch a session's frames are drained in seq order and each range is in
+ * flight, answered or (lost) starts a new epoch, so everything below the
+ * highest answered seq and below every range still in flight is there.
+ */
+static void
+post_confirm(struct poller *p)
+{
+	struct post	*po = p->p_post;
+	struct carrier	*car = po->po_car;
+	struct prun	*r;
+	struct lconn	*lc;
+	struct sess	*s;
+	uint64_t	 next;
+	size_t		 i, nr = p->p_nruns;
+
+	p->p_nruns = 0;		/* no longer in flight */
+	for (i = 0; i < nr; i++) {
+		r = &p->p_runs[i];
+		if ((lc = post_run_conn(car, r, &s)) == NULL ||
+		    r->r_epoch != lc->lc_epoch)
+			continue;
+		if (r->r_hi + 1 > lc->lc_conf_next)
+			lc->lc_conf_next = r->r_hi + 1;
+	}
+	for (i = 0; i < nr; i++) {
+		r = &p->p_runs[i];
+		if ((lc = post_run_conn(car, r, &s)) == NULL ||
+		    r->r_epoch != lc->lc_epoch)
+			continue;
+		next = post_inflight_floor(po, r->r_sid, lc->lc_epoch,
+		    lc->lc_conf_next);
+		if (next > 0)
+			tunnel_confirm(car, s, next);
+	}
+}
+
+/* A pipelined POST was lost: its sessions' confirmations start over. */
+static void
+post_unconfirm(struct poller *p)
+{
+	struct carrier	*car = p->p_post->po_car;
+	struct lconn	*lc;
+	struct sess	*s;
+	size_t		 i, nr = p->p_nruns;
+
+	p->p_nruns = 0;
+	for (i = 0; i < nr; i++) {
+		if ((lc = post_run_conn(car, &p->p_runs[i], &s)) == NULL)
+			continue;
+		lc->lc_epoch++;
+		lc->lc_conf_next = 0;
+	}
+}
+
 /*
  * Roll back a drained batch.  The rollback notifies the sessions, which
  * kick the pollers; from inside post_poll() that would recurse into
@@ -122,6 +297,122 @@ post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
 {
 	po->po_rolling++;
 	tunnel_rollback(po->po_car, tb);
+	po->po_rolling--;
+	if (po->po_rolling == 0 && po->po_kick_pending) {
+		po->po_kick_pending = 0;
+		if (rekick)
+			post_kick(po->po_car);
+	}
+}
+
+/*
+ * direct_post with several relay_urls: the poller's endpoint, or the next
+ * one not being skipped; when every one is, the one back first (what a
+ * single URL does anyway).
+ */
+static size_t
+post_direct_pick(struct post *po, size_t cur, double now)
+{
+	size_t	 i, k, best = cur;
+
+	if (po->po_neps < 2 || po->po_fs.fs_health != NULL ||
+	    po->po_info[cur].pe_until <= now)
+		return (cur);
+	for (i = 1; i < po->po_neps; i++) {
+		k = (cur + i) % po->po_neps;
+		if (po->po_info[k].pe_until <= now)
+			return (k);
+		if (po->po_info[k].pe_until < po->po_info[best].pe_until)
+			best = k;
+	}
+	return (best);
+}
+
+/*
+ * Outcome of an exchange with a direct relay: a failing one is skipped for
+ * endpoint_blacklist_base_ms, doubling with each failure in a row (capped
+ * at endpoint_blacklist_max_ms and POST_SKIP_MAX); one answer clears it.
+ * A local network error says nothing about the relay.
+ */
+static void
+post_direct_report(struct post *po, struct cendpoint *ep,
+    enum ep_result res, double now)
+{
+	const struct carrier_conf *cc = &po->po_car->c_conf;
+	struct post_epinfo	*pe;
+	double			 d, cap;
+	unsigned int		 n;
+	size_t			 k;
+
+	if (po->po_fs.fs_health != NULL)
+		return;
+	for (k = 0; k < po->po_neps; k++)
+		if (po->po_eps[k] == ep)
+			break;
+	if (k == po->po_neps)
+		return;		/* retired by a reload meanwhile */
+	pe = &po->po_info[k];
+	if (res == EP_OK) {
+		if (pe->pe_fails > 0 && po->po_neps > 1)
+			log_info("%s: answering again", ep->ep_label);
+		pe->pe_fails = 0;
+		pe->pe_until = 0;
+		return;
+	}
+	if (res == EP_FAIL_OFFLINE || po->po_neps < 2)
+		return;
+	if (pe->pe_until > now)
+		return;		/* sent before the skip began */
+	n = ++pe->pe_fails;
+	d = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms : 3000) /
+	    1000.0;
+	cap = cc->cc_blacklist_max_ms / 1000.0;
+	if (cap <= 0 || cap > POST_SKIP_MAX)
+		cap = POST_SKIP_MAX;
+	while (--n > 0 && d < cap)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	pe->pe_until = now + d;
+	log_warnx("%s: failing, skipped for %.1f s (failure %u in a row)",
+	    ep->ep_label, d, pe->pe_fails);
+}
+
+/* A batch that did not go out or whose answer is lost. */
+static void
+post_fail_batch(struct poller *p, int sent, int rekick)
+{
+	struct post		*po = p->p_post;
+	struct carrier		*car = po->po_car;
+	struct tunnel_batch	*tb = p->p_tb;
+	struct lconn		*lc;
+	struct sess		*s;
+	size_t			 i;
+
+	post_unconfirm(p);
+	if (tb->tb_nearly == 0 && !post_pipelining(po)) {
+		if (sent)
+			tunnel_abort_batch(car, tb);
+		else
+			post_rollback(po, tb, rekick);
+		return;
+	}
+	po->po_rolling++;
+	if (sent && !(car->c_features & (WIRE_FEAT_REPLAY |
+	    CARRIER_FEAT_UPACK))) {
+		/*
+		 * The lost answer may have carried downstream frames the
+		 * exit does not keep: protocol.md 4.4 aborts the sessions.
+		 */
+		for (i = 0; i < tb->tb_nearly; i++) {
+			s = sess_table_find(&car->c_table, tb->tb_early[i]);
+			if (s != NULL && (lc = s->s_arg) != NULL)
+				local_abort(lc, "request failed after sending");
+		}
+		tb->tb_nearly = 0;
+		tunnel_abort_batch(car, tb);
+	} else
+		tunnel_fail_pipelined(car, tb, sent);
 	po->po_rolling--;
 	if (po->po_rolling == 0 && po->po_kick_pending) {
 		po->po_kick_pending = 0;
@@ -296,12 +587,23 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 		return (0);
 	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
 	po->po_wpe = w;
+	/*
+	 * Pipelining: direct relays only (through Apps Script every POST
+	 * costs quota).  POST answers confirm the frames where no stream
+	 * could need them kept for the exit's GACKs instead.
+	 */
+	po->po_pipe = cc->cc_post_pipeline && po->po_fs.fs_health == NULL &&
+	    cc->cc_wire_compat != WIRE_COMPAT_V15;
+	po->po_localack = po->po_pipe && (cc->cc_transport == TM_DIRECT_POST ||
+	    cc->cc_nstream == 0);
+	if (po->po_localack)
+		car->c_scfg.sc_replay = 1;
 	/* Room for a reload that adds endpoints: pollers never move. */
-	n = w * CONF_MAX_URLS;
+	n = w * CONF_MAX_URLS * (po->po_pipe ? 2 : 1);
 	if ((po->po_pollers = calloc(n, sizeof(*p))) == NULL)
 		return (-1);
 	po->po_cap = n;
-	return (post_pollers_grow(po, w * po->po_neps));
+	return (post_pollers_grow(po, post_nwant(po)));
 }
 
 /* Set up pollers up to n (of po_cap); started ones poll at once. */
@@ -318,7 +620,10 @@ post_pollers_grow(struct post *po, size_t n)
 		p->p_post = po;
 		p->p_idx = i;
 		p->p_ep = i % po->po_neps;
-		if ((p->p_tb = calloc(1, sizeof(*p->p_tb))) == NULL)
+		p->p_extra = i >= po->po_wpe * po->po_neps;
+		if ((p->p_tb = calloc(1, sizeof(*p->p_tb))) == NULL ||
+		    (po->po_pipe && (p->p_runs = calloc(TB_MAXFRAMES,
+		    sizeof(*p->p_runs))) == NULL))
 			return (-1);
 		tunnel_batch_init(p->p_tb);
 		ev_timer_init(&p->p_sleep, post_sleep_cb, 0, 0);
@@ -452,6 +757,8 @@ post_poll(struct poller *p)
 	p->p_slotwait = 0;
 	if (p->p_busy || !po->po_started)
 		return;
+	if (p->p_extra && !post_pipelining(po))
+		return;		/* extra pollers: pipelined TX */
 	if (stream_up(car) && car->c_nrst == 0)
 		return;		/* the stream carries everything */
 	if (car->c_stopping && car->c_nrst == 0)
@@ -470,6 +777,7 @@ post_poll(struct poller *p)
 			return;		/* wait for a kick */
 		po->po_nidle++;
 	}
+	p->p_ep = post_direct_pick(po, p->p_ep, ev_now(car->c_loop));
 	ep = po->po_eps[p->p_ep];
 	p->p_cur = NULL;
 	if (po->po_fs.fs_health != NULL) {
@@ -496,6 +804,7 @@ post_poll(struct poller *p)
 		p->p_t0 = now;
 	}
 	text = !(ep->ep_binary && !ep->ep_text_only);
+	tb->tb_nearly = 0;
 	if (tunnel_seal(car, tb, text, 0) == -1)
 		goto fail;
 	p->p_busy = 1;
@@ -507,6 +816,22 @@ post_poll(struct poller *p)
 		p->p_busy = 0;
 		p->p_inflight = NULL;
 		goto fail;
+	}
+	if (post_pipelining(po) && tb->tb_ndata > 0) {
+		post_runs_build(p);
+		/*
+		 * The request bytes are in the pool's buffer: settle the
+		 * sessions the exit knows, so that their next frames can
+		 * go in other POSTs now (the kicks are held until this
+		 * poller is done here).
+		 */
+		po->po_rolling++;
+		tunnel_commit_early(car, tb);
+		po->po_rolling--;
+		if (po->po_rolling == 0 && po->po_kick_pending) {
+			po->po_kick_pending = 0;
+			post_kick(car);
+		}
 	}
 	return;
 fail:
@@ -557,7 +882,10 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		if (!p->p_idle)
 			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
 			    p->p_sent_at) * 1e6));
-		tunnel_commit(car, tb);
+		post_direct_report(po, ep, EP_OK, now);
+		tunnel_commit_delivered(car, tb);
+		if (p->p_nruns > 0)
+			post_confirm(p);
 		p->p_busy = 0;
 		ep->ep_binary = !ep->ep_text_only &&
 		    (car->c_features & WIRE_FEAT_BINARY) != 0;
@@ -573,6 +901,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	}
 	po->po_n_fail++;
 	post_ep_count(po, ep, 0, -1);
+	post_direct_report(po, ep, res == EP_OK ? EP_FAIL_HARD : res, now);
 	if (hep != NULL)
 		health_report(hep, res == EP_OK ? EP_FAIL_HARD : res, 0, 0,
 		    now, res == EP_OK ? "undecryptable response" : detail);
@@ -592,13 +921,18 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	if (!sent || res == EP_FAIL_OFFLINE || (ep->ep_fronted &&
 	    (res == EP_FAIL_SOFT || res == EP_FAIL_RATE ||
 	    res == EP_FAIL_QUOTA)))
-		post_rollback(po, tb, 1);
+		post_fail_batch(p, 0, 1);
 	else
-		tunnel_abort_batch(car, tb);
+		post_fail_batch(p, 1, 1);
 	p->p_busy = 0;
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;
-	post_sleep(p, POST_FAIL_PAUSE);
+	/* Another relay is answering: go on there at once. */
+	if (po->po_fs.fs_health == NULL && po->po_neps > 1 &&
+	    po->po_info[post_direct_pick(po, p->p_ep, now)].pe_until <= now)
+		post_sleep(p, 0.);
+	else
+		post_sleep(p, POST_FAIL_PAUSE);
 	if (hep != NULL && slot == HS_ACTIVE)
 		post_slot_wake(po);
 }
@@ -659,6 +993,7 @@ post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
 	int			 found = 0;
 
 	if (res != EP_OK) {
+		post_direct_report(po, ep, res, ev_now(car->c_loop));
 		log_warnx("pre-flight %s: %s (%s)", ep->ep_label,
 		    res == EP_FAIL_HARD && detail && strstr(detail, "204") ?
 		    "tunnel_key mismatch" : res == EP_FAIL_HARD ?
@@ -1021,7 +1356,7 @@ post_reload(struct carrier *car)
 		log_info("reload: %s: %zu endpoint%s kept, %zu added, %zu "
 		    "removed", what, nn - added, nn - added == 1 ? "" : "s",
 		    added, removed);
-	return (post_pollers_grow(po, po->po_wpe * po->po_neps));
+	return (post_pollers_grow(po, post_nwant(po)));
 }
 
 /*

@@ -67,7 +67,10 @@ tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
 /*
  * The ACK payloads "goose_version_probe:v1|{json}" for this run.  Only the
  * stream hello asks for upstream_ack_v1 (what makes a stream reconnect
- * lossless); the POST loop keeps GooseRelayVPN's rollback semantics.
+ * lossless).  The POST loop does without: a GACK would make the exit
+ * answer every data POST at once instead of holding it for the reply
+ * (measured: POST echo p50 doubled), and a POST's own answer already says
+ * that its frames arrived (post.c confirms pipelined frames from it).
  */
 void
 tunnel_probe_build(struct carrier *car)
@@ -294,8 +297,7 @@ fail:
 
 /* Settle every session of a finished batch, then free what is done. */
 static void
-tunnel_settled(struct carrier *car, struct tunnel_batch *tb,
-    struct sess **ss, size_t ns)
+tunnel_settled(struct carrier *car, struct sess **ss, size_t ns)
 {
 	struct lconn	*lc;
 	size_t		 i;
@@ -313,34 +315,88 @@ tunnel_settled(struct carrier *car, struct tunnel_batch *tb,
 }
 
 static size_t
-tunnel_txn_sessions(struct tunnel_batch *tb, struct sess **ss)
+tunnel_txn_sessions(struct sess_txn *txn, struct sess **ss)
 {
 	size_t	 i;
 
-	for (i = 0; i < tb->tb_txn.t_nent; i++) {
-		ss[i] = tb->tb_txn.t_ent[i].te_sess;
+	for (i = 0; i < txn->t_nent; i++) {
+		ss[i] = txn->t_ent[i].te_sess;
 		sess_ref(ss[i]);
 	}
 	return (i);
 }
 
+static void
+tunnel_commit_txn(struct carrier *car, struct sess_txn *txn)
+{
+	struct sess	*ss[SESS_TXN_MAX];
+	size_t		 ns = tunnel_txn_sessions(txn, ss);
+
+	sess_txn_commit(txn, ev_now(car->c_loop));
+	sess_txn_init(txn);
+	tunnel_settled(car, ss, ns);
+	carrier_settled(car);
+}
+
+static void
+tunnel_abort_txn(struct carrier *car, struct sess_txn *txn)
+{
+	struct sess	*ss[SESS_TXN_MAX];
+	size_t		 ns = tunnel_txn_sessions(txn, ss), i;
+	struct lconn	*lc;
+
+	sess_txn_commit(txn, ev_now(car->c_loop));
+	sess_txn_init(txn);
+	for (i = 0; i < ns; i++)
+		if ((lc = ss[i]->s_arg) != NULL)
+			local_abort(lc, "request failed after sending");
+	tunnel_settled(car, ss, ns);
+}
+
+/*
+ * The batch's downstream ACKs were lost with it.  sess_ack_due() counts an
+ * ACK as sent once drained, and an exit that keeps downstream frames until
+ * acknowledged (downstream_replay_v1) stops sending the session anything
+ * new meanwhile: without this it would wait for the exit's resend timer
+ * and a duplicate, and a POST loss streak could stall a download until
+ * the target timed out.
+ */
+static void
+tunnel_ack_again(struct carrier *car, struct tunnel_batch *tb)
+{
+	struct sess	*s;
+	struct lconn	*lc;
+	size_t		 i;
+	int		 any = 0;
+
+	for (i = 0; i < tb->tb_n; i++) {
+		if (tb->tb_frames[i].f_flags != WIRE_F_ACK ||
+		    (s = sess_table_find(&car->c_table,
+		    tb->tb_frames[i].f_sid)) == NULL ||
+		    (lc = s->s_arg) == NULL || (s->s_flags & SESS_ABORTED))
+			continue;
+		sess_ack_retry(s);
+		if (!(lc->lc_flags & LCF_ACKQ)) {
+			lc->lc_flags |= LCF_ACKQ;
+			TAILQ_INSERT_TAIL(&car->c_ackq, lc, lc_ackq);
+		}
+		any = 1;
+	}
+	if (any)
+		tunnel_kick(car);
+}
+
 void
 tunnel_commit(struct carrier *car, struct tunnel_batch *tb)
 {
-	struct sess	*ss[SESS_TXN_MAX];
-	size_t		 ns = tunnel_txn_sessions(tb, ss);
-
-	sess_txn_commit(&tb->tb_txn, ev_now(car->c_loop));
-	sess_txn_init(&tb->tb_txn);
-	tunnel_settled(car, tb, ss, ns);
-	carrier_settled(car);
+	tunnel_commit_txn(car, &tb->tb_txn);
 }
 
 void
 tunnel_rollback(struct carrier *car, struct tunnel_batch *tb)
 {
 	struct sess	*ss[SESS_TXN_MAX];
-	size_t		 ns = tunnel_txn_sessions(tb, ss), i;
+	size_t		 ns = tunnel_txn_sessions(&tb->tb_txn, ss), i;
 
 	sess_txn_rollback(&tb->tb_txn);
 	sess_txn_init(&tb->tb_txn);
@@ -350,23 +406,135 @@ tunnel_rollback(struct carrier *car, struct tunnel_batch *tb)
 		    car->c_nrst < CARRIER_RSTQ_MAX)
 			memcpy(car->c_rstq[car->c_nrst++],
 			    tb->tb_frames[i].f_sid, WIRE_SID_LEN);
-	tunnel_settled(car, tb, ss, ns);
+	tunnel_settled(car, ss, ns);
+	tunnel_ack_again(car, tb);
 }
 
 /* The batch may have been acted on but its answer is lost (4.4 abort). */
 void
 tunnel_abort_batch(struct carrier *car, struct tunnel_batch *tb)
 {
-	struct sess	*ss[SESS_TXN_MAX];
-	size_t		 ns = tunnel_txn_sessions(tb, ss), i;
+	tunnel_abort_txn(car, &tb->tb_txn);
+	tunnel_ack_again(car, tb);
+}
+
+/*
+ * Pipelined POST (post_pipeline): a sealed batch is split in two.
+ * Sessions the exit already knows (LCF_SYNOK) whose frames sit in the
+ * replay store are settled now, at send time, as on the stream: their
+ * frames stay in the store until confirmed (post.c: by the POST answers,
+ * or by the exit's GACKs), so a lost POST costs a resend under the same
+ * seq numbers (the exit drops duplicates and reorders by seq), never
+ * bytes.  Settled, the session is drainable again and its next frames
+ * can go in another POST while this one is in flight.  The rest (a SYN
+ * the exit has not confirmed, a session without a replay store) stays in
+ * tb_txn until the answer: a data frame that overtook its SYN on another
+ * connection would meet an unknown session and be answered with an RST.
+ * The settled session ids are kept in tb_early for
+ * tunnel_fail_pipelined().
+ */
+void
+tunnel_commit_early(struct carrier *car, struct tunnel_batch *tb)
+{
+	static struct sess_txn	 early;		/* one at a time, 40 KiB */
+	static int		 busy;
+	struct sess_txn		*t = &tb->tb_txn;
+	struct sess_txn_ent	*te;
+	struct lconn		*lc;
+	struct sess		*s;
+	size_t			 i, k = 0;
+
+	tb->tb_nearly = 0;
+	if (busy)
+		return;		/* re-entered from a settle callback */
+	sess_txn_init(&early);
+	for (i = 0; i < t->t_nent; i++) {
+		te = &t->t_ent[i];
+		s = te->te_sess;
+		lc = s->s_arg;
+		if (lc != NULL && (lc->lc_flags & LCF_SYNOK) &&
+		    !(s->s_flags & SESS_ABORTED) &&
+		    sess_replay_frames(s) > 0) {
+			early.t_ent[early.t_nent++] = *te;
+			memcpy(tb->tb_early[tb->tb_nearly++], s->s_id,
+			    WIRE_SID_LEN);
+		} else
+			t->t_ent[k++] = *te;
+	}
+	t->t_nent = k;
+	if (early.t_nent > 0) {
+		busy = 1;
+		tunnel_commit_txn(car, &early);
+		busy = 0;
+	}
+}
+
+/* A POST answered: the exit has every session of the held part. */
+void
+tunnel_commit_delivered(struct carrier *car, struct tunnel_batch *tb)
+{
+	struct lconn	*lc;
+	size_t		 i;
+
+	for (i = 0; i < tb->tb_txn.t_nent; i++)
+		if ((lc = tb->tb_txn.t_ent[i].te_sess->s_arg) != NULL)
+			lc->lc_flags |= LCF_SYNOK;
+	tb->tb_nearly = 0;
+	tunnel_commit(car, tb);
+}
+
+/*
+ * A pipelined POST failed.  Settled sessions send every unacknowledged
+ * frame again; the held part rolls back, which with a replay store keeps
+ * the frames unchanged and is right even if the exit got them.  Held
+ * sessions without a store follow protocol.md 4.4: rolled back if the
+ * request provably did not leave, else aborted.
+ */
+void
+tunnel_fail_pipelined(struct carrier *car, struct tunnel_batch *tb,
+    int sent)
+{
+	static struct sess_txn	 lost;
+	struct sess_txn		*t = &tb->tb_txn;
+	struct sess		*s;
+	struct lconn		*lc;
+	size_t			 i, k = 0;
+
+	for (i = 0; i < tb->tb_nearly; i++) {
+		s = sess_table_find(&car->c_table, tb->tb_early[i]);
+		if (s == NULL || (lc = s->s_arg) == NULL ||
+		    (s->s_flags & SESS_ABORTED))
+			continue;
+		sess_replay_requeue(s);
+		tunnel_ready(lc);
+	}
+	tb->tb_nearly = 0;
+	sess_txn_init(&lost);
+	if (sent) {
+		for (i = 0; i < t->t_nent; i++) {
+			if (sess_replay_frames(t->t_ent[i].te_sess) > 0)
+				t->t_ent[k++] = t->t_ent[i];
+			else
+				lost.t_ent[lost.t_nent++] = t->t_ent[i];
+		}
+		t->t_nent = k;
+	}
+	tunnel_rollback(car, tb);
+	if (lost.t_nent > 0)
+		tunnel_abort_txn(car, &lost);
+}
+
+/* Frames below next_seq of this session reached the exit (post.c). */
+void
+tunnel_confirm(struct carrier *car, struct sess *s, uint64_t next_seq)
+{
 	struct lconn	*lc;
 
-	sess_txn_commit(&tb->tb_txn, ev_now(car->c_loop));
-	sess_txn_init(&tb->tb_txn);
-	for (i = 0; i < ns; i++)
-		if ((lc = ss[i]->s_arg) != NULL)
-			local_abort(lc, "request failed after sending");
-	tunnel_settled(car, tb, ss, ns);
+	sess_replay_ack(s, next_seq, ev_now(car->c_loop));
+	if ((lc = s->s_arg) != NULL) {
+		local_account(lc);
+		local_maybe_free(lc);
+	}
 }
 
 /* Give every unacknowledged upstream frame back (transport reset). */
@@ -408,8 +576,12 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "");
 	car->c_features = feat;
 	car->c_probe_answered = 1;
-	/* Kept-until-GACK upstream frames only when the exit sends GACKs. */
-	car->c_scfg.sc_replay = (feat & CARRIER_FEAT_UPACK) != 0;
+	/*
+	 * Kept-until-ACK upstream frames when the exit sends GACKs, or when
+	 * pipelined POSTs confirm them (post_local_ack()).
+	 */
+	car->c_scfg.sc_replay = (feat & CARRIER_FEAT_UPACK) != 0 ||
+	    post_local_ack(car);
 	/* The exit keeps downstream frames until our GACKs: send them. */
 	car->c_scfg.sc_rx_ack =
 	    (feat & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)) != 0;
@@ -476,6 +648,9 @@ tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
 		return;
 	}
 	s = sess_table_find(&car->c_table, f->f_sid);
+	/* Any frame for it: the exit has the session (pipelined POST). */
+	if (s != NULL && (lc = s->s_arg) != NULL)
+		lc->lc_flags |= LCF_SYNOK;
 	if (f->f_flags & WIRE_F_ACK) {
 		if (s != NULL && wire_gack_decode(f->f_payload, f->f_len,
 		    &nseq, &err) == 0) {

@@ -39,6 +39,7 @@ client_get(const uint8_t cid[WIRE_CID_LEN], int create)
 	cl->cl_grace.data = cl;
 	ev_timer_init(&cl->cl_retry, client_retry_cb, EXIT_REPLAY_RETRY, 0);
 	cl->cl_retry.data = cl;
+	rxflow_client_init(cl);
 	cl->cl_last_seen = exit_now();
 	cl->cl_replay = 0;
 	HASH_ADD(cl_hh, ex->ee_clients, cl_cid, WIRE_CID_LEN, cl);
@@ -62,9 +63,13 @@ client_wake(struct xclient *cl)
 void
 client_set_ready(struct xclient *cl, struct sess *s)
 {
+	struct xsess	*x = s->s_arg;
+
 	if (s->s_flags & SESS_READY)
 		return;
 	s->s_flags |= SESS_READY;
+	if (x != NULL)
+		x->x_ready_at = exit_now();	/* queue wait starts */
 	TAILQ_INSERT_TAIL(&cl->cl_ready, s, s_ready_entry);
 	client_wake(cl);
 }
@@ -326,6 +331,7 @@ client_free(struct xclient *cl)
 	ev_timer_stop(ex->ee_loop, &cl->cl_retry);
 	ev_timer_stop(ex->ee_loop, &cl->cl_grace);
 	client_drop_ctrl(cl);
+	rxflow_client_free(cl);
 	HASH_DELETE(cl_hh, ex->ee_clients, cl);
 	client_nclients--;
 	free(cl);

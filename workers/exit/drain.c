@@ -189,6 +189,7 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 {
 	struct sess	*held[SESS_TXN_MAX];
 	struct sess	*s;
+	struct xsess	*x;
 	size_t		 i, n = r->r_txn.t_nent;
 
 	for (i = 0; i < n; i++) {
@@ -201,6 +202,19 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 		sess_txn_rollback(&r->r_txn);
 	for (i = 0; i < n; i++) {
 		s = held[i];
+		if (commit && (x = s->s_arg) != NULL) {
+			/*
+			 * Queue wait (auto_tune, stats): from becoming
+			 * drainable to the batch carrying it being written.
+			 * What stays queued waits from now on.
+			 */
+			if (now > x->x_ready_at)
+				estats_queue_wait((uint64_t)((now -
+				    x->x_ready_at) * 1e6));
+			else
+				estats_queue_wait(0);
+			x->x_ready_at = now;
+		}
 		if (commit && s->s_arg != NULL &&
 		    client_replay_sync(cl, s->s_arg, 0)) {
 			/* Over a replay cap: this session is aborted. */
@@ -209,9 +223,35 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 		if (s->s_arg != NULL && !(s->s_flags & SESS_ABORTED) &&
 		    sess_tx_drainable(s))
 			client_set_ready(cl, s);
+		if (commit && s->s_arg != NULL)
+			(void)upstream_reap(s->s_arg);
 		sess_unref(s);
 	}
 	sess_txn_init(&r->r_txn);
+}
+
+/*
+ * A GACK reached an upstream_ack_v1 client: if it covers the session's
+ * FIN, the client will never send that session's frames again.
+ */
+static void
+drain_gack_delivered(const struct xctrl *c)
+{
+	struct sess	*s;
+	struct xsess	*x;
+	uint64_t	 next;
+	const char	*errstr;
+
+	if (c->xc_frame.f_flags != WIRE_F_ACK || wire_gack_decode(
+	    c->xc_frame.f_payload, c->xc_frame.f_len, &next, &errstr) == -1)
+		return;
+	if ((s = sess_table_find(&ex->ee_sessions, c->xc_frame.f_sid)) ==
+	    NULL || (x = s->s_arg) == NULL)
+		return;
+	if ((s->s_flags & SESS_RX_FIN) && next >= sess_rx_next(s)) {
+		x->x_fin_acked = 1;
+		(void)upstream_reap(x);
+	}
 }
 
 void
@@ -221,6 +261,8 @@ drain_commit(struct xclient *cl, struct xresp *r, double now)
 
 	while ((c = TAILQ_FIRST(&r->r_ctrl)) != NULL) {
 		TAILQ_REMOVE(&r->r_ctrl, c, xc_entry);
+		if (cl->cl_upack)
+			drain_gack_delivered(c);
 		client_ctrl_free(c);
 	}
 	drain_requeue_sessions(cl, r, 1, now);

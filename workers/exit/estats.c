@@ -61,6 +61,10 @@ estats_sync(void)
 	(void)stats_gauge(st, "http_503", (int64_t)s->es_http_503);
 	(void)stats_gauge(st, "backoff_targets", (int64_t)backoff_count());
 	(void)stats_gauge(st, "replay_bytes", (int64_t)ex->ee_rp_bytes);
+	/* Client bytes waiting for slow upstreams (rxflow.c). */
+	(void)stats_gauge(st, "rx_queued_bytes", (int64_t)ex->ee_rxq);
+	(void)stats_gauge(st, "rx_over_cap", (int64_t)s->es_rx_over);
+	(void)stats_gauge(st, "rx_slow_resets", (int64_t)s->es_rx_aborts);
 }
 
 static void

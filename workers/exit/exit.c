@@ -92,6 +92,11 @@ exit_scfg(void)
 {
 	sess_cfg_default(&ex->ee_scfg);
 	ex->ee_scfg.sc_replay = 0;
+	/*
+	 * rxflow.c gives a session over EXIT_RX_SESS_MAX some time to drain;
+	 * past 1.5 times that the engine aborts it at once.
+	 */
+	ex->ee_scfg.sc_rx_max = EXIT_RX_SESS_MAX / 2 * 3;
 	ex->ee_scfg_replay = ex->ee_scfg;
 	ex->ee_scfg_replay.sc_replay = 1;
 	ex->ee_scfg_replay.sc_rx_ack = 1;
@@ -101,7 +106,7 @@ static int
 exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
 	struct wire_aead	*aead;
-	int			 i, lfd = -1;
+	int			 i, lfd = -1, had_stream;
 
 	if (!wc->wc_has_exit) {
 		snprintf(err, errlen, "no exit section");
@@ -135,7 +140,16 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 			wire_aead_free(ex->ee_aead);
 		ex->ee_aead = aead;
 	}
+	had_stream = ex->ee_configured && ex->ee_conf.ec_stream_enabled;
 	ex->ee_conf = wc->wc_exit;
+	/*
+	 * stream_enabled is checked at upgrade time only: a reload that
+	 * turns it off also ends the streams already up, so their clients
+	 * move to POST (within stream_disconnect_grace_s) as they would
+	 * against a freshly started exit.
+	 */
+	if (had_stream && !ex->ee_conf.ec_stream_enabled)
+		http_streams_close();
 	if (ex->ee_conf.ec_max_drain_frames_per_session == 0)
 		ex->ee_conf.ec_max_drain_frames_per_session = 8;
 	if (ex->ee_conf.ec_max_response_bytes == 0)

@@ -11,6 +11,8 @@
  *	backoff.c	per-target dial failure backoff and suppression
  *	resolve.c	c-ares lookups with a 5 minute cache
  *	socks.c		SOCKS5 client handshake for upstream_proxy
+ *	rxflow.c	budgets for client bytes queued toward upstreams
+ *	reqcheck.c	checks of unauthenticated request bytes (pure)
  */
 #ifndef GR_EXIT_H
 #define GR_EXIT_H
@@ -50,8 +52,19 @@
 #define EXIT_RP_GLOBAL_BYTES	(256ULL * 1024 * 1024)
 #define EXIT_RP_GLOBAL_FRAMES	36864
 #define EXIT_UP_READ_MAX	(1024 * 1024)	/* per readable event */
-#define EXIT_RX_PAUSE		(8U * 1024 * 1024) /* stop reading the stream */
-#define EXIT_RX_RESUME		(2U * 1024 * 1024)
+/*
+ * Client bytes queued toward an upstream that reads slower than the client
+ * sends (rxflow.c).  Over the soft mark a session's GACKs are held back
+ * (upstream_ack_v1 clients then stop sending it).  Over a cap the client
+ * has EXIT_RX_STALL_MAX to drain before its biggest queues are reset, at
+ * once past 1.5 times a cap.  Streams are always read.
+ */
+#define EXIT_RX_SOFT		(8U * 1024 * 1024)	/* hold GACKs */
+#define EXIT_RX_RESUME		(2U * 1024 * 1024)	/* send them again */
+#define EXIT_RX_SESS_MAX	(64ULL * 1024 * 1024)	/* one session */
+#define EXIT_RX_CLIENT_MAX	(128ULL * 1024 * 1024)	/* one client_id */
+#define EXIT_RX_GLOBAL_MAX	(512ULL * 1024 * 1024)	/* the worker */
+#define EXIT_RX_STALL_MAX	5.0	/* s over a cap (Go blocks 5 s) */
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
@@ -86,7 +99,10 @@ struct xclient {
 	int			 cl_upack;	/* upstream_ack_v1 */
 	int			 cl_replay;	/* downstream replay on */
 	int			 cl_ackdirty;	/* sessions owe a GACK */
-	uint32_t		 cl_rx_heavy;	/* sessions over RX pause */
+	uint64_t		 cl_rxq;	/* bytes queued to upstreams */
+	uint32_t		 cl_rx_over;	/* sessions over their cap */
+	int			 cl_rx_late;	/* over a cap, grace running */
+	ev_timer		 cl_rxstall;	/* grace deadline */
 	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
 	uint32_t		 cl_rp_frames;
 	char			 cl_instance[CONF_INSTANCE_LEN];
@@ -122,7 +138,11 @@ struct xsess {
 	unsigned int		 x_wr_shut:1;	/* we shut down writing */
 	unsigned int		 x_reading:1;	/* read watcher wanted */
 	unsigned int		 x_ackdue:1;
-	unsigned int		 x_rxheavy:1;	/* RX queue over pause mark */
+	unsigned int		 x_rxsoft:1;	/* over soft mark: GACK held */
+	unsigned int		 x_rxover:1;	/* over EXIT_RX_SESS_MAX */
+	unsigned int		 x_fin_acked:1;	/* GACK of its FIN delivered */
+	size_t			 x_rxq;		/* RX queue as accounted */
+	double			 x_ready_at;	/* became drainable */
 	double			 x_last_act;	/* frame in or drain */
 	uint64_t		 x_rp_bytes;	/* replay store as accounted */
 	uint32_t		 x_rp_frames;
@@ -146,6 +166,8 @@ struct exit_stats {
 	uint64_t	 es_probes;
 	uint64_t	 es_http_4xx;
 	uint64_t	 es_http_503;
+	uint64_t	 es_rx_over;		/* a client went over a cap */
+	uint64_t	 es_rx_aborts;		/* reset: upstream too slow */
 };
 
 /* Global state of the worker. */
@@ -170,6 +192,8 @@ struct exit_env {
 	uint32_t		 ee_rp_frames;
 	uint32_t		 ee_preauth_posts;
 	uint32_t		 ee_preauth_streams;
+	uint64_t		 ee_rxq;	/* bytes queued to upstreams */
+	uint32_t		 ee_rx_late;	/* clients over a cap */
 	struct exit_stats	 ee_stats;
 };
 
@@ -249,11 +273,18 @@ void		 drain_resp_put(struct xresp *);
 /* route.c */
 void		 route_batch(struct xclient *, const struct wire_batch *,
 		    int *had_frames);
+void		 route_acks(struct xclient *);
+
+/* rxflow.c */
+void		 rxflow_client_init(struct xclient *);
+void		 rxflow_client_free(struct xclient *);
+void		 rxflow_sync(struct xsess *, int gone);
 
 /* upstream.c */
 extern const struct sess_ops	 upstream_ops;
 struct xsess	*upstream_open(struct xclient *, const struct wire_frame *);
 void		 upstream_close(struct xsess *, int send_rst);
+int		 upstream_reap(struct xsess *);
 void		 upstream_rx(struct xsess *);
 void		 upstream_gc(double now);
 void		 upstream_abort_all(int send_rst);
@@ -300,13 +331,20 @@ int			 socks_in(struct socks_state *, const uint8_t *,
 			    size_t, size_t *used, int *err);
 size_t			 socks_want(struct socks_state *);
 
+/* reqcheck.c */
+int		 reqcheck_clen(const char *, int, uint64_t max, uint64_t *);
+int		 reqcheck_body(size_t have, size_t len, size_t clen);
+int		 reqcheck_body_done(size_t have, size_t clen);
+int		 reqcheck_binary(const char *content_type);
+int		 reqcheck_ws(size_t have, size_t len, int authed);
+
 /* http.c */
 int		 http_init(struct ev_loop *);
 void		 http_adopt(int fd);
 void		 http_wake_client(struct xclient *);
 void		 http_stream_supersede(struct xconn *);
+void		 http_streams_close(void);
 void		 http_shutdown(void);
-void		 http_rx_flow(struct xclient *, int on);
 
 /* estats.c: struct stats, periodic [stats] lines, auto_tune */
 void		 estats_init(void);

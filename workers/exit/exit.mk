@@ -3,7 +3,8 @@ libexec_PROGRAMS += gooserelay-exit
 gooserelay_exit_SOURCES = workers/exit/exit.h workers/exit/exit.c \
 	workers/exit/http.c workers/exit/client.c workers/exit/drain.c \
 	workers/exit/route.c workers/exit/upstream.c workers/exit/backoff.c \
-	workers/exit/resolve.c workers/exit/socks.c workers/exit/estats.c
+	workers/exit/resolve.c workers/exit/socks.c workers/exit/estats.c \
+	workers/exit/rxflow.c workers/exit/reqcheck.c
 gooserelay_exit_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(CARES_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 gooserelay_exit_LDADD = $(OPS_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) $(IPC_LIBS) \
@@ -13,7 +14,8 @@ gooserelay_exit_LDADD = $(OPS_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) $(IPC_LIBS) \
 check_PROGRAMS += regress/unit/test_exit_backoff
 TESTS += regress/unit/test_exit_backoff
 regress_unit_test_exit_backoff_SOURCES = regress/unit/test_exit_backoff.c \
-	workers/exit/backoff.c workers/exit/socks.c workers/exit/resolve.c
+	workers/exit/backoff.c workers/exit/socks.c workers/exit/resolve.c \
+	workers/exit/reqcheck.c
 regress_unit_test_exit_backoff_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(CARES_CFLAGS) -I$(top_srcdir)/workers/exit
 regress_unit_test_exit_backoff_LDADD = $(CMOCKA_LIBS) $(CARES_LIBS) $(EV_LIBS)
@@ -24,12 +26,21 @@ regress_tools_grdrv_SOURCES = regress/tools/grdrv.c
 regress_tools_grdrv_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 regress_tools_grdrv_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
 
+# Many sessions at once over one /stream: slow upstreams, churn.
+check_PROGRAMS += regress/tools/exitload
+regress_tools_exitload_SOURCES = regress/tools/exitload.c
+regress_tools_exitload_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+regress_tools_exitload_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
+
 # End-to-end cases under the real supervisor.
 EXIT_CASES = regress/cases/exit_http.sh regress/cases/exit_bulk.sh \
 	regress/cases/exit_sessions.sh regress/cases/exit_stream.sh \
-	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh
+	regress/cases/exit_replay.sh regress/cases/exit_longpoll.sh \
+	regress/cases/exit_slowup.sh regress/cases/exit_tune.sh \
+	regress/cases/exit_reap.sh
 TESTS += $(EXIT_CASES)
-EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh
+EXTRA_DIST += $(EXIT_CASES) regress/lib-exit.sh bench/exit_idle.sh \
+	bench/exit_churn.sh bench/exit_hol.sh regress/fuzz/fuzz_exit_req.c
 
 check_PROGRAMS += regress/unit/test_exit_drain
 TESTS += regress/unit/test_exit_drain

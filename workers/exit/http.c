@@ -280,7 +280,7 @@ http_is_binary_ctype(struct lws *wsi)
 	if (lws_hdr_copy(wsi, ct, sizeof(ct),
 	    WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
 		return (0);
-	return (strncasecmp(ct, "application/octet-stream", 24) == 0);
+	return (reqcheck_binary(ct));
 }
 
 /* LWS_CALLBACK_HTTP: a new request on this connection. */
@@ -289,8 +289,9 @@ http_request(struct lws *wsi, const char *uri)
 {
 	const struct exit_conf	*ec = &ex->ee_conf;
 	struct xconn		*xc;
-	char			 cl[32], *ep;
-	unsigned long long	 clen;
+	char			 cl[32];
+	uint64_t		 clen;
+	int			 status;
 
 	if ((xc = http_xconn(wsi, 1)) == NULL)
 		return (-1);
@@ -313,16 +314,16 @@ http_request(struct lws *wsi, const char *uri)
 	if (ex->ee_shutdown || !ex->ee_configured)
 		return (http_simple(wsi, 503, "text/plain",
 		    "shutting down\n", 1));
-	if (lws_hdr_copy(wsi, cl, sizeof(cl),
-	    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+	status = reqcheck_clen(cl, lws_hdr_copy(wsi, cl, sizeof(cl),
+	    WSI_TOKEN_HTTP_CONTENT_LENGTH), ec->ec_max_request_body_bytes,
+	    &clen);
+	if (status == 411)
 		return (http_simple(wsi, 411, "text/plain",
 		    "length required\n", 1));
-	errno = 0;
-	clen = strtoull(cl, &ep, 10);
-	if (errno != 0 || *ep != '\0' || ep == cl)
+	if (status == 400)
 		return (http_simple(wsi, 400, "text/plain",
 		    "bad content-length\n", 1));
-	if (clen > ec->ec_max_request_body_bytes)
+	if (status != 0)
 		return (http_simple(wsi, 413, "text/plain",
 		    "request body too large\n", 1));
 	if (ex->ee_preauth_posts >= EXIT_PREAUTH_POSTS) {
@@ -356,7 +357,7 @@ http_body(struct lws *wsi, const void *in, size_t len)
 
 	if (xc == NULL || xc->xc_state != XH_BODY)
 		return (-1);
-	if (xc->xc_in.wb_len + len > xc->xc_clen)
+	if (reqcheck_body(xc->xc_in.wb_len, len, xc->xc_clen) != 0)
 		return (http_simple(wsi, 413, "text/plain",
 		    "request body too large\n", 1));
 	if (wbuf_append(&xc->xc_in, in, len) == -1)
@@ -409,7 +410,7 @@ http_body_done(struct lws *wsi)
 	if (xc == NULL || xc->xc_state != XH_BODY)
 		return (-1);
 	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
-	if (xc->xc_in.wb_len != xc->xc_clen) {
+	if (reqcheck_body_done(xc->xc_in.wb_len, xc->xc_clen) != 0) {
 		http_preauth_release(xc);
 		return (http_simple(wsi, 400, "text/plain",
 		    "truncated body\n", 1));
@@ -692,6 +693,23 @@ http_stream_supersede(struct xconn *xc)
 	lws_callback_on_writable(xc->xc_wsi);
 }
 
+/* Reload turned stream_enabled off: end every stream, frames rolled back. */
+void
+http_streams_close(void)
+{
+	struct xclient	*cl, *tmp;
+	int		 n = 0;
+
+	HASH_ITER(cl_hh, ex->ee_clients, cl, tmp) {
+		if (cl->cl_stream != NULL && !cl->cl_stream->xc_closing) {
+			http_stream_supersede(cl->cl_stream);
+			n++;
+		}
+	}
+	if (n > 0)
+		log_info("stream_enabled is off: closing %d stream(s)", n);
+}
+
 /* Unacked frames go out again on the new stream (upstream_ack_v1). */
 static void
 http_stream_requeue(struct xclient *cl)
@@ -772,8 +790,8 @@ http_ws_receive(struct lws *wsi, const void *in, size_t len)
 		log_debug("text message on /stream: closing");
 		return (-1);
 	}
-	limit = xc->xc_authed ? EXIT_WS_MSG_MAX : EXIT_HELLO_MAX;
-	if (xc->xc_in.wb_len + len > limit) {
+	if (reqcheck_ws(xc->xc_in.wb_len, len, xc->xc_authed) != 0) {
+		limit = xc->xc_authed ? EXIT_WS_MSG_MAX : EXIT_HELLO_MAX;
 		log_info("stream message over %zu bytes: closing", limit);
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 		    NULL, 0);
@@ -873,22 +891,6 @@ static struct lws_protocols http_protocols[] = {
 	{ "tunnel", http_callback, 0, HTTP_RX_BUF, 0, NULL, HTTP_RX_BUF },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
-
-/*
- * Back-pressure on a stream: stop reading it while one of the client's
- * upstreams has more than EXIT_RX_PAUSE bytes queued (POST clients pace
- * themselves: one request in flight per session).
- */
-void
-http_rx_flow(struct xclient *cl, int on)
-{
-	if (cl->cl_stream == NULL)
-		return;
-	lws_rx_flow_control(cl->cl_stream->xc_wsi, on);
-	/* Resuming is applied by lws's service pass: run one now. */
-	if (on)
-		lws_cancel_service(ex->ee_lws);
-}
 
 /* Shutdown: held requests answer now (with the queued RSTs). */
 void

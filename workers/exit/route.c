@@ -82,10 +82,16 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 	/* Pruning may have made room under the replay caps. */
 	if (sess_tx_drainable(s))
 		client_set_ready(cl, s);
+	/* ... or finished the session. */
+	(void)upstream_reap(s->s_arg);
 }
 
-/* GACKs for upstream data that arrived (upstream_ack_v1 clients). */
-static void
+/*
+ * GACKs for upstream data that arrived (upstream_ack_v1 clients), except
+ * for sessions whose upstream lags (rxflow.c): theirs wait, so the client
+ * stops sending them at its replay caps.
+ */
+void
 route_acks(struct xclient *cl)
 {
 	struct xsess	*x;
@@ -93,7 +99,7 @@ route_acks(struct xclient *cl)
 	uint8_t		 gack[WIRE_GACK_LEN];
 
 	TAILQ_FOREACH(x, &cl->cl_sessions, x_cl_entry) {
-		if (!x->x_ackdue)
+		if (!x->x_ackdue || x->x_rxsoft)
 			continue;
 		x->x_ackdue = 0;
 		if (sess_ack_due(x->x_s, &next)) {
@@ -161,13 +167,8 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 			continue;
 		}
 		sess_unref(s);
+		rxflow_sync(x, 0);
 		ex->ee_stats.es_bytes_up += wire_frame_paylen(f);
-		if (!x->x_rxheavy && sess_rx_queued(s) > EXIT_RX_PAUSE) {
-			/* The upstream is slower than the client. */
-			x->x_rxheavy = 1;
-			if (cl->cl_rx_heavy++ == 0)
-				http_rx_flow(cl, 0);
-		}
 		if (cl->cl_upack) {
 			x->x_ackdue = 1;
 			cl->cl_ackdirty = 1;

@@ -118,11 +118,7 @@ upstream_close(struct xsess *x, int send_rst)
 	cl = x->x_cl;
 	if (send_rst)
 		client_queue_rst(cl, s->s_id);
-	if (x->x_rxheavy) {
-		x->x_rxheavy = 0;
-		if (--cl->cl_rx_heavy == 0)
-			http_rx_flow(cl, 1);
-	}
+	rxflow_sync(x, 1);
 	(void)client_replay_sync(cl, x, 1);
 	upstream_dial_cleanup(x);
 	upstream_fd_close(x);
@@ -227,6 +223,7 @@ upstream_open(struct xclient *cl, const struct wire_frame *f)
 		return (NULL);
 	}
 	ex->ee_stats.es_bytes_up += wire_frame_paylen(f);
+	rxflow_sync(x, 0);
 	if (cl->cl_upack) {
 		x->x_ackdue = 1;
 		cl->cl_ackdirty = 1;
@@ -419,6 +416,38 @@ upstream_proxy_io(struct xsess *x, int revents)
 	}
 }
 
+/*
+ * A session finished both ways (its FIN delivered upstream, the upstream's
+ * FIN committed to the client) goes away now instead of at the next 60 s
+ * GC: sessions/s churn would otherwise fill max_sessions with finished
+ * ones.  An upstream_ack_v1 client may still send its frames again after
+ * a stream reconnect until our GACK of its FIN was delivered (a SYN sent
+ * again must not dial twice): for those, wait for that.
+ *
+ * With a replay store, frames the client has not acknowledged are kept,
+ * except a bare FIN: the client closed its side already (its FIN came
+ * first; the SOCKS side has no half-close), and our carrier frees such a
+ * session without acknowledging our FIN, which otherwise kept every
+ * finished session here, resent every 3 s, until the 5 minute replay
+ * expiry.  If that FIN is lost in a stream drop, the client's own
+ * done-session sweep (30 s after its FIN) ends the session there.
+ * Returns 1 if x was freed.
+ */
+int
+upstream_reap(struct xsess *x)
+{
+	struct sess	*s = x->x_s;
+	size_t		 rp = sess_replay_frames(s);
+
+	if (!x->x_up_eof || !x->x_wr_shut || !(s->s_flags & SESS_RX_FIN) ||
+	    !(s->s_flags & SESS_TX_FIN_SENT) || (s->s_flags & SESS_IN_TXN) ||
+	    (rp > 0 && (rp > 1 || sess_replay_bytes(s) > 0)) ||
+	    (x->x_cl->cl_upack && (x->x_ackdue || !x->x_fin_acked)))
+		return (0);
+	upstream_close(x, 0);
+	return (1);
+}
+
 /* Both directions finished: the socket is no longer needed. */
 static void
 upstream_check_done(struct xsess *x)
@@ -471,17 +500,6 @@ upstream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	x->x_last_act = ev_now(loop);
 }
 
-static void
-upstream_rx_unheavy(struct xsess *x)
-{
-	if (x->x_rxheavy && (x->x_s->s_flags & SESS_ABORTED ||
-	    sess_rx_queued(x->x_s) < EXIT_RX_RESUME)) {
-		x->x_rxheavy = 0;
-		if (--x->x_cl->cl_rx_heavy == 0)
-			http_rx_flow(x->x_cl, 1);
-	}
-}
-
 /* Write in-order client bytes to the upstream. */
 void
 upstream_rx(struct xsess *x)
@@ -507,13 +525,14 @@ upstream_rx(struct xsess *x)
 			return;
 		}
 		sess_rx_consume(s, r);
-		upstream_rx_unheavy(x);
+		rxflow_sync(x, 0);
 	}
 	ev_io_stop(ex->ee_loop, &x->x_wio);
 	if (sess_rx_eof(s) && !x->x_wr_shut) {
 		x->x_wr_shut = 1;
 		(void)shutdown(x->x_fd, SHUT_WR);
 		upstream_check_done(x);
+		(void)upstream_reap(x);
 	}
 }
 
