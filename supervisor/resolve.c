@@ -144,17 +144,18 @@ resolve_list(struct gr_conf *conf, const char *key, char (*urls)[CONF_URL_LEN],
 			continue;	/* keep what resolved */
 		addrs[i][0] = '\0';
 		if (resolve_url_host(urls[i], host, sizeof(host)) == -1) {
-			log_warnx("%s: %s: cannot find the host in %s",
+			log_warnx("%s: %s: entry %u: cannot find the host",
 			    confparse_origin(conf, "carrier", key, org,
-			    sizeof(org)), key, urls[i]);
+			    sizeof(org)), key, i + 1);
 			bad++;
 			continue;
 		}
 		if ((r = resolve_host(host, addrs[i], CONF_ADDRS_LEN)) != 0) {
-			log_warnx("%s: %s: host %s: %s; endpoint %s skipped "
+			/* Not the URL: it may carry user:password@. */
+			log_warnx("%s: %s: host %s: %s; entry %u skipped "
 			    "until the name resolves", confparse_origin(conf,
 			    "carrier", key, org, sizeof(org)), key, host,
-			    gai_strerror(r), urls[i]);
+			    gai_strerror(r), i + 1);
 			bad++;
 		} else {
 			good++;
@@ -230,8 +231,8 @@ resolve_inherit_list(const char *key, char (*urls)[CONF_URL_LEN],
 		if (j == on || j == CONF_MAX_URLS)
 			continue;
 		memcpy(addrs[i], oaddrs[j], CONF_ADDRS_LEN);
-		log_warnx("%s: keeping the previous addresses of %s (%s) "
-		    "until its name resolves again", key, urls[i], addrs[i]);
+		log_warnx("%s: entry %u: keeping the previous addresses (%s) "
+		    "until its name resolves again", key, i + 1, addrs[i]);
 	}
 }
 
