@@ -26,6 +26,8 @@
 #define CONF_PATH_LEN		1024
 #define CONF_INSTANCE_LEN	129
 #define CONF_MAX_KEYS		160	/* origin slots, see gr_conf */
+#define CONF_MAX_ADDRS		4	/* addresses kept per name */
+#define CONF_ADDRS_LEN		192	/* that many, blank-separated */
 
 enum conf_transport {
 	TM_APPS_SCRIPT = 0,	/* GooseRelayVPN's default */
@@ -115,6 +117,17 @@ struct carrier_conf {
 	/* auto_tune bounds of poll_idle_sleep_ms (protocol.md 5.4) */
 	uint32_t	 cc_tune_sleep_min_ms;		/* 2 */
 	uint32_t	 cc_tune_sleep_max_ms;		/* 250 */
+
+	/*
+	 * Where to dial each relay_urls / direct_stream_urls / google_host
+	 * entry: its host's numeric addresses, space-separated, in
+	 * getaddrinfo order.  The supervisor fills them (resolve.c) because
+	 * the chrooted, seccomp-confined carrier cannot resolve names; the
+	 * name itself stays in the URL for Host, SNI and certificate checks.
+	 */
+	char		 cc_relay_addr[CONF_MAX_URLS][CONF_ADDRS_LEN];
+	char		 cc_stream_addr[CONF_MAX_URLS][CONF_ADDRS_LEN];
+	char		 cc_ghost_addr[CONF_MAX_GHOSTS][CONF_ADDRS_LEN];
 };
 
 struct exit_conf {

@@ -57,6 +57,9 @@ reload_config(char *err, size_t errlen)
 		    "keeping the old configuration", sv_opts.so_conffile);
 		goto fail;
 	}
+	/* An unresolved name is skipped, or keeps its last addresses. */
+	if (resolve_conf(nc, 0) > 0)
+		resolve_inherit(nc, sv_conf);
 	if (listen_prepare(nc, ln, listeners, err, errlen) == -1)
 		goto fail;
 	listen_commit(ln);
@@ -66,6 +69,7 @@ reload_config(char *err, size_t errlen)
 	sv_gen++;
 	worker_configure_roles(sv_conf);
 	worker_reload();
+	resolve_schedule();
 	log_info("configuration generation %u loaded", sv_gen);
 	return 0;
  fail:

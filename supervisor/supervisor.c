@@ -181,6 +181,7 @@ supervisor_demo(struct gr_conf *conf)
 	ln[1].ln_kind = LISTENER_HTTP;
 	confparse_demo(conf, ln[0].ln_port, ln[1].ln_port);
 	conf->gc_demo = 1;
+	(void)resolve_conf(conf, 0);
 	listen_commit(ln);
 	fprintf(stderr, "gooserelayd: no configuration file, running the "
 	    "loopback demo\n"
@@ -262,6 +263,8 @@ main(int argc, char *argv[])
 		}
 		if (nerr != 0)
 			return 1;
+		/* Not fatal: at boot DNS may not work yet (resolve.c). */
+		(void)resolve_conf(sv_conf, 0);
 		if (sv_opts.so_verbose)
 			confparse_dump(sv_conf, stdout);
 		printf("configuration OK\n");
@@ -276,6 +279,7 @@ main(int argc, char *argv[])
 		if (!sv_conf->gc_has_carrier && !sv_conf->gc_has_exit)
 			fatalx("%s: neither carrier nor exit configured",
 			    sv_opts.so_conffile);
+		(void)resolve_conf(sv_conf, 0);
 		memset(ln, 0, sizeof(ln));
 		if (listen_prepare(sv_conf, ln, listeners, err,
 		    sizeof(err)) == -1)
@@ -319,6 +323,7 @@ main(int argc, char *argv[])
 	worker_init();
 	worker_configure_roles(sv_conf);
 	worker_start_all();
+	resolve_schedule();
 	if (sv_opts.so_diagfile != NULL) {
 		ev_timer_init(&sv_diag_timer, supervisor_diag_timer_cb,
 		    SUPERVISOR_DIAG_WAIT_S, 0.);

@@ -102,6 +102,15 @@ void		 worker_history(char *buf, size_t len);
 /* Every enabled worker is running or has given up for now. */
 int		 worker_all_settled(void);
 
+/*
+ * resolve.c: host names of the carrier's endpoints, resolved at load
+ * because the sandboxed carrier cannot (relayd-style).
+ */
+int	resolve_conf(struct gr_conf *, int retry);
+void	resolve_inherit(struct gr_conf *, const struct gr_conf *old);
+void	resolve_carrier_copy(struct carrier_conf *);
+void	resolve_schedule(void);
+
 /* statsreq.c: gather every worker's stats (bounded: 2 s) */
 struct statsreq;
 struct imsg;

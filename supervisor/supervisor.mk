@@ -4,7 +4,7 @@ gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/worker.c supervisor/backoff.c supervisor/listen.c \
 	supervisor/reload.c supervisor/control.c supervisor/files.c \
 	supervisor/ctlproto.h supervisor/confparse.h \
-	supervisor/statsreq.c supervisor/opsdiag.c
+	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c
 gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor \
 	$(JANSSON_CFLAGS)
 gooserelayd_LDADD = $(OPS_LIBS) $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS)
@@ -45,3 +45,19 @@ OPS_CASES = regress/cases/ops_stats.sh regress/cases/ops_diag.sh \
 	regress/cases/ops_statslog.sh
 TESTS += $(OPS_CASES)
 EXTRA_DIST += $(OPS_CASES) regress/lib-ops.sh
+
+# Host names in relay_urls / direct_stream_urls, resolved by the
+# supervisor for the sandboxed carrier (supervisor/resolve.c).
+TESTS += regress/cases/carrier_names.sh
+EXTRA_DIST += regress/cases/carrier_names.sh regress/lib-resolve.sh
+TESTS += regress/cases/carrier_names_fronted.sh
+EXTRA_DIST += regress/cases/carrier_names_fronted.sh
+check_PROGRAMS += regress/unit/test_resolve
+TESTS += regress/unit/test_resolve
+regress_unit_test_resolve_SOURCES = regress/unit/test_resolve.c \
+	supervisor/resolve.c
+regress_unit_test_resolve_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(TLS_CFLAGS) -I$(top_srcdir)/supervisor \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_resolve_LDADD = $(CONF_LIBS) $(FRONTED_LIBS) \
+	$(IPC_LIBS) $(CMOCKA_LIBS)

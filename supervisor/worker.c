@@ -315,6 +315,7 @@ worker_push(struct worker *w)
 		if ((cc = malloc(sizeof(*cc))) == NULL)
 			fatal("malloc");
 		*cc = sv_conf->gc_carrier;
+		resolve_carrier_copy(cc);	/* only hosts with addresses */
 		worker_send_ca(w, gen, cc);
 		if (!cc->cc_has_ca)
 			(void)ipc_send(w->w_ipc, IMSG_CONF_CARRIER, gen, -1,

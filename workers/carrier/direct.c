@@ -145,8 +145,8 @@ static const struct cendpoint_ops direct_ops = {
 };
 
 struct cendpoint *
-direct_new(struct ev_loop *loop, const char *url, struct tls_config *tc,
-    size_t maxidle)
+direct_new(struct ev_loop *loop, const char *url, const char *addr,
+    struct tls_config *tc, size_t maxidle)
 {
 	struct cendpoint	*ep;
 	struct direct		*d;
@@ -173,10 +173,13 @@ direct_new(struct ev_loop *loop, const char *url, struct tls_config *tc,
 		free(ep);
 		return (NULL);
 	}
-	snprintf(t.ht_connect, sizeof(t.ht_connect), "%s", ads);
+	/* Dial the supervisor's addresses; the name stays for Host/SNI. */
+	snprintf(t.ht_connect, sizeof(t.ht_connect), "%s",
+	    addr != NULL && addr[0] != '\0' ? addr : ads);
 	snprintf(t.ht_sni, sizeof(t.ht_sni), "%s", ads);
 	t.ht_port = (uint16_t)port;
-	snprintf(d->d_host, sizeof(d->d_host), "%s:%d", ads, port);
+	snprintf(d->d_host, sizeof(d->d_host), strchr(ads, ':') != NULL ?
+	    "[%s]:%d" : "%s:%d", ads, port);		/* [IPv6]:port */
 	snprintf(d->d_path, sizeof(d->d_path), "/%s", path[0] ? path :
 	    "tunnel");
 	d->d_pool = httpc_pool_new(loop, &t, t.ht_tls ? tc : NULL, maxidle,
@@ -192,4 +195,13 @@ direct_new(struct ev_loop *loop, const char *url, struct tls_config *tc,
 	    t.ht_tls ? "https" : "http", ads, port);
 	snprintf(ep->ep_key, sizeof(ep->ep_key), "url:%s", ep->ep_label);
 	return (ep);
+}
+
+void
+direct_set_addr(struct cendpoint *ep, const char *addr)
+{
+	struct direct	*d = ep->ep_priv;
+
+	if (d != NULL)
+		httpc_pool_set_connect(d->d_pool, addr);
 }

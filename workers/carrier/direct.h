@@ -10,7 +10,13 @@ struct cendpoint;
 
 #define DIRECT_MAX_BODY	(32U * 1024 * 1024)	/* client response cap */
 
+/*
+ * addr: the numeric addresses to dial (carrier_conf cc_relay_addr, from
+ * the supervisor); NULL or "" dials the URL's host, which must then be
+ * numeric.  direct_set_addr: new ones after a reload.
+ */
 struct cendpoint *direct_new(struct ev_loop *, const char *url,
-		    struct tls_config *, size_t maxidle);
+		    const char *addr, struct tls_config *, size_t maxidle);
+void		 direct_set_addr(struct cendpoint *, const char *addr);
 
 #endif /* GR_DIRECT_H */

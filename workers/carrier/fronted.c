@@ -701,7 +701,11 @@ fronted_new(struct ev_loop *loop, const struct carrier_conf *cc,
 		sni[0] = FRONTED_DEFAULT_SNI;
 		ns = 1;
 	}
-	snprintf(f->f_ghost, sizeof(f->f_ghost), "%s", ghost[0]);
+	/* The recovery probe dials the first address (resolve.c). */
+	snprintf(f->f_ghost, sizeof(f->f_ghost), "%s", ng > 0 &&
+	    cc->cc_nghosts > 0 && cc->cc_ghost_addr[0][0] != '\0' ?
+	    cc->cc_ghost_addr[0] : ghost[0]);
+	f->f_ghost[strcspn(f->f_ghost, " ")] = '\0';
 	maxidle = 2 * (cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint
 	    : 3) * (cc->cc_nscripts ? cc->cc_nscripts : 1);
 	if (maxidle > 64)
@@ -717,8 +721,10 @@ fronted_new(struct ev_loop *loop, const struct carrier_conf *cc,
 			memset(&t, 0, sizeof(t));
 			t.ht_tls = 1;
 			t.ht_port = FRONTED_PORT;
+			/* The supervisor's addresses of a name (resolve.c). */
 			snprintf(t.ht_connect, sizeof(t.ht_connect), "%s",
-			    ghost[j]);
+			    j < cc->cc_nghosts && cc->cc_ghost_addr[j][0] !=
+			    '\0' ? cc->cc_ghost_addr[j] : ghost[j]);
 			snprintf(t.ht_sni, sizeof(t.ht_sni), "%s", sni[i]);
 			snprintf(p->fp_sni, sizeof(p->fp_sni), "%s", sni[i]);
 			snprintf(p->fp_host, sizeof(p->fp_host), "%s",

@@ -21,6 +21,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -494,6 +495,7 @@ struct httpc_pool {
 	struct httpc_calls	 p_free;
 	struct sockaddr_storage	 p_addr;
 	socklen_t		 p_addrlen;
+	unsigned		 p_aidx;	/* which ht_connect address */
 	int			 p_incb;	/* callbacks running */
 	int			 p_dying;	/* free once p_incb == 0 */
 	char			 p_name[600];	/* "sni (ip:port)" for errors */
@@ -560,39 +562,84 @@ httpc_conn_want(struct httpc_conn *c, int events)
 	ev_io_start(c->c_pool->p_loop, &c->c_io);
 }
 
+/*
+ * ht_connect is one or more numeric addresses, space-separated, in the
+ * order to try them; p_aidx picks one.  Host names were resolved by the
+ * supervisor (supervisor/resolve.c): this sandbox cannot, and a name
+ * is refused here rather than handed to getaddrinfo.
+ */
 static int
 httpc_pool_resolve(struct httpc_pool *p, char *err, size_t errlen)
 {
-	struct addrinfo	 hints, *res;
-	char		 port[8];
-	int		 r;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&p->p_addr;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&p->p_addr;
+	char			 one[INET6_ADDRSTRLEN];
+	const char		*s = p->p_target.ht_connect;
+	unsigned		 i, n = 0;
+	size_t			 len;
 
 	if (p->p_addrlen != 0)
 		return (0);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", p->p_target.ht_port);
-	r = getaddrinfo(p->p_target.ht_connect, port, &hints, &res);
-	if (r == EAI_NONAME) {
-		/*
-		 * A name, not an address.  The carrier normally gets
-		 * addresses (google_host is an IP); a relay URL with a name
-		 * is resolved once here, blocking, and then cached.
-		 */
-		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-		r = getaddrinfo(p->p_target.ht_connect, port, &hints, &res);
+	for (i = 0; s[strspn(s, " ")] != '\0'; i++) {
+		s += strspn(s, " ");
+		s += strcspn(s, " ");
 	}
-	if (r != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s",
-		    p->p_target.ht_connect, gai_strerror(r));
+	if (i == 0) {
+		snprintf(err, errlen, "no address to dial");
 		return (-1);
 	}
-	memcpy(&p->p_addr, res->ai_addr, res->ai_addrlen);
-	p->p_addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return (0);
+	s = p->p_target.ht_connect;
+	for (n = p->p_aidx % i;; n--) {
+		s += strspn(s, " ");
+		if (n == 0)
+			break;
+		s += strcspn(s, " ");
+	}
+	len = strcspn(s, " ");
+	memset(&p->p_addr, 0, sizeof(p->p_addr));
+	if (len < sizeof(one)) {
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (inet_pton(AF_INET, one, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(p->p_target.ht_port);
+			p->p_addrlen = sizeof(*sin);
+			return (0);
+		}
+		if (inet_pton(AF_INET6, one, &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(p->p_target.ht_port);
+			p->p_addrlen = sizeof(*sin6);
+			return (0);
+		}
+	}
+	snprintf(err, errlen, "%.*s is not a numeric address (host names "
+	    "are resolved by gooserelayd when it loads the configuration)",
+	    (int)(len > 200 ? 200 : len), s);
+	return (-1);
+}
+
+/* A dial failed: the next address of ht_connect, if it has several. */
+static void
+httpc_pool_next_addr(struct httpc_pool *p)
+{
+	if (strchr(p->p_target.ht_connect, ' ') == NULL)
+		return;
+	p->p_aidx++;
+	p->p_addrlen = 0;
+}
+
+void
+httpc_pool_set_connect(struct httpc_pool *p, const char *connect)
+{
+	if (connect == NULL || connect[0] == '\0' ||
+	    strcmp(connect, p->p_target.ht_connect) == 0)
+		return;
+	snprintf(p->p_target.ht_connect, sizeof(p->p_target.ht_connect),
+	    "%s", connect);
+	p->p_aidx = 0;
+	p->p_addrlen = 0;
+	httpc_pool_flush(p);
 }
 
 static struct httpc_conn *
@@ -635,6 +682,7 @@ httpc_conn_dial(struct httpc_conn *c, char *err, size_t errlen)
 	if (connect(c->c_fd, (struct sockaddr *)&p->p_addr, p->p_addrlen) ==
 	    -1 && errno != EINPROGRESS) {
 		e = errno;
+		httpc_pool_next_addr(p);
 		snprintf(err, errlen, "connect to %s: %s", p->p_name,
 		    strerror(e));
 		return (httpc_errno_class(e));
@@ -878,6 +926,7 @@ httpc_conn_step(struct httpc_conn *c)
 		if (getsockopt(c->c_fd, SOL_SOCKET, SO_ERROR, &e, &sl) == -1)
 			e = errno;
 		if (e != 0) {
+			httpc_pool_next_addr(p);
 			httpc_call_fail(k, httpc_errno_class(e),
 			    "connect to %s: %s", p->p_name, strerror(e));
 			return;
@@ -989,9 +1038,11 @@ httpc_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	if (c->c_state == CS_HANDSHAKE)
 		httpc_call_fail(c->c_call, HTTPC_ERR_OFFLINE,
 		    "TLS handshake timeout with %s", p->p_name);
-	else if (c->c_state == CS_CONNECTING)
+	else if (c->c_state == CS_CONNECTING) {
+		httpc_pool_next_addr(p);
 		httpc_call_fail(c->c_call, HTTPC_ERR_OFFLINE,
 		    "connect timeout to %s", p->p_name);
+	}
 }
 
 static void
@@ -1005,9 +1056,12 @@ httpc_call_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	if (k->k_perr != HTTPC_OK) {
 		/* An error found while starting, reported asynchronously. */
 		int e = k->k_perr;
+		char msg[sizeof(k->k_err)];
 
 		k->k_perr = HTTPC_OK;
-		httpc_call_fail(k, e, "%s", k->k_err);
+		/* Not k_err itself: httpc_call_fail formats into it. */
+		snprintf(msg, sizeof(msg), "%s", k->k_err);
+		httpc_call_fail(k, e, "%s", msg);
 		return;
 	}
 	if (c != NULL && c->c_state == CS_HANDSHAKE)

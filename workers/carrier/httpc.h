@@ -77,6 +77,8 @@ void		 httpc_pool_set_timeouts(struct httpc_pool *, double connect,
 /* Close every idle keep-alive connection (e.g. after a network change). */
 void		 httpc_pool_flush(struct httpc_pool *);
 const struct httpc_target *httpc_pool_target(const struct httpc_pool *);
+/* New addresses to dial (a reload after a DNS change); flushes idle. */
+void		 httpc_pool_set_connect(struct httpc_pool *, const char *);
 /* Requests in flight / idle connections held (stats, tests). */
 size_t		 httpc_pool_active(const struct httpc_pool *);
 size_t		 httpc_pool_idle(const struct httpc_pool *);

@@ -572,7 +572,8 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	}
 	for (i = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS &&
 	    cc->cc_transport != TM_APPS_SCRIPT; i++) {
-		ep = direct_new(car->c_loop, cc->cc_relay_urls[i], po->po_tls,
+		ep = direct_new(car->c_loop, cc->cc_relay_urls[i],
+		    cc->cc_relay_addr[i], po->po_tls,
 		    4 * (cc->cc_workers_per_endpoint ?
 		    cc->cc_workers_per_endpoint : 3));
 		if (ep == NULL) {
@@ -1295,6 +1296,8 @@ post_reload(struct carrier *car)
 		}
 		if (i < nold) {
 			keep[i] = 1;
+			if (!fronted)	/* maybe new addresses */
+				direct_set_addr(olds[i], cc->cc_relay_addr[j]);
 			if (!fronted)
 				ninfo[nn] = po->po_info[i];
 			neps[nn++] = olds[i];
@@ -1304,8 +1307,8 @@ post_reload(struct carrier *car)
 			ep = fronted_endpoint_new(po->po_fs.fs_fronted, src[j],
 			    acct[j], err, sizeof(err));
 		else {
-			ep = direct_new(car->c_loop, src[j], po->po_tls,
-			    4 * po->po_wpe);
+			ep = direct_new(car->c_loop, src[j],
+			    cc->cc_relay_addr[j], po->po_tls, 4 * po->po_wpe);
 			snprintf(err, sizeof(err), "cannot use it");
 		}
 		if (ep == NULL) {

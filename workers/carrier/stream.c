@@ -79,6 +79,8 @@ struct stream_url {
 	double		 su_rtt;	/* ping RTT EWMA, s; 0 = unknown */
 	int		 su_bad;	/* last attempt failed or dropped */
 	char		 su_auth[6 + (2 * CONF_URL_LEN + 2) / 3 * 4 + 8];
+	char		 su_addr[CONF_ADDRS_LEN];	/* to dial */
+	unsigned	 su_aidx;	/* which of them; next on failure */
 };
 
 struct stream {
@@ -221,16 +223,6 @@ stream_preinit(struct carrier *car)
 	return (0);
 }
 
-/* An IPv4 or IPv6 literal (lws_parse_uri strips the brackets)? */
-static int
-stream_ip_literal(const char *h)
-{
-	unsigned char	 a[16];
-
-	return (inet_pton(AF_INET, h, a) == 1 ||
-	    inet_pton(AF_INET6, h, a) == 1);
-}
-
 /* Percent-decode n bytes of s into out (NUL-terminated).  -1: bad. */
 static int
 stream_pct_decode(const char *s, size_t n, char *out, size_t outlen)
@@ -339,6 +331,51 @@ stream_parse_url(const char *url, struct stream_url *su)
 	return (0);
 }
 
+/*
+ * Host names are resolved by the supervisor (supervisor/resolve.c): lws
+ * would call getaddrinfo on a name, which this sandbox forbids.  addr is
+ * "" only for a numeric host (or an old supervisor).
+ */
+static int
+stream_set_addr(struct stream_url *su, const char *addr)
+{
+	struct in6_addr	 a;
+
+	if (addr[0] == '\0' && inet_pton(AF_INET, su->su_host, &a) != 1 &&
+	    inet_pton(AF_INET6, su->su_host, &a) != 1) {
+		log_warnx("%s: host %s has no address from the supervisor; "
+		    "skipped", su->su_label, su->su_host);
+		return (-1);
+	}
+	if (strcmp(su->su_addr, addr) != 0)
+		su->su_aidx = 0;
+	snprintf(su->su_addr, sizeof(su->su_addr), "%s",
+	    addr[0] != '\0' ? addr : su->su_host);
+	return (0);
+}
+
+/* The su_aidx-th address of su_addr into buf. */
+static const char *
+stream_pick_addr(const struct stream_url *su, char *buf, size_t len)
+{
+	const char	*s = su->su_addr;
+	unsigned	 i, n;
+	size_t		 l;
+
+	for (i = 0; s[strspn(s, " ")] != '\0'; i++)
+		s += strspn(s, " "), s += strcspn(s, " ");
+	s = su->su_addr;
+	for (n = i > 0 ? su->su_aidx % i : 0;; n--) {
+		s += strspn(s, " ");
+		if (n == 0)
+			break;
+		s += strcspn(s, " ");
+	}
+	l = strcspn(s, " ");
+	snprintf(buf, len, "%.*s", (int)(l < len ? l : len - 1), s);
+	return (buf);
+}
+
 int
 stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 {
@@ -366,17 +403,6 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 			log_warnx("bad direct_stream_url #%zu", i + 1);
 			continue;
 		}
-		/*
-		 * lws would resolve a name with getaddrinfo(), i.e. NSS
-		 * files the sandboxed carrier may not open (SIGSYS): until
-		 * names are resolved outside the sandbox, say so and skip.
-		 */
-		if (!stream_ip_literal(st->st_urls[st->st_nurls].su_host)) {
-			log_warnx("direct_stream_url #%zu: a host name, not an "
-			    "address: not supported yet, skipped (write the "
-			    "exit's IP address)", i + 1);
-			continue;
-		}
 		for (j = 0; j < nold; j++)
 			if (strcmp(old[j].su_label,
 			    st->st_urls[st->st_nurls].su_label) == 0) {
@@ -387,6 +413,10 @@ stream_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 				if (cur == &st->st_urls[j])
 					st->st_cur = &st->st_urls[st->st_nurls];
 			}
+		/* The supervisor's addresses (a reload may bring new ones). */
+		if (stream_set_addr(&st->st_urls[st->st_nurls],
+		    cc->cc_stream_addr[i]) == -1)
+			continue;
 		tls |= st->st_urls[st->st_nurls++].su_tls;
 	}
 	if (cur != NULL && st->st_cur == NULL) {
@@ -449,6 +479,7 @@ stream_connect(struct stream *st)
 	struct carrier			*car = st->st_car;
 	struct lws_client_connect_info	 ci;
 	struct stream_url		*su;
+	char				 addr[64];
 
 	if (st->st_nurls == 0 || st->st_state != ST_IDLE || car->c_stopping)
 		return;
@@ -456,7 +487,7 @@ stream_connect(struct stream *st)
 	st->st_cur = su;
 	memset(&ci, 0, sizeof(ci));
 	ci.context = st->st_ctx;
-	ci.address = su->su_host;
+	ci.address = stream_pick_addr(su, addr, sizeof(addr)); /* resolve.c */
 	ci.port = su->su_port;
 	ci.path = su->su_path;
 	ci.host = su->su_host;
@@ -548,6 +579,8 @@ stream_start(struct carrier *car)
 		 * an active libev watcher corrupts the loop.  Connect only
 		 * if nothing is up or scheduled (the list was empty).
 		 */
+		st->st_ping.repeat = car->c_conf.cc_stream_ping_interval_ms /
+		    1000.0;
 		if (st->st_state == ST_IDLE && !ev_is_active(&st->st_retry))
 			stream_connect(st);
 		return;
@@ -613,6 +646,7 @@ stream_lost(struct stream *st, const char *why)
 		if (st->st_cur != NULL) {
 			st->st_cur->su_fail++;
 			st->st_cur->su_bad = 1;
+			st->st_cur->su_aidx++;	/* its next address */
 		}
 		log_warnx("stream: cannot connect to %s: %s",
 		    st->st_cur ? st->st_cur->su_label : "?", why);
