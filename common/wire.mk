@@ -28,8 +28,8 @@ bench_bench_wire_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/regress
 bench_bench_wire_LDADD = $(WIRE_LIBS)
 EXTRA_DIST += docs/performance.md
 
-# Release tarballs carry the known-answer vectors (the tree reads them from
-# ../shared/vectors, which a tarball does not have).
+# Release tarballs carry the known-answer vectors: ../shared/vectors when
+# it is there (the newest), else the tree's copy in regress/data/vectors.
 dist-hook: wire-dist-vectors
 wire-dist-vectors:
 	$(MKDIR_P) $(distdir)/regress/data/vectors

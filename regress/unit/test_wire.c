@@ -65,8 +65,9 @@ test_wire_vectors(void)
 	json_t		*j;
 
 	/*
-	 * The vectors live in the project's ../shared/vectors; a release
-	 * tarball carries a copy in regress/data/vectors (make dist-hook).
+	 * The vectors live in the project's ../shared/vectors; the tree
+	 * and release tarballs carry a copy in regress/data/vectors for a
+	 * checkout or tarball without ../shared (CI, users).
 	 */
 	snprintf(path, sizeof(path), "%s/../shared/vectors/batches.json",
 	    top ? top : TEST_WIRE_TOP_SRCDIR);
