@@ -2,15 +2,23 @@
 """Loopback TCP proxy that resets every connection it carries every
 PERIOD seconds (SO_LINGER 0 on both sides), for the carrier's stream
 reconnect test.  Usage: flakyproxy.py LISTEN_PORT TARGET_PORT PERIOD
-[MAX_RESETS].  Runs until killed; prints one line per reset."""
+[MAX_RESETS].  Runs until killed; prints one line per reset.
+
+With PERIOD "gate" it never resets by itself: SIGUSR1 switches it down
+(every connection reset, new ones accepted and reset), SIGUSR2 up again;
+each switch prints "down N (M connections reset)" or "up N"."""
 import selectors
+import signal
 import socket
 import struct
 import sys
 import time
 
-lport, tport, period = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+lport, tport = int(sys.argv[1]), int(sys.argv[2])
+gate = sys.argv[3] == "gate"
+period = float("inf") if gate else float(sys.argv[3])
 max_resets = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
+state = {"down": False, "flip": None, "n": 0}
 
 sel = selectors.DefaultSelector()
 ls = socket.socket()
@@ -43,13 +51,52 @@ def close_pair(s, hard):
         x.close()
 
 
+def hard_close(x):
+    pairs[x] = None
+    close_pair(x, True)
+
+
+def reset_all():
+    n = len(pairs) // 2
+    for s in list(pairs):
+        if s in pairs:
+            close_pair(s, True)
+    return n
+
+
+def on_sig(signum, frame):
+    state["flip"] = signum == signal.SIGUSR1
+
+
+if gate:
+    signal.signal(signal.SIGUSR1, on_sig)
+    signal.signal(signal.SIGUSR2, on_sig)
+
 print("listening on %d -> %d" % (lport, tport), flush=True)
 while True:
-    timeout = max(0.0, next_reset - time.monotonic())
-    for key, _ in sel.select(timeout):
+    if state["flip"] is not None:
+        state["down"], state["flip"] = state["flip"], None
+        state["n"] += 1
+        if state["down"]:
+            print("down %d (%d connections reset)" % (state["n"],
+                  reset_all()), flush=True)
+        else:
+            print("up %d" % state["n"], flush=True)
+    timeout = min(0.5, max(0.0, next_reset - time.monotonic()))
+    try:
+        events = sel.select(timeout)
+    except InterruptedError:
+        continue
+    for key, _ in events:
         s = key.fileobj
         if s is ls:
-            c, _ = ls.accept()
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                continue
+            if state["down"]:
+                hard_close(c)
+                continue
             try:
                 u = socket.create_connection(("127.0.0.1", tport), timeout=5)
             except OSError:
@@ -83,9 +130,6 @@ while True:
     if time.monotonic() >= next_reset:
         next_reset = time.monotonic() + period
         if resets < max_resets and pairs:
-            n = len(pairs) // 2
-            for s in list(pairs):
-                if s in pairs:
-                    close_pair(s, True)
+            n = reset_all()
             resets += 1
             print("reset %d (%d connections)" % (resets, n), flush=True)
