@@ -264,6 +264,8 @@ conf_dump_origin(const struct gr_conf *conf, const struct conf_key *k,
 			snprintf(buf, len, "from %s", conf->gc_resolv_conf);
 		else if (strcmp(k->k_name, "ca_file") == 0)
 			snprintf(buf, len, "default (TLS transport)");
+		else if (strcmp(k->k_name, "transport_mode") == 0)
+			snprintf(buf, len, "relay_urls (GooseRelayVPN v1.5)");
 		else
 			snprintf(buf, len, "default (beside the config file)");
 		break;

@@ -274,6 +274,56 @@ test_good_bom(void **state)
 	assert_string_equal(C.gc_ca_file, "");
 }
 
+/*
+ * GooseRelayVPN v1.5's own direct-mode client_config.json (what its bench
+ * harness writes): no transport_mode, relay_urls alone means direct POST.
+ */
+static void
+test_good_v15_direct(void **state)
+{
+	struct carrier_conf	*cc = &C.gc_carrier;
+
+	(void)state;
+	assert_int_equal(test_conf_file("v15_direct_client.json"), 0);
+	assert_int_equal(M.n, 0);
+	assert_int_equal(cc->cc_transport, TM_DIRECT_POST);
+	assert_int_equal(cc->cc_socks_port, 18080);
+	assert_int_equal(cc->cc_nrelay, 1);
+	assert_string_equal(cc->cc_relay_urls[0],
+	    "http://127.0.0.1:18443/tunnel");
+	test_conf_origin_is("carrier", "transport_mode",
+	    "relay_urls (GooseRelayVPN v1.5)");
+
+	/* v1.5 ignores script_keys once relay_urls is set: say so. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"
+	    "script_keys: [" DEP1 "]\n"), 0);
+	test_conf_expect(0, "mem.yaml", "3: script_keys: ignored: relay_urls "
+	    "without transport_mode means direct_post, as in GooseRelayVPN "
+	    "v1.5 (set transport_mode to choose)");
+	assert_int_equal(C.gc_carrier.cc_transport, TM_DIRECT_POST);
+	assert_int_equal(C.gc_carrier.cc_nscripts, 0);
+
+	/* Empty entries do not count (v1.5 skips them too). */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "relay_urls: [\"\"]\n"
+	    "script_keys: [" DEP1 "]\n"), 0);
+	assert_int_equal(C.gc_carrier.cc_transport, TM_APPS_SCRIPT);
+	assert_int_equal(C.gc_carrier.cc_nscripts, 1);
+
+	/* An explicit transport_mode keeps its newer meaning. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: apps_script\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"
+	    "script_keys: [" DEP1 "]\n"), 1);
+	test_conf_expect(1, "mem.yaml", "3: relay_urls: not allowed with "
+	    "transport_mode apps_script (use direct_post or auto)");
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: auto\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"), 0);
+	assert_int_equal(C.gc_carrier.cc_transport, TM_AUTO);
+}
+
 static void
 test_bad_syntax(void **state)
 {
@@ -811,6 +861,7 @@ main(void)
 		cmocka_unit_test(test_good_server_json),
 		cmocka_unit_test(test_good_legacy),
 		cmocka_unit_test(test_good_bom),
+		cmocka_unit_test(test_good_v15_direct),
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_bad_type),
 		cmocka_unit_test(test_bad_range),
