@@ -5,3 +5,8 @@ EXTRA_DIST += regress/lib.sh
 INTEROP_CASES = regress/cases/interop_go.sh
 TESTS += $(INTEROP_CASES)
 EXTRA_DIST += $(INTEROP_CASES)
+
+# Issue 15: the carrier's storm guard with browser-sized loads.
+LIMITS_CASES = regress/cases/carrier_limits.sh
+TESTS += $(LIMITS_CASES)
+EXTRA_DIST += $(LIMITS_CASES) regress/tools/socksload.py

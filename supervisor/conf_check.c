@@ -295,6 +295,15 @@ conf_check_carrier(struct conf_ctx *cx)
 		break;
 	}
 
+	/* Storm guard: per-transport defaults for what the file left. */
+	if (cc->cc_max_live == 0)
+		conf_check_derived(cx, KS_CARRIER, "max_live_sessions");
+	if (cc->cc_new_rate == 0)
+		conf_check_derived(cx, KS_CARRIER, "new_sessions_per_s");
+	if (cc->cc_new_burst == 0)
+		conf_check_derived(cx, KS_CARRIER, "new_sessions_burst");
+	conf_carrier_limits(cc);
+
 	if (tls)
 		conf_check_path(cx, KS_CARRIER, "ca_file", conf->gc_ca_file,
 		    sizeof(conf->gc_ca_file), CONF_CHECK_CA_DEFAULT);
