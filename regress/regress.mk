@@ -10,3 +10,8 @@ EXTRA_DIST += $(INTEROP_CASES)
 LIMITS_CASES = regress/cases/carrier_limits.sh
 TESTS += $(LIMITS_CASES)
 EXTRA_DIST += $(LIMITS_CASES) regress/tools/socksload.py
+
+# Issue 15: Apps Script quota per Google account, 200 error pages.
+ACCOUNT_CASES = regress/cases/fronted_e2e_account.sh
+TESTS += $(ACCOUNT_CASES)
+EXTRA_DIST += $(ACCOUNT_CASES)

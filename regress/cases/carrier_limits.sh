@@ -49,7 +49,8 @@ go_start
 t0=$(date +%s)
 python3 "$LOAD" conc "$SOCKS" "$ECHO" 40 >"$T/over.out" 2>&1
 t1=$(date +%s)
-gr_log "40 at once, 2/s burst 2, in $((t1 - t0)) s: $(tr '\n' ' ' <"$T/over.out")"
+gr_log "40 at once, 2/s burst 2, in $((t1 - t0)) s:" \
+    "$(tr '\n' ' ' <"$T/over.out")"
 ok=$(count "$T/over.out" ok)
 rep1=$(count "$T/over.out" rep1)
 # In the 10 s wait: 2 at once, then one every 0.5 s.
@@ -60,8 +61,9 @@ rep1=$(count "$T/over.out" rep1)
 [ $((t1 - t0)) -le 25 ] || gr_fail "waiting was not bounded"
 n=$(grep -c 'socks: refused a connection' "$T/gooserelayd.log")
 [ "$n" = 1 ] || gr_fail "$n refusal lines for $rep1 refusals (want 1)"
-grep -q 'socks: refused a connection: more than new_sessions_per_s 2 (burst 2) for 10 s' \
-    "$T/gooserelayd.log" || gr_fail "refusal reason not logged"
+WHY='more than new_sessions_per_s 2 (burst 2) for 10 s'
+grep -q "socks: refused a connection: $WHY" "$T/gooserelayd.log" ||
+    gr_fail "refusal reason not logged"
 go_ctl stats --json >"$T/s_over.json" || gr_fail "stats"
 read -r refused waited <<EOF
 $(go_stat "$T/s_over.json" carrier:refused carrier:admit_waited)
