@@ -15,3 +15,8 @@ EXTRA_DIST += $(LIMITS_CASES) regress/tools/socksload.py
 ACCOUNT_CASES = regress/cases/fronted_e2e_account.sh
 TESTS += $(ACCOUNT_CASES)
 EXTRA_DIST += $(ACCOUNT_CASES)
+
+# Issue 15: the Debian package builds, passes lintian, installs, runs.
+PKG_CASES = regress/cases/pkg_deb.sh
+TESTS += $(PKG_CASES)
+EXTRA_DIST += $(PKG_CASES) debian
