@@ -70,6 +70,10 @@ struct carrier_conf {
 	char		 cc_socks_user[CONF_CRED_LEN];
 	char		 cc_socks_pass[CONF_CRED_LEN];
 	uint32_t	 cc_max_local_sessions;		/* 0 = unlimited */
+	/* Storm guard (local.c), 0 = the transport's default below. */
+	uint32_t	 cc_max_live;			/* max_live_sessions */
+	uint32_t	 cc_new_rate;			/* new_sessions_per_s */
+	uint32_t	 cc_new_burst;			/* new_sessions_burst */
 
 	enum conf_transport cc_transport;
 	enum conf_wire_compat cc_wire_compat;
@@ -174,6 +178,47 @@ struct exit_conf {
 	uint32_t	 ec_idle_timeout_s;		/* 600 */
 	uint32_t	 ec_stream_grace_s;		/* 30 */
 };
+
+/*
+ * Storm guard defaults.  Through Apps Script every session costs
+ * UrlFetch quota, so GooseRelayVPN's guard applies (protocol.md 3: 1024
+ * live, 80 new per second, burst 160).  Direct transports reach one's own
+ * exit and spend no quota: there the limits only keep a runaway
+ * application from exhausting the exit's max_sessions (4096) and file
+ * descriptors, and a browser opening 300 connections at once or a
+ * thousand in a row is served without waiting.
+ */
+#define CONF_APPS_MAX_LIVE	1024
+#define CONF_APPS_NEW_RATE	80
+#define CONF_APPS_NEW_BURST	160
+#define CONF_DIRECT_MAX_LIVE	4096
+#define CONF_DIRECT_NEW_RATE	1000
+#define CONF_DIRECT_NEW_BURST	1000
+
+/* 1 if sessions may travel through Apps Script (and spend quota). */
+static inline int
+conf_carrier_uses_apps(const struct carrier_conf *cc)
+{
+	return (cc->cc_transport == TM_APPS_SCRIPT ||
+	    (cc->cc_transport == TM_AUTO && cc->cc_nscripts > 0));
+}
+
+/* Fill the storm guard keys left at 0 with the transport's defaults. */
+static inline void
+conf_carrier_limits(struct carrier_conf *cc)
+{
+	int	 apps = conf_carrier_uses_apps(cc);
+
+	if (cc->cc_max_live == 0)
+		cc->cc_max_live = apps ? CONF_APPS_MAX_LIVE :
+		    CONF_DIRECT_MAX_LIVE;
+	if (cc->cc_new_rate == 0)
+		cc->cc_new_rate = apps ? CONF_APPS_NEW_RATE :
+		    CONF_DIRECT_NEW_RATE;
+	if (cc->cc_new_burst == 0)
+		cc->cc_new_burst = apps ? CONF_APPS_NEW_BURST :
+		    CONF_DIRECT_NEW_BURST;
+}
 
 /* Whole parsed file; supervisor only (holds paths and the key). */
 struct gr_conf {

@@ -21,8 +21,9 @@ go_ctl() {
 }
 
 # go_stat FILE ROLE:NAME[,NAME...]...: for each spec, the first counter
-# NAME of worker ROLE in the stats JSON array in FILE (under "counters"
-# or, for workers that answer with flat JSON, at the top level), "-" if
+# NAME of worker ROLE in the stats JSON array in FILE (under "counters",
+# then "gauges" or, for workers that answer with flat JSON, at the top
+# level), "-" if
 # absent; one line, space-separated (one python3 start: it is slow).
 go_stat() {
 	python3 - "$@" <<'PY'
@@ -35,7 +36,7 @@ for spec in sys.argv[2:]:
     for w in ws:
         if w.get("role") != role:
             continue
-        for src in (w.get("counters") or {}, w):
+        for src in (w.get("counters") or {}, w.get("gauges") or {}, w):
             for n in names.split(","):
                 if v == "-" and isinstance(src.get(n), int):
                     v = str(src[n])

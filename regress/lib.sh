@@ -35,6 +35,14 @@ gr_need_root() {
 	[ "$(id -u)" = 0 ] || gr_skip "needs root"
 }
 
+# The cases that drive gooserelayctl test crash|open-file: a test build
+# without the hooks is misconfigured, so this fails instead of skipping.
+gr_need_test_hooks() {
+	grep -q '^#define GR_TEST_HOOKS 1' "$top_builddir/gr_config.h" ||
+	    gr_fail "built without test hooks: reconfigure with" \
+	    "--enable-test-hooks (scripts/quickstart.sh test does)"
+}
+
 gr_need_cmd() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || gr_fail "missing command $c (run scripts/install-deps.sh --test)"

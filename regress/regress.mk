@@ -5,3 +5,18 @@ EXTRA_DIST += regress/lib.sh
 INTEROP_CASES = regress/cases/interop_go.sh
 TESTS += $(INTEROP_CASES)
 EXTRA_DIST += $(INTEROP_CASES)
+
+# Issue 15: the carrier's storm guard with browser-sized loads.
+LIMITS_CASES = regress/cases/carrier_limits.sh
+TESTS += $(LIMITS_CASES)
+EXTRA_DIST += $(LIMITS_CASES) regress/tools/socksload.py
+
+# Issue 15: Apps Script quota per Google account, 200 error pages.
+ACCOUNT_CASES = regress/cases/fronted_e2e_account.sh
+TESTS += $(ACCOUNT_CASES)
+EXTRA_DIST += $(ACCOUNT_CASES)
+
+# Issue 15: the Debian package builds, passes lintian, installs, runs.
+PKG_CASES = regress/cases/pkg_deb.sh
+TESTS += $(PKG_CASES)
+EXTRA_DIST += $(PKG_CASES) debian

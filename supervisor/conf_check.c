@@ -18,6 +18,7 @@
 
 static void	conf_check_presets(struct conf_ctx *);
 static void	conf_check_carrier(struct conf_ctx *);
+static void	conf_check_legacy_mode(struct conf_ctx *);
 static void	conf_check_exit(struct conf_ctx *);
 static uint32_t	conf_check_line(struct conf_ctx *, int, const char *);
 static int	conf_check_set(struct conf_ctx *, int, const char *);
@@ -160,6 +161,34 @@ conf_check_tls(const char *url)
 	    strncmp(url, "wss://", 6) == 0);
 }
 
+/*
+ * GooseRelayVPN v1.5 and v1.6 have no transport_mode: a non-empty
+ * relay_urls means direct POST and script_keys is then ignored unread
+ * (their LoadClient: useFronting = len(relayURLs) == 0).  Newer clients
+ * default to apps_script, which rejects relay_urls, so a file without
+ * transport_mode that lists relay_urls (and no direct_stream_urls, which
+ * only newer clients know) cannot be a working newer config: read it the
+ * way v1.5 did.  An explicit transport_mode always wins.
+ */
+static void
+conf_check_legacy_mode(struct conf_ctx *cx)
+{
+	struct carrier_conf	*cc = &cx->cx_conf->gc_carrier;
+
+	if (conf_check_set(cx, KS_CARRIER, "transport_mode") ||
+	    cc->cc_nrelay == 0 || cc->cc_nstream > 0)
+		return;
+	cc->cc_transport = TM_DIRECT_POST;
+	conf_check_derived(cx, KS_CARRIER, "transport_mode");
+	if (cc->cc_nscripts > 0) {
+		conf_msgl(cx, 0, conf_check_line(cx, KS_CARRIER,
+		    "script_keys"), "script_keys", "ignored: relay_urls "
+		    "without transport_mode means direct_post, as in "
+		    "GooseRelayVPN v1.5 (set transport_mode to choose)");
+		cc->cc_nscripts = 0;
+	}
+}
+
 static void
 conf_check_carrier(struct conf_ctx *cx)
 {
@@ -197,6 +226,8 @@ conf_check_carrier(struct conf_ctx *cx)
 		    "auto_tune_poll_idle_sleep_min_ms", "must not exceed "
 		    "auto_tune_poll_idle_sleep_max_ms (%u)",
 		    cc->cc_tune_sleep_max_ms);
+
+	conf_check_legacy_mode(cx);
 
 	/* protocol.md 4.1 */
 	tline = conf_check_line(cx, KS_CARRIER, "transport_mode");
@@ -263,6 +294,15 @@ conf_check_carrier(struct conf_ctx *cx)
 			tls |= conf_check_tls(cc->cc_stream_urls[i]);
 		break;
 	}
+
+	/* Storm guard: per-transport defaults for what the file left. */
+	if (cc->cc_max_live == 0)
+		conf_check_derived(cx, KS_CARRIER, "max_live_sessions");
+	if (cc->cc_new_rate == 0)
+		conf_check_derived(cx, KS_CARRIER, "new_sessions_per_s");
+	if (cc->cc_new_burst == 0)
+		conf_check_derived(cx, KS_CARRIER, "new_sessions_burst");
+	conf_carrier_limits(cc);
 
 	if (tls)
 		conf_check_path(cx, KS_CARRIER, "ca_file", conf->gc_ca_file,

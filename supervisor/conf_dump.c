@@ -264,6 +264,13 @@ conf_dump_origin(const struct gr_conf *conf, const struct conf_key *k,
 			snprintf(buf, len, "from %s", conf->gc_resolv_conf);
 		else if (strcmp(k->k_name, "ca_file") == 0)
 			snprintf(buf, len, "default (TLS transport)");
+		else if (strcmp(k->k_name, "transport_mode") == 0)
+			snprintf(buf, len, "relay_urls (GooseRelayVPN v1.5)");
+		else if (strncmp(k->k_name, "max_live", 8) == 0 ||
+		    strncmp(k->k_name, "new_sessions", 12) == 0)
+			snprintf(buf, len, "default for %s",
+			    conf_carrier_uses_apps(&conf->gc_carrier) ?
+			    "Apps Script" : "direct transports");
 		else
 			snprintf(buf, len, "default (beside the config file)");
 		break;

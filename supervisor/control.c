@@ -280,6 +280,7 @@ control_diag(struct control_conn *cc, const char *path)
 	control_async(cc);
 }
 
+#ifdef GR_TEST_HOOKS
 static int
 control_role(const char *s, enum proc_role *role)
 {
@@ -291,6 +292,7 @@ control_role(const char *s, enum proc_role *role)
 		return -1;
 	return 0;
 }
+#endif
 
 static void
 control_command(struct control_conn *cc, char *cmd)

@@ -31,7 +31,11 @@ var ENABLE_INVOCATION_COUNTING = false;
 var FORWARDER_VERSION = 2;
 var PROTOCOL_VERSION = 1;
 var MAX_TUNNEL_PAYLOAD_CHARS = 12 * 1024 * 1024;
-var UPSTREAM_TIMEOUT_SECONDS = 30;
+// UrlFetchApp has no timeout option (its options are contentType,
+// headers, method, payload, useIntranet, validateHttpsCertificates,
+// followRedirects, muteHttpExceptions, escaping): Google cuts a fetch off
+// after about 60 s.  doGet reports that, it is not a setting.
+var URLFETCH_TIMEOUT_SECONDS = 60;
 var ERROR_SNIPPET_CHARS = 1024;
 var QUOTA_TIME_ZONE = 'America/Los_Angeles';
 
@@ -42,6 +46,20 @@ var APPS_SCRIPT_URL_RE =
   /^\s*https?:\/\/([a-z0-9-]+\.)*(script\.google\.com|[a-z0-9-]*script\.googleusercontent\.com)(:\d+)?\/(a\/macros\/[^\/]+\/|macros\/)/i;
 
 var BASE64_CHARS_RE = /^[A-Za-z0-9+\/=]*$/;
+
+// What a failed fetch may say on the error page, which anyone who knows
+// the deployment ID can read: UrlFetch's own messages name the exit's
+// URL, so only these fixed sentences go out (the carrier classifies
+// them: quota, rate limit; anything else is "exit unreachable"); the
+// detail goes to the execution log (console.error) for the owner.
+var PUBLIC_FETCH_ERRORS = [
+  [/too many times for one day/i,
+    'Service invoked too many times for one day: urlfetch.'],
+  [/bandwidth quota exceeded/i, 'Bandwidth quota exceeded.'],
+  [/too many times in a short time/i,
+    'Service invoked too many times in a short time: urlfetch.'],
+  [/time(d)? ?out/i, 'timeout']
+];
 
 function doPost(e) {
   assertNoRelayLoop_();
@@ -76,11 +94,17 @@ function doPost(e) {
         contentType: 'text/plain',
         payload: payload,
         muteHttpExceptions: true,
-        followRedirects: false,
-        timeoutSeconds: UPSTREAM_TIMEOUT_SECONDS
+        followRedirects: false
       });
     } catch (err) {
-      failures.push('upstream fetch error: ' + errorText_(err));
+      var pub = publicFetchError_(err);
+      console.error('RELAY_URLS[' + i + ']: fetch failed: ' +
+        errorText_(err));
+      failures.push('upstream fetch error: ' + pub);
+      if (/urlfetch|quota/.test(pub)) {
+        // The quota is the account's: every other URL would fail too.
+        break;
+      }
       continue;
     }
     var status = resp.getResponseCode();
@@ -94,8 +118,9 @@ function doPost(e) {
     } catch (err2) {
       text = '';
     }
-    failures.push('upstream status ' + status + ': ' +
+    console.error('RELAY_URLS[' + i + ']: status ' + status + ': ' +
       text.substring(0, ERROR_SNIPPET_CHARS));
+    failures.push('upstream status ' + status);
   }
   if (failures.length === 0) {
     failures.push('upstream fetch error: RELAY_URLS is empty');
@@ -121,7 +146,7 @@ function doGet(e) {
     count: count,
     counting_enabled: ENABLE_INVOCATION_COUNTING,
     max_payload_chars: MAX_TUNNEL_PAYLOAD_CHARS,
-    timeout_seconds: UPSTREAM_TIMEOUT_SECONDS,
+    timeout_seconds: URLFETCH_TIMEOUT_SECONDS,
     relay_count: RELAY_URLS.length,
     version: FORWARDER_VERSION,
     protocol: PROTOCOL_VERSION
@@ -179,6 +204,16 @@ function readCount_(date) {
   } catch (err) {
     return null;
   }
+}
+
+function publicFetchError_(err) {
+  var msg = errorText_(err);
+  for (var i = 0; i < PUBLIC_FETCH_ERRORS.length; i++) {
+    if (PUBLIC_FETCH_ERRORS[i][0].test(msg)) {
+      return PUBLIC_FETCH_ERRORS[i][1];
+    }
+  }
+  return 'exit unreachable';
 }
 
 function errorText_(err) {

@@ -4,6 +4,7 @@
 # the seccomp filter: opening a file still kills them with SIGSYS.
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-foundation.sh"
+gr_need_test_hooks
 gr_need_root
 gr_need_cmd setpriv
 gr_setup

@@ -6,6 +6,7 @@
 # is back; SIGTERM drains both and exits 0.
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-foundation.sh"
+gr_need_test_hooks
 gr_fd_need_user
 gr_setup
 [ -x "$top_builddir/gooserelay-exit" ] && [ -x "$top_builddir/gooserelay-carrier" ] ||

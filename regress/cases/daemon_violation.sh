@@ -3,6 +3,7 @@
 # violation, and it is restarted; a crash (abort) is restarted too.
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-foundation.sh"
+gr_need_test_hooks
 gr_fd_need_user
 gr_setup
 gr_fd_libexec

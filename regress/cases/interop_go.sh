@@ -9,7 +9,14 @@
 #  3. with wire_compat v1.5 (GooseRelayVPN v1.5.0 peers) the carrier's
 #     requests and the exit's answers are padded base64 (Go v1.5 decodes
 #     with StdEncoding), checked by a proxy between them; and no downstream
-#     frame carries SYN (grdrv dies on one).
+#     frame carries SYN (grdrv dies on one);
+#  4. only where a developer built GooseRelayVPN's own Go client (not in
+#     CI: GR_GOOSE_V15 / GR_GOOSE_V16 name directories holding its
+#     `client` binary, built from v1.5.0 / v1.6): a v1.5-style direct
+#     client_config.json (socks_host, socks_port, relay_urls, tunnel_key,
+#     no transport_mode) drives that client against our exit, and the very
+#     same file drives gooserelayd's carrier; both echo 20 x 64 KiB
+#     byte-exact.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-exit.sh"
@@ -187,4 +194,54 @@ grep -q '^response .* ok' "$T/bodyproxy.log" ||
     gr_fail "v15: no response seen"
 grep -q UNPADDED "$T/bodyproxy.log" &&
     gr_fail "v15: unpadded body: $(grep -m3 UNPADDED "$T/bodyproxy.log")"
+
+# --- 4. GooseRelayVPN's own client and its client_config.json ----------
+LOAD="$top_srcdir/regress/tools/socksload.py"
+EP=$(gr_free_port)
+if [ -n "${GR_GOOSE_V15:-}${GR_GOOSE_V16:-}" ]; then
+	gr_spawn echo python3 "$LOAD" echo "$EP"
+	gr_wait_port "$EP" 10 || gr_fail "echo server did not start"
+fi
+for v in 15 16; do
+	eval "dir=\${GR_GOOSE_V$v:-}"
+	if [ -z "$dir" ]; then
+		gr_log "GooseRelayVPN v1.${v#1} client: GR_GOOSE_V$v not set," \
+		    "part 4 not run for it"
+		continue
+	fi
+	[ -x "$dir/client" ] || gr_fail "GR_GOOSE_V$v=$dir has no client"
+	KEY=$(gr_key)
+	CP=$(gr_free_port)
+	XP=$(gr_free_port)
+	printf '{"server_host": "127.0.0.1", "server_port": %s,\n' "$XP" \
+	    >"$T/server_config.json"
+	printf ' "tunnel_key": "%s"}\n' "$KEY" >>"$T/server_config.json"
+	printf '{\n  "socks_host": "127.0.0.1",\n  "socks_port": %s,\n' \
+	    "$CP" >"$T/client_config.json"
+	printf '  "relay_urls": ["http://127.0.0.1:%s/tunnel"],\n' "$XP" \
+	    >>"$T/client_config.json"
+	printf '  "tunnel_key": "%s",\n  "debug_timing": false\n}\n' "$KEY" \
+	    >>"$T/client_config.json"
+	gr_spawn gx$v "$GOOSERELAYD" -d -f "$T/server_config.json" \
+	    -s "$T/gx$v.sock" -X "$GR_LIBEXEC"
+	gr_wait_port "$XP" 15 || gr_fail "v$v: exit did not start"
+	for who in go ours; do
+		if [ $who = go ]; then
+			gr_spawn gc$v "$dir/client" -config \
+			    "$T/client_config.json"
+		else
+			gr_spawn gc$v "$GOOSERELAYD" -d -f \
+			    "$T/client_config.json" -s "$T/gc$v.sock" \
+			    -X "$GR_LIBEXEC"
+		fi
+		gr_wait_port "$CP" 15 || gr_fail "v$v $who: no SOCKS port"
+		# Echoed, not uploaded with a half-close: GooseRelayVPN's
+		# client does not pass one on (its own server neither).
+		python3 "$LOAD" seq "$CP" "$EP" 20 65536 >"$T/l$v$who" \
+		    2>&1 || gr_fail "v$v $who: $(tr '\n' ' ' <"$T/l$v$who")"
+		gr_stop gc$v
+		gr_log "v1.${v#1} client_config.json, $who client: ok"
+	done
+	gr_stop gx$v
+done
 gr_log "ok"

@@ -9,6 +9,7 @@
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
 . "$top_srcdir/regress/lib-ops.sh"
+gr_need_test_hooks
 gr_need_cmd nginx curl python3 tar
 gr_setup
 gc_ports

@@ -51,6 +51,22 @@ for v in "$cout" "$eout"; do
 	    gr_fail "bytes out '$v' not the size of two requests"
 done
 
+# Frames each way, counted by both workers (the exit used to say 0/0).
+# The exit counts a downlink frame when its response is written and the
+# carrier when it decodes it, so the exit's count is never below the
+# carrier's; 6 MiB down needs at least a dozen frames of 512 KiB.
+read -r cfo cfi efo efi <<EOF
+$(go_stat "$T/s1.json" carrier:frames_out carrier:frames_in \
+    exit:frames_out exit:frames_in)
+EOF
+gr_log "frames: carrier out=$cfo in=$cfi, exit out(up)=$efo in(down)=$efi"
+for v in "$cfo" "$cfi" "$efo" "$efi"; do
+	[ "$v" != - ] && [ "$v" -gt 0 ] || gr_fail "a frames counter is '$v'"
+done
+[ "$efi" -ge 12 ] || gr_fail "exit sent only $efi frames for 6 MiB"
+[ "$efi" -ge "$cfi" ] ||
+    gr_fail "carrier received $cfi frames, the exit sent $efi"
+
 # The carrier's latency histograms all have samples now (TTFB per
 # session, endpoint RTT per POST that carried data, queue wait per drain,
 # encode / decode per batch), and its relay URL has a row with the polls.
@@ -92,4 +108,38 @@ gc_fetch blob || gr_fail "fetch after the stopped exit"
 go_ctl stats --json >"$T/s3.json" || gr_fail "stats after"
 [ "$(gc_worker_pid exit)" = "$EPID" ] || gr_fail "exit was restarted"
 grep -q '"error"' "$T/s3.json" && gr_fail "error after: $(cat "$T/s3.json")"
+# An application that resets its connection mid-download makes the
+# carrier send an RST; the exit counts it as received.
+python3 - "$SOCKS" "$WEBP" <<'PY' || gr_fail "reset client"
+import socket, struct, sys
+sp, wp = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", sp), timeout=20)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x01\x00\x01\x7f\x00\x00\x01" + struct.pack(">H", wp))
+r = b""
+while len(r) < 10:
+    d = s.recv(10 - len(r))
+    assert d, "no SOCKS reply"
+    r += d
+assert r[1] == 0, r
+s.sendall(b"GET /blob HTTP/1.1\r\nHost: x\r\n\r\n")
+assert s.recv(1000)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+PY
+i=0
+while :; do
+	go_ctl stats --json >"$T/s_rst.json" || gr_fail "stats --json (rst)"
+	read -r crs ers <<EOF
+$(go_stat "$T/s_rst.json" carrier:rst_sent exit:rst_recv)
+EOF
+	[ "$ers" != - ] && [ "$ers" -ge 1 ] && break
+	i=$((i + 1))
+	[ $i -lt 100 ] || gr_fail "exit rst_recv=$ers after the carrier " \
+	    "sent $crs RSTs"
+	sleep 0.1
+done
+gr_log "rst: carrier sent $crs, exit received $ers"
+[ "$crs" -ge "$ers" ] || gr_fail "exit received $ers RSTs, carrier sent $crs"
 gr_log "ok"

@@ -28,6 +28,10 @@ gr_wait_log "$T/gooserelayd.log" 'carrier: \[stats\] latency ttfb\[n=[1-9]' 5 ||
     gr_fail "no carrier TTFB line with samples"
 gr_wait_log "$T/gooserelayd.log" 'exit: \[stats\] \{.*"role": *"exit"' 5 ||
     gr_fail "no exit JSON stats line"
+# The exit counts frames both ways (it logged frames 0/0 before).
+gr_wait_log "$T/gooserelayd.log" \
+    'exit: \[stats\] \{.*"frames_out": *[1-9].*"frames_in": *[1-9]' 5 ||
+    gr_fail "exit [stats] line without frame counts"
 
 go_ctl stats --json >"$T/s.json" || gr_fail "stats --json"
 python3 - "$T/s.json" <<'PY' || gr_fail "stats schema: $(cat "$T/s.json")"

@@ -6,6 +6,12 @@
  * is synchronous like the real one: it runs curl(1) with spawnSync (the
  * emulator calls doPost in worker threads, so one slow fetch only blocks
  * its own invocation).  Tests may inject their own fetch function.
+ *
+ * Like the real UrlFetchApp, fetch takes only Google's documented options
+ * (URLFETCH_OPTIONS) and ignores any other; the ones a script passed
+ * anyway are counted in stats.unknown_options.  Its timeout is Google's
+ * fixed one (about 60 s), whatever the script asks for.  console.error
+ * lines (the execution log) are kept in stats.errors.
  */
 const vm = require('vm');
 const fs = require('fs');
@@ -47,13 +53,20 @@ class HTTPResponse {
 const QUOTA_MESSAGE =
   'Exception: Service invoked too many times for one day: urlfetch.';
 
+/* developers.google.com/apps-script/reference/url-fetch: fetch(url, params) */
+const URLFETCH_OPTIONS = ['contentType', 'headers', 'method', 'payload',
+  'useIntranet', 'validateHttpsCertificates', 'followRedirects',
+  'muteHttpExceptions', 'escaping'];
+/* Not an option: Google stops a fetch after about this long. */
+const URLFETCH_TIMEOUT_S = 60;
+
 /* UrlFetchApp.fetch through curl; throws like Apps Script on failure. */
 function curlFetch(url, opts) {
   opts = opts || {};
   const method = String(opts.method || 'get').toUpperCase();
   const args = ['-sS', '-X', method, '-H', 'Expect:', '-o', '-',
     '-w', '\n%{http_code}',
-    '--max-time', String(opts.timeoutSeconds || 60)];
+    '--max-time', String(URLFETCH_TIMEOUT_S)];
   if (opts.contentType) {
     args.push('-H', 'Content-Type: ' + opts.contentType);
   }
@@ -71,6 +84,9 @@ function curlFetch(url, opts) {
   });
   if (r.error) {
     throw new Error('Exception: ' + r.error.message);
+  }
+  if (r.status === 28) {
+    throw new Error('Exception: Timeout: ' + url);
   }
   if (r.status !== 0) {
     throw new Error('Exception: Address unavailable: ' + url + ' (' +
@@ -145,10 +161,21 @@ function load(file, opts) {
   const props = opts.propertiesFile ? fileProperties(opts.propertiesFile) :
     memoryProperties();
   const fetchImpl = opts.fetch || curlFetch;
-  const stats = { fetches: 0 };
+  const stats = { fetches: 0, unknown_options: [], errors: [] };
   const sandbox = {
     UrlFetchApp: {
-      fetch(url, o) { stats.fetches++; return fetchImpl(url, o); }
+      fetch(url, o) {
+        stats.fetches++;
+        const known = {};
+        for (const k of Object.keys(o || {})) {
+          if (URLFETCH_OPTIONS.indexOf(k) >= 0) {
+            known[k] = o[k];
+          } else if (stats.unknown_options.indexOf(k) < 0) {
+            stats.unknown_options.push(k);
+          }
+        }
+        return fetchImpl(url, known);
+      }
     },
     ContentService: {
       MimeType,
@@ -174,7 +201,18 @@ function load(file, opts) {
     },
     Logger: { log() { if (opts.log) { opts.log(Array.from(arguments)
       .join(' ')); } } },
-    console: { log() {}, error() {}, warn() {}, info() {} }
+    console: {
+      log() {}, warn() {}, info() {},
+      error() {
+        const line = Array.from(arguments).join(' ');
+        if (stats.errors.length < 1000) {
+          stats.errors.push(line);
+        }
+        if (opts.log) {
+          opts.log(line);
+        }
+      }
+    }
   };
   const ctx = vm.createContext(sandbox);
   const src = fs.readFileSync(file, 'utf8');
@@ -214,4 +252,4 @@ function invoke(script, fn, e) {
 }
 
 module.exports = { load, invoke, curlFetch, QUOTA_MESSAGE, MimeType,
-  HTTPResponse, formatDate };
+  HTTPResponse, formatDate, URLFETCH_OPTIONS, URLFETCH_TIMEOUT_S };

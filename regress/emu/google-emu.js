@@ -10,7 +10,9 @@
  *     POST /macros/s/<ID>/exec  runs doPost of the real Code.gs, stores
  *                               the output and answers 302 to
  *                               script.googleusercontent.com; a thrown
- *                               error is an HTML 500 page like Google's
+ *                               error is Google's HTML error page, with
+ *                               status 500 or, as real web apps have been
+ *                               seen to answer, 200 ("error_status")
  *     GET  /macros/s/<ID>/exec  doGet, same 302 flow
  *   Host script.googleusercontent.com
  *     GET /macros/echo?user_content_key=K   the stored output (once)
@@ -22,14 +24,27 @@
  * CONFIG: { "address": "127.0.7.1", "port": 443, "cert": "...",
  *   "key": "...", "code": ".../Code.gs", "control_port": N,
  *   "state_dir": "...", "refuse_sni": ["mail.google.com"],
+ *   "error_status": 500, "urlfetch_timeout_s": 60,
+ *   "accounts": { "acct-a": { "workspace": false, "daily_limit": 20000,
+ *     "window_s": 86400 } },
  *   "deployments": { "<ID>": { "relay_urls": ["http://..."],
- *     "mode": "ok", "delay_ms": 0, "counting": false,
- *     "quota_after": -1 } } }
+ *     "account": "acct-a", "mode": "ok", "delay_ms": 0,
+ *     "counting": false, "quota_after": -1, "error_status": 500 } } }
  * Modes: ok | quota | html | 429 | 404 | slow | private.
  * "quota_after": N switches the deployment to quota after N POSTs.
+ * Quotas are the Google account's, as in Apps Script: every UrlFetch call
+ * of every deployment of an account counts against its daily_limit
+ * (20,000 a day; 100,000 with "workspace": true); past it fetch throws
+ * Google's "Service invoked too many times for one day: urlfetch.", for
+ * all of the account's deployments at once, until window_s after the
+ * account's first call of the period.  A deployment without "account"
+ * is an account of its own.  UrlFetch's timeout is Google's fixed one
+ * (urlfetch_timeout_s, 60), not an option of the script.
  * Control (plain HTTP on 127.0.0.1:control_port):
- *   GET /mode?id=ID&mode=M[&delay=MS]   GET /refuse?sni=NAME[&off=1]
- *   GET /stats                          JSON counters
+ *   GET /mode?id=ID&mode=M[&delay=MS][&error_status=200|500]
+ *   GET /errors?status=200|500          every deployment's error status
+ *   GET /account?name=A[&used=N][&limit=N][&window_s=N]
+ *   GET /refuse?sni=NAME[&off=1]        GET /stats   JSON counters
  */
 const fs = require('fs');
 const http = require('http');
@@ -47,6 +62,7 @@ const gas = require('./gas.js');
 if (!isMainThread) {
   const scripts = new Map();
   const cfg = workerData;
+  let currentId = null;
 
   function scriptFor(id) {
     let s = scripts.get(id);
@@ -58,6 +74,7 @@ if (!isMainThread) {
         propertiesFile: path.join(cfg.state_dir, 'props-' +
           crypto.createHash('sha256').update(id).digest('hex')
             .slice(0, 16) + '.json'),
+        log: (line) => parentPort.postMessage({ log: true, id, line }),
         fetch: (url, o) => {
           if (currentQuota) {
             throw new Error(gas.QUOTA_MESSAGE);
@@ -79,9 +96,9 @@ if (!isMainThread) {
   function syncFetch(url, o) {
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const ch = new MessageChannel();
-    parentPort.postMessage({ fetch: true, url, opts: o || {}, flag,
-      port: ch.port2 }, [ch.port2]);
-    const limit = ((o && o.timeoutSeconds) || 60) * 1000 + 5000;
+    parentPort.postMessage({ fetch: true, id: currentId, url,
+      opts: o || {}, flag, port: ch.port2 }, [ch.port2]);
+    const limit = cfg.urlfetch_timeout_s * 1000 + 5000;
     Atomics.wait(flag, 0, 0, limit);
     const m = receiveMessageOnPort(ch.port1);
     ch.port1.close();
@@ -102,6 +119,7 @@ if (!isMainThread) {
 
   parentPort.on('message', (m) => {
     currentQuota = m.quota;
+    currentId = m.id;
     let r;
     try {
       r = gas.invoke(scriptFor(m.id), m.fn, m.e);
@@ -120,8 +138,26 @@ cfg.port = cfg.port || 443;
 cfg.gzip_max = cfg.gzip_max === undefined ? 256 * 1024 : cfg.gzip_max;
 cfg.state_dir = cfg.state_dir || path.dirname(process.argv[2]);
 cfg.deployments = cfg.deployments || {};
+cfg.error_status = cfg.error_status || 500;
+cfg.urlfetch_timeout_s = cfg.urlfetch_timeout_s || 60;
+cfg.accounts = cfg.accounts || {};
+function accountInit(a) {
+  a.daily_limit = a.daily_limit || (a.workspace ? 100000 : 20000);
+  a.window_s = a.window_s || 86400;
+  a.used = a.used || 0;
+  a.first_use = 0;
+  a.refused = 0;
+  return a;
+}
+for (const name of Object.keys(cfg.accounts)) {
+  accountInit(cfg.accounts[name]);
+}
 for (const id of Object.keys(cfg.deployments)) {
   const d = cfg.deployments[id];
+  d.account = d.account || 'deployment:' + id;
+  if (!cfg.accounts[d.account]) {
+    cfg.accounts[d.account] = accountInit({});
+  }
   d.mode = d.mode || 'ok';
   d.delay_ms = d.delay_ms || 0;
   d.posts = 0;
@@ -158,7 +194,8 @@ function runScript(id, fn, e, quota) {
       nworkers++;
       const nw = new Worker(__filename, { workerData: {
         code: cfg.code, deployments: cfg.deployments,
-        state_dir: cfg.state_dir } });
+        state_dir: cfg.state_dir,
+        urlfetch_timeout_s: cfg.urlfetch_timeout_s } });
       nw.on('error', (err) => log('worker error ' + err));
       dispatch(nw, job);
     } else {
@@ -167,9 +204,43 @@ function runScript(id, fn, e, quota) {
   });
 }
 
+/*
+ * The account's daily UrlFetch quota: counts this call, or returns
+ * Google's error once the account has spent it.
+ */
+function accountCharge(id) {
+  const d = cfg.deployments[id];
+  const a = d ? cfg.accounts[d.account] : null;
+  const now = Date.now();
+  if (!a) {
+    return null;
+  }
+  if (a.first_use && now - a.first_use >= a.window_s * 1000) {
+    a.used = 0;
+    a.first_use = 0;
+  }
+  if (a.used >= a.daily_limit) {
+    a.refused++;
+    return gas.QUOTA_MESSAGE;
+  }
+  if (!a.first_use) {
+    a.first_use = now;
+  }
+  a.used++;
+  return null;
+}
+
 /* A fetch asked for by a script thread (see syncFetch). */
 function doFetch(m) {
   const o = m.opts;
+  const quota = accountCharge(m.id);
+  if (quota) {
+    m.port.postMessage({ error: quota });
+    m.port.close();
+    Atomics.store(m.flag, 0, 1);
+    Atomics.notify(m.flag, 0);
+    return;
+  }
   const u = new URL(m.url);
   const mod = u.protocol === 'https:' ? https : http;
   const payload = o.payload !== undefined ?
@@ -200,8 +271,9 @@ function doFetch(m) {
       body: Buffer.concat(chunks) }));
     res.on('error', (e) => reply({ error: 'Exception: ' + e.message }));
   });
-  req.setTimeout((o.timeoutSeconds || 60) * 1000, () => {
-    req.destroy(new Error('Timeout: ' + m.url));
+  req.setTimeout(cfg.urlfetch_timeout_s * 1000, () => {
+    reply({ error: 'Exception: Timeout: ' + m.url });
+    req.destroy();
   });
   req.on('error', (e) => reply({ error: 'Exception: Address unavailable: ' +
     m.url + ' (' + e.message + ')' }));
@@ -221,6 +293,11 @@ function dispatch(w, job) {
   const onmsg = (r) => {
     if (r && r.fetch) {
       doFetch(r);
+      return;
+    }
+    if (r && r.log) {
+      log(shortId(r.id) + ' console.error: ' + String(r.line)
+        .slice(0, 300));
       return;
     }
     w.off('message', onmsg);
@@ -355,7 +432,8 @@ async function handleExec(req, res, id, method, body, query) {
   if (!r.ok) {
     d.errors++;
     log(shortId(id) + ' ' + method + ' threw: ' + r.message.slice(0, 200));
-    send(req, res, 500, 'text/html; charset=utf-8', errorPage(r.message));
+    send(req, res, d.error_status || cfg.error_status,
+      'text/html; charset=utf-8', errorPage(r.message));
     return;
   }
   redirectTo(req, res, r);
@@ -458,8 +536,31 @@ const control = http.createServer((req, res) => {
       if (u.searchParams.get('delay')) {
         d.delay_ms = parseInt(u.searchParams.get('delay'), 10);
       }
+      if (u.searchParams.get('error_status')) {
+        d.error_status = parseInt(u.searchParams.get('error_status'), 10);
+      }
       log('deployment ' + shortId(u.searchParams.get('id')) + ' mode ' +
         d.mode);
+    }
+  } else if (u.pathname === '/errors') {
+    cfg.error_status = parseInt(u.searchParams.get('status'), 10) || 500;
+    for (const id of Object.keys(cfg.deployments)) {
+      delete cfg.deployments[id].error_status;
+    }
+  } else if (u.pathname === '/account') {
+    const a = cfg.accounts[u.searchParams.get('name')];
+    if (!a) {
+      out = { ok: false, error: 'no such account' };
+    } else {
+      for (const [q, k] of [['used', 'used'], ['limit', 'daily_limit'],
+        ['window_s', 'window_s']]) {
+        if (u.searchParams.get(q) !== null) {
+          a[k] = parseInt(u.searchParams.get(q), 10);
+        }
+      }
+      if (!a.first_use && a.used > 0) {
+        a.first_use = Date.now();
+      }
     }
   } else if (u.pathname === '/refuse') {
     const n = u.searchParams.get('sni');
@@ -469,11 +570,18 @@ const control = http.createServer((req, res) => {
       refused.add(n);
     }
   } else if (u.pathname === '/stats') {
-    out = { stats, deployments: {} };
+    out = { stats, deployments: {}, accounts: {} };
     for (const id of Object.keys(cfg.deployments)) {
       const d = cfg.deployments[id];
       out.deployments[id] = { mode: d.mode, posts: d.posts, gets: d.gets,
-        errors: d.errors };
+        errors: d.errors, account: d.account };
+    }
+    for (const name of Object.keys(cfg.accounts)) {
+      const a = cfg.accounts[name];
+      out.accounts[name] = { used: a.used, daily_limit: a.daily_limit,
+        refused: a.refused, resets_in_s: a.first_use ?
+          Math.max(0, Math.round((a.first_use + a.window_s * 1000 -
+            Date.now()) / 1000)) : null };
     }
   } else {
     out = { ok: false, error: 'unknown' };

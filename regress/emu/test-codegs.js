@@ -40,7 +40,28 @@ check('valid body is forwarded verbatim as text/plain', () => {
   assert.strictEqual(seen[0].o.payload, GOOD);
   assert.strictEqual(seen[0].o.muteHttpExceptions, true);
   assert.strictEqual(seen[0].o.followRedirects, false);
-  assert.strictEqual(seen[0].o.timeoutSeconds, 30);
+  /* Only UrlFetchApp's documented options (no timeoutSeconds). */
+  assert.deepStrictEqual(s.stats.unknown_options, []);
+  assert.strictEqual(seen[0].o.timeoutSeconds, undefined);
+});
+
+check('the emulator ignores and counts options UrlFetchApp lacks', () => {
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gas-')),
+    'T.gs');
+  fs.writeFileSync(f, 'function go() { return UrlFetchApp.fetch("http://x",' +
+    ' { method: "post", timeoutSeconds: 5, deadline: 3 }); }');
+  let got = null;
+  const s = gas.load(f, { fetch: (url, o) => { got = o;
+    return new gas.HTTPResponse(200, Buffer.from('')); } });
+  s.ctx.go();
+  assert.deepStrictEqual(got, { method: 'post' });
+  assert.deepStrictEqual(s.stats.unknown_options, ['timeoutSeconds',
+    'deadline']);
+  assert.strictEqual(gas.URLFETCH_TIMEOUT_S, 60);
+  fs.rmSync(path.dirname(f), { recursive: true });
 });
 
 check('junk bodies: bad_payload JSON and no UrlFetch spent', () => {
@@ -126,18 +147,46 @@ check('all relays failing throws with each reason', () => {
   });
   const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
   assert.ok(!r.ok);
-  assert.ok(/upstream status 204: /.test(r.message), r.message);
-  assert.ok(/upstream fetch error: .*too many times for one day/
-    .test(r.message), r.message);
+  assert.strictEqual(r.message, 'Error: upstream status 204 | upstream ' +
+    'fetch error: Service invoked too many times for one day: urlfetch.');
 });
 
-check('error snippet capped at 1024 chars', () => {
-  const s = withFetch(['http://a/tunnel'], () =>
-    new gas.HTTPResponse(500, Buffer.from('x'.repeat(5000))));
-  const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
-  assert.ok(!r.ok);
-  assert.ok(r.message.length < 1024 + 100);
-});
+check('the error page never shows the exit: generic text, detail logged',
+  () => {
+    const exit = 'http://203.0.113.7:8443/tunnel';
+    const s = withFetch([exit, 'http://198.51.100.9/tunnel',
+      'http://192.0.2.1/tunnel'], (url) => {
+      if (url === exit) {
+        throw new Error('Exception: Address unavailable: ' + url);
+      }
+      if (url === 'http://192.0.2.1/tunnel') {
+        throw new Error('Exception: Timeout: ' + url);
+      }
+      return new gas.HTTPResponse(502, Buffer.from('<h1>nginx/1.22.1 at ' +
+        '198.51.100.9</h1>' + 'x'.repeat(5000)));
+    });
+    const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+    assert.ok(!r.ok);
+    assert.strictEqual(r.message, 'Error: upstream fetch error: exit ' +
+      'unreachable | upstream status 502 | upstream fetch error: timeout');
+    assert.ok(!/203\.0|198\.51|192\.0|nginx/.test(r.message));
+    /* The owner still sees why, in the execution log, capped. */
+    assert.strictEqual(s.stats.errors.length, 3);
+    assert.ok(s.stats.errors[0].indexOf('203.0.113.7') >= 0,
+      s.stats.errors[0]);
+    assert.ok(s.stats.errors[1].indexOf('nginx/1.22.1') >= 0);
+    assert.ok(s.stats.errors[1].length < 1024 + 100);
+  });
+
+check('a quota error stops at the first URL (the quota is the account\'s)',
+  () => {
+    const s = withFetch(['http://a/tunnel', 'http://b/tunnel'], () => {
+      throw new Error(gas.QUOTA_MESSAGE);
+    });
+    const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+    assert.ok(/too many times for one day: urlfetch/.test(r.message));
+    assert.strictEqual(s.stats.fetches, 1);
+  });
 
 check('doGet metadata JSON and legacy text', () => {
   const s = withFetch(['http://a/tunnel', 'http://b/tunnel'], () => null);
@@ -149,7 +198,8 @@ check('doGet metadata JSON and legacy text', () => {
   assert.strictEqual(j.count, null);
   assert.strictEqual(j.counting_enabled, false);
   assert.strictEqual(j.max_payload_chars, 12582912);
-  assert.strictEqual(j.timeout_seconds, 30);
+  /* Google's fixed UrlFetch limit, not a setting. */
+  assert.strictEqual(j.timeout_seconds, 60);
   assert.strictEqual(j.relay_count, 2);
   assert.strictEqual(j.version, 2);
   assert.strictEqual(j.protocol, 1);

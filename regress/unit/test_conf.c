@@ -274,6 +274,56 @@ test_good_bom(void **state)
 	assert_string_equal(C.gc_ca_file, "");
 }
 
+/*
+ * GooseRelayVPN v1.5's own direct-mode client_config.json (what its bench
+ * harness writes): no transport_mode, relay_urls alone means direct POST.
+ */
+static void
+test_good_v15_direct(void **state)
+{
+	struct carrier_conf	*cc = &C.gc_carrier;
+
+	(void)state;
+	assert_int_equal(test_conf_file("v15_direct_client.json"), 0);
+	assert_int_equal(M.n, 0);
+	assert_int_equal(cc->cc_transport, TM_DIRECT_POST);
+	assert_int_equal(cc->cc_socks_port, 18080);
+	assert_int_equal(cc->cc_nrelay, 1);
+	assert_string_equal(cc->cc_relay_urls[0],
+	    "http://127.0.0.1:18443/tunnel");
+	test_conf_origin_is("carrier", "transport_mode",
+	    "relay_urls (GooseRelayVPN v1.5)");
+
+	/* v1.5 ignores script_keys once relay_urls is set: say so. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"
+	    "script_keys: [" DEP1 "]\n"), 0);
+	test_conf_expect(0, "mem.yaml", "3: script_keys: ignored: relay_urls "
+	    "without transport_mode means direct_post, as in GooseRelayVPN "
+	    "v1.5 (set transport_mode to choose)");
+	assert_int_equal(C.gc_carrier.cc_transport, TM_DIRECT_POST);
+	assert_int_equal(C.gc_carrier.cc_nscripts, 0);
+
+	/* Empty entries do not count (v1.5 skips them too). */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "relay_urls: [\"\"]\n"
+	    "script_keys: [" DEP1 "]\n"), 0);
+	assert_int_equal(C.gc_carrier.cc_transport, TM_APPS_SCRIPT);
+	assert_int_equal(C.gc_carrier.cc_nscripts, 1);
+
+	/* An explicit transport_mode keeps its newer meaning. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: apps_script\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"
+	    "script_keys: [" DEP1 "]\n"), 1);
+	test_conf_expect(1, "mem.yaml", "3: relay_urls: not allowed with "
+	    "transport_mode apps_script (use direct_post or auto)");
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: auto\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"), 0);
+	assert_int_equal(C.gc_carrier.cc_transport, TM_AUTO);
+}
+
 static void
 test_bad_syntax(void **state)
 {
@@ -575,6 +625,54 @@ test_roles(void **state)
 	assert_true(M.nerr > 0);
 }
 
+/* Storm guard: GooseRelayVPN's limits with Apps Script, higher direct. */
+static void
+test_storm_guard(void **state)
+{
+	struct carrier_conf	*cc = &C.gc_carrier;
+
+	(void)state;
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "script_keys: [" DEP1 "]\n"), 0);
+	assert_int_equal(cc->cc_max_live, 1024);
+	assert_int_equal(cc->cc_new_rate, 80);
+	assert_int_equal(cc->cc_new_burst, 160);
+	test_conf_origin_is("carrier", "new_sessions_per_s",
+	    "default for Apps Script");
+	/* auto with Apps Script as the POST fallback spends quota too. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: auto\n"
+	    "direct_stream_urls: [ws://127.0.0.1:9/stream]\n"
+	    "script_keys: [" DEP1 "]\n"), 0);
+	assert_int_equal(cc->cc_new_rate, 80);
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: direct_stream\n"
+	    "direct_stream_urls: [ws://127.0.0.1:9/stream]\n"
+	    "new_sessions_burst: 0\n"), 0);
+	assert_int_equal(cc->cc_max_live, 4096);
+	assert_int_equal(cc->cc_new_rate, 1000);
+	assert_int_equal(cc->cc_new_burst, 1000);
+	test_conf_origin_is("carrier", "max_live_sessions",
+	    "default for direct transports");
+	/* Explicit values win, in range. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: direct_post\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"
+	    "max_live_sessions: 7\n"
+	    "new_sessions_per_s: 3\n"
+	    "new_sessions_burst: 5\n"), 0);
+	assert_int_equal(cc->cc_max_live, 7);
+	assert_int_equal(cc->cc_new_rate, 3);
+	assert_int_equal(cc->cc_new_burst, 5);
+	test_conf_origin_is("carrier", "new_sessions_burst", "mem.yaml:6");
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: direct_post\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"
+	    "max_live_sessions: 60001\n"), 1);
+	test_conf_expect(1, "mem.yaml", "4: max_live_sessions: 60001 is out "
+	    "of range (1..60000)");
+}
+
 static void
 test_presets(void **state)
 {
@@ -811,6 +909,7 @@ main(void)
 		cmocka_unit_test(test_good_server_json),
 		cmocka_unit_test(test_good_legacy),
 		cmocka_unit_test(test_good_bom),
+		cmocka_unit_test(test_good_v15_direct),
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_bad_type),
 		cmocka_unit_test(test_bad_range),
@@ -821,6 +920,7 @@ main(void)
 		cmocka_unit_test(test_bad_proxy),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_storm_guard),
 		cmocka_unit_test(test_presets),
 		cmocka_unit_test(test_auto_tune_bounds),
 		cmocka_unit_test(test_dump_redacted),

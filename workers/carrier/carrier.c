@@ -117,6 +117,8 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	if (!first)
 		carrier_restart_keys(&car->c_conf, &wc->wc_carrier);
 	car->c_conf = wc->wc_carrier;
+	conf_carrier_limits(&car->c_conf);	/* the supervisor fills them */
+	local_admit_soon(car);		/* the storm guard may have grown */
 	if (wc->wc_has_key && (first ||
 	    memcmp(car->c_key, wc->wc_key, sizeof(car->c_key)) != 0)) {
 		if (car->c_aead != NULL)

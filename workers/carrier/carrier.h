@@ -18,10 +18,19 @@
 #include "wire.h"
 
 #define CARRIER_VERSION		"gooserelayd-0.1"
-#define CARRIER_MAX_LIVE	1024	/* storm guard: live sessions */
-#define CARRIER_RATE		80.0	/* storm guard: new per second */
-#define CARRIER_BURST		160.0
 #define CARRIER_HS_TIMEOUT	10.0	/* SOCKS handshake, seconds */
+/*
+ * Storm guard (local.c; the limits are carrier_conf's max_live_sessions,
+ * new_sessions_per_s and new_sessions_burst): a CONNECT over them waits
+ * in a queue of at most CARRIER_WAITQ_MAX for at most CARRIER_ADMIT_WAIT
+ * seconds, then gets a SOCKS failure reply.  At most CARRIER_PENDING_MAX
+ * connections may be in the handshake or waiting; beyond that they are
+ * closed at accept, before a SOCKS reply is possible.
+ */
+#define CARRIER_WAITQ_MAX	1024
+#define CARRIER_ADMIT_WAIT	10.0
+#define CARRIER_PENDING_MAX	2048
+#define CARRIER_REFUSE_LOG_S	60.0	/* one refusal line per minute */
 #define CARRIER_RSTQ_MAX	1024
 #define CARRIER_FPS		8	/* frames per session per batch */
 #define CARRIER_FPB		48	/* frames per batch */
@@ -42,6 +51,7 @@ enum lconn_state {
 	LC_AUTH,
 	LC_REQUEST,
 	LC_OPEN,
+	LC_WAIT,		/* CONNECT read, waiting for admission */
 	LC_DEAD
 };
 
@@ -65,6 +75,8 @@ struct lconn {
 #define LCF_CLOSED		0x20	/* local fd closed */
 #define LCF_TTFB		0x40	/* first downlink byte counted */
 #define LCF_SYNOK		0x80	/* the exit has the session */
+#define LCF_WAITING		0x100	/* on the admission queue */
+#define LCF_ADMITTED		0x200	/* a token is taken for it */
 	size_t			 lc_txb;	/* last sampled TX buffered */
 	uint64_t		 lc_conf_next;	/* post.c: confirmed */
 	uint32_t		 lc_epoch;	/* ... lost POSTs */
@@ -74,6 +86,7 @@ struct lconn {
 	TAILQ_ENTRY(lconn)	 lc_ready;
 	TAILQ_ENTRY(lconn)	 lc_ackq;
 	TAILQ_ENTRY(lconn)	 lc_held;
+	TAILQ_ENTRY(lconn)	 lc_wait;
 };
 TAILQ_HEAD(lconn_list, lconn);
 
@@ -116,9 +129,17 @@ struct carrier {
 	struct lconn_list	 c_heldq;
 	ev_idle			 c_held_idle;	/* flush held SYNs */
 	ev_timer		 c_sweep;	/* done-session GC, 15 s */
-	size_t			 c_nlive;
+	size_t			 c_nlive;	/* connections, any state */
+	size_t			 c_nsess;	/* ... with a session */
 	double			 c_tokens;
 	double			 c_tokens_at;
+	struct lconn_list	 c_waitq;	/* waiting for admission */
+	size_t			 c_nwait;
+	ev_timer		 c_admit_timer;
+	ev_timer		 c_refuse_timer;	/* rate-limited log */
+	double			 c_refuse_at;
+	uint64_t		 c_refuse_n;	/* not logged yet */
+	char			 c_refuse_why[160];
 	uint64_t		 c_txq;		/* TX bytes buffered, all */
 
 	/* Control frames waiting for a batch. */
@@ -142,6 +163,7 @@ struct carrier {
 	uint64_t		 c_st_rst_out, c_st_frames_out, c_st_frames_in;
 	uint64_t		 c_st_bytes_out, c_st_bytes_in;
 	uint64_t		 c_st_refused, c_st_batches_out;
+	uint64_t		 c_st_admit_waited;
 	uint64_t		 c_st_batches_in, c_st_decode_fail;
 };
 
@@ -151,6 +173,7 @@ extern struct carrier	*carrier;
 void	local_start(struct carrier *, int fd);
 void	local_stop_accept(struct carrier *);
 void	local_listen(struct carrier *, int fd);
+void	local_admit_soon(struct carrier *);
 void	local_tx_resume_all(struct carrier *);
 void	local_account(struct lconn *);
 void	local_rx_ready(struct lconn *);

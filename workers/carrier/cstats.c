@@ -94,6 +94,10 @@ cstats_sync(struct carrier *car)
 	autotune_carrier_gauges(&cstats_tune, st);
 	(void)stats_gauge(st, "tx_buffered", (int64_t)car->c_txq);
 	(void)stats_gauge(st, "refused", (int64_t)car->c_st_refused);
+	/* Storm guard: connections that had to wait, and waiting now. */
+	(void)stats_gauge(st, "admit_waited",
+	    (int64_t)car->c_st_admit_waited);
+	(void)stats_gauge(st, "admit_waiting", (int64_t)car->c_nwait);
 	(void)stats_gauge(st, "batches_out", (int64_t)car->c_st_batches_out);
 	(void)stats_gauge(st, "batches_in", (int64_t)car->c_st_batches_in);
 	(void)stats_gauge(st, "features", (int64_t)car->c_features);

@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,6 +41,12 @@ static void	local_so_tx_ready(struct sess *);
 static void	local_so_tx_resume(struct sess *);
 static void	local_so_rx_ready(struct sess *);
 static void	local_so_ack_ready(struct sess *);
+static void	local_admit_cb(struct ev_loop *, ev_timer *, int);
+static void	local_refuse_cb(struct ev_loop *, ev_timer *, int);
+static void	local_refuse(struct carrier *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static void	local_unwait(struct lconn *);
+static void	local_handshake(struct lconn *);
 
 const struct sess_ops local_sess_ops = {
 	.so_tx_ready = local_so_tx_ready,
@@ -51,8 +59,15 @@ void
 local_start(struct carrier *car, int fd)
 {
 	car->c_lfd = fd;
-	car->c_tokens = CARRIER_BURST;
+	conf_carrier_limits(&car->c_conf);
+	car->c_tokens = car->c_conf.cc_new_burst;
 	car->c_tokens_at = ev_now(car->c_loop);
+	TAILQ_INIT(&car->c_waitq);
+	ev_timer_init(&car->c_admit_timer, local_admit_cb, 0, 0);
+	car->c_admit_timer.data = car;
+	ev_timer_init(&car->c_refuse_timer, local_refuse_cb, 0, 0);
+	car->c_refuse_timer.data = car;
+	car->c_refuse_at = -CARRIER_REFUSE_LOG_S;
 	ev_io_init(&car->c_accept, local_accept_cb, fd, EV_READ);
 	ev_io_start(car->c_loop, &car->c_accept);
 	ev_idle_init(&car->c_held_idle, local_held_cb);
@@ -106,25 +121,190 @@ local_listen(struct carrier *car, int fd)
 	ev_io_start(car->c_loop, &car->c_accept);
 }
 
-/* Storm guard (protocol.md 3): 1024 live, 80/s with a burst of 160. */
+/*
+ * Storm guard (protocol.md 3).  GooseRelayVPN closes a connection over
+ * its limits at once, which a browser shows as a broken page element.
+ * Here a CONNECT over them waits, first come first served, for a token
+ * of the new_sessions_per_s bucket and a free max_live_sessions slot;
+ * only when the queue is full or the wait too long does it get a SOCKS
+ * failure reply.  The limits are read from c_conf on every use, so a
+ * reload applies them at once.
+ */
+static uint32_t
+local_live_cap(const struct carrier *car)
+{
+	const struct carrier_conf *cc = &car->c_conf;
+
+	if (cc->cc_max_local_sessions != 0 &&
+	    cc->cc_max_local_sessions < cc->cc_max_live)
+		return (cc->cc_max_local_sessions);
+	return (cc->cc_max_live);
+}
+
+static void
+local_refill(struct carrier *car)
+{
+	const struct carrier_conf *cc = &car->c_conf;
+	double	 now = ev_now(car->c_loop);
+
+	car->c_tokens += (now - car->c_tokens_at) * cc->cc_new_rate;
+	if (car->c_tokens > cc->cc_new_burst)
+		car->c_tokens = cc->cc_new_burst;
+	car->c_tokens_at = now;
+}
+
+/* Take a token and a live slot if both are there. */
 static int
 local_admit(struct carrier *car)
 {
-	double	 now = ev_now(car->c_loop);
-
-	car->c_tokens += (now - car->c_tokens_at) * CARRIER_RATE;
-	if (car->c_tokens > CARRIER_BURST)
-		car->c_tokens = CARRIER_BURST;
-	car->c_tokens_at = now;
-	if (car->c_nlive >= CARRIER_MAX_LIVE)
-		return (0);
-	if (car->c_conf.cc_max_local_sessions != 0 &&
-	    car->c_nlive >= car->c_conf.cc_max_local_sessions)
-		return (0);
-	if (car->c_tokens < 1.0)
+	local_refill(car);
+	if (car->c_nsess >= local_live_cap(car) || car->c_tokens < 1.0)
 		return (0);
 	car->c_tokens -= 1.0;
 	return (1);
+}
+
+/* Why a connection cannot be admitted now, for the log. */
+static const char *
+local_why(struct carrier *car, char *buf, size_t len)
+{
+	const struct carrier_conf *cc = &car->c_conf;
+
+	if (car->c_nsess >= local_live_cap(car))
+		snprintf(buf, len, "%zu live sessions (%s %u)", car->c_nsess,
+		    local_live_cap(car) == cc->cc_max_live ?
+		    "max_live_sessions" : "max_local_sessions",
+		    local_live_cap(car));
+	else
+		snprintf(buf, len, "more than new_sessions_per_s %u "
+		    "(burst %u)", cc->cc_new_rate, cc->cc_new_burst);
+	return (buf);
+}
+
+/*
+ * Count a refusal and log it: the first at once, the rest of the next
+ * minute as one line with their number when the minute is over.
+ */
+static void
+local_refuse(struct carrier *car, const char *fmt, ...)
+{
+	va_list	 ap;
+	double	 now = ev_now(car->c_loop);
+
+	car->c_st_refused++;
+	va_start(ap, fmt);
+	vsnprintf(car->c_refuse_why, sizeof(car->c_refuse_why), fmt, ap);
+	va_end(ap);
+	if (now - car->c_refuse_at < CARRIER_REFUSE_LOG_S) {
+		car->c_refuse_n++;
+		return;
+	}
+	log_warnx("socks: refused a connection: %s", car->c_refuse_why);
+	car->c_refuse_at = now;
+	car->c_refuse_n = 0;
+	ev_timer_stop(car->c_loop, &car->c_refuse_timer);
+	ev_timer_set(&car->c_refuse_timer, CARRIER_REFUSE_LOG_S, 0);
+	ev_timer_start(car->c_loop, &car->c_refuse_timer);
+}
+
+static void
+local_refuse_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct carrier	*car = w->data;
+
+	if (car->c_refuse_n == 0)
+		return;
+	log_warnx("socks: refused %llu more connections in the last %.0f s "
+	    "(last: %s)", (unsigned long long)car->c_refuse_n,
+	    CARRIER_REFUSE_LOG_S, car->c_refuse_why);
+	car->c_refuse_at = ev_now(loop);
+	car->c_refuse_n = 0;
+	ev_timer_set(w, CARRIER_REFUSE_LOG_S, 0);
+	ev_timer_start(loop, w);
+}
+
+/* When the head of the queue can go: now, at the next token, or never. */
+static void
+local_admit_arm(struct carrier *car)
+{
+	const struct carrier_conf *cc = &car->c_conf;
+	double	 delay;
+
+	ev_timer_stop(car->c_loop, &car->c_admit_timer);
+	if (TAILQ_EMPTY(&car->c_waitq))
+		return;
+	if (car->c_nsess >= local_live_cap(car))
+		return;		/* local_maybe_free calls again */
+	local_refill(car);
+	delay = car->c_tokens >= 1.0 ? 0.0 :
+	    (1.0 - car->c_tokens) / cc->cc_new_rate;
+	ev_timer_set(&car->c_admit_timer, delay, 0);
+	ev_timer_start(car->c_loop, &car->c_admit_timer);
+}
+
+/*
+ * A session ended or the limits changed: try the queue from the loop,
+ * never from inside the caller (which may be deep in tunnel code).
+ */
+void
+local_admit_soon(struct carrier *car)
+{
+	if (!car->c_started || TAILQ_EMPTY(&car->c_waitq))
+		return;
+	ev_timer_stop(car->c_loop, &car->c_admit_timer);
+	ev_timer_set(&car->c_admit_timer, 0, 0);
+	ev_timer_start(car->c_loop, &car->c_admit_timer);
+}
+
+static void
+local_admit_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct carrier	*car = w->data;
+	struct lconn	*lc;
+
+	while ((lc = TAILQ_FIRST(&car->c_waitq)) != NULL && local_admit(car)) {
+		local_unwait(lc);
+		lc->lc_flags |= LCF_ADMITTED;
+		lc->lc_state = LC_REQUEST;
+		ev_io_start(loop, &lc->lc_rio);
+		local_handshake(lc);	/* may free lc */
+	}
+	local_admit_arm(car);
+}
+
+/* Queue a connection whose CONNECT is over the limits; -1 if full. */
+static int
+local_wait(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+
+	if (car->c_nwait >= CARRIER_WAITQ_MAX)
+		return (-1);
+	lc->lc_state = LC_WAIT;
+	lc->lc_flags |= LCF_WAITING;
+	TAILQ_INSERT_TAIL(&car->c_waitq, lc, lc_wait);
+	car->c_nwait++;
+	car->c_st_admit_waited++;
+	/* The request stays in lc_hs; what follows waits in the kernel. */
+	ev_io_stop(car->c_loop, &lc->lc_rio);
+	ev_timer_stop(car->c_loop, &lc->lc_hst);
+	ev_timer_set(&lc->lc_hst, CARRIER_ADMIT_WAIT, 0);
+	ev_timer_start(car->c_loop, &lc->lc_hst);
+	if (!ev_is_active(&car->c_admit_timer))
+		local_admit_arm(car);
+	return (0);
+}
+
+static void
+local_unwait(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+
+	if (!(lc->lc_flags & LCF_WAITING))
+		return;
+	TAILQ_REMOVE(&car->c_waitq, lc, lc_wait);
+	lc->lc_flags &= ~LCF_WAITING;
+	car->c_nwait--;
 }
 
 static void
@@ -142,9 +322,21 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("socks accept");
 			return;
 		}
-		if (car->c_stopping || !local_admit(car) ||
-		    (lc = calloc(1, sizeof(*lc))) == NULL) {
-			car->c_st_refused++;
+		if (car->c_stopping) {
+			close(fd);
+			continue;
+		}
+		/* No SOCKS reply is possible before the greeting. */
+		if (car->c_nlive - car->c_nsess >= CARRIER_PENDING_MAX) {
+			local_refuse(car, "%zu connections in the SOCKS "
+			    "handshake or waiting (at most %d): closed at "
+			    "accept", car->c_nlive - car->c_nsess,
+			    CARRIER_PENDING_MAX);
+			close(fd);
+			continue;
+		}
+		if ((lc = calloc(1, sizeof(*lc))) == NULL) {
+			local_refuse(car, "out of memory");
 			close(fd);
 			continue;
 		}
@@ -217,9 +409,12 @@ local_maybe_free(struct lconn *lc)
 		TAILQ_REMOVE(&car->c_ackq, lc, lc_ackq);
 	if (lc->lc_flags & LCF_SYNHELD)
 		TAILQ_REMOVE(&car->c_heldq, lc, lc_held);
+	local_unwait(lc);
 	TAILQ_REMOVE(&car->c_conns, lc, lc_all);
 	car->c_nlive--;
 	if (s != NULL) {
+		car->c_nsess--;
+		local_admit_soon(car);
 		car->c_txq -= lc->lc_txb;
 		sess_table_del(&car->c_table, s);
 		s->s_arg = NULL;
@@ -342,6 +537,7 @@ local_open_session(struct lconn *lc, const struct socks5_req *r)
 	}
 	lc->lc_sess = s;
 	lc->lc_opened = ev_now(car->c_loop);
+	car->c_nsess++;
 	car->c_st_open++;
 	return (0);
 }
@@ -357,6 +553,7 @@ local_handshake(struct lconn *lc)
 	struct socks5_req	 r;
 	uint8_t			 out[SOCKS5_REPLY_LEN];
 	const char		*err = NULL;
+	char			 why[96];
 	ssize_t			 n;
 	int			 auth = cc->cc_socks_user[0] != '\0';
 
@@ -414,6 +611,21 @@ local_handshake(struct lconn *lc)
 				(void)local_send(lc, out, sizeof(out));
 				goto close;
 			}
+			/* First come, first served: behind any waiting. */
+			if (!(lc->lc_flags & LCF_ADMITTED) &&
+			    (!TAILQ_EMPTY(&car->c_waitq) ||
+			    !local_admit(car))) {
+				if (local_wait(lc) == 0)
+					return;
+				local_refuse(car, "%s, and %d connections "
+				    "waiting already",
+				    local_why(car, why, sizeof(why)),
+				    CARRIER_WAITQ_MAX);
+				socks5_reply(out, SOCKS5_REP_FAIL);
+				(void)local_send(lc, out, sizeof(out));
+				goto close;
+			}
+			lc->lc_flags &= ~LCF_ADMITTED;
 			if (local_open_session(lc, &r) == -1) {
 				socks5_reply(out, SOCKS5_REP_FAIL);
 				(void)local_send(lc, out, sizeof(out));
@@ -455,7 +667,20 @@ static void
 local_hs_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct lconn	*lc = w->data;
+	uint8_t		 out[SOCKS5_REPLY_LEN];
+	char		 why[96];
 
+	if (lc->lc_flags & LCF_WAITING) {
+		local_unwait(lc);
+		local_refuse(lc->lc_car, "%s for %.0f s",
+		    local_why(lc->lc_car, why, sizeof(why)),
+		    CARRIER_ADMIT_WAIT);
+		socks5_reply(out, SOCKS5_REP_FAIL);
+		(void)local_send(lc, out, sizeof(out));
+		local_close_fd(lc, 0);
+		local_maybe_free(lc);
+		return;
+	}
 	log_debug("socks: handshake timeout");
 	local_close_fd(lc, 1);
 	local_maybe_free(lc);

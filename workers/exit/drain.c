@@ -268,6 +268,7 @@ drain_commit(struct xclient *cl, struct xresp *r, double now)
 	drain_requeue_sessions(cl, r, 1, now);
 	if ((cl->cl_replay || cl->cl_upack) && r->r_nframes > 0)
 		client_arm_retry(cl);
+	ex->ee_stats.es_frames_down += r->r_nframes;
 	r->r_nframes = 0;
 }
 

@@ -47,6 +47,9 @@ estats_sync(void)
 	st->st_counter[STC_BYTES_IN] = s->es_bytes_down;
 	st->st_counter[STC_REQUESTS] = s->es_requests;
 	st->st_counter[STC_RST_SENT] = s->es_rst_sent;
+	st->st_counter[STC_RST_RECV] = s->es_rst_recv;
+	st->st_counter[STC_FRAMES_OUT] = s->es_frames_up;
+	st->st_counter[STC_FRAMES_IN] = s->es_frames_down;
 	st->st_counter[STC_DECODE_FAIL] = s->es_decode_fail;
 	st->st_counter[STC_DIALS_OK] = s->es_dial_ok;
 	st->st_counter[STC_DIALS_FAIL] = s->es_dial_fail;

@@ -163,6 +163,9 @@ struct exit_stats {
 	uint64_t	 es_decode_fail;
 	uint64_t	 es_replay_resend;
 	uint64_t	 es_rst_sent;
+	uint64_t	 es_rst_recv;		/* RST frames from clients */
+	uint64_t	 es_frames_up;		/* frames received (route.c) */
+	uint64_t	 es_frames_down;	/* frames sent (drain.c) */
 	uint64_t	 es_probes;
 	uint64_t	 es_http_4xx;
 	uint64_t	 es_http_503;

@@ -122,6 +122,7 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 	size_t			 i;
 
 	*had_frames = b->b_nframes > 0;
+	ex->ee_stats.es_frames_up += b->b_nframes;
 	cl->cl_last_seen = now;
 	for (i = 0; i < b->b_nframes; i++) {
 		f = &b->b_frames[i];
@@ -137,6 +138,7 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 			continue;
 		}
 		if (f->f_flags & WIRE_F_RST) {
+			ex->ee_stats.es_rst_recv++;
 			if (s != NULL)
 				upstream_close(s->s_arg, 0);
 			continue;
