@@ -25,6 +25,7 @@
 #include "carrier.h"
 #include "log.h"
 #include "sandbox.h"
+#include "udp.h"
 #include "wproc.h"
 
 struct carrier	*carrier;
@@ -170,6 +171,7 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no SOCKS listener");
 		return (-1);
 	}
+	udp_configure(car, wc);		/* its UDP twin, if any */
 	if (car->c_conf.cc_transport != TM_DIRECT_STREAM) {
 		if (post_configure(car, wc->wc_ca, wc->wc_calen) == -1) {
 			snprintf(err, errlen, "POST transport setup failed");
@@ -252,6 +254,7 @@ carrier_shutdown(uint32_t grace_ms)
 			n++;
 		}
 	}
+	n += udp_shutdown(car);
 	car->c_stopping = 1;
 	ev_idle_init(&carrier_exit_idle, carrier_exit_cb);
 	if (n == 0 || (!stream_up(car) && !post_enabled(car))) {

@@ -14,6 +14,7 @@
 #include "carrier.h"
 #include "log.h"
 #include "stats.h"
+#include "udp.h"
 #include "wproc.h"
 
 #define CSTATS_TUNE_S	1.0	/* the tuner steps every 30 s itself */
@@ -102,6 +103,7 @@ cstats_sync(struct carrier *car)
 	(void)stats_gauge(st, "batches_in", (int64_t)car->c_st_batches_in);
 	(void)stats_gauge(st, "features", (int64_t)car->c_features);
 	(void)stats_gauge(st, "stream_up", stream_up(car));
+	udp_stats(st);
 }
 
 static void

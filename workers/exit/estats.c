@@ -15,6 +15,7 @@
 #include "exit.h"
 #include "log.h"
 #include "stats.h"
+#include "udp.h"
 #include "wproc.h"
 
 #define ESTATS_TUNE_S	1.0	/* the tuner steps every 30 s itself */
@@ -68,6 +69,7 @@ estats_sync(void)
 	(void)stats_gauge(st, "rx_queued_bytes", (int64_t)ex->ee_rxq);
 	(void)stats_gauge(st, "rx_over_cap", (int64_t)s->es_rx_over);
 	(void)stats_gauge(st, "rx_slow_resets", (int64_t)s->es_rx_aborts);
+	udp_stats(st);
 }
 
 static void

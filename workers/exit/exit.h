@@ -13,6 +13,7 @@
  *	socks.c		SOCKS5 client handshake for upstream_proxy
  *	rxflow.c	budgets for client bytes queued toward upstreams
  *	reqcheck.c	checks of unauthenticated request bytes (pure)
+ *	udp.c		udp_v1 datagrams (own header udp.h)
  */
 #ifndef GR_EXIT_H
 #define GR_EXIT_H
@@ -75,6 +76,8 @@ struct xctrl {
 TAILQ_HEAD(xctrlq, xctrl);
 
 struct xconn;
+struct xudp_cl;
+struct xudp_rec;
 LIST_HEAD(xwaitq, xconn);
 TAILQ_HEAD(xsessq, sess);
 
@@ -106,6 +109,7 @@ struct xclient {
 	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
 	uint32_t		 cl_rp_frames;
 	char			 cl_instance[CONF_INSTANCE_LEN];
+	struct xudp_cl		*cl_udp;	/* udp.c, NULL until used */
 };
 
 /* Per-session state of the exit (sess->s_arg). */
@@ -264,6 +268,7 @@ struct xresp {
 	struct wbuf		 r_out;		/* LWS_PRE + body */
 	struct wbuf		 r_scratch;
 	struct xresp		*r_next;	/* free list */
+	struct xudp_rec		*r_udp;		/* udp.c: datagrams in it */
 };
 void		 drain_limits(struct xclient *, struct drain_limits *, int post);
 size_t		 drain_collect(struct xclient *, struct xresp *,
