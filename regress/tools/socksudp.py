@@ -22,6 +22,11 @@
   socksudp.py flood SOCKS DST DPORT SECONDS
       send datagrams as fast as possible for SECONDS, read what comes
       back; prints "sent S received R"
+  socksudp.py many SOCKS DST DPORT N [nosend]
+      N associations at once; unless nosend, one datagram on each, then
+      (after the timeout) which ones echoed it and whose control
+      connection the carrier closed; prints "rep0 A rep1 B rep7 C
+      echoed E closed K"
   socksudp.py frag SOCKS DST DPORT
       one datagram with FRAG=1 (must be dropped), then one with FRAG=0
       (must come back); prints "frag-dropped ok" on success
@@ -29,7 +34,8 @@
 DST may be an IPv4 or IPv6 literal or a domain name (sent as ATYP 3 and
 resolved by the exit).  Options (before the mode): -z sends the
 ASSOCIATE with 0.0.0.0:0 instead of the client's own address and port;
--t SECONDS sets the per-datagram timeout (default 5).  Every socket has
+-t SECONDS sets the per-datagram timeout (default 5); -r RATE paces
+echo to at most RATE datagrams per second.  Every socket has
 a timeout: the run is bounded.
 """
 import ipaddress
@@ -42,6 +48,7 @@ import time
 
 TIMEOUT = 5.0
 ZERO = False
+RATE = 0.0
 
 
 def recvn(s, n):
@@ -152,8 +159,13 @@ def echo(socks, dst, dport, n, window=32):
     sent = {}
     got = bad = 0
     i = 0
+    t0 = time.monotonic()
     while i < n or sent:
         while i < n and len(sent) < window:
+            if RATE > 0 and t0 + i / RATE > time.monotonic():
+                if sent:
+                    break       # read the replies meanwhile
+                time.sleep(t0 + i / RATE - time.monotonic())
             size = rnd.randint(1, 1400)
             if size >= 4:
                 body = struct.pack(">I", i) + os.urandom(size - 4)
@@ -314,6 +326,44 @@ def flood(socks, dst, dport, secs):
     return 0
 
 
+def many(socks, dst, dport, n, send=True):
+    reps = {}
+    live = []
+    for _ in range(n):
+        a = Assoc(socks)
+        reps[a.rep] = reps.get(a.rep, 0) + 1
+        if a.rep == 0:
+            live.append(a)
+        else:
+            a.close()
+    echoed = closed = 0
+    if send:
+        for i, a in enumerate(live):
+            a.send(dst, dport, b"many-%d" % i)
+        end = time.monotonic() + TIMEOUT
+        for i, a in enumerate(live):
+            a.u.settimeout(max(0.1, end - time.monotonic()))
+            try:
+                if a.recv()[2] == b"many-%d" % i:
+                    echoed += 1
+            except (socket.timeout, OSError):
+                pass
+        for a in live:
+            a.t.settimeout(0.5)
+            try:
+                if a.t.recv(1) == b"":
+                    closed += 1
+            except socket.timeout:
+                pass
+            except OSError:
+                closed += 1
+    print("rep0 %d rep1 %d rep7 %d echoed %d closed %d" % (
+        reps.get(0, 0), reps.get(1, 0), reps.get(7, 0), echoed, closed))
+    for a in live:
+        a.close()
+    return 0
+
+
 def frag(socks, dst, dport):
     a = Assoc(socks)
     if a.rep != 0:
@@ -342,11 +392,14 @@ def frag(socks, dst, dport):
 
 
 def main(argv):
-    global TIMEOUT, ZERO
+    global TIMEOUT, ZERO, RATE
     while argv and argv[0].startswith("-"):
         if argv[0] == "-z":
             ZERO = True
             argv = argv[1:]
+        elif argv[0] == "-r":
+            RATE = float(argv[1])
+            argv = argv[2:]
         elif argv[0] == "-t":
             TIMEOUT = float(argv[1])
             argv = argv[2:]
@@ -369,6 +422,9 @@ def main(argv):
         return hold(int(argv[1]), argv[2], int(argv[3]), argv[4])
     elif m == "flood":
         return flood(int(argv[1]), argv[2], int(argv[3]), float(argv[4]))
+    elif m == "many":
+        return many(int(argv[1]), argv[2], int(argv[3]), int(argv[4]),
+                    not (len(argv) > 5 and argv[5] == "nosend"))
     elif m == "frag":
         return frag(int(argv[1]), argv[2], int(argv[3]))
     else:
