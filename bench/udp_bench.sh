@@ -10,8 +10,11 @@
 # carrier + exit over direct_stream / direct_post).  Tests: udp_rtt, one
 # datagram at a time (64 and 1200 bytes): p50/p99; udp_rate, 512-byte
 # datagrams with at most 32 unanswered for 5 s: datagrams per second and
-# loss.  Output: DIR/raw.jsonl and DIR/summary.md (medians over runs,
-# min-max).  Every process is stopped by pid, every wait is bounded.
+# loss; for both, the CPU time the proxy's processes spent per datagram
+# (round trip), from /proc/PID/task/*/schedstat, which a busy machine
+# disturbs far less than the latencies.  Output: DIR/raw.jsonl and
+# DIR/summary.md (medians over runs, min-max).  Every process is stopped
+# by pid, every wait is bounded.
 
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -74,6 +77,7 @@ if command -v ss-server >/dev/null; then
 	gr_wait_port "$SLP" 10 || gr_fail "ss-local did not start"
 	PEERS="$PEERS ss"
 	PX_ss=127.0.0.1:$SLP
+	PIDS_ss="$(gr_pid ss_local) $(gr_pid ss_server)"
 else
 	gr_log "shadowsocks-libev not installed: ss skipped"
 fi
@@ -104,20 +108,40 @@ gr() {
 	    gr_fail "$_n: no udp_v1"
 	PEERS="$PEERS $_n"
 	eval "PX_$_n=127.0.0.1:$_sp"
+	# The workers do the work; the supervisor only watches.
+	eval "PIDS_$_n=\"$(ps --ppid "$(gr_pid "$_n")" -o pid= | tr '\n' ' ')\""
+}
+
+# cpu_ns PIDS...: CPU nanoseconds of every thread of those processes.
+cpu_ns() {
+	cat $(for _x in "$@"; do echo /proc/"$_x"/task/*/schedstat; done) \
+	    2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
 }
 gr direct_stream
 gr direct_post
 
+# one PEER TEST ARGS...: one udpbench result, and the proxy's CPU time
+# per datagram round trip (rtt: N + 50 warm-up; rate: those received).
 one() {
 	_p=$1; shift
 	eval "_px=\${PX_$_p:-}"
+	eval "_pids=\${PIDS_$_p:-}"
+	_c0=$(cpu_ns $_pids)
 	if [ -n "$_px" ]; then
-		"$UB" -S "$_px" -d "$SP" -L "$_p" "$@" >>"$RAW" ||
+		_r=$("$UB" -S "$_px" -d "$SP" -L "$_p" "$@") ||
 		    gr_log "$_p $*: failed"
 	else
-		"$UB" -d "$SP" -L "$_p" "$@" >>"$RAW" ||
-		    gr_log "$_p $*: failed"
+		_r=$("$UB" -d "$SP" -L "$_p" "$@") || gr_log "$_p $*: failed"
 	fi
+	_c1=$(cpu_ns $_pids)
+	[ -n "$_r" ] || return 0
+	echo "$_r" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+ns = int(sys.argv[1])
+n = r["n"] + 50 if r["test"] == "udp_rtt" else r["received"]
+r["cpu_us"] = round(ns / 1000.0 / n, 2) if n and ns else 0
+print(json.dumps(r))' "$((_c1 - _c0))" >>"$RAW"
 }
 
 r=1
@@ -149,17 +173,21 @@ def cell(v, fmt):
     if len(v) == 1:
         return fmt % m
     return (fmt + " (" + fmt + "-" + fmt + ")") % (m, min(v), max(v))
-out = ["| peer | rtt 64 B p50 us | p99 us | rtt 1200 B p50 us | p99 us "
-       "| dgrams/s (512 B, window 32) | lost |",
-       "|---|---|---|---|---|---|---|"]
+out = ["| peer | rtt 64 B p50 us | p99 us | CPU us/rt | "
+       "rtt 1200 B p50 us | p99 us | CPU us/rt | "
+       "dgrams/s (512 B, window 32) | lost | CPU us/dgram |",
+       "|---|---|---|---|---|---|---|---|---|---|"]
 for p in peers:
-    out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+    out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
         p, cell(pick(p, "udp_rtt", 64, "p50_us"), "%.1f"),
         cell(pick(p, "udp_rtt", 64, "p99_us"), "%.0f"),
+        cell(pick(p, "udp_rtt", 64, "cpu_us"), "%.1f"),
         cell(pick(p, "udp_rtt", 1200, "p50_us"), "%.1f"),
         cell(pick(p, "udp_rtt", 1200, "p99_us"), "%.0f"),
+        cell(pick(p, "udp_rtt", 1200, "cpu_us"), "%.1f"),
         cell(pick(p, "udp_rate", 512, "dgrams_per_s"), "%.0f"),
-        cell(pick(p, "udp_rate", 512, "lost"), "%.0f")))
+        cell(pick(p, "udp_rate", 512, "lost"), "%.0f"),
+        cell(pick(p, "udp_rate", 512, "cpu_us"), "%.1f")))
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 PY
