@@ -112,10 +112,11 @@ gr() {
 	eval "PIDS_$_n=\"$(ps --ppid "$(gr_pid "$_n")" -o pid= | tr '\n' ' ')\""
 }
 
-# cpu_ns PIDS...: CPU nanoseconds of every thread of those processes.
+# cpu_ns PIDS...: CPU nanoseconds of every thread of those processes
+# (%.0f: mawk's %d stops at 2^31).
 cpu_ns() {
 	cat $(for _x in "$@"; do echo /proc/"$_x"/task/*/schedstat; done) \
-	    2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+	    2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 gr direct_stream
 gr direct_post

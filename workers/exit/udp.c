@@ -410,7 +410,8 @@ udp_socket(struct xudp *x)
 			close(fd);
 		if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0)) == -1) {
-			log_warn("udp: socket");
+			udp_log("no socket for an association: %s",
+			    strerror(errno));
 			return (-1);
 		}
 		x->xu_fam = AF_INET;
