@@ -5,8 +5,9 @@
 # on loopback; 500 to [::1]; 500 to "localhost" (a name the exit resolves)
 # after an ASSOCIATE of 0.0.0.0:0; a datagram with FRAG=1 is dropped and
 # counted while the next one goes through; the association dies with its
-# TCP connection (no echo afterwards, the exit forgets it); then 2,000
-# datagrams over direct_post.
+# TCP connection (no echo afterwards, the exit forgets it); the relay
+# socket stays bound while the carrier is killed and restarted, and the
+# new carrier relays through it; then 2,000 datagrams over direct_post.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
@@ -54,6 +55,33 @@ for _i in $(seq 1 50); do
 	sleep 0.1
 done
 [ "$n" = 0 ] || gr_fail "the exit kept $n association(s) after the RST"
+
+# The relay socket is the supervisor's: it stays bound while the carrier
+# restarts, and serves the new carrier.
+cpid=$(gc_worker_pid carrier)
+kill -KILL "$cpid"
+gr_wait_log "$T/gooserelayd.log" "carrier: pid $cpid killed" 10 ||
+    gr_fail "the carrier's death was not noticed"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(0)
+sys.exit("the UDP relay port was free while the carrier was down")
+' "$SOCKS" || gr_fail "relay socket not kept"
+# Back (after its backoff) once it has the exit's features again.
+n=0
+for _i in $(seq 1 200); do
+	n=$(grep -c "carrier: .*features.* udp_v1" "$T/gooserelayd.log")
+	[ "$n" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$n" -ge 2 ] || gr_fail "the carrier did not come back with udp_v1"
+out=$(gu echo "$SOCKS" 127.0.0.1 "$EP" 200) ||
+    gr_fail "after the carrier's restart: $out"
+gr_log "after the carrier's restart: $out"
 gr_stop gooserelayd
 
 gc_conf direct_post
