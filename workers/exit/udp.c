@@ -657,6 +657,7 @@ udp_route(struct xclient *cl, const struct wire_frame *f)
 
 	if (!udp_offered()) {
 		/* As an exit without udp_v1: an unknown session. */
+		udp.u_st_refused++;
 		client_queue_rst(cl, f->f_sid);
 		return;
 	}
