@@ -1122,6 +1122,12 @@ sess_rx_eof(const struct sess *s)
 	return ((s->s_flags & SESS_RX_FIN) && s->s_rx_queued == 0);
 }
 
+int
+sess_rx_gap(const struct sess *s)
+{
+	return (s->s_reorder_count > 0);
+}
+
 uint64_t
 sess_rx_next(const struct sess *s)
 {

@@ -307,6 +307,7 @@ int	sess_rx_iov(struct sess *, struct iovec *, int maxiov);
 void	sess_rx_consume(struct sess *, size_t);
 size_t	sess_rx_queued(const struct sess *);
 int	sess_rx_eof(const struct sess *);	/* FIN delivered, queue empty */
+int	sess_rx_gap(const struct sess *);	/* frames wait for a missing one */
 uint64_t sess_rx_next(const struct sess *);	/* next expected seq */
 /* A downstream ACK is due: returns 1 and the next_seq to acknowledge. */
 int	sess_ack_due(struct sess *, uint64_t *next_seq);

@@ -203,6 +203,11 @@ struct wire_probe {
 #define WIRE_FEAT_RUN_RESET	0x08	/* "client_run_reset_v1" */
 #define WIRE_FEAT_REPLAY	0x10	/* "downstream_replay_v1" */
 #define WIRE_FEAT_UPSTREAM_ACK	0x20	/* "upstream_ack_v1" (ours only) */
+/*
+ * Ours only: an ACK for a session the exit does not have is answered
+ * with an RST, so a client may check its sessions with GACKs.
+ */
+#define WIRE_FEAT_SESS_CHECK	0x40	/* "session_check_v1" */
 
 struct wire_probe_reply {
 	int		 pr_ok;

@@ -70,6 +70,9 @@ struct lconn {
 	uint32_t		 lc_epoch;	/* ... lost POSTs */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
 	ev_tstamp		 lc_ready_at;	/* queued for TX (queue wait) */
+	uint64_t		 lc_prog;	/* liveness.c: progress mark */
+	ev_tstamp		 lc_prog_at;	/* ... when it last moved */
+	ev_tstamp		 lc_checked_at;	/* ... checked with the exit */
 	TAILQ_ENTRY(lconn)	 lc_all;
 	TAILQ_ENTRY(lconn)	 lc_ready;
 	TAILQ_ENTRY(lconn)	 lc_ackq;
@@ -195,12 +198,20 @@ void	stream_rx_drained(struct carrier *);
 void	stream_stats(struct carrier *, char *, size_t);
 void	stream_counts(struct carrier *, uint64_t *ok, uint64_t *fail,
 	    uint64_t *drop);
+int	stream_state(struct carrier *, int *state, unsigned int *fails,
+	    int64_t *retry_ms);
 int	stream_url_stats(struct carrier *, size_t, const char **label,
 	    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt,
 	    int *cur);
 
 /* carrier.c */
 void	carrier_settled(struct carrier *);
+
+/* liveness.c */
+void	liveness_configure(struct carrier *);
+void	liveness_disrupted(struct carrier *);
+void	liveness_transport_ok(struct carrier *, int force);
+uint64_t liveness_stalled_count(void);
 
 /* post.c */
 int	post_preinit(struct carrier *);

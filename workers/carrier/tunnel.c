@@ -569,11 +569,12 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	if (car->c_features & CARRIER_FEAT_UPACK)
 		feat |= CARRIER_FEAT_UPACK;
 	if (feat != car->c_features || !car->c_probe_answered)
-		log_info("%s: features%s%s%s%s", who,
+		log_info("%s: features%s%s%s%s%s", who,
 		    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
 		    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
 		    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
-		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "");
+		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "",
+		    feat & WIRE_FEAT_SESS_CHECK ? " session_check_v1" : "");
 	car->c_features = feat;
 	car->c_probe_answered = 1;
 	/*

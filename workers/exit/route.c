@@ -46,7 +46,7 @@ route_probe(struct xclient *cl, const struct wire_frame *f)
 	    PACKAGE_VERSION);
 	pr.pr_max_frame_payload = WIRE_MAX_PAYLOAD;
 	pr.pr_features = WIRE_FEAT_ZSTD | WIRE_FEAT_RAW_B64 |
-	    WIRE_FEAT_BINARY | WIRE_FEAT_RUN_RESET;
+	    WIRE_FEAT_BINARY | WIRE_FEAT_RUN_RESET | WIRE_FEAT_SESS_CHECK;
 	if (ex->ee_conf.ec_replay_enabled)
 		pr.pr_features |= WIRE_FEAT_REPLAY;
 #ifdef WIRE_FEAT_UPSTREAM_ACK
@@ -59,7 +59,15 @@ route_probe(struct xclient *cl, const struct wire_frame *f)
 	wbuf_free(&out);
 }
 
-/* An ACK frame: a version probe or a downstream GACK; others ignored. */
+/*
+ * An ACK frame: a version probe or a downstream GACK; others ignored.  A
+ * GACK for a session this exit does not have (it restarted and lost it,
+ * or closed it) is answered with an RST, as a data frame is: the client
+ * would otherwise wait for the rest of a download forever (issue 18).
+ * GooseRelayVPN v1.5 answers any ACK for an unknown session so; newer Go
+ * servers ignore a GACK there, and their clients drop an RST for a
+ * session they no longer have, so the RST is safe with Go clients.
+ */
 static void
 route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
     double now)
@@ -75,8 +83,11 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 		return;
 	if (ex->ee_conf.ec_replay_enabled && !cl->cl_replay)
 		cl->cl_replay = 1;
-	if (s == NULL)
+	if (s == NULL) {
+		log_debug("GACK for an unknown session: RST");
+		client_queue_rst(cl, f->f_sid);
 		return;
+	}
 	sess_replay_ack(s, next, now);
 	(void)client_replay_sync(cl, s->s_arg, 0);
 	/* Pruning may have made room under the replay caps. */
