@@ -29,6 +29,12 @@
 #define CARRIER_BUSY_SESS	24
 #define CARRIER_STREAM_BUDGET	(2U * 1024 * 1024)	/* bytes per WS msg */
 #define CARRIER_RXMSG_MAX	(32U * 1024 * 1024)	/* WS message cap */
+/* Receive flow control (rxwin.c). */
+#define CARRIER_RX_WINDOW	(8U * 1024 * 1024)	/* per session */
+#define CARRIER_RX_WINMIN	(256U * 1024)	/* ... over the budget */
+#define CARRIER_RX_BUDGET	(64U * 1024 * 1024)	/* all sessions */
+#define CARRIER_RX_PAUSE	(16U * 1024 * 1024)	/* no windows: pause */
+#define CARRIER_RX_PAUSE_WIN	(128U * 1024 * 1024)	/* ... with them */
 
 /* Extension of our own exit: upstream frames acknowledged by GACK. */
 #define CARRIER_FEAT_UPACK	0x1000
@@ -65,6 +71,7 @@ struct lconn {
 #define LCF_CLOSED		0x20	/* local fd closed */
 #define LCF_TTFB		0x40	/* first downlink byte counted */
 #define LCF_SYNOK		0x80	/* the exit has the session */
+#define LCF_CHECK		0x100	/* liveness.c: a GACK is due */
 	size_t			 lc_txb;	/* last sampled TX buffered */
 	uint64_t		 lc_conf_next;	/* post.c: confirmed */
 	uint32_t		 lc_epoch;	/* ... lost POSTs */
@@ -73,6 +80,9 @@ struct lconn {
 	uint64_t		 lc_prog;	/* liveness.c: progress mark */
 	ev_tstamp		 lc_prog_at;	/* ... when it last moved */
 	ev_tstamp		 lc_checked_at;	/* ... checked with the exit */
+	uint64_t		 lc_win;	/* rxwin.c: limit granted */
+	uint64_t		 lc_win_sent;	/* ... and sent */
+	size_t			 lc_rxb;	/* ... RX queued as accounted */
 	TAILQ_ENTRY(lconn)	 lc_all;
 	TAILQ_ENTRY(lconn)	 lc_ready;
 	TAILQ_ENTRY(lconn)	 lc_ackq;
@@ -123,6 +133,7 @@ struct carrier {
 	double			 c_tokens;
 	double			 c_tokens_at;
 	uint64_t		 c_txq;		/* TX bytes buffered, all */
+	size_t			 c_rxq;		/* RX bytes queued, all */
 
 	/* Control frames waiting for a batch. */
 	uint8_t			 c_rstq[CARRIER_RSTQ_MAX][WIRE_SID_LEN];
@@ -206,6 +217,17 @@ int	stream_url_stats(struct carrier *, size_t, const char **label,
 
 /* carrier.c */
 void	carrier_settled(struct carrier *);
+
+/* rxwin.c */
+size_t	rxwin_pause_mark(const struct carrier *);
+void	rxwin_open(struct lconn *);
+void	rxwin_negotiated(struct carrier *);
+void	rxwin_account(struct lconn *);
+void	rxwin_consumed(struct lconn *);
+int	rxwin_frame(struct lconn *, uint8_t out[WIRE_GWIN_LEN]);
+void	rxwin_resend(struct lconn *);
+int	rxwin_post_hold(struct carrier *);
+void	rxwin_drained(struct carrier *);
 
 /* liveness.c */
 void	liveness_configure(struct carrier *);

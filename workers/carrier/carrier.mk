@@ -31,7 +31,7 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/post.c workers/carrier/direct.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
 	workers/carrier/wsframe.c workers/carrier/wsframe.h \
-	workers/carrier/liveness.c
+	workers/carrier/liveness.c workers/carrier/rxwin.c
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
@@ -62,6 +62,7 @@ EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/tools/flakyproxy.py regress/tools/socksraw.py
 
 # Faults that left the stream down or sessions hung (issue 18).
-TESTS += regress/cases/carrier_streamback.sh regress/cases/carrier_exitlost.sh
+TESTS += regress/cases/carrier_streamback.sh regress/cases/carrier_exitlost.sh \
+	regress/cases/carrier_slowreader.sh
 EXTRA_DIST += regress/cases/carrier_streamback.sh \
-	regress/cases/carrier_exitlost.sh
+	regress/cases/carrier_exitlost.sh regress/cases/carrier_slowreader.sh

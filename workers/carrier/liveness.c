@@ -6,11 +6,11 @@
  * remedies, housekeeping only (nothing on the data path waits for them):
  *
  *  - The check: a GACK for every session the exit had confirmed, sent
- *    once a transport works again after a disruption (a stream that
- *    dropped, a POST that failed) and every LIVENESS_IDLE seconds for
- *    sessions without traffic (a POST to an exit that was killed is
- *    often sent again on a fresh connection by httpc.c without a
- *    failure, and lands on the new exit: only the quiet says so).  An exit that lists session_check_v1
+ *    once a transport works again after a disruption (a new stream
+ *    connection, a POST after a failed one, a POST after httpc.c had to
+ *    send requests again on fresh connections, which is how a killed
+ *    direct_post exit looks) and every LIVENESS_IDLE seconds for
+ *    sessions without traffic.  An exit that lists session_check_v1
  *    (ours) answers an ACK for a session it does not have with an RST,
  *    and the RST resets the SOCKS connection (tunnel.c).  GACKs go only
  *    where the exit expects them (downstream_replay_v1, upstream_ack_v1)
@@ -67,6 +67,7 @@ liveness_queue_ack(struct lconn *lc)
 	struct carrier	*car = lc->lc_car;
 
 	sess_ack_retry(lc->lc_sess);
+	lc->lc_flags |= LCF_CHECK;
 	if (!(lc->lc_flags & LCF_ACKQ)) {
 		lc->lc_flags |= LCF_ACKQ;
 		TAILQ_INSERT_TAIL(&car->c_ackq, lc, lc_ackq);
@@ -119,6 +120,13 @@ liveness_transport_ok(struct carrier *car, int force)
 {
 	if (!force && !liveness_disrupted_flag)
 		return;
+	/*
+	 * A restarted exit knows nothing of our probe either: the next POST
+	 * carries it again, with the rx_window new sessions must get (a
+	 * stream's hello always does).
+	 */
+	if (!force && (car->c_features & WIRE_FEAT_RX_WINDOW))
+		car->c_probe_answered = 0;
 	liveness_disrupted_flag = 0;
 	liveness_check(car, 0);
 }

@@ -792,6 +792,9 @@ post_poll(struct poller *p)
 		return;
 	if (po->po_fs.fs_health != NULL && post_outage(p))
 		return;
+	/* Too much waits for the apps: rxwin_drained() wakes us. */
+	if (car->c_nrst == 0 && rxwin_post_hold(car))
+		return;
 	probe = !car->c_probe_answered && car->c_probe_post.wb_len > 0 ?
 	    TUNNEL_PROBE_POST : 0;
 	n = tunnel_fill(car, tb, car->c_conf.cc_max_request_bytes, 1, probe);

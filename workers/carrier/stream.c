@@ -54,7 +54,6 @@
 #define STREAM_STABLE		10.0	/* s up: the next drop is no failure */
 #define STREAM_TICK		0.25
 #define STREAM_RXBUF		(128 * 1024)
-#define STREAM_RX_PAUSE		(16U * 1024 * 1024)	/* queued RX bytes */
 #define STREAM_RAW_READ		(256 * 1024)
 #define STREAM_RAW_READS	8		/* reads per readable event */
 #define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
@@ -100,7 +99,7 @@ struct stream {
 	int			 st_proven;	/* the exit answered on it */
 	unsigned int		 st_fails;	/* attempts failed in a row */
 	char			 st_why[64];	/* why it is being closed */
-	char			 st_lasterr[64];	/* last failure logged */
+	char			 st_lasterr[64];/* last failure logged */
 	struct stream_url	 st_urls[CONF_MAX_URLS];
 	size_t			 st_nurls;
 	size_t			 st_next;
@@ -539,8 +538,9 @@ stream_schedule(struct stream *st)
 static void
 stream_log_fail(struct stream *st, const char *why)
 {
-	const char	*label = st->st_cur != NULL ? st->st_cur->su_label : "?";
+	const char	*label;
 
+	label = st->st_cur != NULL ? st->st_cur->su_label : "?";
 	if (st->st_fails == 1 || st->st_fails % 10 == 0 ||
 	    strcmp(why, st->st_lasterr) != 0)
 		log_warnx("stream: cannot connect to %s: %s (%u failure%s in "
@@ -662,8 +662,9 @@ static void
 stream_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct stream	*st = w->data;
-	const char	*why = w == &st->st_pongdl ? "no pong" : "connect timeout";
+	const char	*why;
 
+	why = w == &st->st_pongdl ? "no pong" : "connect timeout";
 	if (st->st_state == ST_IDLE)
 		return;
 	log_debug("stream: %s to %s", why, st->st_cur ? st->st_cur->su_label :
@@ -976,23 +977,24 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	return (0);
 }
 
+/*
+ * Stop reading the stream while too much waits for the local apps, and
+ * read again below half of it (rxwin.c: a backstop when the exit keeps
+ * to per-session windows, the only flow control with other exits).
+ */
 static void
 stream_rx_flow(struct stream *st, struct lws *wsi)
 {
 	struct carrier	*car = st->st_car;
-	struct lconn	*lc;
-	size_t		 q = 0;
+	size_t		 q = car->c_rxq, mark = rxwin_pause_mark(car);
 
-	TAILQ_FOREACH(lc, &car->c_conns, lc_all)
-		if (lc->lc_sess != NULL)
-			q += sess_rx_queued(lc->lc_sess);
-	if (q >= STREAM_RX_PAUSE && !st->st_rx_paused) {
+	if (q >= mark && !st->st_rx_paused) {
 		st->st_rx_paused = 1;
 		if (st->st_raw)
 			ev_io_stop(car->c_loop, &st->st_rawio);
 		else
 			lws_rx_flow_control(wsi, 0);
-	} else if (q < STREAM_RX_PAUSE / 2 && st->st_rx_paused) {
+	} else if (q < mark / 2 && st->st_rx_paused) {
 		st->st_rx_paused = 0;
 		if (st->st_raw && !st->st_kill)
 			ev_io_start(car->c_loop, &st->st_rawio);
