@@ -14,7 +14,11 @@
 #     connect waits in the backlog: gooserelayctl stats shows the stream
 #     down with failed attempts (stream_state, stream_failures,
 #     stream_retry_in_ms); after SIGCONT the stream is back within
-#     one attempt plus 10 s and a fetch matches.
+#     one attempt plus 10 s and a fetch matches;
+#  3. an exit that refuses the upgrade (stream_enabled: false) and one
+#     that closes the stream after a hello it cannot open (another
+#     tunnel_key): the carrier keeps trying with a growing delay (on
+#     7aa14fb an accepted-then-closed stream was retried every 0.2 s).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-carrier.sh"
@@ -94,4 +98,45 @@ if [ "$1" = 2 ] || [ "$2" = "-" ] || [ "$2" -lt 1 ]; then
 fi
 kill -CONT "$epid"
 wait_back "SIGSTOP"
+gr_stop gooserelayd
+
+# --- 3. refused: the attempts go on, further and further apart --------
+# refused WHAT: after go_start (or the like), 5 failures in a row within
+# 15 s, each delay longer than the one before (+-20% jitter on a
+# doubling).
+refused() {
+	gc_wait_count "$LOG" "stream: reconnecting in" 5 15 ||
+	    gr_fail "$1: fewer than 5 attempts in 15 s"
+	_d=$(grep -o "stream: reconnecting in [0-9.]* s" "$LOG" |
+	    awk '{ print $4 }' | head -n 5 | tr '\n' ' ')
+	echo "$_d" | awk '{ for (i = 2; i <= 5; i++) if ($i <= $(i - 1))
+	    exit 1 }' || gr_fail "$1: delays do not grow: $_d"
+	_g=$(stream_gauges) || gr_fail "$1: stats"
+	set -- "$1" $_g
+	[ "$2" != 2 ] && [ "$3" -ge 4 ] ||
+	    gr_fail "$1: stats: state $2, failures $3"
+	gr_log "$1: delays $_d; stats: state $2, failures $3, next in $4 ms"
+}
+gc_conf direct_stream "" "  stream_enabled: false"
+GC_VERBOSE=-vv go_start
+refused "upgrade refused"
+gr_stop gooserelayd
+
+# Another key: the exit closes the stream after the hello.  One file
+# cannot give the two sections different keys: two daemons.
+gc_conf direct_stream
+sed -e '/^exit:/,$d' "$T/conf.yaml" >"$T/carrier.yaml"
+{
+	echo "tunnel_key: \"$(gr_key)\""
+	sed -n '/^exit:/,$p' "$T/conf.yaml"
+} >"$T/exit.yaml"
+gr_spawn exitd "$GOOSERELAYD" -d -s "$T/exit.sock" -f "$T/exit.yaml"
+gr_wait_log "$T/exitd.log" "exit: ready" 20 || gr_fail "exit did not start"
+cp "$T/carrier.yaml" "$T/conf.yaml"
+gr_spawn gooserelayd "$GOOSERELAYD" -d -vv -s "$CTL" \
+    -f "$T/conf.yaml"
+gr_wait_log "$LOG" "carrier: ready" 20 || gr_fail "carrier did not start"
+refused "hello rejected"
+grep -q "undecryptable stream message" "$T/exitd.log" ||
+    gr_fail "hello rejected: the exit did not reject the hello"
 gr_log "ok"

@@ -646,6 +646,20 @@ tunnel_probe_reply(struct carrier *car, const struct wire_frame *f)
 	    pr.pr_server_version : "exit");
 }
 
+/*
+ * An RST for a session that is over both ways - the exit's FIN arrived
+ * with all its bytes, ours went out and everything we sent was confirmed
+ * - says nothing: the exit forgot a finished session (it may, once our
+ * FIN came), maybe answering our GACK of its FIN.  The app still gets
+ * every byte and a clean close.
+ */
+static int
+tunnel_rst_moot(const struct sess *s)
+{
+	return ((s->s_flags & SESS_RX_FIN) && (s->s_flags & SESS_TX_FIN_SENT) &&
+	    !(s->s_flags & SESS_IN_TXN) && sess_tx_buffered(s) == 0);
+}
+
 static void
 tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
 {
@@ -664,7 +678,8 @@ tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
 		    (lc = s->s_arg) == NULL)
 			return;
 		car->c_st_rst_in++;
-		local_abort(lc, NULL);
+		if (!tunnel_rst_moot(s))
+			local_abort(lc, NULL);
 		return;
 	}
 	s = sess_table_find(&car->c_table, f->f_sid);
