@@ -156,15 +156,20 @@ liveness_owes(const struct sess *s)
 	return (sess_tx_buffered(s) > 0 || sess_rx_gap(s));
 }
 
+/*
+ * Sample every session; reset the stalled ones.  An abort can settle a
+ * batch and free other connections (a POST that fails at once): the walk
+ * starts over after each (the aborted one no longer matches).
+ */
 static void
 liveness_stall_check(struct carrier *car, double now)
 {
-	struct lconn	*lc, *next;
+	struct lconn	*lc;
 	struct sess	*s;
 	double		 t = car->c_conf.cc_session_stall_timeout_s;
 
-	for (lc = TAILQ_FIRST(&car->c_conns); lc != NULL; lc = next) {
-		next = TAILQ_NEXT(lc, lc_all);
+again:
+	TAILQ_FOREACH(lc, &car->c_conns, lc_all) {
 		if ((s = lc->lc_sess) == NULL || (s->s_flags & SESS_ABORTED))
 			continue;
 		if (liveness_progressed(lc, now) || t <= 0 ||
@@ -176,6 +181,7 @@ liveness_stall_check(struct carrier *car, double now)
 		    ", frames missing from the exit" : "");
 		liveness_stalled++;
 		local_abort(lc, "stalled");
+		goto again;
 	}
 }
 

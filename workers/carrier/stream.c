@@ -742,20 +742,26 @@ stream_stop(struct carrier *car)
 }
 
 /*
- * The exit answered on this connection, or it stayed up long enough:
- * the next drop starts the backoff over.  A stream that is accepted but
- * closed at once (a hello the exit rejects: wrong tunnel_key) keeps
- * backing off instead of reconnecting every second.
+ * The connection works: the next drop starts the backoff over.  A stream
+ * that is accepted but closed at once (a hello the exit rejects: wrong
+ * tunnel_key) keeps backing off instead of reconnecting every second.
  */
+static void
+stream_backoff_reset(struct stream *st)
+{
+	st->st_proven = 1;
+	st->st_fails = 0;
+	st->st_backoff = st->st_car->c_conf.cc_stream_reconnect_backoff_ms /
+	    1000.0;
+}
+
+/* The exit answered on this connection (its first message). */
 static void
 stream_proven(struct stream *st)
 {
 	if (st->st_proven)
 		return;
-	st->st_proven = 1;
-	st->st_fails = 0;
-	st->st_backoff = st->st_car->c_conf.cc_stream_reconnect_backoff_ms /
-	    1000.0;
+	stream_backoff_reset(st);
 	/* Is this the exit that had our sessions?  RSTs will say. */
 	liveness_transport_ok(st->st_car, 1);
 }
@@ -785,8 +791,9 @@ stream_end(struct stream *st, const char *why)
 	st->st_rx_unacked = 0;
 	st->st_rx_unframes = 0;
 	if (st->st_state == ST_UP) {
+		/* Up long enough (a v1.5 exit sends nothing unasked). */
 		if (ev_now(car->c_loop) - st->st_up_at >= STREAM_STABLE)
-			stream_proven(st);
+			stream_backoff_reset(st);
 		st->st_n_drop++;
 		if (st->st_cur != NULL) {
 			st->st_cur->su_drop++;
