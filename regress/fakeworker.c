@@ -149,8 +149,12 @@ main(int argc, char *argv[])
 	};
 	struct sandbox_params	 sp;
 	enum proc_role		 role;
+	const char		*name;
 
-	role = strstr(argv[0], "carrier") != NULL ? PROC_CARRIER : PROC_EXIT;
+	/* By the name it runs as, not its directory's (wt-carrierfaults). */
+	name = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0];
+	role = strstr(name, "carrier") != NULL ? PROC_CARRIER : PROC_EXIT;
 	wproc_args(argc, argv);
 	fakeworker_loop = ev_default_loop(EVBACKEND_EPOLL);
 	wproc_init(fakeworker_loop, role, &ops);

@@ -183,6 +183,7 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		log_info("configuration generation %u applied", wc->wc_gen);
 	car->c_configured = 1;
 	cstats_configure(car);
+	liveness_configure(car);
 	if (!first && car->c_started) {
 		stream_start(car);	/* no-op if running */
 		post_start(car);

@@ -30,7 +30,8 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/tunnel.c workers/carrier/stream.c \
 	workers/carrier/post.c workers/carrier/direct.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
-	workers/carrier/wsframe.c workers/carrier/wsframe.h
+	workers/carrier/wsframe.c workers/carrier/wsframe.h \
+	workers/carrier/liveness.c workers/carrier/rxwin.c
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
@@ -59,3 +60,9 @@ EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_stream_auth.sh regress/tools/authproxy.py \
 	regress/cases/carrier_stream_wss.sh \
 	regress/tools/flakyproxy.py regress/tools/socksraw.py
+
+# Faults that left the stream down or sessions hung (issue 18).
+TESTS += regress/cases/carrier_streamback.sh regress/cases/carrier_exitlost.sh \
+	regress/cases/carrier_slowreader.sh
+EXTRA_DIST += regress/cases/carrier_streamback.sh \
+	regress/cases/carrier_exitlost.sh regress/cases/carrier_slowreader.sh

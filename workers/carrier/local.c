@@ -383,6 +383,7 @@ local_close_fd(struct lconn *lc, int reset)
 	close(lc->lc_fd);
 	lc->lc_fd = -1;
 	lc->lc_flags |= LCF_CLOSED;
+	rxwin_account(lc);	/* nobody reads what is queued now */
 }
 
 /* Free the connection once its socket is closed and its session is over. */
@@ -410,6 +411,7 @@ local_maybe_free(struct lconn *lc)
 	if (lc->lc_flags & LCF_SYNHELD)
 		TAILQ_REMOVE(&car->c_heldq, lc, lc_held);
 	local_unwait(lc);
+	car->c_rxq -= lc->lc_rxb;
 	TAILQ_REMOVE(&car->c_conns, lc, lc_all);
 	car->c_nlive--;
 	if (s != NULL) {
@@ -536,6 +538,7 @@ local_open_session(struct lconn *lc, const struct socks5_req *r)
 		return (-1);
 	}
 	lc->lc_sess = s;
+	rxwin_open(lc);
 	lc->lc_opened = ev_now(car->c_loop);
 	car->c_nsess++;
 	car->c_st_open++;
@@ -782,13 +785,18 @@ local_rx_ready(struct lconn *lc)
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 			ev_io_start(car->c_loop, &lc->lc_wio);
+			rxwin_account(lc);
+			rxwin_consumed(lc);
+			rxwin_drained(car);
 			return;
 		}
 		local_abort(lc, "local write error");
 		return;
 	}
 	ev_io_stop(car->c_loop, &lc->lc_wio);
-	stream_rx_drained(car);
+	rxwin_account(lc);
+	rxwin_consumed(lc);
+	rxwin_drained(car);
 	if (sess_rx_eof(s)) {
 		/* No half-close through SOCKS: the exit's FIN ends it all. */
 		local_close_fd(lc, 0);

@@ -65,6 +65,9 @@
 #define EXIT_RX_CLIENT_MAX	(128ULL * 1024 * 1024)	/* one client_id */
 #define EXIT_RX_GLOBAL_MAX	(512ULL * 1024 * 1024)	/* the worker */
 #define EXIT_RX_STALL_MAX	5.0	/* s over a cap (Go blocks 5 s) */
+/* A client's rx_window (probe), clamped to this range. */
+#define EXIT_RXWIN_MIN		(64U * 1024)
+#define EXIT_RXWIN_MAX		(64U * 1024 * 1024)
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
@@ -97,6 +100,7 @@ struct xclient {
 	ev_timer		 cl_grace;
 	ev_timer		 cl_retry;	/* replay resend due */
 	int			 cl_upack;	/* upstream_ack_v1 */
+	uint32_t		 cl_rxwin;	/* rx_window_v1: first window */
 	int			 cl_replay;	/* downstream replay on */
 	int			 cl_ackdirty;	/* sessions owe a GACK */
 	uint64_t		 cl_rxq;	/* bytes queued to upstreams */
