@@ -4,7 +4,8 @@ gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/worker.c supervisor/backoff.c supervisor/listen.c \
 	supervisor/reload.c supervisor/control.c supervisor/files.c \
 	supervisor/ctlproto.h supervisor/confparse.h \
-	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c
+	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c \
+	supervisor/worker_fsm.c supervisor/worker_fsm.h supervisor/syscheck.c
 gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor \
 	$(JANSSON_CFLAGS)
 gooserelayd_LDADD = $(OPS_LIBS) $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS)
@@ -19,6 +20,16 @@ regress_unit_test_backoff_SOURCES = regress/unit/test_backoff.c \
 regress_unit_test_backoff_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/supervisor
 regress_unit_test_backoff_LDADD = $(CMOCKA_LIBS) $(EV_LIBS)
+
+# Unit test: both state x event tables, checked against the comments
+# that render them (worker.c, wproc.h), and the rules they must keep.
+check_PROGRAMS += regress/unit/test_fsm
+TESTS += regress/unit/test_fsm
+regress_unit_test_fsm_SOURCES = regress/unit/test_fsm.c \
+	supervisor/worker_fsm.c
+regress_unit_test_fsm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/supervisor -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+regress_unit_test_fsm_LDADD = $(IPC_LIBS) $(CMOCKA_LIBS)
 
 # A stand-in worker (real wproc + sandbox, fixed HTTP answer) so the
 # supervisor's end-to-end cases do not depend on the real workers.
