@@ -35,6 +35,13 @@ gr_need_root() {
 	[ "$(id -u)" = 0 ] || gr_skip "needs root"
 }
 
+# Cases that drive the regress-only triggers (IMSG_TEST, the
+# GOOSERELAY_TEST_* variables): a build without them cannot run these.
+gr_need_test_hooks() {
+	"$GOOSERELAYD" -V | grep -q 'test hooks' ||
+	    gr_skip "built without test hooks (--disable-test-hooks)"
+}
+
 gr_need_cmd() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || gr_fail "missing command $c (run scripts/install-deps.sh --test)"
@@ -132,6 +139,15 @@ gr_wait_port() {
 gr_port_in_use() {
 	if command -v ss >/dev/null 2>&1; then
 		[ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+	else
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+	fi
+}
+
+# gr_port_listening PORT: something listens on it (TCP, any address).
+gr_port_listening() {
+	if command -v ss >/dev/null 2>&1; then
+		[ -n "$(ss -Htln "( sport = :$1 )" 2>/dev/null)" ]
 	else
 		bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 	fi

@@ -249,8 +249,14 @@ main(int argc, char *argv[])
 			sv_opts.so_verbose++;
 			break;
 		case 'V':
-			printf("gooserelayd %s (sandbox: %s)\n",
-			    PACKAGE_VERSION, sandbox_name());
+			printf("gooserelayd %s (sandbox: %s%s)\n",
+			    PACKAGE_VERSION, sandbox_name(),
+#ifdef GR_TEST_HOOKS
+			    ", test hooks"
+#else
+			    ""
+#endif
+			    );
 			return 0;
 		case 'X':
 			sv_opts.so_libexec = optarg;

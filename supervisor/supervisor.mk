@@ -36,6 +36,13 @@ regress_unit_test_fsm_LDADD = $(IPC_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += regress/fakeworker
 regress_fakeworker_SOURCES = regress/fakeworker.c
 regress_fakeworker_LDADD = $(IPC_LIBS)
+# The same built with another layout identity (msg_layout_id()), as a
+# worker binary from a different build would be: refused at HELLO.
+check_PROGRAMS += regress/fakeworker_skew
+regress_fakeworker_skew_SOURCES = regress/fakeworker.c common/msg.c
+regress_fakeworker_skew_CPPFLAGS = $(AM_CPPFLAGS) -DGR_LAYOUT_SALT=1
+regress_fakeworker_skew_LDADD = $(IPC_LIBS)
+regress/fakeworker_skew-msg.$(OBJEXT): gr_layout.h
 
 # End-to-end cases (root: service user, chroot, seccomp).  CI runs the
 # whole suite twice: a plain build and --enable-sanitizers.
@@ -49,6 +56,13 @@ EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
 # The same with the real workers.
 TESTS += regress/cases/daemon_real.sh
 EXTRA_DIST += regress/cases/daemon_real.sh
+
+# Lifecycle as transactions (issue 13) and deaths under load (issue 18),
+# with the real workers and a transfer across each sequence.
+LIFECYCLE_CASES = regress/cases/daemon_reject.sh \
+	regress/cases/daemon_reloadstorm.sh regress/cases/daemon_term.sh \
+	regress/cases/daemon_layout.sh regress/cases/daemon_killstorm.sh \
+	regress/cases/daemon_userchroot.sh regress/cases/daemon_hygiene.sh
 
 # Operations (issue 8): gooserelayctl stats [--json] and diag, gooserelayd
 # -D, on a whole tunnel with the real workers.
@@ -72,3 +86,5 @@ regress_unit_test_resolve_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/workers/carrier
 regress_unit_test_resolve_LDADD = $(CONF_LIBS) $(FRONTED_LIBS) \
 	$(IPC_LIBS) $(CMOCKA_LIBS)
+TESTS += $(LIFECYCLE_CASES)
+EXTRA_DIST += $(LIFECYCLE_CASES)
