@@ -200,9 +200,11 @@ ipc_sendv(struct ipc *ipc, uint32_t type, uint32_t peerid, uint16_t flags,
 	 * The sender keeps the table too: never another role's message,
 	 * never the wrong direction, a once-only message once.
 	 */
-	if ((idx = msg_index(type)) == -1 || len > MSG_MAX_PAYLOAD ||
-	    ipc->i_dead || (md = msg_lookup(type))->md_dir ==
-	    ipc->i_recv_dir || (md->md_roles & RL(ipc->i_role)) == 0 ||
+	md = msg_lookup(type);
+	idx = msg_index(type);
+	if (md == NULL || len > MSG_MAX_PAYLOAD || ipc->i_dead ||
+	    md->md_dir == ipc->i_recv_dir ||
+	    (md->md_roles & RL(ipc->i_role)) == 0 ||
 	    ((md->md_flags & MSG_F_ONCE) &&
 	    (ipc->i_once_tx & (1ULL << idx)))) {
 		if (fd != -1)

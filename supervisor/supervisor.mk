@@ -42,7 +42,7 @@ check_PROGRAMS += regress/fakeworker_skew
 regress_fakeworker_skew_SOURCES = regress/fakeworker.c common/msg.c
 regress_fakeworker_skew_CPPFLAGS = $(AM_CPPFLAGS) -DGR_LAYOUT_SALT=1
 regress_fakeworker_skew_LDADD = $(IPC_LIBS)
-regress/fakeworker_skew-msg.$(OBJEXT): gr_layout.h
+common/regress_fakeworker_skew-msg.$(OBJEXT): gr_layout.h
 
 # End-to-end cases (root: service user, chroot, seccomp).  CI runs the
 # whole suite twice: a plain build and --enable-sanitizers.

@@ -60,31 +60,34 @@ done
 
 # 32 requests still reading their bodies hold every pre-auth slot: the
 # 33rd is refused with 503; once they go away the slots are free again.
+# The 33rd is sent once the exit has read the 32 headers (its requests
+# counter), not after a guessed delay.
 code=$(python3 -c '
-import socket, sys, time
-port = int(sys.argv[1])
+import json, socket, subprocess, sys, time
+port, ctl, sock = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def requests():
+    out = subprocess.run([ctl, "-s", sock, "stats", "--json"],
+        capture_output=True).stdout
+    for w in json.loads(out or b"[]"):
+        if w.get("role") == "exit":
+            return (w.get("counters") or w).get("requests", 0)
+    return 0
 req = b"POST /tunnel HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+r0 = requests()
 held = []
 for i in range(32):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.sendall(req + b"partial")
     held.append(s)
-# The exit takes the 32 in its own time: ask until it answers.  A probe
-# that still found a slot holds it unanswered; drop it and ask again.
-code = "none"
 for i in range(100):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(req)
-    s.settimeout(0.2)
-    try:
-        r = s.recv(100)
-    except socket.timeout:
-        s.close()
-        continue
-    code = r.split(b" ")[1].decode() if r.startswith(b"HTTP/") else "none"
-    break
-print(code)
-' "$XPORT")
+    if requests() >= r0 + 32:
+        break
+    time.sleep(0.1)
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(req)
+r = s.recv(100)
+print(r.split(b" ")[1].decode() if r.startswith(b"HTTP/") else "none")
+' "$XPORT" "$GOOSERELAYCTL" "$T/ctl.sock")
 [ "$code" = 503 ] || gr_fail "33rd unauthenticated request: $code"
 # Their slots come back once the exit saw them go.
 i=0
