@@ -120,7 +120,8 @@ struct msg_hello {
 	uint32_t	 mh_instance;
 	uint32_t	 mh_pid;
 	uint32_t	 mh_layout;	/* msg_layout_id() */
-	char		 mh_build[MSG_BUILD_LEN]; /* PACKAGE_VERSION, for logs */
+	/* PACKAGE_VERSION, for the log line that refuses a mixed build */
+	char		 mh_build[MSG_BUILD_LEN];
 };
 #define MSG_HELLO_MIN		sizeof(uint32_t)	/* the version */
 #define MSG_HELLO_MAX		1024

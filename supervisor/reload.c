@@ -47,7 +47,7 @@ struct reload_txn {
 	size_t			 rt_calen;
 	struct listener		 rt_ln[2];
 	uint32_t		 rt_gen;
-	int			 rt_file;	/* from the file, not resolve.c */
+	int			 rt_file;	/* not from resolve.c */
 	int			 rt_failed;	/* rolling back */
 	char			 rt_why[MSG_REASON_MAX + 64];
 	struct reload_waiter	*rt_waiters;

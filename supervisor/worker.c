@@ -768,9 +768,9 @@ worker_act_died(struct worker *w, struct imsg *imsg)
 		return;
 	}
 	if (start)
-		log_warnx("%s: died at start (%u of %u allowed within %.0f s)",
-		    worker_name(w), tally_count(&w->w_tally, now), TALLY_MAX - 1,
-		    TALLY_WINDOW_S);
+		log_warnx("%s: died at start (%u of %u allowed within "
+		    "%.0f s)", worker_name(w), tally_count(&w->w_tally, now),
+		    TALLY_MAX - 1, TALLY_WINDOW_S);
 	delay = backoff_delay(w->w_backoff_n++, arc4random_uniform(1000) /
 	    1000.0, start ? BACKOFF_MAX_S : BACKOFF_LOAD_MAX_S);
 	/* Never respawn sooner than 1 s after the last spawn (s6). */

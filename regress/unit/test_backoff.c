@@ -28,7 +28,8 @@ test_backoff_schedule(void **state)
 		assert_true(backoff_delay(n, 0.5, BACKOFF_MAX_S) == want[n]);
 	/* Huge step counts do not overflow. */
 	assert_true(backoff_delay(1000, 0.5, BACKOFF_MAX_S) == BACKOFF_MAX_S);
-	assert_true(backoff_delay(UINT32_MAX, 0.5, BACKOFF_MAX_S) == BACKOFF_MAX_S);
+	assert_true(backoff_delay(UINT32_MAX, 0.5, BACKOFF_MAX_S) ==
+	    BACKOFF_MAX_S);
 }
 
 static void
@@ -49,8 +50,10 @@ test_backoff_jitter(void **state)
 				hi = d;
 		}
 		/* Within +-25% of nominal. */
-		assert_true(lo >= backoff_delay(n, 0.5, BACKOFF_MAX_S) * 0.75 - 1e-9);
-		assert_true(hi <= backoff_delay(n, 0.5, BACKOFF_MAX_S) * 1.25 + 1e-9);
+		assert_true(lo >= backoff_delay(n, 0.5, BACKOFF_MAX_S) *
+		    0.75 - 1e-9);
+		assert_true(hi <= backoff_delay(n, 0.5, BACKOFF_MAX_S) *
+		    1.25 + 1e-9);
 	}
 	/* It does spread (from step 2 on, below the cap). */
 	assert_true(backoff_delay(3, 0.0, BACKOFF_MAX_S) <
