@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -88,7 +89,12 @@ fakeworker_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	int	 i;
 
 	uint32_t i_dns;
+	const char *why;
 
+	if ((why = wproc_test_reject(wc)) != NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
 	if (!wc->wc_has_key) {
 		snprintf(err, errlen, "no tunnel key");
 		return -1;
@@ -156,7 +162,7 @@ main(int argc, char *argv[])
 	    argv[0];
 	role = strstr(name, "carrier") != NULL ? PROC_CARRIER : PROC_EXIT;
 	wproc_args(argc, argv);
-	fakeworker_loop = ev_default_loop(EVBACKEND_EPOLL);
+	fakeworker_loop = ev_default_loop(GR_EV_FLAGS);
 	wproc_init(fakeworker_loop, role, &ops);
 	ev_io_init(&fakeworker_lio, fakeworker_accept_cb, -1, EV_READ);
 	tzset();

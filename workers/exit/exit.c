@@ -102,11 +102,17 @@ exit_scfg(void)
 	ex->ee_scfg_replay.sc_rx_ack = 1;
 }
 
+/*
+ * Apply a generation (wproc.h): what can fail (checks, the new key
+ * schedule, the test hook) is done aside first; the swap that follows
+ * cannot fail, so a refused generation leaves the running one as it was.
+ */
 static int
 exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
-	struct wire_aead	*aead;
-	int			 i, lfd = -1, had_stream;
+	struct wire_aead	*aead = NULL;
+	const char		*why;
+	int			 i, li = -1, had_stream;
 
 	if (!wc->wc_has_exit) {
 		snprintf(err, errlen, "no exit section");
@@ -116,26 +122,27 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no tunnel key");
 		return (-1);
 	}
-	for (i = 0; i < wc->wc_nlisteners; i++) {
-		if (wc->wc_listeners[i].kind != LISTENER_HTTP ||
-		    wc->wc_listeners[i].fd == -1)
-			continue;
-		if (lfd == -1) {
-			lfd = wc->wc_listeners[i].fd;
-			wc->wc_listeners[i].fd = -1;
-		}
-	}
-	if (lfd == -1 && ex->ee_listen_fd == -1) {
+	for (i = 0; i < wc->wc_nlisteners && li == -1; i++)
+		if (wc->wc_listeners[i].kind == LISTENER_HTTP &&
+		    wc->wc_listeners[i].fd != -1)
+			li = i;
+	if (li == -1 && ex->ee_listen_fd == -1) {
 		snprintf(err, errlen, "no HTTP listener");
 		return (-1);
 	}
-	if (wc->wc_has_key) {
-		if ((aead = wire_aead_new(wc->wc_key)) == NULL) {
-			if (lfd != -1)
-				close(lfd);
-			snprintf(err, errlen, "cannot set up AES-256-GCM");
-			return (-1);
-		}
+	if (wc->wc_has_key && (aead = wire_aead_new(wc->wc_key)) == NULL) {
+		snprintf(err, errlen, "cannot set up AES-256-GCM");
+		return (-1);
+	}
+	if ((why = wproc_test_reject(wc)) != NULL) {
+		if (aead != NULL)
+			wire_aead_free(aead);
+		snprintf(err, errlen, "%s", why);
+		return (-1);
+	}
+
+	/* The swap: nothing below fails. */
+	if (aead != NULL) {
 		if (ex->ee_aead != NULL)
 			wire_aead_free(ex->ee_aead);
 		ex->ee_aead = aead;
@@ -156,7 +163,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		ex->ee_conf.ec_max_response_bytes = 6291456;
 	(void)resolve_set_servers(&ex->ee_conf);
 
-	if (lfd != -1) {
+	if (li != -1) {
 		/*
 		 * Every generation carries the current listener (a dup of the
 		 * supervisor's socket, or a new one after a changed
@@ -167,8 +174,10 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 			ev_io_stop(ex->ee_loop, &ex->ee_accept);
 			close(ex->ee_listen_fd);
 		}
-		ex->ee_listen_fd = lfd;
-		ev_io_init(&ex->ee_accept, exit_accept_cb, lfd, EV_READ);
+		ex->ee_listen_fd = wc->wc_listeners[li].fd;
+		wc->wc_listeners[li].fd = -1;	/* ours now */
+		ev_io_init(&ex->ee_accept, exit_accept_cb, ex->ee_listen_fd,
+		    EV_READ);
 		if (ex->ee_accepting)
 			ev_io_start(ex->ee_loop, &ex->ee_accept);
 	}
@@ -177,7 +186,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		exit_gc_arm();
 	estats_configure();
 	log_debug("configured: %s, replay %s, stream %s",
-	    wc->wc_nlisteners > 0 ? wc->wc_listeners[0].addr : "listener",
+	    li != -1 ? wc->wc_listeners[li].addr : "listener",
 	    ex->ee_conf.ec_replay_enabled ? "on" : "off",
 	    ex->ee_conf.ec_stream_enabled ? "on" : "off");
 	return (0);
@@ -277,9 +286,9 @@ main(int argc, char *argv[])
 	uint8_t			 seed[16];
 
 	wproc_args(argc, argv);
-	ex->ee_loop = ev_default_loop(EVBACKEND_EPOLL);
+	ex->ee_loop = ev_default_loop(GR_EV_FLAGS);
 	if (ex->ee_loop == NULL) {
-		fprintf(stderr, "gooserelay-exit: no epoll event loop\n");
+		fprintf(stderr, "gooserelay-exit: no event loop\n");
 		return (1);
 	}
 	ex->ee_listen_fd = -1;
