@@ -27,6 +27,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "msg.h"
+#include "privdrop.h"
 #include "sandbox.h"
 #include "wproc.h"
 
@@ -46,6 +47,7 @@ static int			 wproc_configured;	/* a generation applied */
 static struct wproc_conf	*wproc_pending;
 static char			*wproc_quota;
 static size_t			 wproc_quotalen;
+static rlim_t			 wproc_nofile;
 
 static void	wproc_dispatch(struct ipc *, struct imsg *, void *);
 static void	wproc_error(struct ipc *, const char *, void *);
@@ -101,7 +103,7 @@ wproc_sandbox_params(struct sandbox_params *sp)
 	sp->sp_role = wproc_role;
 	sp->sp_user = GR_USER;
 	sp->sp_chroot = GR_EMPTY_DIR;
-	sp->sp_nofile = WPROC_NOFILE;
+	sp->sp_nofile = wproc_nofile != 0 ? wproc_nofile : WPROC_NOFILE;
 }
 
 struct ipc *
@@ -130,6 +132,35 @@ wproc_log_forward(int prio, const char *line)
 			fprintf(stderr, "%s: %s\n", proc_role_name(wproc_role),
 			    line);
 	}
+}
+
+/*
+ * libev's own reactions to a failed epoll_wait (or other system error)
+ * and to an allocation failure are perror()/fprintf() and abort():
+ * log through the supervisor instead and exit with a status, so the
+ * cause is in the log and the restart logic sees an exit, not a crash.
+ */
+static void
+wproc_ev_syserr(const char *msg)
+{
+	log_warn("%s", msg != NULL ? msg : "libev: system error");
+	wproc_exit(1);
+}
+
+static void *
+wproc_ev_realloc(void *ptr, long size)
+{
+	void	*p;
+
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if ((p = realloc(ptr, size)) == NULL) {
+		log_warnx("libev: cannot allocate %ld bytes", size);
+		wproc_exit(1);
+	}
+	return p;
 }
 
 /* exit() and fatal() go through here: deliver queued log lines first. */
@@ -192,6 +223,15 @@ wproc_init(struct ev_loop *loop, enum proc_role role,
 	ipc_set_state(wproc_chan, WS_INIT);
 	log_set_forward(wproc_log_forward);
 	atexit(wproc_atexit);
+	/* The loop exists already; our allocator is realloc() as libev's. */
+	ev_set_syserr_cb(wproc_ev_syserr);
+	ev_set_allocator(wproc_ev_realloc);
+	/*
+	 * The descriptor limit is raised now, not at sandbox_enter: the
+	 * pre-sandbox init that follows (libwebsockets' context) sizes its
+	 * fd table from the soft limit, often 1024 under a service manager.
+	 */
+	wproc_nofile = privdrop_nofile(WPROC_NOFILE);
 }
 
 void

@@ -32,6 +32,7 @@
 #include <libwebsockets.h>
 
 #include "exit.h"
+#include "liblog.h"
 #include "log.h"
 
 #define HTTP_BODY_CHUNK		(256 * 1024)	/* per WRITEABLE */
@@ -103,7 +104,7 @@ http_init(struct ev_loop *loop)
 	struct lws_context_creation_info	 info;
 	void					*loops[1];
 
-	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+	liblog_lws();
 	memset(&info, 0, sizeof(info));
 	loops[0] = loop;
 	info.options = LWS_SERVER_OPTION_LIBEV;
@@ -118,6 +119,12 @@ http_init(struct ev_loop *loop)
 		log_warnx("lws_create_context failed");
 		return (-1);
 	}
+	/*
+	 * lws sized its fd table from the soft descriptor limit just now;
+	 * wproc_init raised it first, and the sandbox keeps that value.
+	 */
+	log_debug("libwebsockets: fd table for %ld descriptors",
+	    sysconf(_SC_OPEN_MAX));
 	ev_timer_init(&ex->ee_lws_tick, http_lws_tick, HTTP_LWS_TICK,
 	    HTTP_LWS_TICK);
 	ev_timer_start(loop, &ex->ee_lws_tick);
@@ -132,10 +139,9 @@ http_adopt(int fd)
 	int	 one = 1;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (lws_adopt_socket(ex->ee_lws, fd) == NULL) {
-		log_warnx("lws_adopt_socket failed");
-		close(fd);
-	}
+	/* On failure lws has closed fd already (and logged why). */
+	if (lws_adopt_socket(ex->ee_lws, fd) == NULL)
+		log_debug("lws_adopt_socket failed");
 }
 
 static struct xconn *
