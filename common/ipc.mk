@@ -3,7 +3,7 @@ noinst_LIBRARIES += libipc.a
 libipc_a_SOURCES = common/ipc.h common/msg.h common/log.h common/sandbox.h \
 	common/wproc.h common/conf.h common/privdrop.h \
 	common/ipc.c common/msg.c common/log.c common/wproc.c \
-	common/privdrop.c
+	common/privdrop.c common/acceptgate.h common/acceptgate.c
 if SANDBOX_SECCOMP
 libipc_a_SOURCES += common/sandbox_seccomp.c common/sandbox_debug.c \
 	common/sandbox_debug.h

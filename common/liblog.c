@@ -8,7 +8,6 @@
 
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include <libwebsockets.h>
 
@@ -18,37 +17,8 @@
 #define LIBLOG_WINDOW	10.0	/* seconds */
 #define LIBLOG_BURST	20	/* lines per window */
 
-static struct lograte	 liblog_lws_rate = { LIBLOG_WINDOW, LIBLOG_BURST,
-			    0, 0, 0 };
-
-double
-lograte_now(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return (0);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-int
-lograte_allow(struct lograte *lr, double now, uint64_t *dropped)
-{
-	*dropped = 0;
-	if (lr->lr_start == 0 || now - lr->lr_start >= lr->lr_window ||
-	    now < lr->lr_start) {
-		lr->lr_start = now;
-		lr->lr_lines = 0;
-	}
-	if (lr->lr_lines >= lr->lr_burst) {
-		lr->lr_dropped++;
-		return (0);
-	}
-	lr->lr_lines++;
-	*dropped = lr->lr_dropped;
-	lr->lr_dropped = 0;
-	return (1);
-}
+static struct lograte	 liblog_lws_rate = LOGRATE_INIT(LIBLOG_WINDOW,
+			    LIBLOG_BURST);
 
 void
 liblog_lws_emit(int level, const char *line)

@@ -10,26 +10,6 @@
 #ifndef GR_LIBLOG_H
 #define GR_LIBLOG_H
 
-#include <stdint.h>
-
-/*
- * A line budget: at most lr_burst lines per lr_window seconds; lines over
- * it are counted and the count is reported with the next line let
- * through.
- */
-struct lograte {
-	double		 lr_window;
-	unsigned int	 lr_burst;
-	double		 lr_start;
-	unsigned int	 lr_lines;
-	uint64_t	 lr_dropped;
-};
-
-/* 1: log the line now (*dropped: lines suppressed before it), 0: drop. */
-int	lograte_allow(struct lograte *, double now, uint64_t *dropped);
-/* Monotonic seconds (the vDSO clock; no system call in the sandbox). */
-double	lograte_now(void);
-
 /* libwebsockets: errors and warnings through log.c, rate-limited. */
 void	liblog_lws(void);
 /* The emitter itself (for a context that sets its own level). */

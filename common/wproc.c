@@ -96,6 +96,12 @@ wproc_instance(void)
 	return wproc_inst;
 }
 
+unsigned long
+wproc_nofile_limit(void)
+{
+	return wproc_nofile;
+}
+
 void
 wproc_sandbox_params(struct sandbox_params *sp)
 {
@@ -356,6 +362,43 @@ wproc_conf_end(struct imsg *imsg)
 }
 
 #ifdef GR_TEST_HOOKS
+static int	*wproc_test_fds;
+static size_t	 wproc_test_nfds;
+
+/* Sockets until the descriptor limit: accept(2) then fails (EMFILE). */
+static void
+wproc_test_fill(void)
+{
+	size_t	 cap = wproc_test_nfds;
+	int	*p, fd;
+
+	for (;;) {
+		if (wproc_test_nfds == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((p = reallocarray(wproc_test_fds, cap,
+			    sizeof(*p))) == NULL)
+				break;
+			wproc_test_fds = p;
+		}
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			break;
+		wproc_test_fds[wproc_test_nfds++] = fd;
+	}
+	log_info("test: holding %zu more descriptors (%s)", wproc_test_nfds,
+	    strerror(errno));
+}
+
+static void
+wproc_test_release(void)
+{
+	while (wproc_test_nfds > 0)
+		close(wproc_test_fds[--wproc_test_nfds]);
+	free(wproc_test_fds);
+	wproc_test_fds = NULL;
+	log_info("test: descriptors released");
+}
+
 static void
 wproc_test(struct imsg *imsg)
 {
@@ -379,6 +422,12 @@ wproc_test(struct imsg *imsg)
 		log_info("test: crashing on request");
 		ipc_flush(wproc_chan);
 		abort();
+	case MSG_TEST_FILL_FDS:
+		wproc_test_fill();
+		break;
+	case MSG_TEST_RELEASE_FDS:
+		wproc_test_release();
+		break;
 	default:
 		wproc_violation(imsg, "unknown test");
 	}
