@@ -27,3 +27,18 @@ gh_pid() {
 gh_lines() {
 	grep -Ec -- "$1" "$T/gooserelayd.log" || true
 }
+
+# gh_loris PORT: slowloris from 40 source addresses (127.0.0.2-41): 64
+# POSTs trickling a byte a second and 32 upgrades that never say hello,
+# each renewed when closed; waits for its second report (after 6 s),
+# when every slot an unprotected exit has is taken.
+gh_loris() {
+	gr_spawn loris "$SOCKFUZZ" loris "$1" -a 2-41 -p 64 -w 32 -t 600
+	_gi=0
+	while [ "$(grep -c '^loris: ' "$T/loris.log")" -lt 2 ]; do
+		[ $_gi -lt 300 ] ||
+		    gr_fail "loris did not start: $(tail -3 "$T/loris.log")"
+		sleep 0.1; _gi=$((_gi + 1))
+	done
+	gr_log "$(tail -1 "$T/loris.log")"
+}

@@ -15,6 +15,8 @@ regress_tools_sockfuzz_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
 
 # Hostile input against the sandboxed workers (issue 18).
 HOSTILE_CASES = regress/cases/hostile_bigreq.sh \
-	regress/cases/hostile_fdtable.sh regress/cases/hostile_emfile.sh
+	regress/cases/hostile_fdtable.sh regress/cases/hostile_emfile.sh \
+	regress/cases/hostile_preauth_post.sh \
+	regress/cases/hostile_preauth_stream.sh
 TESTS += $(HOSTILE_CASES)
 EXTRA_DIST += $(HOSTILE_CASES) regress/lib-hostile.sh

@@ -1082,13 +1082,24 @@ cmd_loris(double secs)
 {
 	struct fc	*c;
 	double		 end = now_s() + secs, last = 0, now;
+	double		 budget = 50, tick = now_s(), tick0 = tick;
 	int		 i;
 
 	while (!fz_stop(end)) {
-		while (fz_count(FK_LORIS_POST) < fz_want_posts)
+		/* Renewed at once, but at most 200 connections a second. */
+		now = now_s();
+		budget += (now - tick) * 200;
+		tick = now;
+		if (budget > 50)
+			budget = 50;
+		while (fz_count(FK_LORIS_POST) < fz_want_posts && budget >= 1) {
 			fz_loris_open(FK_LORIS_POST);
-		while (fz_count(FK_LORIS_WS) < fz_want_ws)
+			budget--;
+		}
+		while (fz_count(FK_LORIS_WS) < fz_want_ws && budget >= 1) {
 			fz_loris_open(FK_LORIS_WS);
+			budget--;
+		}
 		/* After the 1st byte, one body byte per step. */
 		for (i = 0; i < fz_nconns; i++) {
 			c = &fz_conns[i];
@@ -1098,7 +1109,7 @@ cmd_loris(double secs)
 		}
 		fz_io(0.2);
 		now = now_s();
-		if (now - last >= 5) {
+		if (now - last >= 5 || (last == 0 && now - tick0 >= 1)) {
 			printf("loris: %d POSTs and %d upgrades open, %llu "
 			    "renewed\n", fz_count(FK_LORIS_POST),
 			    fz_count(FK_LORIS_WS),

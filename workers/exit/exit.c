@@ -59,6 +59,12 @@ exit_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+uint64_t
+exit_accept_pauses(void)
+{
+	return (exit_agate.ag_total);
+}
+
 /* After an accept pause: still serving this listener? */
 static int
 exit_accept_want(void *arg)
