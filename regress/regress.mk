@@ -17,6 +17,7 @@ regress_tools_sockfuzz_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
 HOSTILE_CASES = regress/cases/hostile_bigreq.sh \
 	regress/cases/hostile_fdtable.sh regress/cases/hostile_emfile.sh \
 	regress/cases/hostile_preauth_post.sh \
-	regress/cases/hostile_preauth_stream.sh
+	regress/cases/hostile_preauth_stream.sh regress/cases/hostile_fuzz.sh \
+	regress/cases/hostile_pipeline.sh
 TESTS += $(HOSTILE_CASES)
 EXTRA_DIST += $(HOSTILE_CASES) regress/lib-hostile.sh

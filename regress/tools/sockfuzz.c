@@ -21,15 +21,19 @@
  *		upgrades that never send a hello; each is opened again when
  *		the exit closes it, until SECONDS (default 60) or SIGUSR1.
  *	sockfuzz http PORT [-s SEED] [-t SECONDS] [-c CONC] [-k KEYHEX]
- *	    [-T TARGETPORT]
+ *	    [-T TARGETPORT] [-a FIRST-LAST]
  *		malformed and oversized HTTP requests, WebSocket handshakes
  *		and frames, garbage and (with -k) authenticated garbage
- *		batches against the exit, CONC (default 24) at a time.
+ *		batches against the exit, CONC (default 24) at a time,
+ *		from source addresses 127.0.0.FIRST..LAST if -a is given.
  *	sockfuzz socks PORT [-s SEED] [-t SECONDS] [-c CONC] [-T TARGETPORT]
  *		malformed SOCKS5 against the carrier.
  *
+ * -r RATE caps new connections a second (the carrier refuses more than
+ * 80/s: its storm guard would also refuse the liveness probe).
+ *
  * http and socks print the seed first (-s 0 or none: from the clock), so
- * a failure can be replayed; every 2 s a liveness probe (GET /healthz, or
+ * a failure can be replayed (-g N: generator N only); every 2 s a liveness probe (GET /healthz, or
  * a SOCKS5 greeting) must be answered within 10 s.  TARGETPORT is where
  * well-formed connects go (a local sink); other targets are closed local
  * ports or names under .invalid.  Exit status 0, or 1 with a reason.
@@ -55,7 +59,7 @@
 #include "wire.h"
 
 #define FZ_MAXCONN	2048
-#define FZ_CONN_LIFE	8.0	/* seconds, a fuzz connection at most */
+#define FZ_CONN_LIFE	5.0	/* seconds, a fuzz connection at most */
 #define FZ_PROBE_EVERY	2.0
 #define FZ_PROBE_WAIT	10.0
 #define FZ_NOLIMIT	((size_t)-1)
@@ -104,6 +108,8 @@ static double		 fz_probe_sent = -1;
 static int		 fz_probe_ok;
 static uint64_t		 fz_probes;
 static int		 fz_socks;
+static int		 fz_only = -1;		/* -g: one generator only */
+static double		 fz_rate = 1e9;		/* -r: connections/s */
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -293,7 +299,7 @@ fc_new(enum fz_kind kind, uint32_t src)
 	c->close_at = FZ_NOLIMIT;
 	c->born = now_s();
 	c->end = c->born + FZ_CONN_LIFE;
-	c->linger = 0.5;
+	c->linger = 0.2;
 	fz_opened++;
 	return (c);
 }
@@ -354,6 +360,9 @@ fc_read(struct fc *c)
 			if (c->tail == 0x0d0a0d0a)
 				c->got_hdr = 1;
 		}
+		/* A SOCKS reply has no blank line: any two bytes do. */
+		if (fz_socks && c->nresp >= 2)
+			c->got_hdr = 1;
 		if (c->kind == FK_PROBE && (c->got_hdr || (fz_socks &&
 		    c->nresp >= 2))) {
 			fc_classify(c);
@@ -1023,6 +1032,7 @@ gen_socks(struct fc *c, int g)
 static uint64_t	 fz_loris_renewed;
 static uint32_t	 fz_src_first = (127U << 24) | 2, fz_src_last = (127U << 24) | 41;
 static uint32_t	 fz_src_next;
+static int	 fz_src_set;
 static int	 fz_want_posts, fz_want_ws;
 
 static uint32_t
@@ -1228,25 +1238,71 @@ fz_probe(double now)
 }
 
 static int
+fz_slow(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < fz_nconns; i++)
+		if (fz_conns[i].fd != -1 && fz_conns[i].kind == FK_FUZZ &&
+		    fz_conns[i].pace > 0)
+			n++;
+	return (n);
+}
+
+/* SOCKFUZZ_DUMP=DIR: every connection's bytes in DIR/N (debugging). */
+static void
+fz_dump(const struct fc *c)
+{
+	static const char	*dir;
+	static int		 init;
+	char			 path[1024];
+	FILE			*f;
+
+	if (!init) {
+		dir = getenv("SOCKFUZZ_DUMP");
+		init = 1;
+	}
+	if (dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%06llu", dir,
+	    (unsigned long long)fz_opened);
+	if ((f = fopen(path, "wb")) == NULL)
+		return;
+	fwrite(c->out.wb_data, 1, c->out.wb_len, f);
+	fclose(f);
+}
+
+static int
 cmd_fuzz(int socks, int conc, double secs)
 {
 	struct fc	*c;
-	double		 end = now_s() + secs, now;
+	double		 end = now_s() + secs, now, budget = 0, tick = now_s();
 	int		 g, ngen = socks ? FZ_SOCKS_GENS : FZ_HTTP_GENS;
 
 	fz_socks = socks;
 	while ((now = now_s()) < end) {
 		fz_probe(now);
-		while (fz_count(FK_FUZZ) < conc) {
-			if ((c = fc_new(FK_FUZZ, 0)) == NULL)
+		/* -r: new connections a second at most (a token bucket). */
+		budget += (now - tick) * fz_rate;
+		tick = now;
+		if (budget > fz_rate / 10 + 1)
+			budget = fz_rate / 10 + 1;
+		while (fz_count(FK_FUZZ) < conc && budget >= 1) {
+			budget--;
+			if ((c = fc_new(FK_FUZZ, fz_src_set ? (uint32_t)rr(
+			    fz_src_first, fz_src_last) : 0)) == NULL)
 				break;
-			g = rnd() % ngen;
+			g = fz_only >= 0 ? fz_only : (int)(rnd() % ngen);
 			c->gen = g;
 			fz_gen_count[g]++;
 			if (socks)
 				gen_socks(c, g);
 			else
 				gen_http(c, g);
+			/* Slow senders may hold a quarter of the slots. */
+			if (c->pace > 0 && fz_slow() > conc / 4)
+				c->pace = 0;
+			fz_dump(c);
 		}
 		fz_io(0.05);
 	}
@@ -1319,16 +1375,20 @@ main(int argc, char *argv[])
 	fz_want_posts = 64;
 	fz_want_ws = 32;
 	optind = 1;
-	while ((ch = getopt(argc, argv, "a:c:k:n:p:s:t:T:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:g:k:n:p:r:s:t:T:w:")) != -1) {
 		switch (ch) {
 		case 'a':
 			fz_src_first = parse_src(optarg);
 			p = strchr(optarg, '-');
 			fz_src_last = p != NULL ? parse_src(p + 1) :
 			    fz_src_first;
+			fz_src_set = 1;
 			break;
 		case 'c':
 			conc = atoi(optarg);
+			break;
+		case 'g':
+			fz_only = atoi(optarg);
 			break;
 		case 'k':
 			keyhex = optarg;
@@ -1338,6 +1398,9 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			fz_want_posts = atoi(optarg);
+			break;
+		case 'r':
+			fz_rate = atof(optarg);
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);

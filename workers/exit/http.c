@@ -261,14 +261,35 @@ http_simple(struct lws *wsi, unsigned int status, const char *ctype,
 }
 
 static int
-http_healthz(struct lws *wsi)
+http_healthz(struct lws *wsi, int close_after)
 {
 	char	 body[128];
 
 	snprintf(body, sizeof(body),
 	    "{\"ok\":true,\"version\":\"%s\",\"protocol\":%d}",
 	    PACKAGE_VERSION, WIRE_PROTOCOL_VERSION);
-	return (http_simple(wsi, 200, "application/json", body, 0));
+	return (http_simple(wsi, 200, "application/json", body, close_after));
+}
+
+/*
+ * Does the request declare a body (one we are not going to read)?  Such
+ * a request must not be answered with keep-alive: when it came pipelined
+ * behind another one, lws 4.1 discards its body from a buffer segment it
+ * has not advanced, gets stuck in LRS_DEFERRING_ACTION consuming nothing,
+ * and loops forever inside lws_http_action (found by sockfuzz).
+ */
+static int
+http_declares_body(struct lws *wsi)
+{
+	char	 cl[32];
+	int	 n;
+
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+		return (1);
+	if ((n = lws_hdr_copy(wsi, cl, sizeof(cl),
+	    WSI_TOKEN_HTTP_CONTENT_LENGTH)) < 0)
+		return (1);
+	return (strspn(cl, "0 \t") != (size_t)n);
 }
 
 static int
@@ -290,7 +311,7 @@ http_request(struct lws *wsi, const char *uri)
 	struct xconn		*xc;
 	char			 cl[32];
 	uint64_t		 clen;
-	int			 status;
+	int			 status, body;
 
 	if ((xc = http_xconn(wsi, 1)) == NULL)
 		return (-1);
@@ -298,14 +319,16 @@ http_request(struct lws *wsi, const char *uri)
 	xc->xc_state = XH_IDLE;
 	xc->xc_deadline = 0;
 
+	body = http_declares_body(wsi);
 	if (strcmp(uri, "/healthz") == 0)
-		return (http_healthz(wsi));
+		return (http_healthz(wsi, body));
 	if (strcmp(uri, "/stream") == 0)
 		return (http_simple(wsi, ec->ec_stream_enabled ? 426 : 404,
 		    "text/plain", ec->ec_stream_enabled ?
-		    "upgrade required\n" : "not found\n", 0));
+		    "upgrade required\n" : "not found\n", body));
 	if (strcmp(uri, "/tunnel") != 0)
-		return (http_simple(wsi, 404, "text/plain", "not found\n", 0));
+		return (http_simple(wsi, 404, "text/plain", "not found\n",
+		    body));
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0)
 		return (http_simple(wsi, 405, "text/plain",
 		    "method not allowed\n", 1));
@@ -424,7 +447,12 @@ http_body_done(struct lws *wsi)
 		admit_log("undecryptable request (%s): likely tunnel_key "
 		    "mismatch", errstr);
 		xc->xc_state = XH_IDLE;
-		return (http_simple(wsi, 204, NULL, NULL, 0));
+		/*
+		 * Closed: answered from inside lws_http_action when the
+		 * request came pipelined, keep-alive would loop in lws (see
+		 * http_declares_body).
+		 */
+		return (http_simple(wsi, 204, NULL, NULL, 1));
 	}
 	admit_authed(lws_get_socket_fd(wsi));
 	http_preauth_release(xc);
