@@ -34,7 +34,12 @@ ulimit -Sn 1024
 gr_exit_start
 ulimit -Sn 4096
 pid=$(gh_pid exit)
-gr_log "exit pid $pid: $(grep 'open files' /proc/$pid/limits | tr -s ' ')"
+lim=$(awk '/open files/ {print $4}' /proc/$pid/limits)
+gr_log "exit pid $pid: descriptor limit $lim"
+# lws's table is sized from the limit in force at its creation (-v log).
+grep -q "exit: libwebsockets: fd table for $lim descriptors" \
+    "$T/gooserelayd.log" || gr_fail "lws fd table: $(grep 'fd table' \
+    "$T/gooserelayd.log"), limit $lim"
 
 gr_spawn hold "$top_builddir/regress/tools/exitload" -u "$XURL" -k "$XKEY" \
     hold -n 1100 -t 120 "$GP"

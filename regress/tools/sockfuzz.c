@@ -170,7 +170,7 @@ rbytes(uint8_t *p, size_t n)
 static void
 put(struct wbuf *b, const void *p, size_t n)
 {
-	if (wbuf_append(b, p, n) == -1)
+	if (n > 0 && wbuf_append(b, p, n) == -1)
 		die("out of memory");
 }
 
@@ -677,7 +677,7 @@ gen_ws_frames(struct fc *c)
 		}
 		if (op == 2 && fz_aead != NULL && chance(50)) {
 			auth_batch(&body, 0);
-			if (body.wb_len <= sizeof(p)) {
+			if (body.wb_len > 0 && body.wb_len <= sizeof(p)) {
 				memcpy(p, body.wb_data, body.wb_len);
 				n = claimed = body.wb_len;
 			}
