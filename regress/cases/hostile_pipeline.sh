@@ -15,14 +15,20 @@ gr_need_cmd curl
 
 gr_exit_start
 H='Host: x\r\n'
+N="GET /nope HTTP/1.1\r\n$H\r\n"		# answered at once, keep-alive
+L1='Content-Length: 1\r\n\r\n'
+pats=(
+	"${N}GET /healthz HTTP/1.1\r\n$H$L1"
+	"${N}GET /nope HTTP/1.1\r\n$H$L1"
+	"${N}GET /stream HTTP/1.1\r\n${H}Content-Length: 9\r\n\r\nab"
+	"${N}POST /tunnel HTTP/1.1\r\n${H}Content-Length: 5\r\n\r\nab"
+	"POST /tunnel HTTP/1.1\r\n${H}Content-Length: 3\r\n\r\nxyz\
+GET /healthz HTTP/1.1\r\n${H}Content-Length: 2\r\n\r\n"
+	"GET /healthz HTTP/1.1\r\n$H\r\nGET /healthz HTTP/1.1\r\n$H\
+Transfer-Encoding: chunked\r\n\r\n5\r\nab"
+)
 n=0
-for req in \
-    "GET /nope HTTP/1.1\r\n$H\r\nGET /healthz HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\n" \
-    "GET /nope HTTP/1.1\r\n$H\r\nGET /nope HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\n" \
-    "GET /nope HTTP/1.1\r\n$H\r\nGET /stream HTTP/1.1\r\n${H}Content-Length: 9\r\n\r\nab" \
-    "GET /nope HTTP/1.1\r\n$H\r\nPOST /tunnel HTTP/1.1\r\n${H}Content-Length: 5\r\n\r\nab" \
-    "POST /tunnel HTTP/1.1\r\n${H}Content-Length: 3\r\n\r\nxyzGET /healthz HTTP/1.1\r\n${H}Content-Length: 2\r\n\r\n" \
-    "GET /healthz HTTP/1.1\r\n$H\r\nGET /healthz HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nab"
+for req in "${pats[@]}"
 do
 	n=$((n + 1))
 	exec 3<>"/dev/tcp/127.0.0.1/$XPORT" || gr_fail "connect $n"

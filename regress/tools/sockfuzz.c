@@ -33,10 +33,12 @@
  * 80/s: its storm guard would also refuse the liveness probe).
  *
  * http and socks print the seed first (-s 0 or none: from the clock), so
- * a failure can be replayed (-g N: generator N only); every 2 s a liveness probe (GET /healthz, or
- * a SOCKS5 greeting) must be answered within 10 s.  TARGETPORT is where
- * well-formed connects go (a local sink); other targets are closed local
- * ports or names under .invalid.  Exit status 0, or 1 with a reason.
+ * a failure can be replayed (-g N: generator N only; SOCKFUZZ_DUMP=DIR
+ * keeps every connection's bytes).  Every 2 s a liveness probe (GET
+ * /healthz, or a SOCKS5 greeting) must be answered within 10 s.
+ * TARGETPORT is where well-formed connects go (a local sink); other
+ * targets are closed local ports or names under .invalid.  Exit status
+ * 0, or 1 with a reason.
  */
 #include "gr_config.h"
 
@@ -796,7 +798,8 @@ gen_http(struct fc *c, int g)
 		if (chance(70))
 			putf(b, "Sec-WebSocket-Key: %s\r\n", PICK(((const char
 			    *[]){ "dGhlIHNhbXBsZSBub25jZQ==", "", "x",
-			    "dGhlIHNhbXBsZSBub25jZQ", "!!!!!!!!!!!!!!!!!!!!!!!=",
+			    "dGhlIHNhbXBsZSBub25jZQ",
+			    "!!!!!!!!!!!!!!!!!!!!!!!=",
 			    "dGhlIHNhbXBsZSBub25jZQ==dGhlIHNhbXBsZSBub25jZQ=="
 			    })));
 		if (chance(70))
@@ -1030,7 +1033,8 @@ gen_socks(struct fc *c, int g)
 /* --- commands --- */
 
 static uint64_t	 fz_loris_renewed;
-static uint32_t	 fz_src_first = (127U << 24) | 2, fz_src_last = (127U << 24) | 41;
+static uint32_t	 fz_src_first = (127U << 24) | 2;
+static uint32_t	 fz_src_last = (127U << 24) | 41;
 static uint32_t	 fz_src_next;
 static int	 fz_src_set;
 static int	 fz_want_posts, fz_want_ws;

@@ -153,9 +153,9 @@ admit_take(struct admit_slot *sl, int fd, enum admit_kind kind)
 	    (as != NULL && as->as_n[kind] >= admit_per_addr[kind])))) {
 		admit_st.ad_busy++;
 		admit_log("pre-auth %s slots busy (%u of %u in use, %u by "
-		    "unknown sources): refused a%s source", admit_kind_name[kind],
-		    admit_used[kind], admit_total[kind], admit_strangers[kind],
-		    known ? " known" : "n unknown");
+		    "unknown sources): refused a%s source",
+		    admit_kind_name[kind], admit_used[kind], admit_total[kind],
+		    admit_strangers[kind], known ? " known" : "n unknown");
 		return (-1);
 	}
 	if (as == NULL) {

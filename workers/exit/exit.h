@@ -363,7 +363,7 @@ struct admit_src;
 struct admit_slot {
 	struct admit_src	*as_src;	/* NULL: none held */
 	enum admit_kind		 as_kind;
-	int			 as_known;	/* source authenticated lately */
+	int			 as_known;	/* authenticated lately */
 	double			 as_start;
 };
 struct admit_stats {
