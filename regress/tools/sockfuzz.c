@@ -25,7 +25,8 @@
  *		malformed and oversized HTTP requests, WebSocket handshakes
  *		and frames, garbage and (with -k) authenticated garbage
  *		batches against the exit, CONC (default 24) at a time,
- *		from source addresses 127.0.0.FIRST..LAST if -a is given.
+ *		from source addresses 127.0.0.FIRST..LAST if -a is given
+ *		(authenticated garbage from the lower half only).
  *	sockfuzz socks PORT [-s SEED] [-t SECONDS] [-c CONC] [-T TARGETPORT]
  *		malformed SOCKS5 against the carrier.
  *
@@ -1279,6 +1280,7 @@ fz_dump(const struct fc *c)
 static int
 cmd_fuzz(int socks, int conc, double secs)
 {
+	struct wire_aead *aead;
 	struct fc	*c;
 	double		 end = now_s() + secs, now, budget = 0, tick = now_s();
 	int		 g, ngen = socks ? FZ_SOCKS_GENS : FZ_HTTP_GENS;
@@ -1299,10 +1301,20 @@ cmd_fuzz(int socks, int conc, double secs)
 			g = fz_only >= 0 ? fz_only : (int)(rnd() % ngen);
 			c->gen = g;
 			fz_gen_count[g]++;
+			/*
+			 * With -a, authenticated garbage comes from the lower
+			 * half of the addresses only: the upper half stays
+			 * unknown to the exit (admit.c's other rules).
+			 */
+			aead = fz_aead;
+			if (c->src > fz_src_first + (fz_src_last -
+			    fz_src_first) / 2)
+				fz_aead = NULL;
 			if (socks)
 				gen_socks(c, g);
 			else
 				gen_http(c, g);
+			fz_aead = aead;
 			/* Slow senders may hold a quarter of the slots. */
 			if (c->pace > 0 && fz_slow() > conc / 4)
 				c->pace = 0;
