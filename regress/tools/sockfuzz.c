@@ -710,12 +710,14 @@ gen_http(struct fc *c, int g)
 	case 0:		/* one long header line */
 		http_line(b, PICK(fz_methods), PICK(fz_paths));
 		putf(b, "X-Long: ");
-		putrep(b, 'a', rr(1000, 70000));
+		/* Sometimes past pt_serv_buf_size (128 KiB) too. */
+		putrep(b, 'a', rr(1000, chance(10) ? 300000 : 70000));
 		putf(b, "\r\n\r\n");
 		break;
 	case 1:		/* a long URI */
 		putf(b, "GET /");
-		putrep(b, chance(50) ? 'a' : '/', rr(1000, 70000));
+		putrep(b, chance(50) ? 'a' : '/', rr(1000, chance(10) ?
+		    300000 : 70000));
 		putf(b, " HTTP/1.1\r\nHost: x\r\n\r\n");
 		break;
 	case 2:		/* many headers, unknown or known ones repeated */
