@@ -115,6 +115,7 @@ struct carrier_conf {
 	uint32_t	 cc_stream_connect_timeout_ms;	/* 5000 */
 	uint32_t	 cc_stream_ping_interval_ms;	/* 20000 */
 	uint32_t	 cc_stream_reconnect_backoff_ms;/* 1000 */
+	uint32_t	 cc_session_stall_timeout_s;	/* 60, 0 = off */
 	int		 cc_debug_timing;
 	int		 cc_stats_json;
 	uint32_t	 cc_stats_interval_s;		/* 60, 0 = off */

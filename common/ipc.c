@@ -38,7 +38,9 @@ struct ipc {
 	struct ev_loop	*i_loop;
 	int		 i_fd;
 	int		 i_recv_dir;
-	uint32_t	 i_state;
+	enum proc_role	 i_role;	/* the worker's, at either end */
+	uint64_t	 i_once_rx;	/* MSG_F_ONCE types received */
+	uint64_t	 i_once_tx;	/* ... and sent */
 	ipc_dispatch_cb	 i_dispatch;
 	ipc_error_cb	 i_error;
 	void		*i_arg;
@@ -80,8 +82,8 @@ ipc_parse(const uint8_t *buf, size_t len, struct imsg_hdr *hdr,
 }
 
 struct ipc *
-ipc_new(struct ev_loop *loop, int fd, int recv_dir, ipc_dispatch_cb dispatch,
-    ipc_error_cb error, void *arg)
+ipc_new(struct ev_loop *loop, int fd, int recv_dir, enum proc_role role,
+    ipc_dispatch_cb dispatch, ipc_error_cb error, void *arg)
 {
 	struct ipc	*ipc;
 	int		 fl;
@@ -101,6 +103,7 @@ ipc_new(struct ev_loop *loop, int fd, int recv_dir, ipc_dispatch_cb dispatch,
 	ipc->i_loop = loop;
 	ipc->i_fd = fd;
 	ipc->i_recv_dir = recv_dir;
+	ipc->i_role = role;
 	ipc->i_dispatch = dispatch;
 	ipc->i_error = error;
 	ipc->i_arg = arg;
@@ -150,16 +153,10 @@ ipc_free(struct ipc *ipc)
 	ipc_destroy(ipc);
 }
 
-void
-ipc_set_state(struct ipc *ipc, uint32_t state)
+enum proc_role
+ipc_role(const struct ipc *ipc)
 {
-	ipc->i_state = state;
-}
-
-uint32_t
-ipc_state(const struct ipc *ipc)
-{
-	return ipc->i_state;
+	return ipc->i_role;
 }
 
 int
@@ -191,20 +188,32 @@ int
 ipc_sendv(struct ipc *ipc, uint32_t type, uint32_t peerid, uint16_t flags,
     int fd, const struct iovec *iov, int iovcnt)
 {
-	struct ipc_out	*io;
-	struct imsg_hdr	 hdr;
-	size_t		 len = 0, off;
-	int		 i;
+	const struct msg_desc	*md;
+	struct ipc_out		*io;
+	struct imsg_hdr		 hdr;
+	size_t			 len = 0, off;
+	int			 i, idx;
 
 	for (i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	if (msg_lookup(type) == NULL || len > MSG_MAX_PAYLOAD ||
-	    ipc->i_dead) {
+	/*
+	 * The sender keeps the table too: never another role's message,
+	 * never the wrong direction, a once-only message once.
+	 */
+	md = msg_lookup(type);
+	idx = msg_index(type);
+	if (md == NULL || len > MSG_MAX_PAYLOAD || ipc->i_dead ||
+	    md->md_dir == ipc->i_recv_dir ||
+	    (md->md_roles & RL(ipc->i_role)) == 0 ||
+	    ((md->md_flags & MSG_F_ONCE) &&
+	    (ipc->i_once_tx & (1ULL << idx)))) {
 		if (fd != -1)
 			close(fd);
 		errno = EINVAL;
 		return -1;
 	}
+	if (md->md_flags & MSG_F_ONCE)
+		ipc->i_once_tx |= 1ULL << idx;
 	if ((io = malloc(sizeof(*io) + MSG_HDR_SIZE + len)) == NULL) {
 		if (fd != -1)
 			close(fd);
@@ -413,6 +422,9 @@ ipc_recv(struct ipc *ipc, const char **why)
 			nfds = IPC_MAXFDS_RECV;
 		memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
 		for (i = 0; i < nfds; i++) {
+#ifdef GR_NO_CMSG_CLOEXEC
+			(void)fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+#endif
 			if (ipc->i_nfds < IPC_MAXFDS_QUEUED)
 				ipc->i_fds[ipc->i_nfds++] = fds[i];
 			else {
@@ -454,11 +466,12 @@ ipc_take_fd(struct ipc *ipc)
 static void
 ipc_dispatch_all(struct ipc *ipc)
 {
-	struct imsg	 imsg;
-	const char	*why = NULL;
-	size_t		 off = 0;
-	long		 n;
-	int		 hasfd;
+	const struct msg_desc	*md;
+	struct imsg		 imsg;
+	const char		*why = NULL;
+	size_t			 off = 0;
+	long			 n;
+	int			 hasfd, idx;
 
 	while (!ipc->i_dead) {
 		n = ipc_parse(ipc->i_rbuf + off, ipc->i_rlen - off, &imsg.hdr,
@@ -473,9 +486,18 @@ ipc_dispatch_all(struct ipc *ipc)
 		if ((why = msg_check_flags(imsg.hdr.type,
 		    imsg.hdr.flags)) != NULL ||
 		    (why = msg_check(imsg.hdr.type, ipc->i_recv_dir,
-		    ipc->i_state, n - MSG_HDR_SIZE, hasfd)) != NULL) {
+		    ipc->i_role, n - MSG_HDR_SIZE, hasfd)) != NULL) {
 			ipc_fail(ipc, why);
 			return;
+		}
+		idx = msg_index(imsg.hdr.type);
+		md = msg_lookup(imsg.hdr.type);
+		if (md->md_flags & MSG_F_ONCE) {
+			if (ipc->i_once_rx & (1ULL << idx)) {
+				ipc_fail(ipc, "message allowed once only");
+				return;
+			}
+			ipc->i_once_rx |= 1ULL << idx;
 		}
 		imsg.fd = -1;
 		if (hasfd && (imsg.fd = ipc_take_fd(ipc)) == -1) {

@@ -44,13 +44,17 @@ typedef void	(*ipc_dispatch_cb)(struct ipc *, struct imsg *, void *);
 typedef void	(*ipc_error_cb)(struct ipc *, const char *why, void *);
 
 /*
- * recv_dir: MSG_DIR_S2W in a worker, MSG_DIR_W2S in the supervisor.
+ * recv_dir: MSG_DIR_S2W in a worker, MSG_DIR_W2S in the supervisor;
+ * role: the worker's role (its own, or the one the supervisor talks to).
+ * Both directions keep to the message table: a message of another role,
+ * in the wrong direction, or a once-only one twice is refused on send
+ * (-1, EINVAL) and a protocol violation on receive.
  */
 struct ipc	*ipc_new(struct ev_loop *, int fd, int recv_dir,
-		    ipc_dispatch_cb, ipc_error_cb, void *arg);
+		    enum proc_role role, ipc_dispatch_cb, ipc_error_cb,
+		    void *arg);
 void		 ipc_free(struct ipc *);		/* closes the fd */
-void		 ipc_set_state(struct ipc *, uint32_t);	/* for msg_check */
-uint32_t	 ipc_state(const struct ipc *);
+enum proc_role	 ipc_role(const struct ipc *);
 int		 ipc_fd(const struct ipc *);
 
 /* Queue one message; fd (or -1) is closed after sending.  0 or -1. */

@@ -135,6 +135,7 @@ sess_new(const uint8_t id[WIRE_SID_LEN], const struct sess_ops *ops,
 	s->s_cfg = cfg != NULL ? cfg : &sess_cfg_dflt;
 	s->s_arg = arg;
 	s->s_refs = 1;
+	s->s_tx_limit = SESS_NO_LIMIT;
 	s->s_replay = s->s_cfg->sc_replay != 0;
 	s->s_created = now;
 	s->s_last_rx = now;
@@ -311,7 +312,8 @@ sess_tx_drainable(const struct sess *s)
 		return (0);
 	if (s->s_tlen > 0 && !(s->s_flags & SESS_TX_SYN_SENT))
 		return (1);
-	if (s->s_tx_end > s->s_tx_sent && (!s->s_replay ||
+	if (s->s_tx_end > s->s_tx_sent && s->s_tx_sent < s->s_tx_limit &&
+	    (!s->s_replay ||
 	    s->s_tx_sent - s->s_tx_acked < sc->sc_replay_max_bytes))
 		return (1);
 	if ((s->s_flags & (SESS_TX_FIN_QUEUED | SESS_TX_FIN_SENT)) ==
@@ -325,6 +327,15 @@ sess_tx_notify(struct sess *s)
 {
 	if (s->s_ops->so_tx_ready != NULL && sess_tx_drainable(s))
 		s->s_ops->so_tx_ready(s);
+}
+
+void
+sess_tx_set_limit(struct sess *s, uint64_t limit)
+{
+	if (s->s_tx_limit != SESS_NO_LIMIT && limit <= s->s_tx_limit)
+		return;
+	s->s_tx_limit = limit;
+	sess_tx_notify(s);
 }
 
 static void
@@ -509,6 +520,9 @@ sess_drain(struct sess *s, struct sess_txn *txn, struct wire_frame *out,
 			break;
 		len = sess_min(s->s_tx_end - s->s_tx_sent, SESS_CHUNK_SIZE);
 		len = sess_min(len, sess_min(maxbytes - bytes, by_room));
+		if (s->s_tx_sent + len > s->s_tx_limit)
+			len = s->s_tx_limit > s->s_tx_sent ?
+			    (size_t)(s->s_tx_limit - s->s_tx_sent) : 0;
 		if (s->s_tlen > 0 && !(s->s_flags & SESS_TX_SYN_SENT)) {
 			fl = WIRE_F_SYN;
 			s->s_flags |= SESS_TX_SYN_SENT;
@@ -1120,6 +1134,12 @@ int
 sess_rx_eof(const struct sess *s)
 {
 	return ((s->s_flags & SESS_RX_FIN) && s->s_rx_queued == 0);
+}
+
+int
+sess_rx_gap(const struct sess *s)
+{
+	return (s->s_reorder_count > 0);
 }
 
 uint64_t

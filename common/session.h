@@ -117,6 +117,7 @@ struct sess {
 	uint64_t		 s_tx_sent;	/* bytes drained */
 	uint64_t		 s_tx_end;	/* bytes queued */
 	uint64_t		 s_tx_seq;	/* next seq to assign */
+	uint64_t		 s_tx_limit;	/* peer's window: send below */
 	uint32_t		 s_drains;	/* responses drained (exit ramp) */
 	uint32_t		 s_pflags;	/* private state bits */
 	int			 s_replay;	/* replay store on */
@@ -201,6 +202,14 @@ size_t		 sess_tx_pending(const struct sess *);	/* queued, undrained */
 size_t		 sess_tx_buffered(const struct sess *);	/* incl. unacked */
 int		 sess_tx_paused(const struct sess *);	/* >= high-water */
 int		 sess_tx_drainable(const struct sess *);
+/*
+ * The peer's receive window (rx_window_v1): data bytes at stream offsets
+ * from limit on wait until a larger limit comes (limits only grow; the
+ * first one may lower the initial "none").  FIN still goes once every
+ * byte is out.
+ */
+#define SESS_NO_LIMIT		UINT64_MAX
+void		 sess_tx_set_limit(struct sess *, uint64_t limit);
 
 /*
  * A transaction: frames drained from any number of sessions for one batch.
@@ -307,6 +316,7 @@ int	sess_rx_iov(struct sess *, struct iovec *, int maxiov);
 void	sess_rx_consume(struct sess *, size_t);
 size_t	sess_rx_queued(const struct sess *);
 int	sess_rx_eof(const struct sess *);	/* FIN delivered, queue empty */
+int	sess_rx_gap(const struct sess *);	/* frames wait for a gap */
 uint64_t sess_rx_next(const struct sess *);	/* next expected seq */
 /* A downstream ACK is due: returns 1 and the next_seq to acknowledge. */
 int	sess_ack_due(struct sess *, uint64_t *next_seq);

@@ -181,6 +181,15 @@ int	 wire_body_open(struct wire_aead *, const uint8_t *, size_t, int text,
 /* Downstream ACK: "GACK" 0x01 u64be(next_seq), exactly 13 bytes. */
 #define WIRE_GACK_LEN	13
 void	 wire_gack_encode(uint8_t out[WIRE_GACK_LEN], uint64_t next_seq);
+/*
+ * Receive window (rx_window_v1, ours only): an ACK frame with "GWIN" 0x01
+ * u64be(limit), exactly 13 bytes: the peer may send this session's data
+ * bytes below stream offset limit.
+ */
+#define WIRE_GWIN_LEN	13
+void	 wire_gwin_encode(uint8_t out[WIRE_GWIN_LEN], uint64_t limit);
+int	 wire_gwin_decode(const uint8_t *, size_t, uint64_t *limit,
+	    const char **errstr);
 int	 wire_gack_decode(const uint8_t *, size_t, uint64_t *next_seq,
 	    const char **errstr);
 
@@ -250,6 +259,7 @@ struct wire_probe {
 	char	 p_run_id[33];		/* "" when absent */
 	int	 p_reset_previous;
 	int	 p_upstream_ack;	/* "upstream_ack": true (ours only) */
+	uint32_t p_rx_window;		/* "rx_window": bytes (ours only) */
 };
 
 /* Feature bits of the probe reply. */
@@ -259,7 +269,18 @@ struct wire_probe {
 #define WIRE_FEAT_RUN_RESET	0x08	/* "client_run_reset_v1" */
 #define WIRE_FEAT_REPLAY	0x10	/* "downstream_replay_v1" */
 #define WIRE_FEAT_UPSTREAM_ACK	0x20	/* "upstream_ack_v1" (ours only) */
-#define WIRE_FEAT_UDP		0x40	/* "udp_v1" (ours only) */
+/*
+ * Ours only: an ACK for a session the exit does not have is answered
+ * with an RST, so a client may check its sessions with GACKs.
+ */
+#define WIRE_FEAT_SESS_CHECK	0x40	/* "session_check_v1" */
+/*
+ * Ours only: per-session receive windows.  The probe's "rx_window" is
+ * the window every session of the client starts with; GWIN frames move
+ * a session's limit on.
+ */
+#define WIRE_FEAT_RX_WINDOW	0x80	/* "rx_window_v1" */
+#define WIRE_FEAT_UDP		0x100	/* "udp_v1" (ours only; docs/udp.md) */
 
 struct wire_probe_reply {
 	int		 pr_ok;

@@ -170,6 +170,34 @@ wire_gack_encode(uint8_t out[WIRE_GACK_LEN], uint64_t next_seq)
 	wire_frame_put64(out + 5, next_seq);
 }
 
+void
+wire_gwin_encode(uint8_t out[WIRE_GWIN_LEN], uint64_t limit)
+{
+	memcpy(out, "GWIN", 4);
+	out[4] = 0x01;
+	wire_frame_put64(out + 5, limit);
+}
+
+int
+wire_gwin_decode(const uint8_t *p, size_t n, uint64_t *limit,
+    const char **errstr)
+{
+	if (n != WIRE_GWIN_LEN) {
+		*errstr = "gwin: payload is not 13 bytes";
+		return (-1);
+	}
+	if (memcmp(p, "GWIN", 4) != 0) {
+		*errstr = "gwin: bad magic";
+		return (-1);
+	}
+	if (p[4] != 0x01) {
+		*errstr = "gwin: unsupported version";
+		return (-1);
+	}
+	*limit = wire_frame_get64(p + 5);
+	return (0);
+}
+
 int
 wire_gack_decode(const uint8_t *p, size_t n, uint64_t *next_seq,
     const char **errstr)

@@ -26,6 +26,8 @@ static const struct {
 	{ WIRE_FEAT_RUN_RESET,		"client_run_reset_v1" },
 	{ WIRE_FEAT_REPLAY,		"downstream_replay_v1" },
 	{ WIRE_FEAT_UPSTREAM_ACK,	"upstream_ack_v1" },
+	{ WIRE_FEAT_SESS_CHECK,		"session_check_v1" },
+	{ WIRE_FEAT_RX_WINDOW,		"rx_window_v1" },
 	{ WIRE_FEAT_UDP,		"udp_v1" },
 };
 #define WIRE_PROBE_NFEAT \
@@ -101,6 +103,9 @@ wire_probe_encode(const struct wire_probe *p, struct wbuf *out)
 		goto done;
 	if (p->p_upstream_ack && json_object_set_new(j, "upstream_ack",
 	    json_true()))
+		goto done;
+	if (p->p_rx_window > 0 && json_object_set_new(j, "rx_window",
+	    json_integer(p->p_rx_window)))
 		goto done;
 	if (wbuf_append(out, WIRE_PROBE_PREFIX,
 	    sizeof(WIRE_PROBE_PREFIX) - 1) == -1 ||
@@ -255,6 +260,11 @@ wire_probe_decode(const uint8_t *p, size_t n, struct wire_probe *pr,
 	    errstr, "probe: bad upstream_ack") == -1)
 		goto done;
 	pr->p_protocol = (int)v;
+	v = 0;
+	if (wire_probe_int(j, "rx_window", 0, UINT32_MAX, &v, errstr,
+	    "probe: bad rx_window") == -1)
+		goto done;
+	pr->p_rx_window = (uint32_t)v;
 	r = 0;
  done:
 	json_decref(j);

@@ -1,8 +1,9 @@
 /*
  * Worker side of the supervisor protocol (see wproc.h for the contract).
- * The worker's own states (enum wstate) gate what msg.c accepts from the
- * supervisor; anything rejected makes the worker exit, because a
- * supervisor that breaks the protocol cannot be trusted to configure it.
+ * The message table (msg.c) checks each message's shape and role, the
+ * worker's state table (wproc_fsm.c) decides what it does in the current
+ * state; anything rejected makes the worker exit, because a supervisor
+ * that breaks the protocol cannot be trusted to configure it.
  */
 #include "gr_config.h"
 
@@ -24,9 +25,11 @@
 
 #include <ev.h>
 
+#include "fsm.h"
 #include "ipc.h"
 #include "log.h"
 #include "msg.h"
+#include "privdrop.h"
 #include "sandbox.h"
 #include "wproc.h"
 
@@ -42,10 +45,14 @@ static struct ipc		*wproc_chan;
 static int			 wproc_inst;
 static int			 wproc_debug;
 static int			 wproc_verbose;
+static const char		*wproc_user = GR_USER;
+static const char		*wproc_chroot = GR_EMPTY_DIR;
+static enum wstate		 wproc_state = WS_INIT;
 static int			 wproc_configured;	/* a generation applied */
 static struct wproc_conf	*wproc_pending;
 static char			*wproc_quota;
 static size_t			 wproc_quotalen;
+static rlim_t			 wproc_nofile;
 
 static void	wproc_dispatch(struct ipc *, struct imsg *, void *);
 static void	wproc_error(struct ipc *, const char *, void *);
@@ -58,10 +65,20 @@ wproc_args(int argc, char *argv[])
 	long		 l;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "dvI:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dvI:u:")) != -1) {
 		switch (ch) {
+		case 'c':
+			if (optarg[0] != '/')
+				errstr = "chroot directory must be absolute";
+			wproc_chroot = optarg;
+			break;
 		case 'd':
 			wproc_debug = 1;
+			break;
+		case 'u':
+			if (optarg[0] == '\0')
+				errstr = "empty user name";
+			wproc_user = optarg;
 			break;
 		case 'v':
 			wproc_verbose++;
@@ -81,7 +98,8 @@ wproc_args(int argc, char *argv[])
 		}
 	}
 	if (errstr != NULL || optind != argc) {
-		fprintf(stderr, "%s: %s\nusage: %s [-dv] -I instance\n"
+		fprintf(stderr, "%s: %s\nusage: %s [-dv] [-c dir] [-u user] "
+		    "-I instance\n"
 		    "(started by gooserelayd, not by hand)\n", argv[0],
 		    errstr != NULL ? errstr : "extra arguments", argv[0]);
 		exit(1);
@@ -94,14 +112,20 @@ wproc_instance(void)
 	return wproc_inst;
 }
 
+unsigned long
+wproc_nofile_limit(void)
+{
+	return wproc_nofile;
+}
+
 void
 wproc_sandbox_params(struct sandbox_params *sp)
 {
 	memset(sp, 0, sizeof(*sp));
 	sp->sp_role = wproc_role;
-	sp->sp_user = GR_USER;
-	sp->sp_chroot = GR_EMPTY_DIR;
-	sp->sp_nofile = WPROC_NOFILE;
+	sp->sp_user = wproc_user;
+	sp->sp_chroot = wproc_chroot;
+	sp->sp_nofile = wproc_nofile != 0 ? wproc_nofile : WPROC_NOFILE;
 }
 
 struct ipc *
@@ -130,6 +154,35 @@ wproc_log_forward(int prio, const char *line)
 			fprintf(stderr, "%s: %s\n", proc_role_name(wproc_role),
 			    line);
 	}
+}
+
+/*
+ * libev's own reactions to a failed epoll_wait (or other system error)
+ * and to an allocation failure are perror()/fprintf() and abort():
+ * log through the supervisor instead and exit with a status, so the
+ * cause is in the log and the restart logic sees an exit, not a crash.
+ */
+static void
+wproc_ev_syserr(const char *msg)
+{
+	log_warn("%s", msg != NULL ? msg : "libev: system error");
+	wproc_exit(1);
+}
+
+static void *
+wproc_ev_realloc(void *ptr, long size)
+{
+	void	*p;
+
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if ((p = realloc(ptr, size)) == NULL) {
+		log_warnx("libev: cannot allocate %ld bytes", size);
+		wproc_exit(1);
+	}
+	return p;
 }
 
 /* exit() and fatal() go through here: deliver queued log lines first. */
@@ -184,14 +237,23 @@ wproc_init(struct ev_loop *loop, enum proc_role role,
 	signal(SIGINT, SIG_IGN);
 	log_init(1, LOG_DAEMON, proc_role_name(role));
 	log_setverbose(wproc_verbose);
-	if ((wproc_chan = ipc_new(loop, WPROC_FD, MSG_DIR_S2W, wproc_dispatch,
-	    wproc_error, NULL)) == NULL) {
+	if ((wproc_chan = ipc_new(loop, WPROC_FD, MSG_DIR_S2W, role,
+	    wproc_dispatch, wproc_error, NULL)) == NULL) {
 		perror("ipc_new");
 		exit(1);
 	}
-	ipc_set_state(wproc_chan, WS_INIT);
+	wproc_state = WS_INIT;
 	log_set_forward(wproc_log_forward);
 	atexit(wproc_atexit);
+	/* The loop exists already; our allocator is realloc() as libev's. */
+	ev_set_syserr_cb(wproc_ev_syserr);
+	ev_set_allocator(wproc_ev_realloc);
+	/*
+	 * The descriptor limit is raised now, not at sandbox_enter: the
+	 * pre-sandbox init that follows (libwebsockets' context) sizes its
+	 * fd table from the soft limit, often 1024 under a service manager.
+	 */
+	wproc_nofile = privdrop_nofile(WPROC_NOFILE);
 }
 
 void
@@ -204,9 +266,11 @@ wproc_hello(void)
 	mh.mh_role = wproc_role;
 	mh.mh_instance = wproc_inst;
 	mh.mh_pid = getpid();
+	mh.mh_layout = msg_layout_id();
+	snprintf(mh.mh_build, sizeof(mh.mh_build), "%s", PACKAGE_VERSION);
 	if (ipc_send(wproc_chan, IMSG_HELLO, 0, -1, &mh, sizeof(mh)) == -1)
 		fatal("send HELLO");
-	ipc_set_state(wproc_chan, WS_HELLO_SENT);
+	wproc_state = WS_HELLO_SENT;
 }
 
 void
@@ -278,6 +342,39 @@ wproc_append(char **buf, size_t *len, size_t max, const void *data,
 	return 0;
 }
 
+#ifdef GR_TEST_HOOKS
+const char *
+wproc_test_reject(const struct wproc_conf *wc)
+{
+	static char	 reason[96];
+	const char	*port, *colon;
+	int		 i;
+
+	if ((port = getenv("GOOSERELAY_TEST_REJECT")) == NULL || *port == '\0')
+		return NULL;
+	for (i = 0; i < wc->wc_nlisteners; i++) {
+		if ((colon = strrchr(wc->wc_listeners[i].addr, ':')) == NULL ||
+		    strcmp(colon + 1, port) != 0)
+			continue;
+		snprintf(reason, sizeof(reason), "test hook: port %s refused "
+		    "(GOOSERELAY_TEST_REJECT)", port);
+		return reason;
+	}
+	return NULL;
+}
+#else
+const char *
+wproc_test_reject(const struct wproc_conf *wc)
+{
+	return NULL;
+}
+#endif
+
+/*
+ * CONF_END: the worker validates and prepares the generation aside, then
+ * swaps it in (wo_configure); on failure the previous one runs on
+ * untouched and the supervisor is told why.
+ */
 static void
 wproc_conf_end(struct imsg *imsg)
 {
@@ -288,7 +385,8 @@ wproc_conf_end(struct imsg *imsg)
 	int			 rv;
 
 	memcpy(&mg, imsg->data, sizeof(mg));
-	if (wc == NULL || mg.mg_gen != wc->wc_gen)
+	if (wc == NULL || mg.mg_gen != wc->wc_gen || imsg->hdr.peerid !=
+	    wc->wc_gen)
 		wproc_violation(imsg, "generation mismatch");
 	err[0] = '\0';
 	rv = wproc_ops->wo_configure(wc, err, sizeof(err));
@@ -298,8 +396,7 @@ wproc_conf_end(struct imsg *imsg)
 		log_debug("applied configuration generation %u", mg.mg_gen);
 		(void)ipc_send(wproc_chan, IMSG_CONF_DONE, mg.mg_gen, -1, &mg,
 		    sizeof(mg));
-		ipc_set_state(wproc_chan, wproc_configured ? WS_RUNNING :
-		    WS_CONFIGURED);
+		wproc_state = wproc_configured ? WS_RUNNING : WS_CONFIGURED;
 		wproc_configured = 1;
 	} else {
 		memset(&mf, 0, sizeof(mf));
@@ -310,15 +407,53 @@ wproc_conf_end(struct imsg *imsg)
 		    mg.mg_gen, mf.mf_reason);
 		(void)ipc_send(wproc_chan, IMSG_CONF_FAIL, mg.mg_gen, -1, &mf,
 		    sizeof(mf));
-		ipc_set_state(wproc_chan, wproc_configured ? WS_RUNNING :
-		    WS_HELLO_SENT);
+		wproc_state = wproc_configured ? WS_RUNNING : WS_HELLO_SENT;
 	}
 }
 
 #ifdef GR_TEST_HOOKS
+static int	*wproc_test_fds;
+static size_t	 wproc_test_nfds;
+
+/* Sockets until the descriptor limit: accept(2) then fails (EMFILE). */
+static void
+wproc_test_fill(void)
+{
+	size_t	 cap = wproc_test_nfds;
+	int	*p, fd;
+
+	for (;;) {
+		if (wproc_test_nfds == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((p = reallocarray(wproc_test_fds, cap,
+			    sizeof(*p))) == NULL)
+				break;
+			wproc_test_fds = p;
+		}
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			break;
+		wproc_test_fds[wproc_test_nfds++] = fd;
+	}
+	log_info("test: holding %zu more descriptors (%s)", wproc_test_nfds,
+	    strerror(errno));
+}
+
+static void
+wproc_test_release(void)
+{
+	while (wproc_test_nfds > 0)
+		close(wproc_test_fds[--wproc_test_nfds]);
+	free(wproc_test_fds);
+	wproc_test_fds = NULL;
+	log_info("test: descriptors released");
+}
+#endif
+
 static void
 wproc_test(struct imsg *imsg)
 {
+#ifdef GR_TEST_HOOKS
 	struct msg_test	 mt;
 	int		 fd;
 
@@ -339,34 +474,50 @@ wproc_test(struct imsg *imsg)
 		log_info("test: crashing on request");
 		ipc_flush(wproc_chan);
 		abort();
+	case MSG_TEST_FILL_FDS:
+		wproc_test_fill();
+		break;
+	case MSG_TEST_RELEASE_FDS:
+		wproc_test_release();
+		break;
 	default:
 		wproc_violation(imsg, "unknown test");
 	}
-}
+#else
+	wproc_violation(imsg, "test hooks are not built in");
 #endif
+}
 
+/* CONF_START: open a generation aside; the running one serves on. */
 static void
-wproc_dispatch(struct ipc *ipc, struct imsg *imsg, void *arg)
+wproc_conf_open(struct imsg *imsg)
+{
+	struct wproc_conf	*wc;
+	struct msg_gen		 mg;
+
+	memcpy(&mg, imsg->data, sizeof(mg));
+	if (wproc_pending != NULL)
+		wproc_violation(imsg, "generation already open");
+	if (imsg->hdr.peerid != mg.mg_gen)
+		wproc_violation(imsg, "generation mismatch");
+	if ((wc = calloc(1, sizeof(*wc))) == NULL)
+		fatal("calloc");
+	wc->wc_gen = mg.mg_gen;
+	wproc_pending = wc;
+	wproc_state = wproc_state == WS_RUNNING ? WS_RECONFIGURING :
+	    WS_CONFIGURING;
+}
+
+/* One piece of the open generation; each struct and the key once. */
+static void
+wproc_conf_piece(struct imsg *imsg)
 {
 	struct wproc_conf	*wc = wproc_pending;
-	struct msg_gen		 mg;
 	struct msg_listener	 ml;
-	struct msg_shutdown	 ms;
-	struct msg_verbose	 mv;
-	uint32_t		 st = ipc_state(ipc);
 
+	if (wc == NULL || imsg->hdr.peerid != wc->wc_gen)
+		wproc_violation(imsg, "not part of the open generation");
 	switch (imsg->hdr.type) {
-	case IMSG_CONF_START:
-		memcpy(&mg, imsg->data, sizeof(mg));
-		if (wproc_pending != NULL)
-			wproc_violation(imsg, "generation already open");
-		if ((wc = calloc(1, sizeof(*wc))) == NULL)
-			fatal("calloc");
-		wc->wc_gen = mg.mg_gen;
-		wproc_pending = wc;
-		ipc_set_state(ipc, st == WS_RUNNING ? WS_RECONFIGURING :
-		    WS_CONFIGURING);
-		break;
 	case IMSG_CONF_LISTENER:
 		if (wc->wc_nlisteners >= WPROC_MAX_LISTENERS)
 			wproc_violation(imsg, "too many listeners");
@@ -379,14 +530,20 @@ wproc_dispatch(struct ipc *ipc, struct imsg *imsg, void *arg)
 		wc->wc_nlisteners++;
 		break;
 	case IMSG_CONF_CARRIER:
+		if (wc->wc_has_carrier)
+			wproc_violation(imsg, "sent twice in one generation");
 		memcpy(&wc->wc_carrier, imsg->data, sizeof(wc->wc_carrier));
 		wc->wc_has_carrier = 1;
 		break;
 	case IMSG_CONF_EXIT:
+		if (wc->wc_has_exit)
+			wproc_violation(imsg, "sent twice in one generation");
 		memcpy(&wc->wc_exit, imsg->data, sizeof(wc->wc_exit));
 		wc->wc_has_exit = 1;
 		break;
 	case IMSG_CONF_KEY:
+		if (wc->wc_has_key)
+			wproc_violation(imsg, "sent twice in one generation");
 		memcpy(wc->wc_key, imsg->data, sizeof(wc->wc_key));
 		explicit_bzero(imsg->data, imsg->datalen);
 		wc->wc_has_key = 1;
@@ -396,51 +553,78 @@ wproc_dispatch(struct ipc *ipc, struct imsg *imsg, void *arg)
 		    WPROC_CA_MAX, imsg->data, imsg->datalen) == -1)
 			wproc_violation(imsg, "CA bundle too large");
 		break;
-	case IMSG_CONF_END:
+	default:
+		wproc_violation(imsg, "not a configuration piece");
+	}
+}
+
+static void
+wproc_quota_piece(struct imsg *imsg)
+{
+	if (wproc_append(&wproc_quota, &wproc_quotalen, WPROC_QUOTA_MAX,
+	    imsg->data, imsg->datalen) == -1)
+		wproc_violation(imsg, "quota state too large");
+	if (imsg->hdr.flags & IMSGF_MORE)
+		return;
+	if (wproc_ops->wo_quota_load != NULL)
+		wproc_ops->wo_quota_load(wproc_quota, wproc_quotalen);
+	free(wproc_quota);
+	wproc_quota = NULL;
+	wproc_quotalen = 0;
+}
+
+/* Every message: the state table says what happens (wproc_fsm.c). */
+static void
+wproc_dispatch(struct ipc *ipc, struct imsg *imsg, void *arg)
+{
+	struct msg_shutdown	 ms;
+	struct msg_verbose	 mv;
+
+	switch (fsm_action(&wproc_fsm, wproc_state, imsg->hdr.type)) {
+	case FSM_IGNORE:
+		if (imsg->fd != -1)
+			close(imsg->fd);
+		break;
+	case WP_OPEN:
+		wproc_conf_open(imsg);
+		break;
+	case WP_PIECE:
+		wproc_conf_piece(imsg);
+		break;
+	case WP_END:
 		wproc_conf_end(imsg);
 		break;
-	case IMSG_START:
+	case WP_START:
 		if (wproc_ops->wo_start != NULL)
 			wproc_ops->wo_start();
-		ipc_set_state(ipc, WS_RUNNING);
+		wproc_state = WS_RUNNING;
 		(void)ipc_send(ipc, IMSG_READY, 0, -1, NULL, 0);
 		break;
-	case IMSG_SHUTDOWN:
+	case WP_STOP:
 		memcpy(&ms, imsg->data, sizeof(ms));
-		ipc_set_state(ipc, WS_DRAINING);
+		wproc_state = WS_DRAINING;
 		if (wproc_ops->wo_shutdown != NULL)
 			wproc_ops->wo_shutdown(ms.ms_grace_ms);
 		else
 			wproc_exit(0);
 		break;
-	case IMSG_CTL_VERBOSE:
+	case WP_VERBOSE:
 		memcpy(&mv, imsg->data, sizeof(mv));
 		log_setverbose(mv.mv_level);
 		break;
-	case IMSG_STATS_REQ:
+	case WP_STATS:
 		if (wproc_ops->wo_stats != NULL)
 			wproc_ops->wo_stats(imsg->hdr.peerid);
 		else
 			wproc_send_stats(imsg->hdr.peerid, "{}");
 		break;
-	case IMSG_QUOTA_LOAD:
-		if (wproc_append(&wproc_quota, &wproc_quotalen,
-		    WPROC_QUOTA_MAX, imsg->data, imsg->datalen) == -1)
-			wproc_violation(imsg, "quota state too large");
-		if (imsg->hdr.flags & IMSGF_MORE)
-			break;
-		if (wproc_ops->wo_quota_load != NULL)
-			wproc_ops->wo_quota_load(wproc_quota, wproc_quotalen);
-		free(wproc_quota);
-		wproc_quota = NULL;
-		wproc_quotalen = 0;
+	case WP_QUOTA:
+		wproc_quota_piece(imsg);
 		break;
-#ifdef GR_TEST_HOOKS
-	case IMSG_TEST:
+	case WP_TEST:
 		wproc_test(imsg);
 		break;
-#endif
 	default:
-		wproc_violation(imsg, "not handled by workers");
+		wproc_violation(imsg, "not accepted in this state");
 	}
 }

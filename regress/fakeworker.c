@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -88,7 +89,12 @@ fakeworker_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	int	 i;
 
 	uint32_t i_dns;
+	const char *why;
 
+	if ((why = wproc_test_reject(wc)) != NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
 	if (!wc->wc_has_key) {
 		snprintf(err, errlen, "no tunnel key");
 		return -1;
@@ -103,6 +109,9 @@ fakeworker_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		    i_dns < CONF_MAX_DNS; i_dns++)
 			log_info("dns server %.64s", wc->wc_exit.ec_dns[i_dns]);
 	for (i = 0; i < wc->wc_nlisteners; i++) {
+		/* The SOCKS listener's UDP twin is not one to accept on. */
+		if (wc->wc_listeners[i].kind == LISTENER_SOCKS_UDP)
+			continue;
 		/* A new generation always brings the current listener. */
 		ev_io_stop(fakeworker_loop, &fakeworker_lio);
 		if (fakeworker_lfd != -1)
@@ -149,10 +158,14 @@ main(int argc, char *argv[])
 	};
 	struct sandbox_params	 sp;
 	enum proc_role		 role;
+	const char		*name;
 
-	role = strstr(argv[0], "carrier") != NULL ? PROC_CARRIER : PROC_EXIT;
+	/* By the name it runs as, not its directory's (wt-carrierfaults). */
+	name = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0];
+	role = strstr(name, "carrier") != NULL ? PROC_CARRIER : PROC_EXIT;
 	wproc_args(argc, argv);
-	fakeworker_loop = ev_default_loop(EVBACKEND_EPOLL);
+	fakeworker_loop = ev_default_loop(GR_EV_FLAGS);
 	wproc_init(fakeworker_loop, role, &ops);
 	ev_io_init(&fakeworker_lio, fakeworker_accept_cb, -1, EV_READ);
 	tzset();

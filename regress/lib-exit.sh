@@ -9,12 +9,6 @@
 GRDRV="$top_builddir/regress/tools/grdrv"
 XWRAP=${XWRAP:-}
 
-# lib.sh's gr_free_port, without python (behind pyenv shims it takes
-# seconds to start): the kernel still picks the port.
-gr_free_port() {
-	"$GRDRV" port
-}
-
 # gr_exit_start [YAML LINES...]: write $T/exit.yaml (exit section on a
 # free port, random key, extra lines appended inside the section), start
 # gooserelayd and wait until the exit is ready.  Sets XPORT, XKEY, XURL.

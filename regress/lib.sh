@@ -95,6 +95,7 @@ gr_cleanup() {
 	for _p in $GR_PIDS; do
 		gr_kill_pid "$_p"
 	done
+	gr_port_unlock
 	if [ "$_rc" != 0 ] && [ "$_rc" != 77 ]; then
 		for f in "$T"/*.log; do
 			[ -f "$f" ] || continue
@@ -135,9 +136,81 @@ gr_wait_port() {
 	return 1
 }
 
-# A free TCP port on 127.0.0.1 (the kernel picks it).
+# gr_port_in_use PORT: some TCP socket (any address, any state) has it.
+gr_port_in_use() {
+	if command -v ss >/dev/null 2>&1; then
+		[ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+	else
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+	fi
+}
+
+# gr_port_listening PORT: something listens on it (TCP, any address).
+gr_port_listening() {
+	if command -v ss >/dev/null 2>&1; then
+		[ -n "$(ss -Htln "( sport = :$1 )" 2>/dev/null)" ]
+	else
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+	fi
+}
+
+# A free TCP port for this case.  Taken below the kernel's ephemeral
+# range (so no client connection can be holding it), with no socket on
+# it, and locked for this case until it ends (a directory per port:
+# mkdir is atomic), so two cases running at once never get the same one
+# even before either binds it.  A lock whose case is gone is taken over.
+GR_PORTLOCKS=${TMPDIR:-/tmp}/gooserelay-regress-ports
 gr_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	mkdir -p "$GR_PORTLOCKS" 2>/dev/null
+	_lo=32768; _hi=60999
+	_r=$(cat /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) &&
+	    [ -n "$_r" ] && _lo=${_r%%[!0-9]*} && _hi=${_r##*[!0-9]}
+	if [ "$_lo" -gt 16384 ]; then
+		_base=$((_lo - 12000)); _span=11999
+	else
+		_base=$((_hi + 1)); _span=$((65535 - _hi))
+	fi
+	_n=0
+	while [ $_n -lt 500 ]; do
+		_n=$((_n + 1))
+		_fp=$((_base + $(od -An -N2 -tu2 /dev/urandom) % _span))
+		_fl=$GR_PORTLOCKS/$_fp
+		if ! mkdir "$_fl" 2>/dev/null; then
+			_fo=$(cat "$_fl/pid" 2>/dev/null)
+			[ -n "$_fo" ] && ! kill -0 "$_fo" 2>/dev/null || continue
+			rm -rf "$_fl"
+			mkdir "$_fl" 2>/dev/null || continue
+		fi
+		echo $$ >"$_fl/pid"
+		# Busy anyway: keep the lock, it goes with the case.
+		gr_port_in_use "$_fp" && continue
+		echo "$_fp"
+		return 0
+	done
+	gr_log "no free port after $_n tries"
+	return 1
+}
+
+# Release this case's port locks (gr_cleanup).
+gr_port_unlock() {
+	for _fl in "$GR_PORTLOCKS"/*; do
+		[ "$(cat "$_fl/pid" 2>/dev/null)" = "$$" ] && rm -rf "$_fl"
+	done
+	return 0
+}
+
+# gr_wait_udp ADDR PORT [SECONDS]: wait until a UDP socket is bound there.
+gr_wait_udp() {
+	_ua=$1; _up=$2; _s=${3:-10}
+	case $_ua in *:*) _ua="[$_ua]" ;; esac
+	_i=0; _max=$((_s * 20))
+	while [ $_i -lt $_max ]; do
+		ss -Hlun "( sport = :$_up )" 2>/dev/null |
+		    grep -qF -- "$_ua:$_up" && return 0
+		sleep 0.05; _i=$((_i + 1))
+	done
+	gr_log "timeout (${_s}s) waiting for udp $_ua:$_up"
+	return 1
 }
 
 gr_key() {
@@ -189,7 +262,7 @@ gr_dnsmasq() {
 	gr_spawn dnsmasq dnsmasq --no-daemon --no-resolv --no-hosts \
 	    --listen-address="$_addr" --bind-interfaces --port=53 \
 	    --local=/example/ --pid-file="$T/dnsmasq.pidfile" "$@"
-	sleep 0.2
+	gr_wait_udp "$_addr" 53 10 || gr_fail "dnsmasq did not start on $_addr"
 }
 
 # gr_curl_socks PORT URL OUT: fetch URL through SOCKS5 (remote DNS).

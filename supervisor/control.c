@@ -36,9 +36,10 @@ struct control_conn {
 	char		*cc_out;
 	size_t		 cc_outlen;
 	size_t		 cc_outoff;
-	/* An asynchronous reply is pending (stats, diag). */
+	/* An asynchronous reply is pending (stats, diag, reload). */
 	struct statsreq	*cc_sr;
 	struct opsdiag	*cc_od;
+	struct reload_waiter cc_rw;
 	int		 cc_json;
 };
 
@@ -65,12 +66,45 @@ control_mkdir(const char *path)
 	return chmod(dir, 0755);
 }
 
+/*
+ * The control socket's path is unlinked before bind: never let that
+ * remove anything but a socket (a mistyped -s naming a file).
+ */
+int
+control_check(const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "control socket %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "control socket %s: exists and is not a "
+		    "socket (%s); refusing to replace it", path,
+		    S_ISREG(st.st_mode) ? "a regular file" :
+		    S_ISDIR(st.st_mode) ? "a directory" :
+		    S_ISLNK(st.st_mode) ? "a symbolic link" : "not a socket");
+		return -1;
+	}
+	return 0;
+}
+
 int
 control_init(const char *path)
 {
+	char			 err[CONF_PATH_LEN + 128];
+
 	struct sockaddr_un	 sun;
 	mode_t			 old;
 
+	if (control_check(path, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
@@ -95,6 +129,13 @@ control_init(const char *path)
 	if ((control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0)) == -1) {
 		log_warn("control socket");
+		return -1;
+	}
+	/* Checked again just before: only a stale socket goes. */
+	if (control_check(path, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		close(control_fd);
+		control_fd = -1;
 		return -1;
 	}
 	(void)unlink(path);
@@ -138,6 +179,7 @@ control_close(struct control_conn *cc)
 {
 	statsreq_cancel(cc->cc_sr);
 	opsdiag_cancel(cc->cc_od);
+	reload_cancel(&cc->cc_rw);
 	ev_io_stop(sv_loop, &cc->cc_io);
 	ev_timer_stop(sv_loop, &cc->cc_timer);
 	close(cc->cc_fd);
@@ -280,6 +322,36 @@ control_diag(struct control_conn *cc, const char *path)
 	control_async(cc);
 }
 
+static void
+control_reload_cb(int ok, const char *msg, void *arg)
+{
+	struct control_conn	*cc = arg;
+
+	if (ok)
+		control_reply(cc, CTL_OK, "%s\n", msg);
+	else
+		control_reply(cc, CTL_ERROR, "reload failed: %s\n", msg);
+}
+
+/*
+ * Answered when the outcome is known: committed, or refused with the
+ * worker and its reason (reload.c); bounded by the workers' timeouts.
+ */
+static void
+control_reload(struct control_conn *cc)
+{
+	char	 err[256];
+
+	control_async(cc);
+	ev_timer_stop(sv_loop, &cc->cc_timer);
+	ev_timer_set(&cc->cc_timer, CTL_RELOAD_TIMEOUT_S, 0.);
+	ev_timer_start(sv_loop, &cc->cc_timer);
+	cc->cc_rw.rw_cb = control_reload_cb;
+	cc->cc_rw.rw_arg = cc;
+	if (reload_request(&cc->cc_rw, err, sizeof(err)) == -1)
+		control_reply(cc, CTL_ERROR, "reload failed: %s\n", err);
+}
+
 #ifdef GR_TEST_HOOKS
 static int
 control_role(const char *s, enum proc_role *role)
@@ -294,10 +366,27 @@ control_role(const char *s, enum proc_role *role)
 }
 #endif
 
+#ifdef GR_TEST_HOOKS
+/* gooserelayctl test WHAT ROLE: the regress-only triggers; 0 unknown. */
+static uint32_t
+control_test(const char *what)
+{
+	if (strcmp(what, "open-file") == 0)
+		return MSG_TEST_OPEN_FILE;
+	if (strcmp(what, "crash") == 0)
+		return MSG_TEST_CRASH;
+	if (strcmp(what, "fill-fds") == 0)
+		return MSG_TEST_FILL_FDS;
+	if (strcmp(what, "release-fds") == 0)
+		return MSG_TEST_RELEASE_FDS;
+	return 0;
+}
+#endif
+
 static void
 control_command(struct control_conn *cc, char *cmd)
 {
-	char		*av[4], *p, *save = NULL, err[256], buf[2048];
+	char		*av[4], *p, *save = NULL, buf[2048];
 	int		 ac = 0;
 #ifdef GR_TEST_HOOKS
 	enum proc_role	 role;
@@ -329,12 +418,7 @@ control_command(struct control_conn *cc, char *cmd)
 	    strcmp(av[1], "--json") == 0))) {
 		control_stats(cc, ac == 2);
 	} else if (strcmp(av[0], "reload") == 0 && ac == 1) {
-		if (reload_config(err, sizeof(err)) == 0)
-			control_reply(cc, CTL_OK, "reloaded: generation %u\n",
-			    sv_gen);
-		else
-			control_reply(cc, CTL_ERROR, "reload failed: %s\n",
-			    err);
+		control_reload(cc);
 	} else if (strcmp(av[0], "log") == 0 && ac == 2 &&
 	    (strcmp(av[1], "verbose") == 0 || strcmp(av[1], "brief") == 0)) {
 		log_setverbose(av[1][0] == 'v' ? 1 : 0);
@@ -344,8 +428,7 @@ control_command(struct control_conn *cc, char *cmd)
 #ifdef GR_TEST_HOOKS
 	} else if (strcmp(av[0], "test") == 0 && ac == 3 &&
 	    control_role(av[2], &role) == 0 &&
-	    (strcmp(av[1], "open-file") == 0 || strcmp(av[1], "crash") == 0)) {
-		what = av[1][0] == 'o' ? MSG_TEST_OPEN_FILE : MSG_TEST_CRASH;
+	    (what = control_test(av[1])) != 0) {
 		if (worker_test(role, what) == 0)
 			control_reply(cc, CTL_OK, "sent test %s to %s\n",
 			    av[1], av[2]);
@@ -411,17 +494,16 @@ static void
 control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control_conn	*cc;
-	struct ucred		 cred;
-	socklen_t		 len = sizeof(cred);
+	uid_t			 uid = (uid_t)-1;
 	int			 fd;
 
 	if ((fd = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC |
 	    SOCK_NONBLOCK)) == -1)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    (cred.uid != 0 && cred.uid != geteuid())) {
+	if (compat_peeruid(fd, &uid) == -1 ||
+	    (uid != 0 && uid != geteuid())) {
 		log_warnx("control: refused connection from uid %d",
-		    (int)cred.uid);
+		    (int)uid);
 		close(fd);
 		return;
 	}

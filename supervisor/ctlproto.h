@@ -19,6 +19,8 @@
 #define CTL_REQ_MAX	256
 #define CTL_REP_MAX	65536
 #define CTL_TIMEOUT_S	5.0
+/* A reload answers when the workers did: up to two timeouts, queued. */
+#define CTL_RELOAD_TIMEOUT_S	65.0
 
 #define CTL_OK		0
 #define CTL_ERROR	1

@@ -28,8 +28,8 @@ gooserelayctl_usage(void)
 	    "commands: status | reload | log verbose | log brief |\n"
 	    "          stats [--json] | diag [-o file]"
 #ifdef GR_TEST_HOOKS
-	    " |\n          test open-file carrier|exit | "
-	    "test crash carrier|exit"
+	    " |\n          test open-file|crash|fill-fds|release-fds "
+	    "carrier|exit"
 #endif
 	    "\n");
 	exit(1);
@@ -99,7 +99,7 @@ main(int argc, char *argv[])
 	struct sockaddr_un	 sun;
 	struct ctl_req		 req;
 	struct ctl_rep		 rep;
-	struct timeval		 tv = { 30, 0 };
+	struct timeval		 tv = { (time_t)CTL_RELOAD_TIMEOUT_S + 5, 0 };
 	const char		*path = RUNSTATEDIR "/gooserelayd.sock";
 	char			 cmd[CTL_REQ_MAX + 1], *text;
 	size_t			 len = 0, n;

@@ -24,6 +24,7 @@
 
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ev.h>
@@ -34,6 +35,7 @@
 
 #define RESOLVE_RETRY_MIN_S	5.0
 #define RESOLVE_RETRY_MAX_S	300.0
+#define RESOLVE_BUSY_S		2.0	/* a reload is under way: soon */
 
 static ev_timer	 resolve_timer;
 static int	 resolve_timer_init;
@@ -351,32 +353,50 @@ resolve_schedule(void)
 static void
 resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	char	 before[sizeof(sv_conf->gc_carrier.cc_relay_addr) +
-		    sizeof(sv_conf->gc_carrier.cc_stream_addr) +
-		    sizeof(sv_conf->gc_carrier.cc_ghost_addr)];
-	struct carrier_conf	*cc;
-	size_t			 a, b;
+	struct gr_conf		*nc;
+	struct carrier_conf	*cc, *oc;
+	char			 why[96];
 
 	(void)revents;
 	if (sv_conf == NULL || sv_shutting_down)
 		return;
-	cc = &sv_conf->gc_carrier;
-	a = sizeof(cc->cc_relay_addr);
-	b = sizeof(cc->cc_stream_addr);
-	memcpy(before, cc->cc_relay_addr, a);
-	memcpy(before + a, cc->cc_stream_addr, b);
-	memcpy(before + a + b, cc->cc_ghost_addr, sizeof(cc->cc_ghost_addr));
-	(void)resolve_conf(sv_conf, 1);
-	if (memcmp(before, cc->cc_relay_addr, a) != 0 ||
-	    memcmp(before + a, cc->cc_stream_addr, b) != 0 ||
-	    memcmp(before + a + b, cc->cc_ghost_addr,
-	    sizeof(cc->cc_ghost_addr)) != 0) {
-		sv_gen++;
-		worker_reload();
-		log_info("host names resolved: configuration generation %u "
-		    "loaded", sv_gen);
+	if (reload_busy()) {
+		/* A reload under way resolves the names itself. */
+		ev_timer_set(t, RESOLVE_BUSY_S, 0.);
+		ev_timer_start(loop, t);
+		return;
 	}
-	if (!resolve_pending(sv_conf))
+	/* A new generation built aside, pushed like a reload (reload.c). */
+	if ((nc = malloc(sizeof(*nc))) == NULL) {
+		ev_timer_set(t, resolve_delay, 0.);
+		ev_timer_start(loop, t);
+		return;
+	}
+	memcpy(nc, sv_conf, sizeof(*nc));
+	(void)resolve_conf(nc, 1);
+	cc = &nc->gc_carrier;
+	oc = &sv_conf->gc_carrier;
+	if (memcmp(oc->cc_relay_addr, cc->cc_relay_addr,
+	    sizeof(cc->cc_relay_addr)) != 0 ||
+	    memcmp(oc->cc_stream_addr, cc->cc_stream_addr,
+	    sizeof(cc->cc_stream_addr)) != 0 ||
+	    memcmp(oc->cc_ghost_addr, cc->cc_ghost_addr,
+	    sizeof(cc->cc_ghost_addr)) != 0) {
+		snprintf(why, sizeof(why), "host names resolved: a new "
+		    "configuration generation for the workers");
+		if (reload_push_conf(nc, why) == -1) {
+			explicit_bzero(nc, sizeof(*nc));
+			free(nc);
+			ev_timer_set(t, RESOLVE_BUSY_S, 0.);
+			ev_timer_start(loop, t);
+			return;
+		}
+		/* If it is refused, the next try pushes it again. */
+	} else {
+		explicit_bzero(nc, sizeof(*nc));
+		free(nc);
+	}
+	if (!resolve_pending(sv_conf) && !reload_busy())
 		return;
 	resolve_delay *= 2;
 	if (resolve_delay > RESOLVE_RETRY_MAX_S)

@@ -33,6 +33,8 @@ struct sv_opts	 sv_opts;
 struct ev_loop	*sv_loop;
 struct gr_conf	*sv_conf;
 uint32_t	 sv_gen = 1;
+char		*sv_ca;
+size_t		 sv_calen;
 int		 sv_shutting_down;
 static int	 sv_exit_status;
 static int	 sv_diag_done;
@@ -67,6 +69,7 @@ supervisor_shutdown(void)
 		explicit_bzero(sv_conf, sizeof(*sv_conf));
 		free(sv_conf);
 	}
+	free(sv_ca);
 	log_info("exiting%s", sv_exit_status ? " (failed)" : "");
 	exit(sv_exit_status);
 }
@@ -77,6 +80,8 @@ supervisor_begin_shutdown(void)
 	if (sv_shutting_down)
 		return;
 	sv_shutting_down = 1;
+	/* A reload under way or queued is dropped; its askers are told. */
+	reload_abort("gooserelayd is shutting down");
 	worker_shutdown_all(SUPERVISOR_GRACE_MS);
 	if (worker_all_gone())
 		supervisor_shutdown();
@@ -148,8 +153,8 @@ supervisor_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	switch (w->signum) {
 	case SIGHUP:
-		if (!sv_shutting_down)
-			(void)reload_config(err, sizeof(err));
+		/* The outcome is logged; nobody waits for an answer. */
+		(void)reload_request(NULL, err, sizeof(err));
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -158,6 +163,28 @@ supervisor_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		supervisor_begin_shutdown();
 		break;
 	}
+}
+
+/*
+ * The file holds tunnel_key: say so if others may read or change it, as
+ * OpenSSH does for a private key (once, at load).
+ */
+static void
+supervisor_check_mode(const char *path, int to_stderr)
+{
+	struct stat	 st;
+
+	if (path == NULL || stat(path, &st) == -1 ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return;
+	if (to_stderr)
+		fprintf(stderr, "warning: %s holds tunnel_key but its mode "
+		    "is %04o (readable or writable by others): chmod 600 "
+		    "%s\n", path, (unsigned)(st.st_mode & 07777), path);
+	else
+		log_warnx("%s holds tunnel_key but its mode is %04o "
+		    "(readable or writable by others): chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 07777), path);
 }
 
 static const char *
@@ -223,8 +250,14 @@ main(int argc, char *argv[])
 			sv_opts.so_verbose++;
 			break;
 		case 'V':
-			printf("gooserelayd %s (sandbox: %s)\n",
-			    PACKAGE_VERSION, sandbox_name());
+			printf("gooserelayd %s (sandbox: %s%s)\n",
+			    PACKAGE_VERSION, sandbox_name(),
+#ifdef GR_TEST_HOOKS
+			    ", test hooks"
+#else
+			    ""
+#endif
+			    );
 			return 0;
 		case 'X':
 			sv_opts.so_libexec = optarg;
@@ -262,8 +295,12 @@ main(int argc, char *argv[])
 			    "configured\n", sv_opts.so_conffile);
 			nerr = 1;
 		}
+		if (nerr == 0 && syscheck_conf(sv_conf, supervisor_confmsg,
+		    &nerr) != 0)
+			nerr = 1;
 		if (nerr != 0)
 			return 1;
+		supervisor_check_mode(sv_opts.so_conffile, 1);
 		/* Not fatal: at boot DNS may not work yet (resolve.c). */
 		(void)resolve_conf(sv_conf, 0);
 		if (sv_opts.so_verbose)
@@ -280,6 +317,10 @@ main(int argc, char *argv[])
 		if (!sv_conf->gc_has_carrier && !sv_conf->gc_has_exit)
 			fatalx("%s: neither carrier nor exit configured",
 			    sv_opts.so_conffile);
+		if (syscheck_conf(sv_conf, supervisor_confmsg, &nerr) != 0)
+			fatalx("%s: configuration does not fit this host",
+			    sv_opts.so_conffile);
+		supervisor_check_mode(sv_opts.so_conffile, 0);
 		(void)resolve_conf(sv_conf, 0);
 		memset(ln, 0, sizeof(ln));
 		if (listen_prepare(sv_conf, ln, listeners, err,
@@ -288,11 +329,23 @@ main(int argc, char *argv[])
 		listen_commit(ln);
 	} else
 		supervisor_demo(sv_conf);
+	/* The committed configuration's CA bundle: every push sends it. */
+	if (reload_read_ca(sv_conf, &sv_ca, &sv_calen, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	if (geteuid() != 0)
 		log_warnx("not running as root: workers keep this user and "
 		    "are not chrooted (rlimits, no_new_privs and %s still "
 		    "apply)", sandbox_name());
+
+	ctlsock = sv_opts.so_ctlsock;
+	if (ctlsock == NULL && sv_conf->gc_control_socket[0] != '\0')
+		ctlsock = sv_conf->gc_control_socket;
+	if (ctlsock == NULL)
+		ctlsock = RUNSTATEDIR "/gooserelayd.sock";
+	/* Before daemon(): the operator sees a mistyped -s at once. */
+	if (control_check(ctlsock, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	if (!sv_opts.so_debug) {
 		if (daemon(0, 0) == -1)
@@ -301,7 +354,7 @@ main(int argc, char *argv[])
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((sv_loop = ev_default_loop(EVBACKEND_EPOLL)) == NULL)
+	if ((sv_loop = ev_default_loop(GR_EV_FLAGS)) == NULL)
 		fatalx("cannot initialise the event loop");
 	ev_signal_init(&sig_hup, supervisor_signal_cb, SIGHUP);
 	ev_signal_init(&sig_term, supervisor_signal_cb, SIGTERM);
@@ -310,11 +363,6 @@ main(int argc, char *argv[])
 	ev_signal_start(sv_loop, &sig_term);
 	ev_signal_start(sv_loop, &sig_int);
 
-	ctlsock = sv_opts.so_ctlsock;
-	if (ctlsock == NULL && sv_conf->gc_control_socket[0] != '\0')
-		ctlsock = sv_conf->gc_control_socket;
-	if (ctlsock == NULL)
-		ctlsock = RUNSTATEDIR "/gooserelayd.sock";
 	if (control_init(ctlsock) == -1)
 		log_warnx("running without a control socket");
 

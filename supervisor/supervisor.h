@@ -17,6 +17,7 @@
 #include "msg.h"
 
 struct ipc;
+struct listener;
 
 /* supervisor.c */
 struct sv_opts {
@@ -29,29 +30,59 @@ struct sv_opts {
 };
 extern struct sv_opts	 sv_opts;
 extern struct ev_loop	*sv_loop;
-extern struct gr_conf	*sv_conf;		/* current generation */
+/*
+ * The committed configuration: what every worker runs once a reload is
+ * over, and what a worker (re)started at any time gets.  A reload swaps
+ * it only when every running worker accepted the new one (reload.c).
+ */
+extern struct gr_conf	*sv_conf;
 extern uint32_t		 sv_gen;
+extern char		*sv_ca;		/* ca_file bytes read with sv_conf */
+extern size_t		 sv_calen;
 extern int		 sv_shutting_down;
 void	supervisor_shutdown(void);
 void	supervisor_exit_failed(const char *why);
 /* A worker became ready or went to backoff: -D may write its bundle. */
 void	supervisor_workers_settled(void);
 
-/* backoff.c: restart schedule and death tally (pure, unit-tested) */
+/*
+ * backoff.c: restart schedule and death tally (pure, unit-tested).  A
+ * death at start (before READY, or soon after it while the role has not
+ * yet proved it can run) backs off to BACKOFF_MAX_S and counts in the
+ * tally that fails the role; a death under load (after the role served
+ * for BACKOFF_PROVEN_S) only backs off, to BACKOFF_LOAD_MAX_S: what a
+ * remote peer can trigger must never make the supervisor give up.
+ */
 #define BACKOFF_BASE_S		1.0
 #define BACKOFF_MAX_S		60.0
+#define BACKOFF_LOAD_MAX_S	5.0
 #define BACKOFF_STABLE_S	30.0
-#define TALLY_MAX		8	/* deaths ... */
+#define BACKOFF_PROVEN_S	10.0
+#define TALLY_MAX		8	/* deaths at start ... */
 #define TALLY_WINDOW_S		300.0	/* ... within this window: failed */
 struct tally {
 	double		 t_when[TALLY_MAX];
 	unsigned	 t_n;
 };
-/* Delay before restart number n (0-based); jitter in [0, 1). */
-double	backoff_delay(unsigned n, double jitter);
+/* Delay before restart number n (0-based), at most cap; jitter in [0, 1). */
+double	backoff_delay(unsigned n, double jitter, double cap);
+/*
+ * Does a death count toward failing the role?  up: seconds since READY
+ * (< 0: never ready); proven: the role once ran BACKOFF_PROVEN_S.
+ */
+int	backoff_at_start(double up, int proven);
 /* Record a death at now; returns 1 if the role must be marked failed. */
 int	tally_add(struct tally *, double now);
 unsigned tally_count(const struct tally *, double now);
+
+/* One configuration generation, as pushed to the workers. */
+struct sv_generation {
+	uint32_t		 g_gen;
+	const struct gr_conf	*g_conf;
+	const char		*g_ca;		/* NULL: no CA bundle */
+	size_t			 g_calen;
+	const struct listener	*g_ln;		/* [2]: SOCKS, HTTP */
+};
 
 /* worker.c */
 #define WORKER_HISTORY	8	/* last exit causes kept for diag */
@@ -66,12 +97,16 @@ struct worker {
 	ev_timer	 w_timer;	/* handshake timeouts, backoff */
 	ev_timer	 w_stable;	/* RUNNING long enough: reset backoff */
 	ev_tstamp	 w_spawned;
-	ev_tstamp	 w_ready;
+	ev_tstamp	 w_ready;	/* 0 until this process is READY */
 	unsigned	 w_restarts;
 	unsigned	 w_backoff_n;
-	struct tally	 w_tally;
+	struct tally	 w_tally;	/* deaths at start */
+	int		 w_proven;	/* the role once ran long enough */
+	int		 w_everready;	/* ... or at least became READY */
+	int		 w_refused;	/* binary refused at HELLO */
 	uint32_t	 w_gen;		/* generation applied */
 	uint32_t	 w_pushed;	/* generation last pushed */
+	int		 w_txn;		/* in the reload under way (reload.c) */
 	int		 w_killed;	/* we sent a kill: not a crash */
 	struct worker_death {
 		time_t	 wd_when;
@@ -86,11 +121,18 @@ extern struct worker	 workers[WORKER_NROLES];
 void		 worker_init(void);
 void		 worker_configure_roles(const struct gr_conf *);
 void		 worker_start_all(void);
-void		 worker_reload(void);
 void		 worker_shutdown_all(unsigned grace_ms);
 int		 worker_all_gone(void);
 struct worker	*worker_by_role(enum proc_role);
+const char	*worker_name(const struct worker *);
 const char	*worker_state_name(enum sstate);
+/* The committed generation, for a push. */
+void		 worker_committed(struct sv_generation *);
+/* Push g to a running worker; it goes RELOADING until it answers. */
+void		 worker_reload_push(struct worker *,
+		    const struct sv_generation *);
+/* After a commit: drain removed roles, start new ones, catch up. */
+void		 worker_sync(void);
 void		 worker_set_verbose(int);
 int		 worker_test(enum proc_role, uint32_t what);
 void		 worker_kill(struct worker *, const char *why);
@@ -160,8 +202,41 @@ void		 listen_udp_close(struct listener *);
 void		 listen_udp_push(struct ipc *, uint32_t gen,
 		    const struct listener *);
 
-/* reload.c */
-int		 reload_config(char *err, size_t errlen);
+/*
+ * reload.c: a reload is a transaction (relayd, OpenSMTPD): the new
+ * configuration is parsed and checked aside, pushed to every running
+ * worker as a new generation, and committed only when all of them
+ * accepted it; a refusal, a timeout or a death rolls every worker back
+ * to the committed generation.  One at a time: a request made meanwhile
+ * is queued (several queued requests are one: they read the same file).
+ */
+typedef void	(*reload_cb)(int ok, const char *msg, void *arg);
+struct reload_waiter {
+	struct reload_waiter	*rw_next;
+	int			 rw_linked;
+	reload_cb		 rw_cb;
+	void			*rw_arg;
+};
+/*
+ * Reload the file.  0: started or queued, rw (if not NULL) is called
+ * with the outcome; -1: refused at once (err says why; rw not called).
+ */
+int		 reload_request(struct reload_waiter *, char *err,
+		    size_t errlen);
+/* The waiter's owner goes away: never call it. */
+void		 reload_cancel(struct reload_waiter *);
+/* A configuration built from the committed one (resolve.c); takes nc. */
+int		 reload_push_conf(struct gr_conf *nc, const char *why);
+int		 reload_busy(void);
+/* Shutdown: drop what is pending and queued, tell the waiters. */
+void		 reload_abort(const char *why);
+/* From worker.c, for a worker in the transaction (w_txn). */
+void		 reload_ack(struct worker *, uint32_t gen);
+void		 reload_nak(struct worker *, uint32_t gen, const char *reason);
+void		 reload_lost(struct worker *, const char *why);
+/* Read the CA bundle of conf into *buf (NULL if none): 0 or -1. */
+int		 reload_read_ca(const struct gr_conf *, char **buf,
+		    size_t *len, char *err, size_t errlen);
 
 /* files.c: the supervisor alone reads and writes files. */
 int		 files_read(const char *path, size_t max, char **buf,
@@ -169,7 +244,17 @@ int		 files_read(const char *path, size_t max, char **buf,
 int		 files_write_atomic(const char *path, const void *, size_t);
 void		 files_resolv_conf(struct exit_conf *, const char *path);
 
+/*
+ * syscheck.c: what a configuration names must exist on this host
+ * (ca_file readable, user, chroot directory safe).  Messages go to cb
+ * as "file:line: key: reason"; returns the number of errors.
+ */
+typedef void	(*syscheck_cb)(int is_error, const char *msg, void *arg);
+int		 syscheck_conf(const struct gr_conf *, syscheck_cb, void *);
+
 /* control.c */
+/* Refuse a path that exists and is not a socket: 0, or -1 with err. */
+int		 control_check(const char *path, char *err, size_t errlen);
 int		 control_init(const char *path);
 void		 control_cleanup(void);
 

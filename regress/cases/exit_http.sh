@@ -60,23 +60,43 @@ done
 
 # 32 requests still reading their bodies hold every pre-auth slot: the
 # 33rd is refused with 503; once they go away the slots are free again.
+# The 33rd is sent once the exit has read the 32 headers (its requests
+# counter), not after a guessed delay.
 code=$(python3 -c '
-import socket, sys, time
-port = int(sys.argv[1])
+import json, socket, subprocess, sys, time
+port, ctl, sock = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def requests():
+    out = subprocess.run([ctl, "-s", sock, "stats", "--json"],
+        capture_output=True).stdout
+    for w in json.loads(out or b"[]"):
+        if w.get("role") == "exit":
+            return (w.get("counters") or w).get("requests", 0)
+    return 0
 req = b"POST /tunnel HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+r0 = requests()
 held = []
 for i in range(32):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.sendall(req + b"partial")
     held.append(s)
-time.sleep(0.5)
+for i in range(100):
+    if requests() >= r0 + 32:
+        break
+    time.sleep(0.1)
 s = socket.create_connection(("127.0.0.1", port), timeout=10)
 s.sendall(req)
 r = s.recv(100)
 print(r.split(b" ")[1].decode() if r.startswith(b"HTTP/") else "none")
-' "$XPORT")
+' "$XPORT" "$GOOSERELAYCTL" "$T/ctl.sock")
 [ "$code" = 503 ] || gr_fail "33rd unauthenticated request: $code"
-sleep 0.5
+# Their slots come back once the exit saw them go.
+i=0
+until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+    -H 'Content-Length: 0' "$XURL/tunnel")" = 204 ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || gr_fail "pre-auth slots not released"
+	sleep 0.1
+done
 
 # Still healthy after all that.
 gr_drv probe >/dev/null || gr_fail "probe after errors"

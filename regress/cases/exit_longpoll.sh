@@ -46,8 +46,18 @@ done
 # A session to the echo sink that never sends: its polls are held.
 gr_spawn held "$GRDRV" -u "$XURL" -k "$XKEY" -t 30 fetch "127.0.0.1:$EP" \
     "$T/held"
-gr_wait_log "$T/gooserelayd.log" 'exit ready' 5
-sleep 1
+# Live once the exit dialed the sink; the poll that carried the SYN is
+# then held (the sink sends nothing).
+i=0
+until "$GOOSERELAYCTL" -s "$T/ctl.sock" stats --json 2>/dev/null |
+    python3 -c 'import json, sys
+w = [x for x in json.load(sys.stdin) if x.get("role") == "exit"]
+c = (w[0].get("counters") or w[0]) if w else {}
+sys.exit(0 if c.get("dials_ok", 0) >= 1 else 1)'; do
+	i=$((i + 1))
+	[ $i -le 100 ] || gr_fail "the held session never reached the sink"
+	sleep 0.1
+done
 kill -TERM "$(gr_pid gooserelayd)"
 rc=0; wait "$(gr_pid held)" || rc=$?
 [ "$rc" = 2 ] || gr_fail "held poll on shutdown: status $rc, want 2 (RST)"

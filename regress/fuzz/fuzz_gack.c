@@ -1,8 +1,8 @@
 /* FUZZ-SOURCES: common/wire_frame.c common/wbuf.c */
 /* FUZZ-LIBS: */
 /*
- * Downstream ACK payload: exactly "GACK" 0x01 u64be; anything accepted
- * must re-encode to the same 13 bytes.
+ * Downstream ACK and receive window payloads: exactly "GACK" (or "GWIN")
+ * 0x01 u64be; anything accepted must re-encode to the same 13 bytes.
  */
 #include "gr_config.h"
 
@@ -24,6 +24,13 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (wire_gack_decode(d, n, &seq, &err) == 0) {
 		wire_gack_encode(g, seq);
 		if (n != WIRE_GACK_LEN || memcmp(g, d, n) != 0)
+			abort();
+	} else if (err == NULL)
+		abort();
+	err = NULL;
+	if (wire_gwin_decode(d, n, &seq, &err) == 0) {
+		wire_gwin_encode(g, seq);
+		if (n != WIRE_GWIN_LEN || memcmp(g, d, n) != 0)
 			abort();
 	} else if (err == NULL)
 		abort();

@@ -1,8 +1,9 @@
 /*
  * Restart schedule and death tally of the supervisor (backoff.c):
- * 1 s doubling to 60 s, jitter within +-25% and never outside [1, 60],
- * and a role marked failed only when TALLY_MAX deaths fall within the
- * sliding window.
+ * 1 s doubling to 60 s (5 s after a death under load), jitter within
+ * +-25% and never outside [1, cap], a role marked failed only when
+ * TALLY_MAX deaths at start fall within the sliding window, and which
+ * deaths count as deaths at start.
  */
 #include "gr_config.h"
 
@@ -24,10 +25,11 @@ test_backoff_schedule(void **state)
 
 	/* jitter 0.5 is the midpoint: exactly the nominal delay. */
 	for (n = 0; n < sizeof(want) / sizeof(want[0]); n++)
-		assert_true(backoff_delay(n, 0.5) == want[n]);
+		assert_true(backoff_delay(n, 0.5, BACKOFF_MAX_S) == want[n]);
 	/* Huge step counts do not overflow. */
-	assert_true(backoff_delay(1000, 0.5) == BACKOFF_MAX_S);
-	assert_true(backoff_delay(UINT32_MAX, 0.5) == BACKOFF_MAX_S);
+	assert_true(backoff_delay(1000, 0.5, BACKOFF_MAX_S) == BACKOFF_MAX_S);
+	assert_true(backoff_delay(UINT32_MAX, 0.5, BACKOFF_MAX_S) ==
+	    BACKOFF_MAX_S);
 }
 
 static void
@@ -37,9 +39,9 @@ test_backoff_jitter(void **state)
 	unsigned	 n;
 
 	for (n = 0; n < 10; n++) {
-		lo = hi = backoff_delay(n, 0.5);
+		lo = hi = backoff_delay(n, 0.5, BACKOFF_MAX_S);
 		for (j = 0; j < 1; j += 0.01) {
-			d = backoff_delay(n, j);
+			d = backoff_delay(n, j, BACKOFF_MAX_S);
 			assert_true(d >= BACKOFF_BASE_S);
 			assert_true(d <= BACKOFF_MAX_S);
 			if (d < lo)
@@ -48,14 +50,56 @@ test_backoff_jitter(void **state)
 				hi = d;
 		}
 		/* Within +-25% of nominal. */
-		assert_true(lo >= backoff_delay(n, 0.5) * 0.75 - 1e-9);
-		assert_true(hi <= backoff_delay(n, 0.5) * 1.25 + 1e-9);
+		assert_true(lo >= backoff_delay(n, 0.5, BACKOFF_MAX_S) *
+		    0.75 - 1e-9);
+		assert_true(hi <= backoff_delay(n, 0.5, BACKOFF_MAX_S) *
+		    1.25 + 1e-9);
 	}
 	/* It does spread (from step 2 on, below the cap). */
-	assert_true(backoff_delay(3, 0.0) < backoff_delay(3, 0.99));
+	assert_true(backoff_delay(3, 0.0, BACKOFF_MAX_S) <
+	    backoff_delay(3, 0.99, BACKOFF_MAX_S));
 	/* Out-of-range jitter is treated as the midpoint. */
-	assert_true(backoff_delay(2, -1) == 4);
-	assert_true(backoff_delay(2, 7) == 4);
+	assert_true(backoff_delay(2, -1, BACKOFF_MAX_S) == 4);
+	assert_true(backoff_delay(2, 7, BACKOFF_MAX_S) == 4);
+}
+
+/* After a death under load: the same doubling, capped low. */
+static void
+test_backoff_load(void **state)
+{
+	const double	 want[] = { 1, 2, 4, 5, 5, 5 };
+	double		 sum = 0, d, j;
+	unsigned	 n;
+
+	for (n = 0; n < sizeof(want) / sizeof(want[0]); n++)
+		assert_true(backoff_delay(n, 0.5, BACKOFF_LOAD_MAX_S) ==
+		    want[n]);
+	for (n = 0; n < 50; n++)
+		for (j = 0; j < 1; j += 0.1) {
+			d = backoff_delay(n, j, BACKOFF_LOAD_MAX_S);
+			assert_true(d >= BACKOFF_BASE_S);
+			assert_true(d <= BACKOFF_LOAD_MAX_S);
+		}
+	/* Ten deaths under load cost well under two minutes of delays. */
+	for (n = 0; n < 10; n++)
+		sum += backoff_delay(n, 0.99, BACKOFF_LOAD_MAX_S);
+	assert_true(sum < 60);
+	/* A nonsense cap is the normal one. */
+	assert_true(backoff_delay(10, 0.5, 0) == BACKOFF_MAX_S);
+}
+
+/* Which deaths fail a role: before READY, or soon after it, unproven. */
+static void
+test_backoff_at_start(void **state)
+{
+	assert_true(backoff_at_start(-1, 0));
+	assert_true(backoff_at_start(-1, 1));
+	assert_true(backoff_at_start(0.5, 0));
+	assert_true(backoff_at_start(BACKOFF_PROVEN_S - 0.1, 0));
+	assert_false(backoff_at_start(BACKOFF_PROVEN_S, 0));
+	assert_false(backoff_at_start(3600, 0));
+	/* Once the role has run, a quick death is a death under load. */
+	assert_false(backoff_at_start(0.1, 1));
 }
 
 static void
@@ -88,6 +132,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_schedule),
 		cmocka_unit_test(test_backoff_jitter),
+		cmocka_unit_test(test_backoff_load),
+		cmocka_unit_test(test_backoff_at_start),
 		cmocka_unit_test(test_tally_window),
 	};
 

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,15 +103,15 @@ test_ipc_setup(void **state)
 
 	tp = calloc(1, sizeof(*tp));
 	assert_non_null(tp);
-	tp->tp_loop = ev_loop_new(EVBACKEND_EPOLL);
+	tp->tp_loop = ev_loop_new(GR_EV_FLAGS);
 	assert_non_null(tp->tp_loop);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    tp->tp_sp), 0);
 	tp->tp_suprx.tr_fd = tp->tp_wrkrx.tr_fd = -1;
 	tp->tp_sup = ipc_new(tp->tp_loop, tp->tp_sp[0], MSG_DIR_W2S,
-	    test_ipc_dispatch, test_ipc_error, &tp->tp_suprx);
+	    PROC_CARRIER, test_ipc_dispatch, test_ipc_error, &tp->tp_suprx);
 	tp->tp_wrk = ipc_new(tp->tp_loop, tp->tp_sp[1], MSG_DIR_S2W,
-	    test_ipc_dispatch, test_ipc_error, &tp->tp_wrkrx);
+	    PROC_CARRIER, test_ipc_dispatch, test_ipc_error, &tp->tp_wrkrx);
 	assert_non_null(tp->tp_sup);
 	assert_non_null(tp->tp_wrk);
 	*state = tp;
@@ -190,71 +191,65 @@ test_ipc_parse(void **state)
 	assert_non_null(why);
 }
 
-/* Find an accepting state for a row (the lowest set bit). */
-static uint32_t
-test_ipc_good_state(const struct msg_desc *md)
+/* A role the row concerns. */
+static enum proc_role
+test_ipc_good_role(const struct msg_desc *md)
 {
-	uint32_t	 s;
-
-	for (s = 0; s < 32; s++)
-		if (md->md_states & ST(s))
-			return s;
-	return 0;
+	return (md->md_roles & RL(PROC_CARRIER)) ? PROC_CARRIER : PROC_EXIT;
 }
 
 static void
 test_ipc_table(void **state)
 {
 	const struct msg_desc	*md;
-	uint32_t		 st, bad;
+	enum proc_role		 role;
 	int			 other, fd;
 	size_t			 i;
 
+	assert_int_equal(msg_count(), NTYPES);
 	for (i = 0; i < NTYPES; i++) {
 		md = msg_lookup(test_ipc_types[i]);
 		assert_non_null(md);
+		assert_int_equal(msg_index(md->md_type), (int)i);
 		assert_string_not_equal(msg_name(md->md_type), "UNKNOWN");
 		assert_true(md->md_maxlen <= MSG_MAX_PAYLOAD);
 		assert_true(md->md_minlen <= md->md_maxlen);
-#ifndef GR_TEST_HOOKS
-		if (md->md_type == IMSG_TEST) {
-			assert_int_equal(md->md_states, 0);
-			continue;
-		}
-#endif
-		assert_int_not_equal(md->md_states, 0);
-		st = test_ipc_good_state(md);
+		assert_int_not_equal(md->md_roles, 0);
+		assert_int_equal(md->md_roles & ~RL_WORKERS, 0);
+		role = test_ipc_good_role(md);
 		fd = md->md_fd == MSG_FD_REQUIRED;
 		other = md->md_dir == MSG_DIR_S2W ? MSG_DIR_W2S : MSG_DIR_S2W;
 		/* The good case at both bounds. */
-		assert_null(msg_check(md->md_type, md->md_dir, st,
+		assert_null(msg_check(md->md_type, md->md_dir, role,
 		    md->md_minlen, fd));
-		assert_null(msg_check(md->md_type, md->md_dir, st,
+		assert_null(msg_check(md->md_type, md->md_dir, role,
 		    md->md_maxlen, fd));
 		/* Direction. */
-		assert_non_null(msg_check(md->md_type, other, st,
+		assert_non_null(msg_check(md->md_type, other, role,
 		    md->md_minlen, fd));
+		/* Role: never the supervisor's, never another worker's. */
+		assert_non_null(msg_check(md->md_type, md->md_dir,
+		    PROC_SUPERVISOR, md->md_minlen, fd));
+		if (md->md_roles != RL_WORKERS)
+			assert_non_null(msg_check(md->md_type, md->md_dir,
+			    role == PROC_CARRIER ? PROC_EXIT : PROC_CARRIER,
+			    md->md_minlen, fd));
 		/* Bounds. */
 		if (md->md_minlen > 0)
-			assert_non_null(msg_check(md->md_type, md->md_dir, st,
-			    md->md_minlen - 1, fd));
-		assert_non_null(msg_check(md->md_type, md->md_dir, st,
+			assert_non_null(msg_check(md->md_type, md->md_dir,
+			    role, md->md_minlen - 1, fd));
+		assert_non_null(msg_check(md->md_type, md->md_dir, role,
 		    (size_t)md->md_maxlen + 1, fd));
 		/* fd rule. */
 		if (md->md_fd == MSG_FD_REQUIRED)
-			assert_non_null(msg_check(md->md_type, md->md_dir, st,
-			    md->md_minlen, 0));
+			assert_non_null(msg_check(md->md_type, md->md_dir,
+			    role, md->md_minlen, 0));
 		if (md->md_fd == MSG_FD_NONE)
-			assert_non_null(msg_check(md->md_type, md->md_dir, st,
-			    md->md_minlen, 1));
-		/* States: every state outside the mask is refused. */
-		for (bad = 0; bad < 32; bad++)
-			if ((md->md_states & ST(bad)) == 0)
-				assert_non_null(msg_check(md->md_type,
-				    md->md_dir, bad, md->md_minlen, fd));
+			assert_non_null(msg_check(md->md_type, md->md_dir,
+			    role, md->md_minlen, 1));
 		/* Continuation flag. */
 		assert_null(msg_check_flags(md->md_type, 0));
-		if (md->md_more)
+		if (md->md_flags & MSG_F_MORE)
 			assert_null(msg_check_flags(md->md_type, IMSGF_MORE));
 		else
 			assert_non_null(msg_check_flags(md->md_type,
@@ -263,23 +258,21 @@ test_ipc_table(void **state)
 	}
 	assert_null(msg_lookup(99));
 	assert_null(msg_lookup(0));
-	assert_non_null(msg_check(99, MSG_DIR_S2W, 0, 0, 0));
+	assert_int_equal(msg_index(99), -1);
+	assert_non_null(msg_check(99, MSG_DIR_S2W, PROC_EXIT, 0, 0));
 	assert_string_equal(msg_name(12345), "UNKNOWN");
 	assert_string_equal(proc_role_name(PROC_EXIT), "exit");
 	assert_string_equal(proc_role_name(PROC_CARRIER), "carrier");
-	/* Specific rows the lifecycle depends on. */
-	assert_null(msg_check(IMSG_HELLO, MSG_DIR_W2S, SS_SPAWNED,
+	/* HELLO: any length from the version on (older and newer builds). */
+	assert_null(msg_check(IMSG_HELLO, MSG_DIR_W2S, PROC_EXIT, 4, 0));
+	assert_null(msg_check(IMSG_HELLO, MSG_DIR_W2S, PROC_EXIT,
 	    sizeof(struct msg_hello), 0));
-	assert_non_null(msg_check(IMSG_HELLO, MSG_DIR_W2S, SS_RUNNING,
-	    sizeof(struct msg_hello), 0));
-	assert_null(msg_check(IMSG_CONF_START, MSG_DIR_S2W, WS_RUNNING,
-	    sizeof(struct msg_gen), 0));
-	assert_non_null(msg_check(IMSG_START, MSG_DIR_S2W, WS_CONFIGURING,
-	    0, 0));
-	assert_null(msg_check(IMSG_CONF_CARRIER, MSG_DIR_S2W, WS_CONFIGURING,
-	    sizeof(struct carrier_conf), 0));
-	assert_non_null(msg_check(IMSG_CONF_KEY, MSG_DIR_S2W, WS_CONFIGURING,
+	assert_non_null(msg_check(IMSG_HELLO, MSG_DIR_W2S, PROC_EXIT, 3, 0));
+	assert_non_null(msg_check(IMSG_CONF_KEY, MSG_DIR_S2W, PROC_EXIT,
 	    31, 0));
+	/* The layout identity is stable within a build. */
+	assert_int_equal(msg_layout_id(), msg_layout_id());
+	assert_int_not_equal(msg_layout_id(), 0);
 }
 
 static void
@@ -287,11 +280,10 @@ test_ipc_roundtrip(void **state)
 {
 	struct test_ipc_pair	*tp = *state;
 	struct msg_gen		 mg = { 7 };
-	struct msg_hello	 mh = { MSG_PROTO_VERSION, PROC_EXIT, 0, 1 };
+	struct msg_hello	 mh = { MSG_PROTO_VERSION, PROC_CARRIER, 0, 1,
+	    0, "test" };
 
-	ipc_set_state(tp->tp_wrk, WS_HELLO_SENT);
-	assert_int_equal(ipc_state(tp->tp_wrk), WS_HELLO_SENT);
-	ipc_set_state(tp->tp_sup, SS_SPAWNED);
+	assert_int_equal(ipc_role(tp->tp_wrk), PROC_CARRIER);
 	assert_int_equal(ipc_send(tp->tp_sup, IMSG_CONF_START, 7, -1, &mg,
 	    sizeof(mg)), 0);
 	assert_int_equal(ipc_queued(tp->tp_sup), 1);
@@ -310,7 +302,6 @@ test_ipc_roundtrip(void **state)
 	assert_int_equal(tp->tp_suprx.tr_type[0], IMSG_HELLO);
 	assert_int_equal(ipc_queued(tp->tp_sup), 0);
 	/* Zero-length message. */
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURED);
 	assert_int_equal(ipc_send(tp->tp_sup, IMSG_START, 0, -1, NULL, 0), 0);
 	test_ipc_run(tp, &tp->tp_wrkrx, 2);
 	assert_int_equal(tp->tp_wrkrx.tr_count, 2);
@@ -327,7 +318,6 @@ test_ipc_fd_passing(void **state)
 	int			 p[2], i;
 	char			 buf[16];
 
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURING);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(pipe(p), 0);
 		memset(&ml, 0, sizeof(ml));
@@ -363,7 +353,6 @@ test_ipc_big(void **state)
 	assert_non_null(big);
 	for (i = 0; i < len; i++)
 		big[i] = (uint8_t)(i * 7 + 3);
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURING);
 	assert_int_equal(ipc_send_big(tp->tp_sup, IMSG_CONF_CA, 3, big, len),
 	    0);
 	test_ipc_run(tp, &tp->tp_wrkrx, 4);
@@ -385,7 +374,6 @@ test_ipc_flush(void **state)
 	struct msg_gen		 mg = { 1 };
 	int			 i;
 
-	ipc_set_state(tp->tp_wrk, WS_HELLO_SENT);
 	for (i = 0; i < 5; i++)
 		assert_int_equal(ipc_send(tp->tp_sup, IMSG_CONF_START, i, -1,
 		    &mg, sizeof(mg)), 0);
@@ -404,14 +392,73 @@ test_ipc_expect_error(struct test_ipc_pair *tp, const char *substr)
 		    substr);
 }
 
+static void	test_ipc_raw(struct test_ipc_pair *, uint32_t, uint16_t,
+		    uint16_t, size_t);
+
+/* START is once-only: the sender refuses a second, the receiver too. */
 static void
-test_ipc_bad_state(void **state)
+test_ipc_once(void **state)
 {
 	struct test_ipc_pair	*tp = *state;
 
-	ipc_set_state(tp->tp_wrk, WS_INIT);
 	assert_int_equal(ipc_send(tp->tp_sup, IMSG_START, 0, -1, NULL, 0), 0);
-	test_ipc_expect_error(tp, "not accepted in this state");
+	assert_int_equal(ipc_send(tp->tp_sup, IMSG_START, 0, -1, NULL, 0), -1);
+	test_ipc_run(tp, &tp->tp_wrkrx, 1);
+	assert_int_equal(tp->tp_wrkrx.tr_count, 1);
+	test_ipc_raw(tp, IMSG_START, 16, 0, 0);
+	test_ipc_run(tp, &tp->tp_wrkrx, 1000);
+	assert_int_equal(tp->tp_wrkrx.tr_count, 1);
+	if (strstr(tp->tp_wrkrx.tr_error, "once") == NULL)
+		fail_msg("error \"%s\"", tp->tp_wrkrx.tr_error);
+}
+
+/* An exit never receives a carrier-only message, nor sends one. */
+static void
+test_ipc_role(void **state)
+{
+	struct test_ipc_pair	*tp = *state;
+	struct test_ipc_rx	 rx;
+	struct imsg_hdr		 h;
+	struct ipc		*ex;
+	struct carrier_conf	*cc;
+	uint8_t			 buf[18];
+	int			 sp[2];
+
+	cc = calloc(1, sizeof(*cc));
+	assert_non_null(cc);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ex = ipc_new(tp->tp_loop, sp[0], MSG_DIR_W2S, PROC_EXIT,
+	    test_ipc_dispatch, test_ipc_error, &tp->tp_suprx);
+	assert_non_null(ex);
+	assert_int_equal(ipc_send(ex, IMSG_CONF_CARRIER, 1, -1, cc,
+	    sizeof(*cc)), -1);
+	assert_int_equal(ipc_send(ex, IMSG_QUOTA_LOAD, 1, -1, "{}", 2), -1);
+	/* Nor in the direction it receives. */
+	assert_int_equal(ipc_send(ex, IMSG_READY, 0, -1, NULL, 0), -1);
+	ipc_free(ex);
+	close(sp[1]);
+	free(cc);
+	/* Received by an exit: a violation, not a handler call. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	memset(&rx, 0, sizeof(rx));
+	rx.tr_fd = -1;
+	ex = ipc_new(tp->tp_loop, sp[1], MSG_DIR_S2W, PROC_EXIT,
+	    test_ipc_dispatch, test_ipc_error, &rx);
+	assert_non_null(ex);
+	memset(&h, 0, sizeof(h));
+	h.type = IMSG_QUOTA_LOAD;
+	h.len = sizeof(buf);
+	h.pid = getpid();
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), "{}", 2);
+	assert_int_equal(write(sp[0], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	test_ipc_run(tp, &rx, 1000);
+	assert_int_equal(rx.tr_count, 0);
+	if (strstr(rx.tr_error, "another worker role") == NULL)
+		fail_msg("error \"%s\"", rx.tr_error);
+	ipc_free(ex);
+	close(sp[0]);
+	free(rx.tr_buf);
 }
 
 static void
@@ -420,9 +467,10 @@ test_ipc_bad_direction(void **state)
 	struct test_ipc_pair	*tp = *state;
 	struct msg_gen		 mg = { 1 };
 
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURING);
+	/* The sender refuses; raw bytes are refused by the receiver. */
 	assert_int_equal(ipc_send(tp->tp_sup, IMSG_CONF_DONE, 0, -1, &mg,
-	    sizeof(mg)), 0);
+	    sizeof(mg)), -1);
+	test_ipc_raw(tp, IMSG_CONF_DONE, 16 + sizeof(mg), 0, sizeof(mg));
 	test_ipc_expect_error(tp, "wrong direction");
 }
 
@@ -432,7 +480,6 @@ test_ipc_bad_length(void **state)
 	struct test_ipc_pair	*tp = *state;
 	uint8_t			 key[31] = { 0 };
 
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURING);
 	assert_int_equal(ipc_send(tp->tp_sup, IMSG_CONF_KEY, 0, -1, key,
 	    sizeof(key)), 0);
 	test_ipc_expect_error(tp, "too short");
@@ -447,7 +494,6 @@ test_ipc_unexpected_fd(void **state)
 
 	assert_int_equal(pipe(p), 0);
 	close(p[1]);
-	ipc_set_state(tp->tp_wrk, WS_HELLO_SENT);
 	assert_int_equal(ipc_send(tp->tp_sup, IMSG_CONF_START, 0, p[0], &mg,
 	    sizeof(mg)), 0);
 	test_ipc_expect_error(tp, "unexpected file descriptor");
@@ -477,7 +523,6 @@ test_ipc_missing_fd(void **state)
 {
 	struct test_ipc_pair	*tp = *state;
 
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURING);
 	/* Flagged as carrying an fd, but none was attached. */
 	test_ipc_raw(tp, IMSG_CONF_LISTENER, 16 + sizeof(struct msg_listener),
 	    IMSGF_HASFD, sizeof(struct msg_listener));
@@ -489,7 +534,6 @@ test_ipc_required_fd(void **state)
 {
 	struct test_ipc_pair	*tp = *state;
 
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURING);
 	test_ipc_raw(tp, IMSG_CONF_LISTENER, 16 + sizeof(struct msg_listener),
 	    0, sizeof(struct msg_listener));
 	test_ipc_expect_error(tp, "descriptor missing");
@@ -518,7 +562,6 @@ test_ipc_bad_more(void **state)
 {
 	struct test_ipc_pair	*tp = *state;
 
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURED);
 	test_ipc_raw(tp, IMSG_START, 16, IMSGF_MORE, 0);
 	test_ipc_expect_error(tp, "continuation");
 }
@@ -539,7 +582,6 @@ test_ipc_eof_after_data(void **state)
 {
 	struct test_ipc_pair	*tp = *state;
 
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURED);
 	test_ipc_raw(tp, IMSG_START, 16, 0, 0);
 	shutdown(tp->tp_sp[0], SHUT_WR);
 	test_ipc_run(tp, &tp->tp_wrkrx, 1000);
@@ -554,9 +596,10 @@ test_ipc_free_in_callback(void **state)
 	struct test_ipc_pair	*tp = *state;
 
 	tp->tp_wrkrx.tr_free_in_cb = 1;
-	ipc_set_state(tp->tp_wrk, WS_CONFIGURED);
-	assert_int_equal(ipc_send(tp->tp_sup, IMSG_START, 0, -1, NULL, 0), 0);
-	assert_int_equal(ipc_send(tp->tp_sup, IMSG_START, 0, -1, NULL, 0), 0);
+	assert_int_equal(ipc_send(tp->tp_sup, IMSG_STATS_REQ, 0, -1, NULL, 0),
+	    0);
+	assert_int_equal(ipc_send(tp->tp_sup, IMSG_STATS_REQ, 0, -1, NULL, 0),
+	    0);
 	test_ipc_run(tp, &tp->tp_wrkrx, 2);
 	assert_int_equal(tp->tp_wrkrx.tr_count, 1);
 }
@@ -574,7 +617,8 @@ main(void)
 		T(test_ipc_fd_passing),
 		T(test_ipc_big),
 		T(test_ipc_flush),
-		T(test_ipc_bad_state),
+		T(test_ipc_once),
+		T(test_ipc_role),
 		T(test_ipc_bad_direction),
 		T(test_ipc_bad_length),
 		T(test_ipc_unexpected_fd),

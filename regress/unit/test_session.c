@@ -351,6 +351,67 @@ test_fin(void **state)
 	sess_unref(s);
 }
 
+/*
+ * The peer's receive window (rx_window_v1): data stops at the limit, the
+ * first limit may lower "none", later ones only raise it, a raise wakes
+ * the owner, and the FIN goes once every byte is out.
+ */
+static void
+test_tx_limit(void **state)
+{
+	struct sess	*s;
+	uint64_t	 pos = 0, rpos = 0;
+	int		 n, i;
+
+	test_cb_reset();
+	s = sess_new(test_sid, &test_ops, NULL, NULL, 0);
+	test_write(s, 9, &pos, 1000);
+	sess_tx_close(s);
+	sess_tx_set_limit(s, 300);
+	sess_txn_init(&test_txn);
+	n = sess_drain(s, &test_txn, test_out, 8, SIZE_MAX, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(wire_frame_paylen(&test_out[0]), 300);
+	test_check_payload(&test_out[0], 9, &rpos);
+	sess_txn_commit(&test_txn, 0);
+	assert_false(sess_tx_drainable(s));
+	/* Lower limits are ignored; an equal one wakes nobody. */
+	test_cb_reset();
+	sess_tx_set_limit(s, 100);
+	sess_tx_set_limit(s, 300);
+	assert_int_equal(test_ntx_ready, 0);
+	assert_false(sess_tx_drainable(s));
+	sess_tx_set_limit(s, 900);
+	assert_int_equal(test_ntx_ready, 1);
+	n = sess_drain(s, &test_txn, test_out, 8, SIZE_MAX, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(wire_frame_paylen(&test_out[0]), 600);
+	test_check_payload(&test_out[0], 9, &rpos);
+	sess_txn_commit(&test_txn, 0);
+	assert_false(sess_tx_drainable(s));
+	/* The last bytes and the FIN once the window covers them. */
+	sess_tx_set_limit(s, 1000);
+	n = sess_drain(s, &test_txn, test_out, 8, SIZE_MAX, 0);
+	assert_int_equal(n, 2);
+	test_check_payload(&test_out[0], 9, &rpos);
+	assert_int_equal(rpos, 1000);
+	assert_int_equal(test_out[1].f_flags, WIRE_F_FIN);
+	sess_txn_commit(&test_txn, 0);
+	sess_unref(s);
+
+	/* Without a limit nothing changes (GooseRelayVPN peers). */
+	s = sess_new(test_sid, NULL, NULL, NULL, 0);
+	pos = 0;
+	test_write(s, 3, &pos, 3 * SESS_CHUNK_SIZE);
+	n = sess_drain(s, &test_txn, test_out, 8, SIZE_MAX, 0);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++)
+		assert_int_equal(wire_frame_paylen(&test_out[i]),
+		    SESS_CHUNK_SIZE);
+	sess_txn_commit(&test_txn, 0);
+	sess_unref(s);
+}
+
 /* Copy of a drained frame (payload bytes included) for comparisons. */
 struct test_fcopy {
 	uint64_t	 fc_seq;
@@ -1169,6 +1230,7 @@ main(void)
 		cmocka_unit_test(test_chunking),
 		cmocka_unit_test(test_limited_drains),
 		cmocka_unit_test(test_fin),
+		cmocka_unit_test(test_tx_limit),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_txn_multi_abort),
 		cmocka_unit_test(test_commit_releases),

@@ -1033,6 +1033,30 @@ test_wire_gack(void **state)
 }
 
 static void
+test_wire_gwin(void **state)
+{
+	uint8_t		 g[WIRE_GWIN_LEN];
+	uint64_t	 v = 0;
+	const char	*err = NULL;
+
+	wire_gwin_encode(g, 0x0000000000800000ULL);
+	assert_memory_equal(g,
+	    "GWIN\x01\x00\x00\x00\x00\x00\x80\x00\x00", 13);
+	assert_int_equal(wire_gwin_decode(g, 13, &v, &err), 0);
+	assert_true(v == 0x800000ULL);
+	assert_int_equal(wire_gwin_decode(g, 12, &v, &err), -1);
+	/* A GACK is no GWIN, and the other way round. */
+	assert_int_equal(wire_gack_decode(g, 13, &v, &err), -1);
+	wire_gack_encode(g, 5);
+	assert_int_equal(wire_gwin_decode(g, 13, &v, &err), -1);
+	assert_non_null(strstr(err, "magic"));
+	wire_gwin_encode(g, 5);
+	g[4] = 2;
+	assert_int_equal(wire_gwin_decode(g, 13, &v, &err), -1);
+	assert_non_null(strstr(err, "version"));
+}
+
+static void
 test_wire_probe(void **state)
 {
 	struct wire_probe p, q;
@@ -1056,11 +1080,21 @@ test_wire_probe(void **state)
 	strcpy(p.p_run_id, "0011223344556677");
 	p.p_reset_previous = 1;
 	p.p_upstream_ack = 1;
+	p.p_rx_window = 8 * 1024 * 1024;
 	wbuf_reset(&out);
 	assert_int_equal(wire_probe_encode(&p, &out), 0);
+	assert_non_null(memmem(out.wb_data, out.wb_len,
+	    "\"rx_window\":8388608", 19));
 	assert_int_equal(wire_probe_decode(out.wb_data, out.wb_len, &q,
 	    &err), 0);
 	assert_memory_equal(&p, &q, sizeof(p));
+	/* rx_window must be a non-negative 32-bit integer */
+	t = "goose_version_probe:v1|{\"rx_window\":-1}";
+	assert_int_equal(wire_probe_decode((const uint8_t *)t, strlen(t), &q,
+	    &err), -1);
+	t = "goose_version_probe:v1|{\"rx_window\":\"8m\"}";
+	assert_int_equal(wire_probe_decode((const uint8_t *)t, strlen(t), &q,
+	    &err), -1);
 
 	/* bare prefix, with and without '|' */
 	assert_true(wire_probe_is((const uint8_t *)"goose_version_probe:v1",
@@ -1213,6 +1247,7 @@ main(void)
 		cmocka_unit_test(test_wire_key),
 		cmocka_unit_test(test_wire_base64),
 		cmocka_unit_test(test_wire_gack),
+		cmocka_unit_test(test_wire_gwin),
 		cmocka_unit_test(test_wire_probe),
 		cmocka_unit_test(test_wire_noalloc),
 	};

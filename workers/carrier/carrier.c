@@ -99,11 +99,22 @@ carrier_restart_keys(const struct carrier_conf *o, struct carrier_conf *n)
 #undef KEEP
 }
 
+/*
+ * Apply a generation (wproc.h).  First everything that can fail, aside,
+ * without touching the running carrier: checks, the new key schedule,
+ * the choice of listener.  Then the swap, in which only the first POST
+ * setup can fail: a refused generation leaves the previous one running
+ * exactly as it was, and the supervisor rolls the others back to it.
+ */
 static int
 carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
-	struct carrier	*car = carrier;
-	int		 i, nlfd = -1, first = !car->c_configured;
+	static struct carrier_conf	 nc, prev;
+	struct carrier			*car = carrier;
+	struct wire_aead		*aead = NULL, *oaead;
+	const char			*why;
+	uint8_t				 okey[WIRE_KEY_LEN];
+	int				 i, li = -1, first = !car->c_configured;
 
 	if (!wc->wc_has_carrier) {
 		snprintf(err, errlen, "no carrier section");
@@ -113,23 +124,66 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no tunnel key");
 		return (-1);
 	}
-	if (wc->wc_carrier.cc_tx_buffer_budget < 256 * 1024)
-		wc->wc_carrier.cc_tx_buffer_budget = 256 * 1024;
+	nc = wc->wc_carrier;
+	conf_carrier_limits(&nc);	/* the supervisor fills them */
+	if (nc.cc_tx_buffer_budget < 256 * 1024)
+		nc.cc_tx_buffer_budget = 256 * 1024;
 	if (!first)
-		carrier_restart_keys(&car->c_conf, &wc->wc_carrier);
-	car->c_conf = wc->wc_carrier;
-	conf_carrier_limits(&car->c_conf);	/* the supervisor fills them */
-	local_admit_soon(car);		/* the storm guard may have grown */
-	if (wc->wc_has_key && (first ||
-	    memcmp(car->c_key, wc->wc_key, sizeof(car->c_key)) != 0)) {
-		if (car->c_aead != NULL)
-			wire_aead_free(car->c_aead);
-		memcpy(car->c_key, wc->wc_key, sizeof(car->c_key));
-		if ((car->c_aead = wire_aead_new(car->c_key)) == NULL) {
-			snprintf(err, errlen, "cannot set up AES-256-GCM");
-			return (-1);
-		}
+		carrier_restart_keys(&car->c_conf, &nc);
+	/* Every generation carries the current listener: serve that one. */
+	for (i = 0; i < wc->wc_nlisteners && li == -1; i++)
+		if (wc->wc_listeners[i].kind == LISTENER_SOCKS &&
+		    wc->wc_listeners[i].fd != -1)
+			li = i;
+	if (li == -1 && car->c_lfd == -1) {
+		snprintf(err, errlen, "no SOCKS listener");
+		return (-1);
 	}
+	if (wc->wc_has_key && (first ||
+	    memcmp(car->c_key, wc->wc_key, sizeof(car->c_key)) != 0) &&
+	    (aead = wire_aead_new(wc->wc_key)) == NULL) {
+		snprintf(err, errlen, "cannot set up AES-256-GCM");
+		return (-1);
+	}
+	if ((why = wproc_test_reject(wc)) != NULL) {
+		if (aead != NULL)
+			wire_aead_free(aead);
+		snprintf(err, errlen, "%s", why);
+		return (-1);
+	}
+
+	/* The swap. */
+	prev = car->c_conf;
+	car->c_conf = nc;
+	oaead = car->c_aead;
+	memcpy(okey, car->c_key, sizeof(okey));
+	if (aead != NULL) {
+		car->c_aead = aead;
+		memcpy(car->c_key, wc->wc_key, sizeof(car->c_key));
+	}
+	if (car->c_conf.cc_transport != TM_DIRECT_STREAM &&
+	    post_configure(car, wc->wc_ca, wc->wc_calen) == -1) {
+		if (!first) {
+			/*
+			 * Only a first POST setup during a reload (auto mode
+			 * gaining relay_urls) fails, on memory exhaustion,
+			 * and leaves post.c half set up: exit, and the
+			 * supervisor restarts us on the committed generation.
+			 */
+			fatalx("reload: POST transport setup failed");
+		}
+		car->c_conf = prev;
+		car->c_aead = oaead;
+		memcpy(car->c_key, okey, sizeof(okey));
+		explicit_bzero(okey, sizeof(okey));
+		if (aead != NULL)
+			wire_aead_free(aead);
+		snprintf(err, errlen, "POST transport setup failed");
+		return (-1);
+	}
+	explicit_bzero(okey, sizeof(okey));
+	if (aead != NULL && oaead != NULL)
+		wire_aead_free(oaead);
 	car->c_enc.eo_layout = car->c_conf.cc_wire_compat == WIRE_COMPAT_V15 ?
 	    WIRE_LAYOUT_V15 : WIRE_LAYOUT_V16;
 	car->c_enc.eo_compress = car->c_enc.eo_layout == WIRE_LAYOUT_V16;
@@ -138,53 +192,33 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		wbuf_reset(&car->c_probe_post);
 	} else
 		tunnel_probe_build(car);
-
-	for (i = 0; i < wc->wc_nlisteners; i++) {
-		if (wc->wc_listeners[i].kind != LISTENER_SOCKS ||
-		    wc->wc_listeners[i].fd == -1)
-			continue;
-		if (nlfd == -1) {
-			nlfd = wc->wc_listeners[i].fd;
-			carrier_check_exposure(&car->c_conf,
-			    wc->wc_listeners[i].addr);
-		} else
-			close(wc->wc_listeners[i].fd);
-		wc->wc_listeners[i].fd = -1;
-	}
-	if (nlfd != -1) {
+	if (li != -1) {
 		/*
-		 * Every generation carries the current listener (a dup of the
-		 * supervisor's socket, or a new one after a changed
-		 * socks_port): serve the one just received, as the exit does.
-		 * Connections already accepted are not affected.
+		 * A dup of the supervisor's socket, or a new one after a
+		 * changed socks_port: serve the one just received, as the
+		 * exit does.  Connections already accepted are not affected.
 		 */
+		carrier_check_exposure(&car->c_conf, wc->wc_listeners[li].addr);
 		if (car->c_lfd != -1) {
 			if (car->c_started)
 				local_stop_accept(car);
 			close(car->c_lfd);
 		}
-		car->c_lfd = nlfd;
+		car->c_lfd = wc->wc_listeners[li].fd;
+		wc->wc_listeners[li].fd = -1;	/* ours now */
 		if (car->c_started && !car->c_stopping)
-			local_listen(car, nlfd);
+			local_listen(car, car->c_lfd);
 	}
-	if (car->c_lfd == -1) {
-		snprintf(err, errlen, "no SOCKS listener");
-		return (-1);
-	}
-	udp_configure(car, wc);		/* its UDP twin, if any */
-	if (car->c_conf.cc_transport != TM_DIRECT_STREAM) {
-		if (post_configure(car, wc->wc_ca, wc->wc_calen) == -1) {
-			snprintf(err, errlen, "POST transport setup failed");
-			return (-1);
-		}
-	}
+	udp_configure(car, wc);		/* the listener's UDP twin, if any */
 	if (car->c_conf.cc_transport == TM_DIRECT_STREAM ||
 	    car->c_conf.cc_transport == TM_AUTO)
 		stream_configure(car, wc->wc_ca, wc->wc_calen);
+	local_admit_soon(car);		/* the storm guard may have grown */
 	if (!first)
 		log_info("configuration generation %u applied", wc->wc_gen);
 	car->c_configured = 1;
 	cstats_configure(car);
+	liveness_configure(car);
 	if (!first && car->c_started) {
 		stream_start(car);	/* no-op if running */
 		post_start(car);
@@ -289,7 +323,7 @@ main(int argc, char *argv[])
 	uint8_t			 rb[16];
 
 	wproc_args(argc, argv);
-	if ((loop = ev_default_loop(EVBACKEND_EPOLL)) == NULL)
+	if ((loop = ev_default_loop(GR_EV_FLAGS)) == NULL)
 		fatalx("ev_default_loop");
 	wproc_init(loop, PROC_CARRIER, &carrier_ops);
 

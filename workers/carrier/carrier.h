@@ -38,6 +38,12 @@
 #define CARRIER_BUSY_SESS	24
 #define CARRIER_STREAM_BUDGET	(2U * 1024 * 1024)	/* bytes per WS msg */
 #define CARRIER_RXMSG_MAX	(32U * 1024 * 1024)	/* WS message cap */
+/* Receive flow control (rxwin.c). */
+#define CARRIER_RX_WINDOW	(8U * 1024 * 1024)	/* per session */
+#define CARRIER_RX_WINMIN	(256U * 1024)	/* ... over the budget */
+#define CARRIER_RX_BUDGET	(64U * 1024 * 1024)	/* all sessions */
+#define CARRIER_RX_PAUSE	(16U * 1024 * 1024)	/* no windows: pause */
+#define CARRIER_RX_PAUSE_WIN	(128U * 1024 * 1024)	/* ... with them */
 
 /* Extension of our own exit: upstream frames acknowledged by GACK. */
 #define CARRIER_FEAT_UPACK	0x1000
@@ -78,11 +84,18 @@ struct lconn {
 #define LCF_SYNOK		0x80	/* the exit has the session */
 #define LCF_WAITING		0x100	/* on the admission queue */
 #define LCF_ADMITTED		0x200	/* a token is taken for it */
+#define LCF_CHECK		0x400	/* liveness.c: a GACK is due */
 	size_t			 lc_txb;	/* last sampled TX buffered */
 	uint64_t		 lc_conf_next;	/* post.c: confirmed */
 	uint32_t		 lc_epoch;	/* ... lost POSTs */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
 	ev_tstamp		 lc_ready_at;	/* queued for TX (queue wait) */
+	uint64_t		 lc_prog;	/* liveness.c: progress mark */
+	ev_tstamp		 lc_prog_at;	/* ... when it last moved */
+	ev_tstamp		 lc_checked_at;	/* ... checked with the exit */
+	uint64_t		 lc_win;	/* rxwin.c: limit granted */
+	uint64_t		 lc_win_sent;	/* ... and sent */
+	size_t			 lc_rxb;	/* ... RX queued as accounted */
 	TAILQ_ENTRY(lconn)	 lc_all;
 	TAILQ_ENTRY(lconn)	 lc_ready;
 	TAILQ_ENTRY(lconn)	 lc_ackq;
@@ -143,6 +156,7 @@ struct carrier {
 	uint64_t		 c_refuse_n;	/* not logged yet */
 	char			 c_refuse_why[160];
 	uint64_t		 c_txq;		/* TX bytes buffered, all */
+	size_t			 c_rxq;		/* RX bytes queued, all */
 
 	/* Control frames waiting for a batch. */
 	uint8_t			 c_rstq[CARRIER_RSTQ_MAX][WIRE_SID_LEN];
@@ -221,12 +235,31 @@ void	stream_rx_drained(struct carrier *);
 void	stream_stats(struct carrier *, char *, size_t);
 void	stream_counts(struct carrier *, uint64_t *ok, uint64_t *fail,
 	    uint64_t *drop);
+int	stream_state(struct carrier *, int *state, unsigned int *fails,
+	    int64_t *retry_ms);
 int	stream_url_stats(struct carrier *, size_t, const char **label,
 	    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt,
 	    int *cur);
 
 /* carrier.c */
 void	carrier_settled(struct carrier *);
+
+/* rxwin.c */
+size_t	rxwin_pause_mark(const struct carrier *);
+void	rxwin_open(struct lconn *);
+void	rxwin_negotiated(struct carrier *);
+void	rxwin_account(struct lconn *);
+void	rxwin_consumed(struct lconn *);
+int	rxwin_frame(struct lconn *, uint8_t out[WIRE_GWIN_LEN]);
+void	rxwin_resend(struct lconn *);
+int	rxwin_post_hold(struct carrier *);
+void	rxwin_drained(struct carrier *);
+
+/* liveness.c */
+void	liveness_configure(struct carrier *);
+void	liveness_disrupted(struct carrier *);
+void	liveness_transport_ok(struct carrier *, int force);
+uint64_t liveness_stalled_count(void);
 
 /* post.c */
 int	post_preinit(struct carrier *);

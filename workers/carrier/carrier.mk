@@ -31,6 +31,8 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/post.c workers/carrier/direct.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
 	workers/carrier/wsframe.c workers/carrier/wsframe.h \
+	workers/carrier/liveness.c workers/carrier/rxwin.c \
+	common/liblog.h common/liblog.c \
 	workers/carrier/udp.c workers/carrier/udp.h
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
@@ -60,3 +62,9 @@ EXTRA_DIST += regress/cases/carrier_socks.sh regress/cases/carrier_stream.sh \
 	regress/cases/carrier_stream_auth.sh regress/tools/authproxy.py \
 	regress/cases/carrier_stream_wss.sh \
 	regress/tools/flakyproxy.py regress/tools/socksraw.py
+
+# Faults that left the stream down or sessions hung (issue 18).
+TESTS += regress/cases/carrier_streamback.sh regress/cases/carrier_exitlost.sh \
+	regress/cases/carrier_slowreader.sh
+EXTRA_DIST += regress/cases/carrier_streamback.sh \
+	regress/cases/carrier_exitlost.sh regress/cases/carrier_slowreader.sh

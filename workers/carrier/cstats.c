@@ -74,6 +74,9 @@ cstats_sync(struct carrier *car)
 {
 	struct stats	*st = &cstats_st;
 	uint64_t	 ok, fail, drop;
+	int64_t		 retry_ms;
+	unsigned int	 fails;
+	int		 state;
 
 	st->st_counter[STC_SESS_OPEN] = car->c_st_open;
 	st->st_counter[STC_SESS_CLOSE] = car->c_st_close;
@@ -103,6 +106,13 @@ cstats_sync(struct carrier *car)
 	(void)stats_gauge(st, "batches_in", (int64_t)car->c_st_batches_in);
 	(void)stats_gauge(st, "features", (int64_t)car->c_features);
 	(void)stats_gauge(st, "stream_up", stream_up(car));
+	(void)stats_gauge(st, "stalled_resets",
+	    (int64_t)liveness_stalled_count());
+	if (stream_state(car, &state, &fails, &retry_ms) == 0) {
+		(void)stats_gauge(st, "stream_state", state);
+		(void)stats_gauge(st, "stream_failures", fails);
+		(void)stats_gauge(st, "stream_retry_in_ms", retry_ms);
+	}
 	udp_stats(st);
 }
 

@@ -197,6 +197,14 @@ direct_new(struct ev_loop *loop, const char *url, const char *addr,
 	return (ep);
 }
 
+uint64_t
+direct_redials(struct cendpoint *ep)
+{
+	struct direct	*d = ep->ep_priv;
+
+	return (d != NULL ? httpc_pool_redials(d->d_pool) : 0);
+}
+
 void
 direct_set_addr(struct cendpoint *ep, const char *addr)
 {

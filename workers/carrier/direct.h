@@ -18,5 +18,7 @@ struct cendpoint;
 struct cendpoint *direct_new(struct ev_loop *, const char *url,
 		    const char *addr, struct tls_config *, size_t maxidle);
 void		 direct_set_addr(struct cendpoint *, const char *addr);
+/* httpc_pool_redials() of the endpoint's pool. */
+uint64_t	 direct_redials(struct cendpoint *);
 
 #endif /* GR_DIRECT_H */

@@ -498,6 +498,7 @@ struct httpc_pool {
 	unsigned		 p_aidx;	/* which ht_connect address */
 	int			 p_incb;	/* callbacks running */
 	int			 p_dying;	/* free once p_incb == 0 */
+	uint64_t		 p_redials;	/* requests sent again */
 	char			 p_name[600];	/* "sni (ip:port)" for errors */
 };
 
@@ -510,6 +511,12 @@ static void	httpc_call_fail(struct httpc_call *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static int	httpc_call_attach(struct httpc_call *, struct httpc_conn *);
 static void	httpc_pool_destroy(struct httpc_pool *);
+
+uint64_t
+httpc_pool_redials(const struct httpc_pool *p)
+{
+	return (p->p_redials);
+}
 
 const char *
 httpc_err_str(int err)
@@ -805,6 +812,7 @@ httpc_call_fail(struct httpc_call *k, int err, const char *fmt, ...)
 			k->k_conn = NULL;
 			k->k_retried = 1;
 			k->k_sent = 0;
+			p->p_redials++;
 			r = httpc_conn_dial(nc, k->k_err, sizeof(k->k_err));
 			if (r == HTTPC_OK) {
 				httpc_call_attach(k, nc);

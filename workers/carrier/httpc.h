@@ -82,6 +82,11 @@ void		 httpc_pool_set_connect(struct httpc_pool *, const char *);
 /* Requests in flight / idle connections held (stats, tests). */
 size_t		 httpc_pool_active(const struct httpc_pool *);
 size_t		 httpc_pool_idle(const struct httpc_pool *);
+/*
+ * Requests sent again on a fresh connection because the server closed a
+ * kept-alive one under them (it may have restarted: liveness.c).
+ */
+uint64_t	 httpc_pool_redials(const struct httpc_pool *);
 const char	*httpc_err_str(int);
 
 /*

@@ -23,10 +23,12 @@
 
 #include <openssl/rand.h>
 
+#include "acceptgate.h"
 #include "carrier.h"
 #include "log.h"
 #include "socks5.h"
 #include "udp.h"
+#include "wproc.h"
 
 #define LOCAL_READ_MAX	(1024 * 1024)	/* per wakeup, for fairness */
 #define LOCAL_IOV	16
@@ -56,9 +58,23 @@ const struct sess_ops local_sess_ops = {
 	.so_ack_ready = local_so_ack_ready,
 };
 
+static struct acceptgate	 local_agate;
+
+/* After an accept pause: still serving this listener? */
+static int
+local_accept_want(void *arg)
+{
+	struct carrier	*car = arg;
+
+	return (!car->c_stopping && car->c_lfd != -1 &&
+	    car->c_accept.fd == car->c_lfd);
+}
+
 void
 local_start(struct carrier *car, int fd)
 {
+	acceptgate_init(&local_agate, car->c_loop, &car->c_accept,
+	    "socks accept", local_accept_want, car, wproc_nofile_limit());
 	car->c_lfd = fd;
 	conf_carrier_limits(&car->c_conf);
 	car->c_tokens = car->c_conf.cc_new_burst;
@@ -110,6 +126,7 @@ void
 local_stop_accept(struct carrier *car)
 {
 	ev_io_stop(car->c_loop, &car->c_accept);
+	acceptgate_stop(&local_agate);
 }
 
 /* A reload brought a new listener (local_start ran already). */
@@ -318,11 +335,11 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (i = 0; i < 64; i++) {
 		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("socks accept");
+			/* At the fd limit: pause, never spin (issue 18). */
+			acceptgate_error(&local_agate, errno);
 			return;
 		}
+		acceptgate_ok(&local_agate);
 		if (car->c_stopping) {
 			close(fd);
 			continue;
@@ -384,6 +401,7 @@ local_close_fd(struct lconn *lc, int reset)
 	close(lc->lc_fd);
 	lc->lc_fd = -1;
 	lc->lc_flags |= LCF_CLOSED;
+	rxwin_account(lc);	/* nobody reads what is queued now */
 }
 
 /* Free the connection once its socket is closed and its session is over. */
@@ -411,6 +429,7 @@ local_maybe_free(struct lconn *lc)
 	if (lc->lc_flags & LCF_SYNHELD)
 		TAILQ_REMOVE(&car->c_heldq, lc, lc_held);
 	local_unwait(lc);
+	car->c_rxq -= lc->lc_rxb;
 	TAILQ_REMOVE(&car->c_conns, lc, lc_all);
 	car->c_nlive--;
 	if (s != NULL) {
@@ -558,6 +577,7 @@ local_open_session(struct lconn *lc, const struct socks5_req *r)
 		return (-1);
 	}
 	lc->lc_sess = s;
+	rxwin_open(lc);
 	lc->lc_opened = ev_now(car->c_loop);
 	car->c_nsess++;
 	car->c_st_open++;
@@ -808,13 +828,18 @@ local_rx_ready(struct lconn *lc)
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 			ev_io_start(car->c_loop, &lc->lc_wio);
+			rxwin_account(lc);
+			rxwin_consumed(lc);
+			rxwin_drained(car);
 			return;
 		}
 		local_abort(lc, "local write error");
 		return;
 	}
 	ev_io_stop(car->c_loop, &lc->lc_wio);
-	stream_rx_drained(car);
+	rxwin_account(lc);
+	rxwin_consumed(lc);
+	rxwin_drained(car);
 	if (sess_rx_eof(s)) {
 		/* No half-close through SOCKS: the exit's FIN ends it all. */
 		local_close_fd(lc, 0);

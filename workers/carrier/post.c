@@ -84,6 +84,7 @@ struct post_epinfo {
 	int			 pe_bad;		/* last exchange failed */
 	unsigned int		 pe_fails;		/* in a row (relays) */
 	double			 pe_until;		/* skipped until */
+	uint64_t		 pe_redials;		/* direct_redials() */
 };
 
 /* An endpoint removed by a reload, freed once nothing uses it. */
@@ -376,6 +377,32 @@ post_direct_report(struct post *po, struct cendpoint *ep,
 	pe->pe_until = now + d;
 	log_warnx("%s: failing, skipped for %.1f s (failure %u in a row)",
 	    ep->ep_label, d, pe->pe_fails);
+}
+
+/*
+ * A direct relay's requests had to go again on fresh connections: its
+ * connections were closed under them, as when the exit restarts (the
+ * request then succeeds on the new exit, and nothing failed).
+ */
+static int
+post_direct_redialed(struct post *po, struct cendpoint *ep)
+{
+	struct post_epinfo	*pe;
+	uint64_t		 n;
+	size_t			 k;
+
+	if (po->po_fs.fs_health != NULL)
+		return (0);
+	for (k = 0; k < po->po_neps; k++)
+		if (po->po_eps[k] == ep)
+			break;
+	if (k == po->po_neps)
+		return (0);
+	pe = &po->po_info[k];
+	if ((n = direct_redials(ep)) == pe->pe_redials)
+		return (0);
+	pe->pe_redials = n;
+	return (1);
 }
 
 /* A batch that did not go out or whose answer is lost. */
@@ -765,6 +792,9 @@ post_poll(struct poller *p)
 		return;
 	if (po->po_fs.fs_health != NULL && post_outage(p))
 		return;
+	/* Too much waits for the apps: rxwin_drained() wakes us. */
+	if (car->c_nrst == 0 && rxwin_post_hold(car))
+		return;
 	probe = !car->c_probe_answered && car->c_probe_post.wb_len > 0 ?
 	    TUNNEL_PROBE_POST : 0;
 	n = tunnel_fill(car, tb, car->c_conf.cc_max_request_bytes, 1, probe);
@@ -883,6 +913,9 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
 			    p->p_sent_at) * 1e6));
 		post_direct_report(po, ep, EP_OK, now);
+		if (post_direct_redialed(po, ep))
+			liveness_disrupted(car);
+		liveness_transport_ok(car, 0);
 		tunnel_commit_delivered(car, tb);
 		if (p->p_nruns > 0)
 			post_confirm(p);
@@ -900,6 +933,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		return;
 	}
 	po->po_n_fail++;
+	liveness_disrupted(car);
 	post_ep_count(po, ep, 0, -1);
 	post_direct_report(po, ep, res == EP_OK ? EP_FAIL_HARD : res, now);
 	if (hep != NULL)

@@ -46,13 +46,15 @@
 #include <openssl/rand.h>
 
 #include "carrier.h"
+#include "liblog.h"
 #include "log.h"
 #include "wsframe.h"
 
 #define STREAM_BACKOFF_MAX	30.0
+#define STREAM_KILL_GRACE	5.0	/* s for lws to close a killed wsi */
+#define STREAM_STABLE		10.0	/* s up: the next drop is no failure */
 #define STREAM_TICK		0.25
 #define STREAM_RXBUF		(128 * 1024)
-#define STREAM_RX_PAUSE		(16U * 1024 * 1024)	/* queued RX bytes */
 #define STREAM_RAW_READ		(256 * 1024)
 #define STREAM_RAW_READS	8		/* reads per readable event */
 #define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
@@ -94,6 +96,11 @@ struct stream {
 	int			 st_kill;
 	int			 st_started;	/* timers set up */
 	int			 st_rx_paused;
+	int			 st_in_connect;	/* inside lws_client_connect */
+	int			 st_proven;	/* the exit answered on it */
+	unsigned int		 st_fails;	/* attempts failed in a row */
+	char			 st_why[64];	/* why it is being closed */
+	char			 st_lasterr[64];/* last failure logged */
 	struct stream_url	 st_urls[CONF_MAX_URLS];
 	size_t			 st_nurls;
 	size_t			 st_next;
@@ -105,6 +112,7 @@ struct stream {
 	ev_timer		 st_ping;
 	ev_timer		 st_pongdl;
 	ev_timer		 st_connto;
+	ev_timer		 st_killdl;	/* killed wsi must be gone */
 	ev_timer		 st_ackt;	/* delayed ACK */
 	int			 st_ack_now;
 	size_t			 st_rx_unacked;	/* in since our last batch */
@@ -137,6 +145,8 @@ struct stream {
 static int	stream_cb(struct lws *, enum lws_callback_reasons, void *,
 		    void *, size_t);
 static void	stream_pong_rtt(struct stream *);
+static void	stream_end(struct stream *, const char *);
+static void	stream_proven(struct stream *);
 
 static const struct lws_protocols stream_protocols[] = {
 	{ "gr-stream", stream_cb, 0, STREAM_RXBUF, 0, NULL, 0 },
@@ -150,23 +160,6 @@ static void	stream_raw_quiet(struct stream *);
 static void	stream_raw_flush(struct stream *);
 static void	stream_raw_prep_cb(struct ev_loop *, ev_prepare *, int);
 static void	stream_ack_cb(struct ev_loop *, ev_timer *, int);
-
-/*
- * lws's default emitter writes to stderr and calls isatty() (an ioctl
- * the sandbox forbids); route its lines through our log instead.
- */
-static void
-stream_lws_log(int level, const char *line)
-{
-	size_t	 n = strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	if (level & LLL_ERR)
-		log_warnx("lws: %.*s", (int)n, line);
-	else
-		log_debug("lws: %.*s", (int)n, line);
-}
 
 static void
 stream_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -191,7 +184,7 @@ stream_preinit(struct carrier *car)
 		return (-1);
 	tunnel_batch_init(st->st_tb);
 	st->st_car = car;
-	lws_set_log_level(LLL_ERR | LLL_WARN, stream_lws_log);
+	liblog_lws();
 	memset(&info, 0, sizeof(info));
 	stream_loops[0] = car->c_loop;
 	info.options = LWS_SERVER_OPTION_LIBEV |
@@ -473,18 +466,96 @@ stream_kick(struct carrier *car)
 		ev_prepare_start(car->c_loop, &st->st_prep);
 }
 
+/*
+ * The connection state machine.  One lws client wsi at a time, in st_wsi;
+ * an attempt starts only from the retry timer (or at start), never while
+ * a previous wsi still exists.  Every way an attempt or a connection can
+ * end - lws reports a connection error, the upgrade is refused, TLS
+ * fails, the exit closes during the handshake or later, our connect or
+ * pong deadline kills it, a wsi we killed is never closed by lws - goes
+ * through stream_end(), which schedules the next attempt with backoff
+ * (stream_schedule()).  lws 4.1 reports some of these only as
+ * WSI_DESTROY (a wsi killed while waiting for the 101 answer gets
+ * neither CONNECTION_ERROR nor CLIENT_CLOSED: the stream stayed down for
+ * good after a "connect timeout", issue 18), so that callback is the
+ * backstop for all of them.
+ */
+
+/* Is wsi the stream's connection?  Inside the connect call it becomes it. */
+static int
+stream_owns(struct stream *st, struct lws *wsi)
+{
+	if (wsi == NULL || st->st_state == ST_IDLE)
+		return (0);
+	if (st->st_wsi == NULL && st->st_in_connect)
+		st->st_wsi = wsi;
+	return (st->st_wsi == wsi);
+}
+
+/* The next attempt: exponential backoff, +-20% jitter, capped. */
+static void
+stream_schedule(struct stream *st)
+{
+	struct carrier	*car = st->st_car;
+	double		 d;
+	uint8_t		 r;
+
+	if (RAND_bytes(&r, 1) != 1)
+		r = 128;
+	d = st->st_backoff * (0.8 + 0.4 * r / 255.0);
+	st->st_backoff *= 2;
+	if (st->st_backoff > STREAM_BACKOFF_MAX)
+		st->st_backoff = STREAM_BACKOFF_MAX;
+	if (st->st_fails <= 1)
+		log_info("stream: reconnecting in %.1f s", d);
+	else
+		log_debug("stream: reconnecting in %.1f s", d);
+	ev_timer_stop(car->c_loop, &st->st_retry);
+	ev_timer_set(&st->st_retry, d, 0);
+	ev_timer_start(car->c_loop, &st->st_retry);
+}
+
+/*
+ * A failed attempt: logged when the reason changes and every tenth
+ * failure in a row, not at every retry of a persistent fault.
+ */
+static void
+stream_log_fail(struct stream *st, const char *why)
+{
+	const char	*label;
+
+	label = st->st_cur != NULL ? st->st_cur->su_label : "?";
+	if (st->st_fails == 1 || st->st_fails % 10 == 0 ||
+	    strcmp(why, st->st_lasterr) != 0)
+		log_warnx("stream: cannot connect to %s: %s (%u failure%s in "
+		    "a row)", label, why, st->st_fails,
+		    st->st_fails == 1 ? "" : "s");
+	else
+		log_debug("stream: cannot connect to %s: %s", label, why);
+	snprintf(st->st_lasterr, sizeof(st->st_lasterr), "%s", why);
+}
+
 static void
 stream_connect(struct stream *st)
 {
 	struct carrier			*car = st->st_car;
 	struct lws_client_connect_info	 ci;
 	struct stream_url		*su;
+	struct lws			*wsi;
 	char				 addr[64];
 
 	if (st->st_nurls == 0 || st->st_state != ST_IDLE || car->c_stopping)
 		return;
 	su = &st->st_urls[st->st_next++ % st->st_nurls];
 	st->st_cur = su;
+	st->st_state = ST_CONNECTING;
+	st->st_wsi = NULL;
+	st->st_hello_sent = 0;
+	st->st_kill = 0;
+	st->st_ping_due = 0;
+	st->st_proven = 0;
+	st->st_why[0] = '\0';
+	wbuf_reset(&st->st_rx);
 	memset(&ci, 0, sizeof(ci));
 	ci.context = st->st_ctx;
 	ci.address = stream_pick_addr(su, addr, sizeof(addr)); /* resolve.c */
@@ -494,42 +565,37 @@ stream_connect(struct stream *st)
 	ci.origin = NULL;		/* the exit rejects cross-origin dials */
 	ci.protocol = NULL;
 	ci.local_protocol_name = stream_protocols[0].name;
-	ci.pwsi = &st->st_wsi;
+	/*
+	 * No ci.pwsi: lws would clear it when the wsi is freed, which for
+	 * a wsi given up on (stream_killdl_cb) may be during a later
+	 * attempt; st_wsi is ours (stream_owns()).
+	 */
 	ci.userdata = st;
 	if (su->su_tls) {
 		if (st->st_vh_tls == NULL) {
-			log_warnx("%s: no TLS context", su->su_label);
-			goto fail;
+			stream_end(st, "no TLS context");
+			return;
 		}
 		ci.vhost = st->st_vh_tls;
 		ci.ssl_connection = LCCSCF_USE_SSL;
 	} else
 		ci.vhost = lws_get_vhost_by_name(st->st_ctx, "plain");
-	st->st_state = ST_CONNECTING;
-	st->st_hello_sent = 0;
-	st->st_kill = 0;
-	st->st_ping_due = 0;
-	wbuf_reset(&st->st_rx);
 	log_debug("stream: connecting to %s", su->su_label);
 	ev_timer_set(&st->st_connto,
 	    car->c_conf.cc_stream_connect_timeout_ms / 1000.0, 0);
 	ev_timer_start(car->c_loop, &st->st_connto);
-	if (lws_client_connect_via_info(&ci) == NULL) {
+	st->st_in_connect = 1;
+	wsi = lws_client_connect_via_info(&ci);
+	st->st_in_connect = 0;
+	/* lws may have reported (and ended) the attempt already. */
+	if (st->st_state != ST_CONNECTING)
+		return;
+	if (wsi == NULL) {
 		st->st_wsi = NULL;
-		/* lws may already have reported CONNECTION_ERROR. */
-		if (st->st_state != ST_CONNECTING)
-			return;
-		ev_timer_stop(car->c_loop, &st->st_connto);
-		st->st_state = ST_IDLE;
-		goto fail;
+		stream_end(st, "cannot start the connection");
+		return;
 	}
-	return;
-fail:
-	st->st_n_fail++;
-	su->su_fail++;
-	su->su_bad = 1;
-	ev_timer_set(&st->st_retry, st->st_backoff, 0);
-	ev_timer_start(car->c_loop, &st->st_retry);
+	st->st_wsi = wsi;
 }
 
 static void
@@ -549,21 +615,60 @@ stream_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/*
+ * Close the connection from our side: lws closes a killed wsi from its
+ * own timer; if it has not within STREAM_KILL_GRACE, stream_killdl_cb
+ * gives up on it.
+ */
+static void
+stream_kill(struct stream *st, const char *why)
+{
+	struct carrier	*car = st->st_car;
+
+	if (st->st_why[0] == '\0')
+		snprintf(st->st_why, sizeof(st->st_why), "%s", why);
+	st->st_kill = 1;
+	stream_raw_quiet(st);
+	if (st->st_wsi == NULL) {
+		stream_end(st, why);
+		return;
+	}
+	lws_set_timeout(st->st_wsi, PENDING_TIMEOUT_CLOSE_SEND,
+	    LWS_TO_KILL_ASYNC);
+	if (!ev_is_active(&st->st_killdl)) {
+		ev_timer_set(&st->st_killdl, STREAM_KILL_GRACE, 0);
+		ev_timer_start(car->c_loop, &st->st_killdl);
+	}
+}
+
 /* No pong in time, or no connection in time: drop it. */
 static void
 stream_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct stream	*st = w->data;
+	const char	*why;
 
-	if (st->st_wsi == NULL)
+	why = w == &st->st_pongdl ? "no pong" : "connect timeout";
+	if (st->st_state == ST_IDLE)
 		return;
-	log_warnx("stream: %s to %s", w == &st->st_pongdl ?
-	    "no pong" : "connect timeout", st->st_cur ? st->st_cur->su_label :
+	log_debug("stream: %s to %s", why, st->st_cur ? st->st_cur->su_label :
 	    "?");
-	st->st_kill = 1;
-	stream_raw_quiet(st);
-	lws_set_timeout(st->st_wsi, PENDING_TIMEOUT_CLOSE_SEND,
-	    LWS_TO_KILL_ASYNC);
+	stream_kill(st, why);
+}
+
+/* lws never closed the wsi we killed: forget it and go on. */
+static void
+stream_killdl_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct stream	*st = w->data;
+
+	if (st->st_state == ST_IDLE)
+		return;
+	log_warnx("stream: connection did not close in %.0f s; abandoned",
+	    STREAM_KILL_GRACE);
+	stream_raw_stop(st);
+	st->st_wsi = NULL;
+	stream_end(st, st->st_why[0] != '\0' ? st->st_why : "abandoned");
 }
 
 void
@@ -592,10 +697,11 @@ stream_start(struct carrier *car)
 	    car->c_conf.cc_stream_ping_interval_ms / 1000.0);
 	ev_timer_init(&st->st_pongdl, stream_deadline_cb, 1, 0);
 	ev_timer_init(&st->st_connto, stream_deadline_cb, 1, 0);
+	ev_timer_init(&st->st_killdl, stream_killdl_cb, STREAM_KILL_GRACE, 0);
 	ev_timer_init(&st->st_ackt, stream_ack_cb, STREAM_ACK_DELAY, 0);
 	st->st_ackt.data = st;
 	st->st_retry.data = st->st_ping.data = st;
-	st->st_pongdl.data = st->st_connto.data = st;
+	st->st_pongdl.data = st->st_connto.data = st->st_killdl.data = st;
 	stream_connect(st);
 }
 
@@ -610,6 +716,7 @@ stream_stop(struct carrier *car)
 	ev_timer_stop(car->c_loop, &st->st_ping);
 	ev_timer_stop(car->c_loop, &st->st_pongdl);
 	ev_timer_stop(car->c_loop, &st->st_connto);
+	ev_timer_stop(car->c_loop, &st->st_killdl);
 	ev_timer_stop(car->c_loop, &st->st_ackt);
 	if (st->st_wsi != NULL) {
 		st->st_kill = 1;
@@ -618,38 +725,77 @@ stream_stop(struct carrier *car)
 	}
 }
 
-/* Connection gone (or never made): fall back, back off, reconnect. */
+/*
+ * The connection works: the next drop starts the backoff over.  A stream
+ * that is accepted but closed at once (a hello the exit rejects: wrong
+ * tunnel_key) keeps backing off instead of reconnecting every second.
+ */
 static void
-stream_lost(struct stream *st, const char *why)
+stream_backoff_reset(struct stream *st)
+{
+	st->st_proven = 1;
+	st->st_fails = 0;
+	st->st_backoff = st->st_car->c_conf.cc_stream_reconnect_backoff_ms /
+	    1000.0;
+}
+
+/* The exit answered on this connection (its first message). */
+static void
+stream_proven(struct stream *st)
+{
+	if (st->st_proven)
+		return;
+	stream_backoff_reset(st);
+	/* Is this the exit that had our sessions?  RSTs will say. */
+	liveness_transport_ok(st->st_car, 1);
+}
+
+/*
+ * The connection or the attempt is over, whatever ended it: count and
+ * log it, fall back to POST, and schedule the next attempt.  Idempotent:
+ * lws may report one end more than once (CONNECTION_ERROR or
+ * CLIENT_CLOSED, then WSI_DESTROY).
+ */
+static void
+stream_end(struct stream *st, const char *why)
 {
 	struct carrier	*car = st->st_car;
 	struct lconn	*lc, *next;
-	double		 d;
-	uint8_t		 r;
 
+	if (st->st_state == ST_IDLE)
+		return;
+	if (st->st_why[0] != '\0')
+		why = st->st_why;	/* ours: "connect timeout", ... */
 	ev_timer_stop(car->c_loop, &st->st_ping);
 	ev_timer_stop(car->c_loop, &st->st_pongdl);
 	ev_timer_stop(car->c_loop, &st->st_connto);
+	ev_timer_stop(car->c_loop, &st->st_killdl);
 	ev_timer_stop(car->c_loop, &st->st_ackt);
 	st->st_ack_now = 0;
 	st->st_rx_unacked = 0;
 	st->st_rx_unframes = 0;
 	if (st->st_state == ST_UP) {
+		/* Up long enough (a v1.5 exit sends nothing unasked). */
+		if (ev_now(car->c_loop) - st->st_up_at >= STREAM_STABLE)
+			stream_backoff_reset(st);
 		st->st_n_drop++;
 		if (st->st_cur != NULL) {
 			st->st_cur->su_drop++;
 			st->st_cur->su_bad = 1;
 		}
-		log_warnx("stream: lost %s: %s", st->st_cur->su_label, why);
+		log_warnx("stream: lost %s: %s", st->st_cur != NULL ?
+		    st->st_cur->su_label : "?", why);
+		if (!st->st_proven)
+			st->st_fails++;
 	} else {
 		st->st_n_fail++;
+		st->st_fails++;
 		if (st->st_cur != NULL) {
 			st->st_cur->su_fail++;
 			st->st_cur->su_bad = 1;
 			st->st_cur->su_aidx++;	/* its next address */
 		}
-		log_warnx("stream: cannot connect to %s: %s",
-		    st->st_cur ? st->st_cur->su_label : "?", why);
+		stream_log_fail(st, why);
 	}
 	stream_raw_stop(st);
 	st->st_state = ST_IDLE;
@@ -672,15 +818,8 @@ stream_lost(struct stream *st, const char *why)
 				local_abort(lc, "stream lost");
 		}
 	}
-	/* Exponential backoff with +-20% jitter, capped at 30 s. */
-	RAND_bytes(&r, 1);
-	d = st->st_backoff * (0.8 + 0.4 * r / 255.0);
-	st->st_backoff *= 2;
-	if (st->st_backoff > STREAM_BACKOFF_MAX)
-		st->st_backoff = STREAM_BACKOFF_MAX;
-	log_info("stream: reconnecting in %.1f s", d);
-	ev_timer_set(&st->st_retry, d, 0);
-	ev_timer_start(car->c_loop, &st->st_retry);
+	stream_schedule(st);
+	liveness_disrupted(car);
 	if (post_enabled(car))
 		cstats_fallback();
 	post_wake_all(car);	/* POST fallback picks the sessions up */
@@ -829,23 +968,24 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	return (0);
 }
 
+/*
+ * Stop reading the stream while too much waits for the local apps, and
+ * read again below half of it (rxwin.c: a backstop when the exit keeps
+ * to per-session windows, the only flow control with other exits).
+ */
 static void
 stream_rx_flow(struct stream *st, struct lws *wsi)
 {
 	struct carrier	*car = st->st_car;
-	struct lconn	*lc;
-	size_t		 q = 0;
+	size_t		 q = car->c_rxq, mark = rxwin_pause_mark(car);
 
-	TAILQ_FOREACH(lc, &car->c_conns, lc_all)
-		if (lc->lc_sess != NULL)
-			q += sess_rx_queued(lc->lc_sess);
-	if (q >= STREAM_RX_PAUSE && !st->st_rx_paused) {
+	if (q >= mark && !st->st_rx_paused) {
 		st->st_rx_paused = 1;
 		if (st->st_raw)
 			ev_io_stop(car->c_loop, &st->st_rawio);
 		else
 			lws_rx_flow_control(wsi, 0);
-	} else if (q < STREAM_RX_PAUSE / 2 && st->st_rx_paused) {
+	} else if (q < mark / 2 && st->st_rx_paused) {
 		st->st_rx_paused = 0;
 		if (st->st_raw && !st->st_kill)
 			ev_io_start(car->c_loop, &st->st_rawio);
@@ -858,12 +998,23 @@ stream_rx_flow(struct stream *st, struct lws *wsi)
 static void
 stream_raw_fail(struct stream *st, const char *why)
 {
+	struct carrier	*car = st->st_car;
+
 	if (!st->st_kill)
 		log_warnx("stream: %s", why);
+	if (st->st_why[0] == '\0')
+		snprintf(st->st_why, sizeof(st->st_why), "%s", why);
 	stream_raw_quiet(st);
 	st->st_kill = 1;
-	if (st->st_wsi != NULL)
-		lws_callback_on_writable(st->st_wsi);
+	if (st->st_wsi == NULL) {
+		stream_end(st, why);
+		return;
+	}
+	lws_callback_on_writable(st->st_wsi);
+	if (!ev_is_active(&st->st_killdl)) {
+		ev_timer_set(&st->st_killdl, STREAM_KILL_GRACE, 0);
+		ev_timer_start(car->c_loop, &st->st_killdl);
+	}
 }
 
 /* A data message is complete in st_rx: hand it to the tunnel. */
@@ -873,8 +1024,10 @@ stream_raw_message(struct stream *st)
 	struct carrier	*car = st->st_car;
 
 	lws_validity_confirmed(st->st_wsi);
-	if (tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0) == 0)
+	if (tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0) == 0) {
 		stream_rx_count(st);
+		stream_proven(st);
+	}
 	wbuf_reset(&st->st_rx);
 	if (st->st_wsi != NULL)
 		stream_rx_flow(st, st->st_wsi);
@@ -1240,6 +1393,24 @@ stream_auth_header(struct stream *st, struct lws *wsi, void *in, size_t len)
 	return (0);
 }
 
+/*
+ * A callback for a wsi that is not (or no longer) the stream's: one given
+ * up on by stream_killdl_cb, or the vhost's own.  A connection that is
+ * not ours closes.
+ */
+static int
+stream_stray(enum lws_callback_reasons reason)
+{
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		return (-1);
+	default:
+		return (0);
+	}
+}
+
 static int
 stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -1249,16 +1420,17 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	if (st == NULL)
 		return (0);
+	if (!stream_owns(st, wsi))
+		return (stream_stray(reason));
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (st->st_kill)
+			return (-1);	/* too late: being closed */
 		st->st_state = ST_UP;
-		st->st_wsi = wsi;
 		st->st_up_at = ev_now(car->c_loop);
 		st->st_n_ok++;
 		st->st_cur->su_ok++;
 		st->st_cur->su_bad = 0;
-		st->st_backoff =
-		    car->c_conf.cc_stream_reconnect_backoff_ms / 1000.0;
 		ev_timer_stop(car->c_loop, &st->st_connto);
 		ev_timer_again(car->c_loop, &st->st_ping);
 		log_info("stream: connected to %s", st->st_cur->su_label);
@@ -1287,8 +1459,10 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (lws_is_final_fragment(wsi) &&
 		    !lws_remaining_packet_payload(wsi)) {
 			if (tunnel_rx_body(car, st->st_rx.wb_data,
-			    st->st_rx.wb_len, 0) == 0)
+			    st->st_rx.wb_len, 0) == 0) {
 				stream_rx_count(st);
+				stream_proven(st);
+			}
 			wbuf_reset(&st->st_rx);
 			stream_rx_flow(st, wsi);
 		}
@@ -1298,10 +1472,18 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		stream_pong_rtt(st);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		stream_lost(st, in != NULL ? (const char *)in : "error");
+		stream_end(st, in != NULL ? (const char *)in : "error");
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		stream_lost(st, "closed");
+		stream_end(st, "closed");
+		break;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		stream_end(st, "closed during the handshake");
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* The last word on any wsi: nothing else may have come. */
+		stream_end(st, st->st_state == ST_UP ? "closed" :
+		    "closed during the handshake");
 		break;
 	default:
 		break;
@@ -1332,6 +1514,31 @@ stream_stats(struct carrier *car, char *buf, size_t len)
 	    "\"drop\":%llu}", stream_up(car) ? "true" : "false",
 	    (unsigned long long)st->st_n_ok, (unsigned long long)st->st_n_fail,
 	    (unsigned long long)st->st_n_drop);
+}
+
+/*
+ * What gooserelayctl stats shows of the stream: state (0 down, waiting
+ * for the next attempt; 1 connecting; 2 up), failed attempts in a row,
+ * and ms until the next attempt (-1: none scheduled).  -1: no stream
+ * in this configuration.
+ */
+int
+stream_state(struct carrier *car, int *state, unsigned int *fails,
+    int64_t *retry_ms)
+{
+	struct stream	*st = car->c_stream;
+	double		 left;
+
+	if (st == NULL || !st->st_started)
+		return (-1);
+	*state = stream_up(car) ? 2 : st->st_state == ST_IDLE ? 0 : 1;
+	*fails = st->st_fails;
+	if (ev_is_active(&st->st_retry)) {
+		left = ev_timer_remaining(car->c_loop, &st->st_retry);
+		*retry_ms = left > 0 ? (int64_t)(left * 1000) : 0;
+	} else
+		*retry_ms = -1;
+	return (0);
 }
 
 void

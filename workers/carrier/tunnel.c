@@ -50,9 +50,10 @@ tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
 		json_object_set_new(o, "run_id", json_string(car->c_run_id));
 		json_object_set_new(o, "reset_previous", json_true());
 	}
-	/* Our extension; GooseRelayVPN servers ignore unknown keys. */
+	/* Our extensions; GooseRelayVPN servers ignore unknown keys. */
 	if (upack)
 		json_object_set_new(o, "upstream_ack", json_true());
+	json_object_set_new(o, "rx_window", json_integer(CARRIER_RX_WINDOW));
 	js = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (js == NULL)
@@ -215,17 +216,27 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 	    (car->c_nrst - k) * WIRE_SID_LEN);
 	car->c_nrst -= k;
 
-	/* ACKs first, one slot kept for TX. */
+	/* ACKs and windows first, one slot kept for TX. */
 	while ((lc = TAILQ_FIRST(&car->c_ackq)) != NULL &&
-	    tb->tb_n + 1 < maxf) {
+	    tb->tb_n + 2 < maxf) {
 		TAILQ_REMOVE(&car->c_ackq, lc, lc_ackq);
 		lc->lc_flags &= ~LCF_ACKQ;
-		if (lc->lc_sess == NULL || !sess_ack_due(lc->lc_sess, &nseq))
+		if (lc->lc_sess == NULL)
 			continue;
-		wire_gack_encode(tb->tb_gack[tb->tb_n], nseq);
-		f = tunnel_ctl_frame(tb, lc->lc_sess->s_id, WIRE_F_ACK);
-		f->f_payload = tb->tb_gack[tb->tb_n - 1];
-		f->f_len = WIRE_GACK_LEN;
+		/* GACKs where negotiated, or to check a session (liveness.c). */
+		if ((car->c_scfg.sc_rx_ack || (lc->lc_flags & LCF_CHECK)) &&
+		    sess_ack_due(lc->lc_sess, &nseq)) {
+			lc->lc_flags &= ~LCF_CHECK;
+			wire_gack_encode(tb->tb_gack[tb->tb_n], nseq);
+			f = tunnel_ctl_frame(tb, lc->lc_sess->s_id, WIRE_F_ACK);
+			f->f_payload = tb->tb_gack[tb->tb_n - 1];
+			f->f_len = WIRE_GACK_LEN;
+		}
+		if (rxwin_frame(lc, tb->tb_gack[tb->tb_n])) {
+			f = tunnel_ctl_frame(tb, lc->lc_sess->s_id, WIRE_F_ACK);
+			f->f_payload = tb->tb_gack[tb->tb_n - 1];
+			f->f_len = WIRE_GWIN_LEN;
+		}
 	}
 
 	/* Datagrams (udp_v1), at most half the room while sessions wait. */
@@ -381,6 +392,7 @@ tunnel_ack_again(struct carrier *car, struct tunnel_batch *tb)
 		    (lc = s->s_arg) == NULL || (s->s_flags & SESS_ABORTED))
 			continue;
 		sess_ack_retry(s);
+		rxwin_resend(lc);
 		if (!(lc->lc_flags & LCF_ACKQ)) {
 			lc->lc_flags |= LCF_ACKQ;
 			TAILQ_INSERT_TAIL(&car->c_ackq, lc, lc_ackq);
@@ -563,6 +575,8 @@ tunnel_requeue_all(struct carrier *car)
 void
 tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 {
+	int	 winon;
+
 	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15)
 		feat = 0;
 	if (!car->c_conf.cc_replay_auto)
@@ -574,12 +588,16 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	 */
 	if (car->c_features & CARRIER_FEAT_UPACK)
 		feat |= CARRIER_FEAT_UPACK;
+	winon = (feat & WIRE_FEAT_RX_WINDOW) &&
+	    !(car->c_features & WIRE_FEAT_RX_WINDOW);
 	if (feat != car->c_features || !car->c_probe_answered)
-		log_info("%s: features%s%s%s%s%s", who,
+		log_info("%s: features%s%s%s%s%s%s%s", who,
 		    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
 		    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
 		    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
 		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "",
+		    feat & WIRE_FEAT_SESS_CHECK ? " session_check_v1" : "",
+		    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "",
 		    feat & WIRE_FEAT_UDP ? " udp_v1" : "");
 	car->c_features = feat;
 	car->c_probe_answered = 1;
@@ -592,6 +610,8 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	/* The exit keeps downstream frames until our GACKs: send them. */
 	car->c_scfg.sc_rx_ack =
 	    (feat & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)) != 0;
+	if (winon)
+		rxwin_negotiated(car);
 	udp_features(car);	/* waiting UDP ASSOCIATEs get their answer */
 }
 
@@ -634,6 +654,20 @@ tunnel_probe_reply(struct carrier *car, const struct wire_frame *f)
 	    pr.pr_server_version : "exit");
 }
 
+/*
+ * An RST for a session that is over both ways - the exit's FIN arrived
+ * with all its bytes, ours went out and everything we sent was confirmed
+ * - says nothing: the exit forgot a finished session (it may, once our
+ * FIN came), maybe answering our GACK of its FIN.  The app still gets
+ * every byte and a clean close.
+ */
+static int
+tunnel_rst_moot(const struct sess *s)
+{
+	return ((s->s_flags & SESS_RX_FIN) && (s->s_flags & SESS_TX_FIN_SENT) &&
+	    !(s->s_flags & SESS_IN_TXN) && sess_tx_buffered(s) == 0);
+}
+
 static void
 tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
 {
@@ -654,7 +688,8 @@ tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
 			return;
 		}
 		car->c_st_rst_in++;
-		local_abort(lc, NULL);
+		if (!tunnel_rst_moot(s))
+			local_abort(lc, NULL);
 		return;
 	}
 	if (f->f_flags == WIRE_F_ACK && wire_udp_is(f->f_payload, f->f_len)) {
@@ -683,8 +718,10 @@ tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
 	if (sess_rx_frame(s, f, now, &why) == -1) {
 		log_info("session aborted: %s", sess_abort_str(why));
 		local_abort(lc, sess_abort_str(why));
-	} else if (s->s_arg != NULL)
+	} else if (s->s_arg != NULL) {
+		rxwin_account(lc);
 		local_rx_ready(lc);
+	}
 	sess_unref(s);
 }
 

@@ -22,6 +22,7 @@
 #include <ev.h>
 #include <openssl/rand.h>
 
+#include "acceptgate.h"
 #include "exit.h"
 #include "log.h"
 #include "sandbox.h"
@@ -33,6 +34,7 @@ struct exit_env		*ex = &exit_env;
 
 static ev_timer		 exit_shutdown_timer;
 static ev_timer		 exit_shutdown_check;
+static struct acceptgate exit_agate;
 
 double
 exit_now(void)
@@ -49,13 +51,27 @@ exit_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (i = 0; i < 64; i++) {
 		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept4");
+			/* At the fd limit: pause, never spin (issue 18). */
+			acceptgate_error(&exit_agate, errno);
 			return;
 		}
+		acceptgate_ok(&exit_agate);
 		http_adopt(fd);
 	}
+}
+
+uint64_t
+exit_accept_pauses(void)
+{
+	return (exit_agate.ag_total);
+}
+
+/* After an accept pause: still serving this listener? */
+static int
+exit_accept_want(void *arg)
+{
+	return (ex->ee_accepting && ex->ee_listen_fd != -1 &&
+	    ex->ee_accept.fd == ex->ee_listen_fd);
 }
 
 static void
@@ -103,11 +119,17 @@ exit_scfg(void)
 	ex->ee_scfg_replay.sc_rx_ack = 1;
 }
 
+/*
+ * Apply a generation (wproc.h): what can fail (checks, the new key
+ * schedule, the test hook) is done aside first; the swap that follows
+ * cannot fail, so a refused generation leaves the running one as it was.
+ */
 static int
 exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
-	struct wire_aead	*aead;
-	int			 i, lfd = -1, had_stream;
+	struct wire_aead	*aead = NULL;
+	const char		*why;
+	int			 i, li = -1, had_stream;
 
 	if (!wc->wc_has_exit) {
 		snprintf(err, errlen, "no exit section");
@@ -117,26 +139,27 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no tunnel key");
 		return (-1);
 	}
-	for (i = 0; i < wc->wc_nlisteners; i++) {
-		if (wc->wc_listeners[i].kind != LISTENER_HTTP ||
-		    wc->wc_listeners[i].fd == -1)
-			continue;
-		if (lfd == -1) {
-			lfd = wc->wc_listeners[i].fd;
-			wc->wc_listeners[i].fd = -1;
-		}
-	}
-	if (lfd == -1 && ex->ee_listen_fd == -1) {
+	for (i = 0; i < wc->wc_nlisteners && li == -1; i++)
+		if (wc->wc_listeners[i].kind == LISTENER_HTTP &&
+		    wc->wc_listeners[i].fd != -1)
+			li = i;
+	if (li == -1 && ex->ee_listen_fd == -1) {
 		snprintf(err, errlen, "no HTTP listener");
 		return (-1);
 	}
-	if (wc->wc_has_key) {
-		if ((aead = wire_aead_new(wc->wc_key)) == NULL) {
-			if (lfd != -1)
-				close(lfd);
-			snprintf(err, errlen, "cannot set up AES-256-GCM");
-			return (-1);
-		}
+	if (wc->wc_has_key && (aead = wire_aead_new(wc->wc_key)) == NULL) {
+		snprintf(err, errlen, "cannot set up AES-256-GCM");
+		return (-1);
+	}
+	if ((why = wproc_test_reject(wc)) != NULL) {
+		if (aead != NULL)
+			wire_aead_free(aead);
+		snprintf(err, errlen, "%s", why);
+		return (-1);
+	}
+
+	/* The swap: nothing below fails. */
+	if (aead != NULL) {
 		if (ex->ee_aead != NULL)
 			wire_aead_free(ex->ee_aead);
 		ex->ee_aead = aead;
@@ -158,7 +181,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	(void)resolve_set_servers(&ex->ee_conf);
 	udp_configure();
 
-	if (lfd != -1) {
+	if (li != -1) {
 		/*
 		 * Every generation carries the current listener (a dup of the
 		 * supervisor's socket, or a new one after a changed
@@ -169,8 +192,10 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 			ev_io_stop(ex->ee_loop, &ex->ee_accept);
 			close(ex->ee_listen_fd);
 		}
-		ex->ee_listen_fd = lfd;
-		ev_io_init(&ex->ee_accept, exit_accept_cb, lfd, EV_READ);
+		ex->ee_listen_fd = wc->wc_listeners[li].fd;
+		wc->wc_listeners[li].fd = -1;	/* ours now */
+		ev_io_init(&ex->ee_accept, exit_accept_cb, ex->ee_listen_fd,
+		    EV_READ);
 		if (ex->ee_accepting)
 			ev_io_start(ex->ee_loop, &ex->ee_accept);
 	}
@@ -179,7 +204,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		exit_gc_arm();
 	estats_configure();
 	log_debug("configured: %s, replay %s, stream %s",
-	    wc->wc_nlisteners > 0 ? wc->wc_listeners[0].addr : "listener",
+	    li != -1 ? wc->wc_listeners[li].addr : "listener",
 	    ex->ee_conf.ec_replay_enabled ? "on" : "off",
 	    ex->ee_conf.ec_stream_enabled ? "on" : "off");
 	return (0);
@@ -222,6 +247,7 @@ exit_shutdown(uint32_t grace_ms)
 	ex->ee_shutdown = 1;
 	ex->ee_accepting = 0;
 	ev_io_stop(ex->ee_loop, &ex->ee_accept);
+	acceptgate_stop(&exit_agate);
 	log_info("exit: shutting down (%u session(s), grace %u ms)",
 	    (unsigned)ex->ee_sessions.st_count, grace_ms);
 	upstream_abort_all(1);
@@ -280,15 +306,17 @@ main(int argc, char *argv[])
 	uint8_t			 seed[16];
 
 	wproc_args(argc, argv);
-	ex->ee_loop = ev_default_loop(EVBACKEND_EPOLL);
+	ex->ee_loop = ev_default_loop(GR_EV_FLAGS);
 	if (ex->ee_loop == NULL) {
-		fprintf(stderr, "gooserelay-exit: no epoll event loop\n");
+		fprintf(stderr, "gooserelay-exit: no event loop\n");
 		return (1);
 	}
 	ex->ee_listen_fd = -1;
 	sess_table_init(&ex->ee_sessions);
 	exit_scfg();
 	wproc_init(ex->ee_loop, PROC_EXIT, &exit_ops);
+	acceptgate_init(&exit_agate, ex->ee_loop, &ex->ee_accept, "accept",
+	    exit_accept_want, NULL, wproc_nofile_limit());
 
 	/*
 	 * Everything that touches the file system happens here, before

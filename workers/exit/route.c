@@ -15,6 +15,35 @@
 #include "log.h"
 #include "udp.h"
 
+/*
+ * rx_window_v1 (ours): the client's first window for each new session;
+ * GWIN frames move it on (route_gwin).  Without it sessions have none,
+ * as with every GooseRelayVPN client.
+ */
+static void
+route_rx_window(struct xclient *cl, uint32_t w)
+{
+	if (w == 0)
+		return;
+	if (w < EXIT_RXWIN_MIN)
+		w = EXIT_RXWIN_MIN;
+	if (w > EXIT_RXWIN_MAX)
+		w = EXIT_RXWIN_MAX;
+	cl->cl_rxwin = w;
+}
+
+/*
+ * A session's window moved on.  A GWIN for a session we do not have is
+ * dropped: it may have overtaken the SYN on another POST, and the client
+ * learns about lost sessions from GACKs and data frames.
+ */
+static void
+route_gwin(struct sess *s, uint64_t limit)
+{
+	if (s != NULL)
+		sess_tx_set_limit(s, limit);
+}
+
 static void
 route_probe(struct xclient *cl, const struct wire_frame *f)
 {
@@ -34,6 +63,7 @@ route_probe(struct xclient *cl, const struct wire_frame *f)
 	if (p.p_upstream_ack)
 		cl->cl_upack = 1;
 #endif
+	route_rx_window(cl, p.p_rx_window);
 	if (p.p_reset_previous && p.p_instance_id[0] != '\0')
 		client_run_reset(cl, p.p_instance_id);
 	else if (p.p_instance_id[0] != '\0')
@@ -47,7 +77,8 @@ route_probe(struct xclient *cl, const struct wire_frame *f)
 	    PACKAGE_VERSION);
 	pr.pr_max_frame_payload = WIRE_MAX_PAYLOAD;
 	pr.pr_features = WIRE_FEAT_ZSTD | WIRE_FEAT_RAW_B64 |
-	    WIRE_FEAT_BINARY | WIRE_FEAT_RUN_RESET;
+	    WIRE_FEAT_BINARY | WIRE_FEAT_RUN_RESET | WIRE_FEAT_SESS_CHECK |
+	    WIRE_FEAT_RX_WINDOW;
 	if (ex->ee_conf.ec_replay_enabled)
 		pr.pr_features |= WIRE_FEAT_REPLAY;
 	if (udp_offered())
@@ -62,7 +93,15 @@ route_probe(struct xclient *cl, const struct wire_frame *f)
 	wbuf_free(&out);
 }
 
-/* An ACK frame: a version probe or a downstream GACK; others ignored. */
+/*
+ * An ACK frame: a version probe or a downstream GACK; others ignored.  A
+ * GACK for a session this exit does not have (it restarted and lost it,
+ * or closed it) is answered with an RST, as a data frame is: the client
+ * would otherwise wait for the rest of a download forever (issue 18).
+ * GooseRelayVPN v1.5 answers any ACK for an unknown session so; newer Go
+ * servers ignore a GACK there, and their clients drop an RST for a
+ * session they no longer have, so the RST is safe with Go clients.
+ */
 static void
 route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
     double now)
@@ -74,12 +113,19 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 		route_probe(cl, f);
 		return;
 	}
+	if (wire_gwin_decode(f->f_payload, f->f_len, &next, &errstr) == 0) {
+		route_gwin(s, next);
+		return;
+	}
 	if (wire_gack_decode(f->f_payload, f->f_len, &next, &errstr) == -1)
 		return;
 	if (ex->ee_conf.ec_replay_enabled && !cl->cl_replay)
 		cl->cl_replay = 1;
-	if (s == NULL)
+	if (s == NULL) {
+		log_debug("GACK for an unknown session: RST");
+		client_queue_rst(cl, f->f_sid);
 		return;
+	}
 	sess_replay_ack(s, next, now);
 	(void)client_replay_sync(cl, s->s_arg, 0);
 	/* Pruning may have made room under the replay caps. */

@@ -216,6 +216,8 @@ upstream_open(struct xclient *cl, const struct wire_frame *f)
 	TAILQ_INSERT_TAIL(&cl->cl_sessions, x, x_cl_entry);
 	cl->cl_nsess++;
 	ex->ee_stats.es_sess_open++;
+	if (cl->cl_rxwin > 0)
+		sess_tx_set_limit(s, cl->cl_rxwin);	/* rx_window_v1 */
 
 	/* The SYN (and its connect-data) waits in RX until connected. */
 	if (sess_rx_frame(s, f, now, &why) == -1) {
