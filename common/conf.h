@@ -133,6 +133,11 @@ struct carrier_conf {
 	char		 cc_relay_addr[CONF_MAX_URLS][CONF_ADDRS_LEN];
 	char		 cc_stream_addr[CONF_MAX_URLS][CONF_ADDRS_LEN];
 	char		 cc_ghost_addr[CONF_MAX_GHOSTS][CONF_ADDRS_LEN];
+
+	/* SOCKS5 UDP ASSOCIATE (workers/carrier/udp.c, docs/udp.md) */
+	int		 cc_udp_enabled;		/* 1 */
+	uint32_t	 cc_udp_max_assoc;		/* 256 */
+	uint32_t	 cc_udp_queue_bytes;		/* 4 MiB */
 };
 
 struct exit_conf {
@@ -178,6 +183,16 @@ struct exit_conf {
 	/* GooseRelayVPN's fixed server timers, configurable (protocol.md 3) */
 	uint32_t	 ec_idle_timeout_s;		/* 600 */
 	uint32_t	 ec_stream_grace_s;		/* 30 */
+
+	/* udp_v1 datagrams (workers/exit/udp.c, docs/udp.md) */
+	int		 ec_udp_enabled;		/* 1 */
+	uint32_t	 ec_udp_idle_timeout_s;		/* 60 */
+	uint32_t	 ec_udp_max_assoc;		/* 4096 per worker */
+	uint32_t	 ec_udp_max_assoc_client;	/* 256 */
+	uint32_t	 ec_udp_max_dps;		/* 200000 per worker */
+	uint32_t	 ec_udp_max_dps_client;		/* 50000 */
+	uint32_t	 ec_udp_queue_bytes;		/* 64 MiB per worker */
+	uint32_t	 ec_udp_queue_bytes_client;	/* 4 MiB */
 };
 
 /*

@@ -25,6 +25,7 @@
 #include "carrier.h"
 #include "log.h"
 #include "sandbox.h"
+#include "udp.h"
 #include "wproc.h"
 
 struct carrier	*carrier;
@@ -208,6 +209,7 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		if (car->c_started && !car->c_stopping)
 			local_listen(car, car->c_lfd);
 	}
+	udp_configure(car, wc);		/* the listener's UDP twin, if any */
 	if (car->c_conf.cc_transport == TM_DIRECT_STREAM ||
 	    car->c_conf.cc_transport == TM_AUTO)
 		stream_configure(car, wc->wc_ca, wc->wc_calen);
@@ -286,6 +288,7 @@ carrier_shutdown(uint32_t grace_ms)
 			n++;
 		}
 	}
+	n += udp_shutdown(car);
 	car->c_stopping = 1;
 	ev_idle_init(&carrier_exit_idle, carrier_exit_cb);
 	if (n == 0 || (!stream_up(car) && !post_enabled(car))) {

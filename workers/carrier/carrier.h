@@ -51,6 +51,7 @@
 struct carrier;
 struct stream;
 struct post;
+struct udp_rec;
 
 enum lconn_state {
 	LC_GREETING = 0,
@@ -117,6 +118,7 @@ struct tunnel_batch {
 	size_t			 tb_nearly;
 	struct wbuf		 tb_body;
 	struct wbuf		 tb_scratch;
+	struct udp_rec		*tb_udp;	/* udp.c: datagrams held */
 };
 
 struct carrier {
@@ -193,6 +195,7 @@ void	local_account(struct lconn *);
 void	local_rx_ready(struct lconn *);
 void	local_abort(struct lconn *, const char *why);
 void	local_maybe_free(struct lconn *);
+int	local_detach(struct lconn *);
 extern const struct sess_ops local_sess_ops;
 
 /* tunnel.c */

@@ -32,7 +32,8 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
 	workers/carrier/wsframe.c workers/carrier/wsframe.h \
 	workers/carrier/liveness.c workers/carrier/rxwin.c \
-	common/liblog.h common/liblog.c
+	common/liblog.h common/liblog.c \
+	workers/carrier/udp.c workers/carrier/udp.h
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)

@@ -14,6 +14,7 @@
 #include "carrier.h"
 #include "log.h"
 #include "stats.h"
+#include "udp.h"
 #include "wproc.h"
 
 #define CSTATS_TUNE_S	1.0	/* the tuner steps every 30 s itself */
@@ -112,6 +113,7 @@ cstats_sync(struct carrier *car)
 		(void)stats_gauge(st, "stream_failures", fails);
 		(void)stats_gauge(st, "stream_retry_in_ms", retry_ms);
 	}
+	udp_stats(st);
 }
 
 static void

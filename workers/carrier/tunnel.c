@@ -16,6 +16,7 @@
 
 #include "carrier.h"
 #include "log.h"
+#include "udp.h"
 
 void
 tunnel_init(struct carrier *car)
@@ -104,7 +105,7 @@ int
 tunnel_has_work(struct carrier *car)
 {
 	return (car->c_nrst > 0 || !TAILQ_EMPTY(&car->c_readyq) ||
-	    !TAILQ_EMPTY(&car->c_ackq));
+	    !TAILQ_EMPTY(&car->c_ackq) || udp_has_work(car));
 }
 
 void
@@ -238,6 +239,9 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 		}
 	}
 
+	/* Datagrams (udp_v1), at most half the room while sessions wait. */
+	udp_fill(car, tb, maxf, &budget);
+
 	/*
 	 * Pop each ready session once per pass; one with more to send goes
 	 * back to the tail (round robin across batches).
@@ -300,6 +304,7 @@ tunnel_seal(struct carrier *car, struct tunnel_batch *tb, int text,
 	car->c_st_batches_out++;
 	car->c_st_frames_out += tb->tb_n;
 	cstats_encode(ev_time() - t0);
+	udp_sealed(tb);		/* sent at most once, never replayed */
 	return (0);
 fail:
 	log_warnx("batch seal: %s", err ? err : "failed");
@@ -412,6 +417,7 @@ tunnel_rollback(struct carrier *car, struct tunnel_batch *tb)
 
 	sess_txn_rollback(&tb->tb_txn);
 	sess_txn_init(&tb->tb_txn);
+	udp_unfill(car, tb);	/* datagrams not sealed yet go again */
 	/* RST frames of this batch must still reach the exit. */
 	for (i = 0; i < tb->tb_n; i++)
 		if (tb->tb_frames[i].f_flags == WIRE_F_RST &&
@@ -585,13 +591,14 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	winon = (feat & WIRE_FEAT_RX_WINDOW) &&
 	    !(car->c_features & WIRE_FEAT_RX_WINDOW);
 	if (feat != car->c_features || !car->c_probe_answered)
-		log_info("%s: features%s%s%s%s%s%s", who,
+		log_info("%s: features%s%s%s%s%s%s%s", who,
 		    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
 		    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
 		    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
 		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "",
 		    feat & WIRE_FEAT_SESS_CHECK ? " session_check_v1" : "",
-		    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "");
+		    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "",
+		    feat & WIRE_FEAT_UDP ? " udp_v1" : "");
 	car->c_features = feat;
 	car->c_probe_answered = 1;
 	/*
@@ -605,6 +612,7 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	    (feat & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)) != 0;
 	if (winon)
 		rxwin_negotiated(car);
+	udp_features(car);	/* waiting UDP ASSOCIATEs get their answer */
 }
 
 /* The RST+JSON answer to our probe. */
@@ -675,11 +683,17 @@ tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
 			return;
 		}
 		if ((s = sess_table_find(&car->c_table, f->f_sid)) == NULL ||
-		    (lc = s->s_arg) == NULL)
+		    (lc = s->s_arg) == NULL) {
+			udp_rx_rst(car, f->f_sid);
 			return;
+		}
 		car->c_st_rst_in++;
 		if (!tunnel_rst_moot(s))
 			local_abort(lc, NULL);
+		return;
+	}
+	if (f->f_flags == WIRE_F_ACK && wire_udp_is(f->f_payload, f->f_len)) {
+		udp_rx_frame(car, f);
 		return;
 	}
 	s = sess_table_find(&car->c_table, f->f_sid);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "exit.h"
+#include "udp.h"
 
 static struct xresp	*drain_pool;
 static size_t		 drain_npool;
@@ -165,6 +166,7 @@ drain_collect(struct xclient *cl, struct xresp *r,
 
 	drain_ctrlq(cl, &cl->cl_ctrl, r, dl->dl_max_frames, &budget);
 	drain_ctrlq(cl, &cl->cl_rst, r, dl->dl_max_frames, &budget);
+	udp_drain(cl, r, dl->dl_max_frames, &budget);
 	if (dl->dl_replay_first)
 		drain_replay(cl, r, dl, &budget, now);
 
@@ -259,6 +261,7 @@ drain_commit(struct xclient *cl, struct xresp *r, double now)
 {
 	struct xctrl	*c;
 
+	udp_resp_done(cl, r, 1);
 	while ((c = TAILQ_FIRST(&r->r_ctrl)) != NULL) {
 		TAILQ_REMOVE(&r->r_ctrl, c, xc_entry);
 		if (cl->cl_upack)
@@ -276,6 +279,7 @@ void
 drain_rollback(struct xclient *cl, struct xresp *r)
 {
 	drain_requeue_sessions(cl, r, 0, 0);
+	udp_resp_done(cl, r, 0);
 	client_requeue(cl, &r->r_ctrl);
 	r->r_nframes = 0;
 }

@@ -15,6 +15,7 @@
  *	reqcheck.c	checks of unauthenticated request bytes (pure)
  *	admit.c		pre-auth slots: known sources, per-address caps,
  *			body rate and deadlines
+ *	udp.c		udp_v1 datagrams (own header udp.h)
  */
 #ifndef GR_EXIT_H
 #define GR_EXIT_H
@@ -92,6 +93,8 @@ struct xctrl {
 TAILQ_HEAD(xctrlq, xctrl);
 
 struct xconn;
+struct xudp_cl;
+struct xudp_rec;
 LIST_HEAD(xwaitq, xconn);
 TAILQ_HEAD(xsessq, sess);
 
@@ -124,6 +127,7 @@ struct xclient {
 	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
 	uint32_t		 cl_rp_frames;
 	char			 cl_instance[CONF_INSTANCE_LEN];
+	struct xudp_cl		*cl_udp;	/* udp.c, NULL until used */
 };
 
 /* Per-session state of the exit (sess->s_arg). */
@@ -283,6 +287,7 @@ struct xresp {
 	struct wbuf		 r_out;		/* LWS_PRE + body */
 	struct wbuf		 r_scratch;
 	struct xresp		*r_next;	/* free list */
+	struct xudp_rec		*r_udp;		/* udp.c: datagrams in it */
 };
 void		 drain_limits(struct xclient *, struct drain_limits *, int post);
 size_t		 drain_collect(struct xclient *, struct xresp *,

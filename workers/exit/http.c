@@ -33,6 +33,7 @@
 
 #include "exit.h"
 #include "liblog.h"
+#include "udp.h"
 #include "log.h"
 
 #define HTTP_BODY_CHUNK		(256 * 1024)	/* per WRITEABLE */
@@ -523,14 +524,15 @@ http_coalesce_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * Urgent work skips coalescing (protocol.md 2.3): control frames, RSTs,
- * a session's first or second response.
+ * a session's first or second response, datagrams (udp_v1).
  */
 static int
 http_urgent(struct xclient *cl)
 {
 	struct sess	*s;
 
-	if (!TAILQ_EMPTY(&cl->cl_ctrl) || !TAILQ_EMPTY(&cl->cl_rst))
+	if (!TAILQ_EMPTY(&cl->cl_ctrl) || !TAILQ_EMPTY(&cl->cl_rst) ||
+	    udp_client_has_work(cl))	/* datagrams are interactive */
 		return (1);
 	TAILQ_FOREACH(s, &cl->cl_ready, s_ready_entry) {
 		if (!(s->s_flags & SESS_IN_TXN) && s->s_drains < 2 &&
