@@ -13,6 +13,7 @@
  *	socks.c		SOCKS5 client handshake for upstream_proxy
  *	rxflow.c	budgets for client bytes queued toward upstreams
  *	reqcheck.c	checks of unauthenticated request bytes (pure)
+ *	wsraw.c		/stream framed by us after the upgrade, paced writes
  */
 #ifndef GR_EXIT_H
 #define GR_EXIT_H
@@ -337,6 +338,28 @@ int		 reqcheck_body(size_t have, size_t len, size_t clen);
 int		 reqcheck_body_done(size_t have, size_t clen);
 int		 reqcheck_binary(const char *content_type);
 int		 reqcheck_ws(size_t have, size_t len, int authed);
+
+/* wsraw.c */
+struct wsraw;
+struct wsraw_ops {
+	/* A complete message is in the buffer given to wsraw_start. */
+	int	(*wo_message)(void *);
+	/* Build the next message of at most budget payload bytes: 1 and
+	 * the sealed body (LWS_PRE bytes of headroom before it), 0 when
+	 * there is nothing to send, -1 on error. */
+	int	(*wo_build)(void *, size_t budget, uint8_t **body, size_t *len);
+	/* The built message is all in the kernel: commit it. */
+	void	(*wo_sent)(void *);
+	/* The connection must close (EOF, error, bad frame). */
+	void	(*wo_failed)(void *);
+};
+struct wsraw	*wsraw_start(int fd, struct wbuf *in, const struct wsraw_ops *,
+		    void *);
+void		 wsraw_authed(struct wsraw *);
+void		 wsraw_kick(struct wsraw *);
+void		 wsraw_close(struct wsraw *);
+void		 wsraw_stop(struct wsraw *);
+void		 wsraw_pace(const struct wsraw *, double *rate, uint32_t *lowat);
 
 /* http.c */
 int		 http_init(struct ev_loop *);
