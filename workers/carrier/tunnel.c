@@ -17,6 +17,9 @@
 #include "carrier.h"
 #include "log.h"
 
+#define TUNNEL_SMALL	(16U * 1024)	/* interactive: goes whole */
+#define TUNNEL_QUANTUM	(16U * 1024)	/* least bulk share of a batch */
+
 void
 tunnel_init(struct carrier *car)
 {
@@ -175,9 +178,15 @@ tunnel_drain_one(struct carrier *car, struct tunnel_batch *tb,
 
 /*
  * Build a batch: probe, RSTs, downstream ACKs, then new sessions (SYN
- * only, so connects are never stuck behind bulk data), then data.
- * skip_inflight: leave sessions whose frames are in an unsettled batch
- * (one outstanding POST per session).  Returns the number of frames.
+ * only, so connects are never stuck behind bulk data), then small
+ * sessions whole (at most TUNNEL_SMALL queued: an interactive exchange),
+ * then the rest, each at most a quantum (an equal share of the budget,
+ * not under TUNNEL_QUANTUM).  Every session visited goes to the tail of
+ * the ready list, so batches take turns (round robin).  On the stream the
+ * budget is a few ms of the path (txpace.c): what a new session waits
+ * behind is one small batch.  skip_inflight: leave sessions whose frames
+ * are in an unsettled batch (one outstanding POST per session).  Returns
+ * the number of frames.
  */
 size_t
 tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
@@ -187,6 +196,7 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 	struct wire_frame	*f;
 	struct wbuf		*pb;
 	size_t			 maxf, budget = maxbytes, k, cnt, i;
+	size_t			 quantum, share;
 	uint64_t		 nseq;
 	double			 now = ev_now(car->c_loop);
 	int			 pass, skip;
@@ -231,10 +241,13 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 	 * Pop each ready session once per pass; one with more to send goes
 	 * back to the tail (round robin across batches).
 	 */
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		cnt = 0;
 		TAILQ_FOREACH(lc, &car->c_readyq, lc_ready)
 			cnt++;
+		quantum = cnt > 0 ? budget / cnt : budget;
+		if (quantum < TUNNEL_QUANTUM)
+			quantum = TUNNEL_QUANTUM;
 		for (i = 0; i < cnt; i++) {
 			if (tb->tb_n >= maxf || budget <= WIRE_FRAME_WORST_HDR)
 				break;
@@ -244,12 +257,21 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 			skip = (skip_inflight &&
 			    (lc->lc_sess->s_flags & SESS_IN_TXN)) ||
 			    (pass == 0 &&
-			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT));
+			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT)) ||
+			    (pass == 1 &&
+			    sess_tx_pending(lc->lc_sess) > TUNNEL_SMALL);
 			if (!skip) {
 				k = pass == 0 ? 1 : CARRIER_FPS;
 				if (k > maxf - tb->tb_n)
 					k = maxf - tb->tb_n;
-				tunnel_drain_one(car, tb, lc, k, &budget, now);
+				if (pass == 2 && budget > quantum) {
+					share = quantum;
+					tunnel_drain_one(car, tb, lc, k,
+					    &share, now);
+					budget -= quantum - share;
+				} else
+					tunnel_drain_one(car, tb, lc, k,
+					    &budget, now);
 				cstats_qwait(now - lc->lc_ready_at);
 			}
 			if (skip || sess_tx_drainable(lc->lc_sess)) {
