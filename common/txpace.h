@@ -23,9 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TXPACE_MSG_TIME		0.004	/* a message: this long on the wire */
-#define TXPACE_QUEUE_TIME	0.004	/* unsent kernel queue (lowat) */
+#define TXPACE_MSG_TIME		0.002	/* a message: this long on the wire */
+#define TXPACE_QUEUE_TIME	0.002	/* unsent kernel queue (lowat) */
 #define TXPACE_MSG_MIN		(4U * 1024)
+#define TXPACE_EXCH_MIN		(6U * 1024)	/* POST: headers ~5% */
 #define TXPACE_LOWAT_MIN	(8U * 1024)
 #define TXPACE_LOWAT_MAX	(4U * 1024 * 1024)
 #define TXPACE_WINDOW		1.0	/* s: rate = max of recent samples */
@@ -37,6 +38,8 @@ struct txpace {
 	size_t		 tp_msgmax;	/* byte cap of one message */
 	double		 tp_rate;	/* estimate, bytes/s; 0 = none yet */
 	double		 tp_wmax[2];	/* windowed max: this half, last */
+	double		 tp_sumb[2];	/* exchanges: bytes, this half, last */
+	double		 tp_sumt[2];	/* ... and busy seconds */
 	double		 tp_win_at;	/* this half-window began */
 	double		 tp_info_at;	/* last TCP_INFO read */
 	uint32_t	 tp_lowat;	/* TCP_NOTSENT_LOWAT in force */
@@ -46,6 +49,7 @@ struct txpace {
 	/* For stats and tests: the last TCP_INFO values. */
 	uint32_t	 tp_notsent;
 	uint32_t	 tp_rtt_us;
+	uint32_t	 tp_minrtt_us;
 	uint64_t	 tp_samples;
 	uint64_t	 tp_waits;	/* room said no */
 };
@@ -59,8 +63,33 @@ int	txpace_room(struct txpace *, double now);
 void	txpace_sent(struct txpace *, size_t n, double now);
 /* The write watcher fired: the kernel's unsent bytes are under lowat. */
 void	txpace_writable(struct txpace *, double now);
-/* Pure estimator step (unit tests): one delivery-rate sample. */
+/*
+ * Exchanges (POST requests and responses): one estimate fed by several
+ * connections (the POSTs of one client), no low-water mark of its own.
+ * A sample is what one connection delivered while it had data in flight
+ * (tcpi_bytes_acked over tcpi_busy_time since its last exchange; the
+ * caller keeps a struct txpace_conn per connection); the estimate is the
+ * sum of bytes over the sum of busy time of the last TXPACE_WINDOW, so a
+ * burst through a token bucket does not inflate it.  With k exchanges
+ * in flight it is the share of one; the budget of the next covers that
+ * share for secs, or the connection's round trip if longer.
+ */
+struct txpace_conn {
+	uint64_t	 tc_acked;
+	uint64_t	 tc_busy;	/* us */
+	int		 tc_ok;
+};
+void	txpace_init_rate(struct txpace *, size_t msgmax, double now);
+void	txpace_exchange(struct txpace *, struct txpace_conn *, int fd,
+	    double now);
+size_t	txpace_budget_rtt(struct txpace *, double secs, double now);
+/*
+ * Estimator steps (also for unit tests): one delivery-rate sample
+ * (app-limited ones do not count), and a probe upwards when our own
+ * budget was the limit (cap: ceiling in bytes/s, 0 none).
+ */
 void	txpace_sample(struct txpace *, double rate, int app_limited,
 	    uint32_t notsent, double now);
+void	txpace_probe(struct txpace *, double cap, double now);
 
 #endif /* GR_TXPACE_H */

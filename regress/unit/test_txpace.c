@@ -1,6 +1,7 @@
 /*
  * common/txpace.c: the delivery-rate estimate (windowed max, app-limited
- * samples only raise it), budgets by time with byte bounds, and "room"
+ * samples ignored, probes upwards when the budget was the limit), budgets
+ * by time with byte bounds, and "room"
  * on a real loopback TCP connection whose reader stops: the kernel's
  * unsent queue reaches the low-water mark and the answer turns to "wait".
  * A socket without TCP_INFO (AF_UNIX) keeps the old behaviour.
@@ -41,11 +42,12 @@ test_txpace_estimate(void **state)
 	assert_true(tp.tp_rate == 2.5e6);
 	assert_int_equal(txpace_budget(&tp, 100.01),
 	    (size_t)(2.5e6 * TXPACE_MSG_TIME));
-	/* A lower app-limited sample does not lower it ... */
+	/* App-limited samples do not count, lower or (absurdly) higher. */
 	txpace_sample(&tp, 1e5, 1, 0, 100.02);
 	assert_true(tp.tp_rate == 2.5e6);
-	/* ... a higher one raises it. */
-	txpace_sample(&tp, 3e6, 1, 0, 100.03);
+	txpace_sample(&tp, 3e8, 1, 0, 100.025);
+	assert_true(tp.tp_rate == 2.5e6);
+	txpace_sample(&tp, 3e6, 0, 0, 100.03);
 	assert_true(tp.tp_rate == 3e6);
 	/* A slower path is followed within the window. */
 	txpace_sample(&tp, 1e6, 0, 0, 100.6);
@@ -53,11 +55,34 @@ test_txpace_estimate(void **state)
 	txpace_sample(&tp, 1e6, 0, 0, 101.2);
 	assert_true(tp.tp_rate == 1e6);
 	/* Fast paths: the byte cap. */
-	txpace_sample(&tp, 3e9, 0, 0, 101.3);
+	txpace_sample(&tp, 4e9, 0, 0, 101.3);
 	assert_int_equal(txpace_budget(&tp, 101.3), 6 * 1024 * 1024);
 	/* Idle: the estimate stays. */
 	txpace_sample(&tp, 0, 1, 0, 200.0);
-	assert_true(tp.tp_rate == 3e9);
+	assert_true(tp.tp_rate == 4e9);
+}
+
+/* Probes: from nothing to the smallest message's rate, by a quarter. */
+static void
+test_txpace_probe(void **state)
+{
+	struct txpace	 tp;
+	double		 r;
+
+	(void)state;
+	txpace_init(&tp, -1, 6 * 1024 * 1024, 10.0);
+	tp.tp_on = 1;
+	txpace_probe(&tp, 0, 10.0);
+	r = TXPACE_MSG_MIN / TXPACE_MSG_TIME * 1.25;
+	assert_true(tp.tp_rate > r * 0.999 && tp.tp_rate < r * 1.001);
+	txpace_probe(&tp, 0, 10.001);
+	assert_true(tp.tp_rate > r * 1.25 * 0.999);
+	/* Never past the ceiling. */
+	txpace_probe(&tp, r * 1.3, 10.002);
+	assert_true(tp.tp_rate <= r * 1.3 * 1.001);
+	/* A probe is a sample like others: it ages out of the window. */
+	txpace_sample(&tp, 1e6, 0, 0, 12.0);
+	assert_true(tp.tp_rate == 1e6);
 }
 
 static void
@@ -133,7 +158,6 @@ test_txpace_tcp(void **state)
 	if (full)
 		assert_true(tp.tp_notsent >= tp.tp_lowat);
 	assert_true(tp.tp_samples > 0);
-	assert_true(tp.tp_rate > 0);
 	slen = sizeof(lowat);
 	assert_int_equal(getsockopt(c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
 	    &slen), 0);
@@ -149,6 +173,7 @@ main(void)
 {
 	const struct CMUnitTest	 tests[] = {
 		cmocka_unit_test(test_txpace_estimate),
+		cmocka_unit_test(test_txpace_probe),
 		cmocka_unit_test(test_txpace_unix),
 #ifdef __linux__
 		cmocka_unit_test(test_txpace_tcp),
