@@ -181,16 +181,26 @@ tunnel_drain_one(struct carrier *car, struct tunnel_batch *tb,
  * only, so connects are never stuck behind bulk data), then small
  * sessions whole (at most TUNNEL_SMALL queued: an interactive exchange),
  * then the rest, each at most a quantum (an equal share of the budget,
- * not under TUNNEL_QUANTUM).  Every session visited goes to the tail of
- * the ready list, so batches take turns (round robin).  On the stream the
- * budget is a few ms of the path (txpace.c): what a new session waits
- * behind is one small batch.  skip_inflight: leave sessions whose frames
- * are in an unsettled batch (one outstanding POST per session).  Returns
- * the number of frames.
+ * not under TUNNEL_QUANTUM); a batch with SYNs or small exchanges
+ * carries no bulk (the next one does).  Every session visited goes to
+ * the tail of the ready list, so batches take turns (round robin).  On
+ * the stream the budget is a few ms of the path (txpace.c): what a new
+ * session waits behind is one small batch.  skip_inflight: leave
+ * sessions whose frames are in an unsettled batch (one outstanding POST
+ * per session).  Returns the number of frames.
  */
 size_t
 tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
     int skip_inflight, int with_probe)
+{
+	return (tunnel_fill_ex(car, tb, maxbytes, skip_inflight, with_probe,
+	    1));
+}
+
+/* tunnel_fill; bulk 0: sessions with more than TUNNEL_SMALL queued wait. */
+size_t
+tunnel_fill_ex(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
+    int skip_inflight, int with_probe, int bulk)
 {
 	struct lconn		*lc;
 	struct wire_frame	*f;
@@ -259,7 +269,8 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 			    (pass == 0 &&
 			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT)) ||
 			    (pass == 1 &&
-			    sess_tx_pending(lc->lc_sess) > TUNNEL_SMALL);
+			    sess_tx_pending(lc->lc_sess) > TUNNEL_SMALL) ||
+			    (pass == 2 && !bulk);
 			if (!skip) {
 				k = pass == 0 ? 1 : CARRIER_FPS;
 				if (k > maxf - tb->tb_n)
@@ -281,6 +292,13 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 				TAILQ_INSERT_TAIL(&car->c_readyq, lc, lc_ready);
 			}
 		}
+		/*
+		 * SYNs and small exchanges go in a batch of their own: the
+		 * exit decodes a batch once all of it is in, so bulk in the
+		 * same one would hold them back by its size.
+		 */
+		if (pass == 1 && tb->tb_ndata > 0)
+			break;
 	}
 	return (tb->tb_n);
 }

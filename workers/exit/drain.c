@@ -55,6 +55,7 @@ drain_limits(struct xclient *cl, struct drain_limits *dl, int post)
 	if (ec->ec_second_cap_enabled)
 		dl->dl_second_cap = ec->ec_second_response_bytes;
 	dl->dl_replay_first = cl->cl_replay || cl->cl_upack;
+	dl->dl_small_alone = !post;
 }
 
 static size_t
@@ -243,7 +244,15 @@ drain_collect(struct xclient *cl, struct xresp *r,
 		r->r_urgent = 1;
 		return (r->r_nframes);
 	}
-	drain_pass(cl, r, dl, 2, 0, &budget, now);
+	/*
+	 * On the stream small exchanges go in a message of their own: the
+	 * carrier decodes a message once all of it is in, so bulk in the
+	 * same one would hold them back by its size (a POST is an exchange
+	 * of its own, where a response without bulk costs a round trip).
+	 */
+	if ((drain_pass(cl, r, dl, 2, 0, &budget, now) > 0 &&
+	    dl->dl_small_alone) || dl->dl_urgent_only)
+		return (r->r_nframes);
 	drain_round_robin(cl, r, dl, &budget, now);
 	return (r->r_nframes);
 }

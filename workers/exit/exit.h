@@ -28,6 +28,7 @@
 
 #include "conf.h"
 #include "session.h"
+#include "txpace.h"
 #include "wire.h"
 
 #define EXIT_CTRL_PAYLOAD	384	/* probe reply JSON, GACK */
@@ -66,6 +67,13 @@
 #define EXIT_RX_CLIENT_MAX	(128ULL * 1024 * 1024)	/* one client_id */
 #define EXIT_RX_GLOBAL_MAX	(512ULL * 1024 * 1024)	/* the worker */
 #define EXIT_RX_STALL_MAX	5.0	/* s over a cap (Go blocks 5 s) */
+/*
+ * A binary POST response (direct_post) carries this long of the path at
+ * least, or one round trip of its connection if that is longer
+ * (txpace.c); text ones (Apps Script, whose exchanges cost far more than
+ * the transfer) keep max_response_bytes_pre_encode.
+ */
+#define EXIT_POST_TIME		0.007
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
@@ -104,6 +112,8 @@ struct xclient {
 	uint32_t		 cl_rx_over;	/* sessions over their cap */
 	int			 cl_rx_late;	/* over a cap, grace running */
 	ev_timer		 cl_rxstall;	/* grace deadline */
+	struct txpace		 cl_postpace;	/* POST responses by time */
+	int			 cl_postpace_on;
 	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
 	uint32_t		 cl_rp_frames;
 	char			 cl_instance[CONF_INSTANCE_LEN];
@@ -250,6 +260,8 @@ struct drain_limits {
 	size_t		 dl_first_cap;		/* 0 = no ramp */
 	size_t		 dl_second_cap;
 	int		 dl_replay_first;	/* resend due replay first */
+	int		 dl_small_alone;	/* small sessions: no bulk */
+	int		 dl_urgent_only;	/* no bulk at all */
 };
 struct xresp {
 	struct sess_txn		 r_txn;
@@ -359,7 +371,8 @@ void		 wsraw_authed(struct wsraw *);
 void		 wsraw_kick(struct wsraw *);
 void		 wsraw_close(struct wsraw *);
 void		 wsraw_stop(struct wsraw *);
-void		 wsraw_pace(const struct wsraw *, double *rate, uint32_t *lowat);
+void		 wsraw_pace(const struct wsraw *, double *rate,
+		    uint32_t *lowat);
 
 /* http.c */
 int		 http_init(struct ev_loop *);
