@@ -65,6 +65,8 @@ struct xconn {
 	int			 xc_deadline;	/* the hold expired */
 	ev_timer		 xc_ctimer;	/* coalescing window */
 	int			 xc_coalesced;	/* window used (or none) */
+	int			 xc_syn;	/* opened sessions: see http_build */
+	struct txpace_conn	 xc_pace;	/* POST responses: http_budget */
 	int			 xc_text;	/* base64 bodies */
 	enum wire_layout	 xc_layout;	/* mirror the client's */
 	int			 xc_preauth;	/* holds a pre-auth slot */
@@ -412,6 +414,28 @@ http_other_waiter(struct xclient *cl, struct xconn *self)
 	return (0);
 }
 
+/*
+ * Does the batch open sessions?  1: a SYN with connect-data, whose
+ * answer is on its way; 2: bare SYNs only, whose data can only follow
+ * once this POST is answered (the carrier sends a session's next frames
+ * after its SYN is confirmed); 0: none.
+ */
+static int
+http_batch_syn(const struct wire_batch *b)
+{
+	size_t	 i;
+	int	 syn = 0;
+
+	for (i = 0; i < b->b_nframes; i++) {
+		if (!(b->b_frames[i].f_flags & WIRE_F_SYN))
+			continue;
+		if (b->b_frames[i].f_len > 0)
+			return (1);
+		syn = 2;
+	}
+	return (syn);
+}
+
 /* The whole body is in: authenticate, route, then hold the response. */
 static int
 http_body_done(struct lws *wsi)
@@ -447,6 +471,7 @@ http_body_done(struct lws *wsi)
 		return (-1);
 	http_set_client(xc, cl);
 	cl->cl_last_post = exit_now();
+	xc->xc_syn = http_batch_syn(&xc->xc_batch);
 	route_batch(cl, &xc->xc_batch, &had);
 	if (xc->xc_in.wb_cap > 1024 * 1024)
 		wbuf_free(&xc->xc_in);
@@ -460,7 +485,7 @@ http_body_done(struct lws *wsi)
 	xc->xc_waiting = 1;
 	ev_timer_set(&xc->xc_timer, hold, 0);
 	ev_timer_start(ex->ee_loop, &xc->xc_timer);
-	if (had && http_other_waiter(cl, xc))
+	if ((had && http_other_waiter(cl, xc)) || xc->xc_syn == 2)
 		xc->xc_deadline = 1;
 	if (client_has_work(cl) || ex->ee_shutdown || xc->xc_deadline)
 		lws_callback_on_writable(wsi);
@@ -566,6 +591,16 @@ http_build(struct xconn *xc, int post, int force, int text, size_t budget)
 	drain_limits(cl, &dl, post);
 	if (budget > 0 && budget < dl.dl_max_bytes)
 		dl.dl_max_bytes = budget;
+	/*
+	 * A POST that opened sessions is not answered with bulk (issue 12):
+	 * with connect-data it is held (active window) for their first
+	 * bytes, which then ride on it at once instead of waiting for the
+	 * next POST to come in behind bulk responses; with bare SYNs it is
+	 * answered at once, so that their data can follow.  Control frames,
+	 * first responses and small exchanges only, until the hold ends.
+	 */
+	dl.dl_urgent_only = post && (xc->xc_syn == 2 ||
+	    (xc->xc_syn == 1 && !force));
 	n = drain_collect(cl, r, &dl, exit_now());
 	if (n == 0 && !force) {
 		drain_resp_put(r);
@@ -589,6 +624,32 @@ http_build(struct xconn *xc, int post, int force, int text, size_t budget)
 	return (1);
 }
 
+/*
+ * The payload budget of a binary POST response: about EXIT_POST_TIME of
+ * what one of this client's POST connections delivers (txpace_exchange:
+ * bytes acknowledged over busy time, sampled on each connection when its
+ * next request comes in), so a response is never seconds of bulk that a
+ * new session's reply could wait behind, and pollers come back soon.
+ */
+static size_t
+http_post_budget(struct xconn *xc)
+{
+	struct xclient	*cl = xc->xc_cl;
+	double		 now = exit_now();
+
+	if (xc->xc_text)
+		return (0);
+	if (!cl->cl_postpace_on) {
+		txpace_init_rate(&cl->cl_postpace,
+		    ex->ee_conf.ec_max_response_bytes, now);
+		cl->cl_postpace_on = 1;
+	}
+	cl->cl_postpace.tp_msgmax = ex->ee_conf.ec_max_response_bytes;
+	txpace_exchange(&cl->cl_postpace, &xc->xc_pace,
+	    lws_get_socket_fd(xc->xc_wsi), now);
+	return (txpace_budget_rtt(&cl->cl_postpace, EXIT_POST_TIME, now));
+}
+
 /* LWS_CALLBACK_HTTP_WRITEABLE */
 static int
 http_writeable(struct lws *wsi)
@@ -606,7 +667,7 @@ http_writeable(struct lws *wsi)
 			return (0);
 		ev_timer_stop(ex->ee_loop, &xc->xc_ctimer);
 		rc = http_build(xc, 1, xc->xc_deadline || ex->ee_shutdown,
-		    xc->xc_text, 0);
+		    xc->xc_text, http_post_budget(xc));
 		if (rc == -1)
 			return (-1);
 		if (rc == 0)
