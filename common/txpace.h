@@ -26,7 +26,7 @@
 #define TXPACE_MSG_TIME		0.002	/* a message: this long on the wire */
 #define TXPACE_QUEUE_TIME	0.002	/* unsent kernel queue (lowat) */
 #define TXPACE_MSG_MIN		(4U * 1024)
-#define TXPACE_EXCH_MIN		(6U * 1024)	/* POST: headers ~5% */
+#define TXPACE_EXCH_MIN		(4U * 1024)	/* POST: headers ~7% */
 #define TXPACE_LOWAT_MIN	(8U * 1024)
 #define TXPACE_LOWAT_MAX	(4U * 1024 * 1024)
 #define TXPACE_WINDOW		1.0	/* s: rate = max of recent samples */

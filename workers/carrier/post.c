@@ -48,7 +48,7 @@
 #define POST_REAP_DELAY		60.0	/* after start: the SNI probe */
 #define POST_REAP_TICK		2.0
 #define POST_SKIP_MAX		60.0	/* relay back-off cap, s */
-#define POST_UP_TIME		0.007	/* direct request: s of the path */
+#define POST_UP_TIME		0.005	/* direct request: s of the path */
 #define POST_BULK_MAX		3	/* requests with bulk in flight */
 
 /* One session's frames in a pipelined POST. */

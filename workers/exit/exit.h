@@ -73,7 +73,7 @@
  * (txpace.c); text ones (Apps Script, whose exchanges cost far more than
  * the transfer) keep max_response_bytes_pre_encode.
  */
-#define EXIT_POST_TIME		0.007
+#define EXIT_POST_TIME		0.005
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
