@@ -938,20 +938,24 @@ gb_connect_echo(size_t n)
 }
 
 /*
- * fb_down, fb_up: while one stream downloads (uploads) as fast as the
- * path allows, a fresh session every 1/o_rate s: connect, SOCKS and an
+ * fb_down, fb_up: while -c streams download (upload) as fast as the path
+ * allows, a fresh session every 1/o_rate s: connect, SOCKS and an
  * o_msgsize-byte echo ("first byte" of a new connection behind bulk).
  * Sampling starts after o_warm s of bulk alone, when the queues a bulk
  * transfer builds are there, and ends after o_seconds.  Sessions run
  * one after another: one that waits a long time leaves fewer samples.
+ * With several bulk streams, each one's MiB/s over the sampling window
+ * and Jain's fairness index of them (1 = equal shares).
  */
 static int
 gb_fb(int up)
 {
-	struct gb_xfer	 x;
-	double		*cfb, t, tdl, next = 0, ts0 = 0, ts1;
-	uint64_t	 done0 = 0;
+	struct gb_xfer	 x[GB_MAXTHREADS];
+	uint64_t	 done0[GB_MAXTHREADS];
+	double		*cfb, t, tdl, next = 0, ts0 = 0, ts1, secs, r;
+	double		 sum = 0, sumsq = 0;
 	long		 i, n = 0, errs = 0, want;
+	int		 k, started, failed;
 	char		 why[80];
 
 	want = (long)(gb.o_seconds * (gb.o_rate > 0 ? gb.o_rate : 50)) + 1;
@@ -960,22 +964,38 @@ gb_fb(int up)
 	if ((cfb = calloc(want, sizeof(*cfb))) == NULL)
 		err(1, NULL);
 	gb_head();
-	memset(&x, 0, sizeof(x));
-	x.x_up = up;
-	x.x_bytes = UINT64_C(1) << 40;		/* until stopped */
-	x.x_deadline = gb_now() + (gb.o_warm + gb.o_seconds + 30) * 1e6;
-	if (pthread_create(&x.x_thr, NULL, gb_xfer_run, &x))
-		err(1, "pthread_create");
+	memset(x, 0, sizeof(x));
+	memset(done0, 0, sizeof(done0));
+	for (k = 0; k < gb.o_conc; k++) {
+		x[k].x_up = up;
+		x[k].x_bytes = UINT64_C(1) << 40;	/* until stopped */
+		x[k].x_deadline = gb_now() + (gb.o_warm + gb.o_seconds + 30) *
+		    1e6;
+		if (pthread_create(&x[k].x_thr, NULL, gb_xfer_run, &x[k]))
+			err(1, "pthread_create");
+	}
 	tdl = gb_now() + 10e6;
-	while (!x.x_started && x.x_err == NULL && gb_now() < tdl)
+	for (;;) {
+		started = failed = 0;
+		for (k = 0; k < gb.o_conc; k++) {
+			started += x[k].x_started;
+			failed += x[k].x_err != NULL;
+		}
+		if (started == gb.o_conc || failed || gb_now() >= tdl)
+			break;
 		usleep(1000);
-	if (x.x_started && x.x_err == NULL) {
+	}
+	if (started == gb.o_conc && !failed) {
 		usleep((useconds_t)(gb.o_warm * 1e6));
 		ts0 = gb_now();
-		done0 = x.x_done;
+		for (k = 0; k < gb.o_conc; k++)
+			done0[k] = x[k].x_done;
 		tdl = ts0 + gb.o_seconds * 1e6;
-		for (i = 0; i < want && x.x_err == NULL && gb_now() < tdl;
-		    i++) {
+		for (i = 0; i < want && gb_now() < tdl; i++) {
+			for (k = 0; k < gb.o_conc && x[k].x_err == NULL; k++)
+				;
+			if (k < gb.o_conc)
+				break;
 			gb_pace(&next, gb.o_rate);
 			if ((t = gb_connect_echo(gb.o_msgsize)) < 0)
 				errs++;
@@ -985,21 +1005,32 @@ gb_fb(int up)
 	}
 	ts1 = gb_now();
 	gb_stop = 1;
-	pthread_join(x.x_thr, NULL);
-	printf(",\"direction\":\"%s\",\"errors\":%ld,\"msg_bytes\":%d,"
-	    "\"sample_s\":%.2f,\"bulk_mib_s\":%.3f", up ? "up" : "down",
-	    errs, gb.o_msgsize, ts0 > 0 ? (ts1 - ts0) / 1e6 : 0.0,
-	    ts0 > 0 && ts1 > ts0 ? (x.x_done - done0) / 1048576.0 /
-	    ((ts1 - ts0) / 1e6) : 0.0);
+	for (k = 0; k < gb.o_conc; k++)
+		pthread_join(x[k].x_thr, NULL);
+	secs = ts0 > 0 && ts1 > ts0 ? (ts1 - ts0) / 1e6 : 0;
+	printf(",\"direction\":\"%s\",\"streams\":%d,\"errors\":%ld,"
+	    "\"msg_bytes\":%d,\"sample_s\":%.2f,\"stream_mib_s\":[",
+	    up ? "up" : "down", gb.o_conc, errs, gb.o_msgsize, secs);
+	for (k = 0; k < gb.o_conc; k++) {
+		r = secs > 0 ? (x[k].x_done - done0[k]) / 1048576.0 / secs : 0;
+		sum += r;
+		sumsq += r * r;
+		printf("%s%.3f", k ? "," : "", r);
+	}
+	printf("],\"bulk_mib_s\":%.3f,\"fairness\":%.3f", sum,
+	    sumsq > 0 ? sum * sum / (gb.o_conc * sumsq) : 0.0);
 	gb_print_lat("cfb", cfb, n);
-	if (!x.x_started)
-		snprintf(why, sizeof(why), "bulk did not start (%s)",
-		    x.x_err != NULL ? x.x_err : "no data in 10 s");
-	else if (x.x_err != NULL)
-		snprintf(why, sizeof(why), "bulk failed (%s)", x.x_err);
-	gb_tail(n > 0 && x.x_started && x.x_err == NULL,
-	    !x.x_started || x.x_err != NULL ? why : errs ? "some sessions "
-	    "failed" : NULL);
+	failed = 0;
+	for (k = 0; k < gb.o_conc; k++)
+		if (x[k].x_err != NULL && !failed) {
+			failed = 1;
+			snprintf(why, sizeof(why), "bulk failed (%s)",
+			    x[k].x_err);
+		}
+	if (ts0 == 0 && !failed)
+		snprintf(why, sizeof(why), "bulk did not start in 10 s");
+	gb_tail(n > 0 && ts0 > 0 && !failed, ts0 == 0 || failed ? why :
+	    errs ? "some sessions failed" : NULL);
 	free(cfb);
 	return 0;
 }

@@ -2,7 +2,7 @@
 # bench/shaped.sh: gooserelayd and its peers over a slow, shaped link.
 #
 #	bench/shaped.sh [--rates 5,20,100] [--runs N] [--seconds S]
-#	    [--peers a,b,...] [--base BUILDDIR] [--out DIR]
+#	    [--peers a,b,...] [--base BUILDDIR] [--fair N] [--out DIR]
 #
 # Two network namespaces joined by a veth pair, each direction shaped
 # with tbf (rate R, burst 32kbit, latency 100ms; regress/lib-shaped.sh).
@@ -20,7 +20,12 @@
 # exit far).  --base DIR adds gr_stream_base and gr_post_base, the same
 # from another build directory (before/after in one run).  Runs and
 # peers are interleaved; the link is left to go idle between
-# measurements.  Namespaces are named SH_PREFIX (default qq) + pid.
+# measurements.  --fair N adds fb_down and fb_up with N bulk streams at
+# once: each stream's share (Jain's fairness index) and the first byte.  Namespaces are named SH_PREFIX (default qq) + pid.
+#
+# On a shared machine run it under chrt -r 1 (every peer alike): the link
+# is the bottleneck, but a loaded machine's scheduling delay otherwise
+# doubles every first byte, shadowsocks-libev's too.
 #
 # Output: DIR/raw.jsonl, DIR/summary.md and DIR/summary.json
 # (bench/shaped_summary.py).  DIR defaults to
@@ -44,6 +49,7 @@ SECS=8
 PEERS="direct,microsocks,ss,ssh,gr_stream,gr_post"
 BASE=""
 OUT=""
+FAIR=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rates) RATES=$2; shift ;;
@@ -51,8 +57,9 @@ while [ $# -gt 0 ]; do
 	--seconds) SECS=$2; shift ;;
 	--peers) PEERS=$2; shift ;;
 	--base) BASE=$(cd "$2" && pwd) || exit 2; shift ;;
+	--fair) FAIR=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) echo "shaped.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -240,6 +247,11 @@ measure() {
 	    -m 64 -o 20
 	grb "$b_peer" "$b_rate" "$b_run" -s fb_up -T "$SECS" -W 1 -r 50 \
 	    -m 64 -o 20
+	[ "$FAIR" -gt 1 ] || return 0
+	grb "$b_peer" "$b_rate" "$b_run" -s fb_down -c "$FAIR" -T "$SECS" \
+	    -W 1 -r 50 -m 64 -o 20
+	grb "$b_peer" "$b_rate" "$b_run" -s fb_up -c "$FAIR" -T "$SECS" \
+	    -W 1 -r 50 -m 64 -o 20
 }
 
 LIVE=""

@@ -72,6 +72,19 @@ def main():
             if sc in ("bulk_down", "bulk_up"):
                 d.setdefault(sc, []).append(r.get("mib_s") if ok or
                                             r.get("bytes", 0) > 0 else None)
+            elif sc in ("fb_down", "fb_up") and r.get("streams", 1) > 1:
+                sc = f"{sc}_x{r['streams']}"
+                n = get(r, "cfb.n") or 0
+                d.setdefault(sc + ".p50", []).append(
+                    get(r, "cfb.p50_us") / 1000 if n else None)
+                d.setdefault(sc + ".p90", []).append(
+                    get(r, "cfb.p90_us") / 1000 if n else None)
+                d.setdefault(sc + ".bulk", []).append(r.get("bulk_mib_s"))
+                d.setdefault(sc + ".fair", []).append(r.get("fairness"))
+                sm = r.get("stream_mib_s") or [0]
+                d.setdefault(sc + ".min", []).append(min(sm))
+                d.setdefault(sc + ".max", []).append(max(sm))
+                d.setdefault("multi", []).append(sc)
             elif sc in ("fb_down", "fb_up"):
                 n = get(r, "cfb.n") or 0
                 d.setdefault(sc + ".p50", []).append(
@@ -103,10 +116,12 @@ def main():
         ss = {}
         if (rate, "ss") in rows:
             d = rows[(rate, "ss")]
-            ss = {k: med(v) for k, v in d.items() if k != "errors"}
+            ss = {k: med(v) for k, v in d.items()
+                  if k not in ("errors", "multi")}
         for p in peers:
             d = rows[(rate, p)]
-            m = {k: med(v) for k, v in d.items() if k != "errors"}
+            m = {k: med(v) for k, v in d.items()
+                 if k not in ("errors", "multi")}
             summary[f"{rate}/{p}"] = m
             goals = ""
             if p.startswith("gr_") and ss:
@@ -130,6 +145,26 @@ def main():
                 f" ({fmt(m.get('fb_down.n'), 0)}) | "
                 f"{fmt(m.get('fb_up.p50'))} / {fmt(m.get('fb_up.p90'))}"
                 f" ({fmt(m.get('fb_up.n'), 0)}) | {goals} |")
+        multi = sorted({sc for p in peers
+                        for sc in rows[(rate, p)].get("multi", [])})
+        for sc in multi:
+            md.append("")
+            md.append(f"{sc}: several bulk streams at once")
+            md.append("")
+            md.append("| peer | total MiB/s | per stream min - max | "
+                      "fairness | first byte p50 / p90 ms |")
+            md.append("|---|---:|---:|---:|---:|")
+            for p in peers:
+                m = summary.get(f"{rate}/{p}", {})
+                if m.get(sc + ".bulk") is None:
+                    continue
+                md.append(f"| {PEER_NAMES.get(p, p)} | "
+                          f"{fmt(m.get(sc + '.bulk'), 2)} | "
+                          f"{fmt(m.get(sc + '.min'), 2)} - "
+                          f"{fmt(m.get(sc + '.max'), 2)} | "
+                          f"{fmt(m.get(sc + '.fair'), 3)} | "
+                          f"{fmt(m.get(sc + '.p50'))} / "
+                          f"{fmt(m.get(sc + '.p90'))} |")
         errs = [(p, e) for p in peers for e in rows[(rate, p)].get(
             "errors", [])]
         if errs:

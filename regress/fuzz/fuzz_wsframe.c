@@ -4,13 +4,13 @@
  * The WebSocket frame reader (common/wsframe.c).
  * Input: byte 0 picks the message cap, byte 1 seeds the split pattern
  * and with its top bit makes us the server (frames must be masked: the
- * exit's side), the rest is what the other end sent.  The stream is parsed three ways: in
- * one buffer, in small pieces of varying size, and in pieces with bulk
- * payload taken through wsframe_direct (as stream.c reads it); all three
- * must report the same messages, control frames and error, at the same
- * offset.  Every piece must lie inside the input, no message may exceed
- * the cap, and a frame built by wsframe_hdr around the input must parse
- * back to it.
+ * exit's side), the rest is what the other end sent.  The stream is
+ * parsed three ways: in one buffer, in small pieces of varying size, and
+ * in pieces with bulk payload taken through wsframe_direct (as stream.c
+ * and wsraw.c read it); all three must report the same messages, control
+ * frames and error, at the same offset.  Every piece must lie inside the
+ * input, no message may exceed the cap, and a frame built by wsframe_hdr
+ * around the input must parse back to it.
  */
 #include "gr_config.h"
 
