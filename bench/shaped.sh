@@ -21,7 +21,8 @@
 # from another build directory (before/after in one run).  Runs and
 # peers are interleaved; the link is left to go idle between
 # measurements.  --fair N adds fb_down and fb_up with N bulk streams at
-# once: each stream's share (Jain's fairness index) and the first byte.  Namespaces are named SH_PREFIX (default qq) + pid.
+# once: each stream's share (Jain's fairness index) and the first byte.
+# Namespaces are named SH_PREFIX (default qq) + pid.
 #
 # On a shared machine run it under chrt -r 1 (every peer alike): the link
 # is the bottleneck, but a loaded machine's scheduling delay otherwise

@@ -78,7 +78,8 @@ exit:
 EOF
 gr_spawn exit $FAR "$GOOSERELAYD" -d -f "$T/exit.yaml" -X "$GR_LIBEXEC"
 for p in 8080 9000 8443; do
-	gr_shaped_wait_port "$FAR" 127.0.0.1 $p 15 || gr_fail "far side: port $p"
+	gr_shaped_wait_port "$FAR" 127.0.0.1 $p 15 ||
+	    gr_fail "far side: port $p"
 done
 
 # Near side: one carrier per transport.
@@ -91,9 +92,11 @@ carrier() {
 		echo "  tunnel_key: \"$KEY\""
 		echo "  transport_mode: $_mode"
 		if [ "$_mode" = direct_stream ]; then
-			echo "  direct_stream_urls: [\"ws://$SH_FAR_ADDR:8443/stream\"]"
+			echo "  direct_stream_urls:" \
+			    "[\"ws://$SH_FAR_ADDR:8443/stream\"]"
 		else
-			echo "  relay_urls: [\"http://$SH_FAR_ADDR:8443/tunnel\"]"
+			echo "  relay_urls:" \
+			    "[\"http://$SH_FAR_ADDR:8443/tunnel\"]"
 		fi
 	} >"$T/$_n.yaml"
 	gr_spawn "$_n" $NEAR "$GOOSERELAYD" -d -f "$T/$_n.yaml" -X "$GR_LIBEXEC"
@@ -190,7 +193,8 @@ for t in "stream 1083" "post 1084"; do
 	gr_wait_log "$T/sink.log" "^sink: connection $nup\$" 30 ||
 	    gr_fail "$name: the upload did not reach the sink"
 	small_fetches "$port" "up.$name"
-	wait "$uppid" || gr_fail "$name: the upload failed: $(cat "$T/out/up.$name.err")"
+	wait "$uppid" ||
+	    gr_fail "$name: the upload failed: $(cat "$T/out/up.$name.err")"
 	[ "$(cat "$T/out/up.$name")" = "$BIG_SHA" ] ||
 	    gr_fail "$name: upload sha256 ($(cat "$T/out/up.$name"))"
 done

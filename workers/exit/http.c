@@ -65,8 +65,8 @@ struct xconn {
 	int			 xc_deadline;	/* the hold expired */
 	ev_timer		 xc_ctimer;	/* coalescing window */
 	int			 xc_coalesced;	/* window used (or none) */
-	int			 xc_syn;	/* opened sessions: see http_build */
-	struct txpace_conn	 xc_pace;	/* POST responses: http_budget */
+	int			 xc_syn;	/* opened sessions (http_build) */
+	struct txpace_conn	 xc_pace;	/* POST budget (txpace.c) */
 	int			 xc_text;	/* base64 bodies */
 	enum wire_layout	 xc_layout;	/* mirror the client's */
 	int			 xc_preauth;	/* holds a pre-auth slot */
