@@ -36,3 +36,8 @@ HOSTILE_CASES = regress/cases/hostile_bigreq.sh \
 	regress/cases/hostile_pipeline.sh
 TESTS += $(HOSTILE_CASES)
 EXTRA_DIST += $(HOSTILE_CASES) regress/lib-hostile.sh
+
+# Correctness over a slow, shaped link between two namespaces (issue 12).
+SHAPED_CASES = regress/cases/shaped_tunnel.sh
+TESTS += $(SHAPED_CASES)
+EXTRA_DIST += $(SHAPED_CASES) regress/lib-shaped.sh

@@ -208,6 +208,8 @@ void	tunnel_batch_init(struct tunnel_batch *);
 #define TUNNEL_PROBE_POST	2
 size_t	tunnel_fill(struct carrier *, struct tunnel_batch *, size_t maxbytes,
 	    int skip_inflight, int with_probe);
+size_t	tunnel_fill_ex(struct carrier *, struct tunnel_batch *,
+	    size_t maxbytes, int skip_inflight, int with_probe, int bulk);
 int	tunnel_seal(struct carrier *, struct tunnel_batch *, int text,
 	    size_t headroom);
 void	tunnel_commit(struct carrier *, struct tunnel_batch *);

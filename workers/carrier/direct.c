@@ -43,7 +43,8 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 	char			 detail[160];
 	const uint8_t		*body = NULL;
 	size_t			 len = 0;
-	int			 binary = 0;
+	struct txpace_conn	*tc = NULL;
+	int			 binary = 0, fd = -1;
 
 	free(dc);
 	detail[0] = '\0';
@@ -54,6 +55,8 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 			len = resp->hs_body.wb_len;
 			binary = strncasecmp(resp->hs_ctype,
 			    "application/octet-stream", 24) == 0;
+			fd = resp->hs_fd;
+			tc = resp->hs_pace;
 			res = len > 0 ? EP_OK : EP_FAIL_HARD;
 			if (len == 0)
 				snprintf(detail, sizeof(detail), "empty 200");
@@ -88,6 +91,9 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 	if (err != HTTPC_OK)
 		snprintf(detail, sizeof(detail), "%s",
 		    errstr ? errstr : "error");
+	/* The connection's TCP_INFO sizes the next requests (post.c). */
+	ep->ep_resp_fd = fd;
+	ep->ep_resp_pace = tc;
 	cb(ep, res, sent, body, len, binary, detail, cbarg);
 }
 
@@ -173,6 +179,7 @@ direct_new(struct ev_loop *loop, const char *url, const char *addr,
 		free(ep);
 		return (NULL);
 	}
+	ep->ep_resp_fd = -1;
 	/* Dial the supervisor's addresses; the name stays for Host/SNI. */
 	snprintf(t.ht_connect, sizeof(t.ht_connect), "%s",
 	    addr != NULL && addr[0] != '\0' ? addr : ads);

@@ -564,6 +564,7 @@ fronted_endpoint_new(struct fronted *f, const char *id, const char *account,
 	fe->fe_ep.ep_priv = fe;
 	fe->fe_ep.ep_text_only = 1;
 	fe->fe_ep.ep_fronted = 1;
+	fe->fe_ep.ep_resp_fd = -1;
 	snprintf(fe->fe_ep.ep_label, sizeof(fe->fe_ep.ep_label), "%s",
 	    fe->fe_short);
 	if (f->f_hs != NULL &&

@@ -39,6 +39,7 @@
 #include <zlib.h>
 
 #include "httpc.h"
+#include "txpace.h"
 
 #define HTTPC_RBUF		(64 * 1024)
 #define HTTPC_MAX_HEADER	(32 * 1024)	/* response head bytes */
@@ -132,6 +133,8 @@ httpc_rparse_reset(struct httpc_rparse *rp)
 	rp->rp_resp.hs_status = 0;
 	rp->rp_resp.hs_ctype[0] = '\0';
 	rp->rp_resp.hs_location[0] = '\0';
+	rp->rp_resp.hs_fd = -1;
+	rp->rp_resp.hs_pace = NULL;
 	wbuf_reset(&rp->rp_resp.hs_body);
 	rp->rp_seen = 0;
 	rp->rp_flen = 0;
@@ -450,6 +453,7 @@ struct httpc_conn {
 	TAILQ_ENTRY(httpc_conn)	 c_entry;	/* pool's idle list */
 	struct httpc_pool	*c_pool;
 	struct httpc_call	*c_call;
+	struct txpace_conn	 c_pace;	/* exchange rate (post.c) */
 	int			 c_fd;
 	struct tls		*c_tls;
 	enum httpc_cstate	 c_state;
@@ -844,6 +848,8 @@ httpc_call_done(struct httpc_call *k)
 	httpc_call_release(k);
 	/* The connection is out of every list while the callback runs. */
 	p->p_incb++;
+	httpc_rparse_resp(c->c_rp)->hs_fd = c->c_fd;
+	httpc_rparse_resp(c->c_rp)->hs_pace = &c->c_pace;
 	k->k_cb(k, HTTPC_OK, NULL, 1, httpc_rparse_resp(c->c_rp), k->k_arg);
 	if (keep && !p->p_dying)
 		httpc_conn_idle(c);

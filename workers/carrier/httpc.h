@@ -15,6 +15,7 @@
 
 struct ev_loop;
 struct tls_config;
+struct txpace_conn;
 
 struct httpc_target {
 	int		 ht_tls;		/* 0 = plain TCP */
@@ -39,6 +40,8 @@ struct httpc_resp {
 	char		 hs_ctype[128];
 	char		 hs_location[2048];	/* for 3xx */
 	struct wbuf	 hs_body;		/* decoded (de-chunked, gunzipped) */
+	int		 hs_fd;			/* socket (TCP_INFO) or -1 */
+	struct txpace_conn *hs_pace;		/* its exchange snapshot */
 };
 
 /* Failure classes for err in the callback. */

@@ -41,12 +41,15 @@
 #include "health.h"
 #include "log.h"
 #include "stats.h"
+#include "txpace.h"
 #include "wproc.h"
 
 #define POST_FAIL_PAUSE		1.0
 #define POST_REAP_DELAY		60.0	/* after start: the SNI probe */
 #define POST_REAP_TICK		2.0
 #define POST_SKIP_MAX		60.0	/* relay back-off cap, s */
+#define POST_UP_TIME		0.005	/* direct request: s of the path */
+#define POST_BULK_MAX		3	/* requests with bulk in flight */
 
 /* One session's frames in a pipelined POST. */
 struct prun {
@@ -73,6 +76,7 @@ struct poller {
 	struct prun		*p_runs;	/* TB_MAXFRAMES, in flight */
 	size_t			 p_nruns;
 	int			 p_extra;	/* pipelined TX only */
+	int			 p_bulk;	/* in flight with bulk TX */
 };
 
 /* What a reload compares, and the stats of endpoints without health. */
@@ -128,6 +132,8 @@ struct post {
 	size_t			 po_nretired;
 	ev_timer		 po_reap;
 	double			 po_started_at;
+	struct txpace		 po_pace;	/* direct requests by time */
+	int			 po_pace_on;
 };
 
 static void	post_poll(struct poller *);
@@ -770,6 +776,79 @@ post_outage(struct poller *p)
 	return (1);
 }
 
+/*
+ * Direct relays (issue 12): a request carries a few ms of what the POST
+ * connections deliver upstream (txpace.c, sampled from each answered
+ * request's socket), or one round trip if that is longer, so no request
+ * is seconds of upload that pollers and a new session wait on.  Apps
+ * Script keeps max_request_bytes: its exchanges cost far more than the
+ * transfer, and the rate of its connections is Google's, not the path's.
+ */
+static size_t
+post_budget(struct post *po)
+{
+	struct carrier	*car = po->po_car;
+	size_t		 max = car->c_conf.cc_max_request_bytes;
+
+	if (po->po_fs.fs_health != NULL || !po->po_pace_on)
+		return (max);
+	po->po_pace.tp_msgmax = max;
+	return (txpace_budget_rtt(&po->po_pace, POST_UP_TIME,
+	    ev_now(car->c_loop)));
+}
+
+/* An answered direct request: what its connection delivered meanwhile. */
+static void
+post_pace_observe(struct poller *p, struct cendpoint *ep)
+{
+	struct post	*po = p->p_post;
+	struct carrier	*car = po->po_car;
+
+	if (ep->ep_fronted || ep->ep_resp_fd < 0 || ep->ep_resp_pace == NULL)
+		return;
+	if (!po->po_pace_on) {
+		txpace_init_rate(&po->po_pace, car->c_conf.cc_max_request_bytes,
+		    ev_now(car->c_loop));
+		po->po_pace_on = 1;
+	}
+	txpace_exchange(&po->po_pace, ep->ep_resp_pace, ep->ep_resp_fd,
+	    ev_now(car->c_loop));
+}
+
+/*
+ * Bulk (a session with more than a small exchange queued) goes in this
+ * request only if another poller stays free, so a new session's SYN
+ * leaves at once on its own connection instead of waiting for a poller
+ * to come back from an upload, and if fewer than POST_BULK_MAX requests
+ * with bulk are in flight: a few keep the path busy while others wait
+ * for their answers (two left a fast path 9% idle), and every one more
+ * adds its request to what a new session's packets wait behind in the
+ * link (direct relays; through Apps Script, exchanges in parallel are
+ * what carries bulk).
+ */
+static int
+post_bulk_ok(struct poller *p)
+{
+	struct post	*po = p->p_post;
+	struct poller	*q;
+	size_t		 i, nbulk = 0;
+	int		 free = 0;
+
+	for (i = 0; i < po->po_npollers; i++) {
+		q = &po->po_pollers[i];
+		if (q == p)
+			continue;
+		if (q->p_busy && q->p_bulk)
+			nbulk++;
+		if (!q->p_busy && (!q->p_extra || post_pipelining(po)))
+			free = 1;
+	}
+	/* Apps Script: exchanges in parallel are its throughput. */
+	if (po->po_fs.fs_health != NULL)
+		return (free);
+	return (free && nbulk < POST_BULK_MAX);
+}
+
 static void
 post_poll(struct poller *p)
 {
@@ -797,7 +876,8 @@ post_poll(struct poller *p)
 		return;
 	probe = !car->c_probe_answered && car->c_probe_post.wb_len > 0 ?
 	    TUNNEL_PROBE_POST : 0;
-	n = tunnel_fill(car, tb, car->c_conf.cc_max_request_bytes, 1, probe);
+	n = tunnel_fill_ex(car, tb, post_budget(po), 1, probe,
+	    post_bulk_ok(p));
 	p->p_idle = tb->tb_ndata == 0 && car->c_nrst == 0 && !tb->tb_probe &&
 	    n == 0;
 	if (p->p_idle) {
@@ -838,6 +918,7 @@ post_poll(struct poller *p)
 	if (tunnel_seal(car, tb, text, 0) == -1)
 		goto fail;
 	p->p_busy = 1;
+	p->p_bulk = tb->tb_txn.t_bytes > 16 * 1024;
 	p->p_sent_at = ev_now(car->c_loop);
 	p->p_inflight = ep;
 	if (ep->ep_ops->eo_exchange(ep, tb->tb_body.wb_data,
@@ -904,6 +985,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		health_release(hep, slot);
 	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
 		po->po_n_ok++;
+		post_pace_observe(p, ep);
 		post_ep_count(po, ep, 1, p->p_idle ? -1 : now - p->p_sent_at);
 		if (hep != NULL)
 			health_report(hep, EP_OK, now - p->p_t0,

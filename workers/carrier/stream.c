@@ -18,7 +18,12 @@
  * iteration that made data ready (so one iteration's sessions share a
  * batch), straight with send(); a write watcher is armed only while the
  * socket refuses bytes.  Mask keys come from a RAND_bytes pool.  lws
- * still closes the connection.
+ * still closes the connection.  What goes on the wire is sized by time
+ * (common/txpace.c, issue 12): the kernel's unsent queue is kept to a few
+ * ms of the path's delivery rate (TCP_NOTSENT_LOWAT) and each batch to a
+ * few ms as well, so a new session's SYN waits behind milliseconds of an
+ * upload, not megabytes; on a fast path batches grow to
+ * CARRIER_STREAM_BUDGET.
  *
  * lws 4.1.6 on a foreign libev loop misses its own timers while idle
  * (stack-notes.md 1), hence the 250 ms lws_cancel_service() tick; and a
@@ -48,6 +53,7 @@
 #include "carrier.h"
 #include "liblog.h"
 #include "log.h"
+#include "txpace.h"
 #include "wsframe.h"
 
 #define STREAM_BACKOFF_MAX	30.0
@@ -135,6 +141,7 @@ struct stream {
 	uint8_t			 st_mpool[STREAM_MASKPOOL];
 	size_t			 st_moff;
 	int			 st_pong_due;
+	struct txpace		 st_pace;	/* raw writes sized by time */
 	uint8_t			 st_pong[LWS_PRE + WSFRAME_CTL_MAX];
 	size_t			 st_ponglen;
 	uint64_t		 st_n_ok, st_n_fail, st_n_drop;
@@ -1188,6 +1195,8 @@ stream_raw_send(struct stream *st)
 		    st->st_outlen - st->st_outoff, MSG_NOSIGNAL);
 		if (n > 0) {
 			st->st_outoff += (size_t)n;
+			txpace_sent(&st->st_pace, (size_t)n,
+			    ev_now(st->st_car->c_loop));
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -1220,8 +1229,8 @@ stream_raw_batch(struct stream *st)
 		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
 		    TUNNEL_PROBE_STREAM : 0;
 	/* The hello carries the probe and control frames only (see below). */
-	n = tunnel_fill(car, tb, st->st_hello_sent ? CARRIER_STREAM_BUDGET : 0,
-	    0, probe);
+	n = tunnel_fill(car, tb, st->st_hello_sent ?
+	    txpace_budget(&st->st_pace, ev_now(car->c_loop)) : 0, 0, probe);
 	if (n == 0 && st->st_hello_sent)
 		return (1);
 	if (tunnel_seal(car, tb, 0, LWS_PRE) == -1) {
@@ -1293,6 +1302,9 @@ stream_raw_flush(struct stream *st)
 		if (st->st_hello_sent && (!tunnel_has_work(car) ||
 		    stream_ack_hold(st)))
 			break;
+		/* The kernel has a few ms unsent: pick the next later. */
+		if (!txpace_room(&st->st_pace, ev_now(car->c_loop)))
+			goto wait;
 		if (nb++ == STREAM_RAW_BATCHES)
 			goto wait;	/* more when the loop comes round */
 		if ((rc = stream_raw_batch(st)) == -1)
@@ -1318,7 +1330,10 @@ stream_raw_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 static void
 stream_raw_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	stream_raw_flush(w->data);
+	struct stream	*st = w->data;
+
+	txpace_writable(&st->st_pace, ev_now(loop));
+	stream_raw_flush(st);
 }
 
 /* Handshake done on ws://: take the connection over from lws. */
@@ -1344,6 +1359,8 @@ stream_raw_start(struct stream *st, struct lws *wsi)
 	st->st_out = NULL;
 	st->st_outlen = st->st_outoff = 0;
 	st->st_moff = sizeof(st->st_mpool);	/* fresh keys */
+	txpace_init(&st->st_pace, fd, CARRIER_STREAM_BUDGET,
+	    ev_now(car->c_loop));
 	ev_io_init(&st->st_rawio, stream_raw_cb, fd, EV_READ);
 	st->st_rawio.data = st;
 	ev_io_init(&st->st_wio, stream_raw_wio_cb, fd, EV_WRITE);

@@ -18,6 +18,9 @@
 #include "log.h"
 #include "udp.h"
 
+#define TUNNEL_SMALL	(16U * 1024)	/* interactive: goes whole */
+#define TUNNEL_QUANTUM	(16U * 1024)	/* least bulk share of a batch */
+
 void
 tunnel_init(struct carrier *car)
 {
@@ -177,18 +180,35 @@ tunnel_drain_one(struct carrier *car, struct tunnel_batch *tb,
 
 /*
  * Build a batch: probe, RSTs, downstream ACKs, then new sessions (SYN
- * only, so connects are never stuck behind bulk data), then data.
- * skip_inflight: leave sessions whose frames are in an unsettled batch
- * (one outstanding POST per session).  Returns the number of frames.
+ * only, so connects are never stuck behind bulk data), then small
+ * sessions whole (at most TUNNEL_SMALL queued: an interactive exchange),
+ * then the rest, each at most a quantum (an equal share of the budget,
+ * not under TUNNEL_QUANTUM); a batch with SYNs or small exchanges
+ * carries no bulk (the next one does).  Every session visited goes to
+ * the tail of the ready list, so batches take turns (round robin).  On
+ * the stream the budget is a few ms of the path (txpace.c): what a new
+ * session waits behind is one small batch.  skip_inflight: leave
+ * sessions whose frames are in an unsettled batch (one outstanding POST
+ * per session).  Returns the number of frames.
  */
 size_t
 tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
     int skip_inflight, int with_probe)
 {
+	return (tunnel_fill_ex(car, tb, maxbytes, skip_inflight, with_probe,
+	    1));
+}
+
+/* tunnel_fill; bulk 0: sessions with more than TUNNEL_SMALL queued wait. */
+size_t
+tunnel_fill_ex(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
+    int skip_inflight, int with_probe, int bulk)
+{
 	struct lconn		*lc;
 	struct wire_frame	*f;
 	struct wbuf		*pb;
 	size_t			 maxf, budget = maxbytes, k, cnt, i;
+	size_t			 quantum, share;
 	uint64_t		 nseq;
 	double			 now = ev_now(car->c_loop);
 	int			 pass, skip;
@@ -246,10 +266,13 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 	 * Pop each ready session once per pass; one with more to send goes
 	 * back to the tail (round robin across batches).
 	 */
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		cnt = 0;
 		TAILQ_FOREACH(lc, &car->c_readyq, lc_ready)
 			cnt++;
+		quantum = cnt > 0 ? budget / cnt : budget;
+		if (quantum < TUNNEL_QUANTUM)
+			quantum = TUNNEL_QUANTUM;
 		for (i = 0; i < cnt; i++) {
 			if (tb->tb_n >= maxf || budget <= WIRE_FRAME_WORST_HDR)
 				break;
@@ -259,12 +282,22 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 			skip = (skip_inflight &&
 			    (lc->lc_sess->s_flags & SESS_IN_TXN)) ||
 			    (pass == 0 &&
-			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT));
+			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT)) ||
+			    (pass == 1 &&
+			    sess_tx_pending(lc->lc_sess) > TUNNEL_SMALL) ||
+			    (pass == 2 && !bulk);
 			if (!skip) {
 				k = pass == 0 ? 1 : CARRIER_FPS;
 				if (k > maxf - tb->tb_n)
 					k = maxf - tb->tb_n;
-				tunnel_drain_one(car, tb, lc, k, &budget, now);
+				if (pass == 2 && budget > quantum) {
+					share = quantum;
+					tunnel_drain_one(car, tb, lc, k,
+					    &share, now);
+					budget -= quantum - share;
+				} else
+					tunnel_drain_one(car, tb, lc, k,
+					    &budget, now);
 				cstats_qwait(now - lc->lc_ready_at);
 			}
 			if (skip || sess_tx_drainable(lc->lc_sess)) {
@@ -274,6 +307,13 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 				TAILQ_INSERT_TAIL(&car->c_readyq, lc, lc_ready);
 			}
 		}
+		/*
+		 * SYNs and small exchanges go in a batch of their own: the
+		 * exit decodes a batch once all of it is in, so bulk in the
+		 * same one would hold them back by its size.
+		 */
+		if (pass == 1 && tb->tb_ndata > 0)
+			break;
 	}
 	return (tb->tb_n);
 }
