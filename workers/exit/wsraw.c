@@ -178,7 +178,7 @@ wsraw_append(struct wsraw *wr, const struct wsframe_piece *pc)
 	uint8_t	*dst;
 
 	if (reqcheck_ws(wr->wr_in->wb_len, pc->wp_len, wr->wr_authed) != 0) {
-		log_info("stream message over %u bytes: closing",
+		admit_log("stream message over %u bytes: closing",
 		    wr->wr_authed ? EXIT_WS_MSG_MAX : EXIT_HELLO_MAX);
 		return (-1);
 	}
@@ -204,7 +204,8 @@ wsraw_parse(struct wsraw *wr, const uint8_t *p, size_t n)
 		n -= used;
 		switch (ev) {
 		case WSFRAME_ERR:
-			log_info("stream: bad frame: %s", wr->wr_wf.wf_err);
+			/* A peer provokes it: the budgeted logger. */
+			admit_log("stream: bad frame: %s", wr->wr_wf.wf_err);
 			return (-1);
 		case WSFRAME_NEED:
 			break;
