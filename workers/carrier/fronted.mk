@@ -5,7 +5,8 @@ noinst_LIBRARIES += libfronted.a
 libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
 	workers/carrier/health.c workers/carrier/health.h \
 	workers/carrier/fronted.c workers/carrier/fronted.h \
-	workers/carrier/endpoint.h
+	workers/carrier/endpoint.h workers/carrier/rtoken.c \
+	workers/carrier/rtoken.h
 libfronted_a_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(ZLIB_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/workers/carrier
 FRONTED_LIBS = libfronted.a $(WIRE_LIBS) $(TLS_LIBS) $(HTTP_PARSER_LIBS) \

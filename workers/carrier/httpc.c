@@ -488,6 +488,7 @@ struct httpc_pool {
 	size_t			 p_maxbody;
 	double			 p_ctimeout;
 	double			 p_itimeout;
+	unsigned		 p_deadms;	/* dead_host_timeout_ms */
 	struct httpc_conns	 p_idle;
 	size_t			 p_nidle;
 	struct httpc_calls	 p_calls;
@@ -686,6 +687,7 @@ httpc_conn_dial(struct httpc_conn *c, char *err, size_t errlen)
 	}
 	setsockopt(c->c_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(c->c_fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	httpc_dead_host_opts(c->c_fd, p->p_deadms, 1);
 	if (connect(c->c_fd, (struct sockaddr *)&p->p_addr, p->p_addrlen) ==
 	    -1 && errno != EINPROGRESS) {
 		e = errno;
@@ -1266,6 +1268,39 @@ httpc_pool_set_timeouts(struct httpc_pool *p, double connect, double idle)
 		p->p_ctimeout = connect;
 	if (idle > 0)
 		p->p_itimeout = idle;
+}
+
+/*
+ * A host that acknowledges nothing for ms ends the connection (failover.c
+ * says why): TCP_USER_TIMEOUT, which Linux applies to connect() too, and
+ * with keepalive, probes after ms of silence one second apart, so a held
+ * long poll on a host that died is noticed as well.  0: the kernel's.
+ */
+void
+httpc_dead_host_opts(int fd, unsigned ms, int keepalive)
+{
+	int	 v, one = 1;
+
+	if (ms == 0)
+		return;
+#ifdef TCP_USER_TIMEOUT
+	v = (int)ms;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, sizeof(v));
+#endif
+	if (!keepalive)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL)
+	v = ms < 1000 ? 1 : (int)(ms / 1000);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof(one));
+#endif
+}
+
+void
+httpc_pool_set_dead_host(struct httpc_pool *p, unsigned ms)
+{
+	p->p_deadms = ms;
 }
 
 void
