@@ -67,3 +67,10 @@ TESTS += regress/cases/carrier_streamback.sh regress/cases/carrier_exitlost.sh \
 	regress/cases/carrier_slowreader.sh
 EXTRA_DIST += regress/cases/carrier_streamback.sh \
 	regress/cases/carrier_exitlost.sh regress/cases/carrier_slowreader.sh
+
+# Exit fleet (issue 16): exits in network namespaces, HAProxy in front of
+# them, failover without a balancer (root, ip netns, haproxy).
+TESTS += regress/cases/fleet_blackhole.sh regress/cases/fleet_haproxy.sh
+EXTRA_DIST += regress/cases/fleet_blackhole.sh \
+	regress/cases/fleet_haproxy.sh regress/lib-fleet.sh \
+	regress/tools/fleetload.py etc/haproxy.cfg.sample

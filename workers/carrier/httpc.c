@@ -789,7 +789,7 @@ httpc_call_fail(struct httpc_call *k, int err, const char *fmt, ...)
 	struct httpc_pool	*p = k->k_pool;
 	struct httpc_conn	*c = k->k_conn, *nc;
 	va_list			 ap;
-	int			 retry, r;
+	int			 retry, r, e = errno;
 
 	va_start(ap, fmt);
 	vsnprintf(k->k_err, sizeof(k->k_err), fmt, ap);
@@ -802,8 +802,12 @@ httpc_call_fail(struct httpc_call *k, int err, const char *fmt, ...)
 	retry = 0;
 	if (c != NULL && c->c_reused && !k->k_retried && !p->p_dying &&
 	    httpc_rparse_seen(c->c_rp) == 0 &&
-	    (err == HTTPC_ERR_IO || err == HTTPC_ERR_TLS))
+	    (err == HTTPC_ERR_IO || err == HTTPC_ERR_TLS) && e != ETIMEDOUT)
 		retry = 1;
+	/*
+	 * ETIMEDOUT: the host acknowledged nothing for dead_host_timeout_ms
+	 * (failover.c), which a fresh connection would wait out again.
+	 */
 	if (c != NULL) {
 		c->c_call = NULL;
 		if (retry && (nc = httpc_conn_new(p)) != NULL) {
