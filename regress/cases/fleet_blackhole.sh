@@ -68,7 +68,8 @@ t0=$(date +%s.%N)
 fl_link_down 1
 for c in cs cp; do
 	eval "sp=\$SOCKS_$c"
-	python3 "$FLOAD" first "$sp" "$FL_T" "$ECHOP" 20 >"$T/$c.first" &
+	python3 "$FLOAD" first "$sp" "$FL_T" "$ECHOP" 20 "$t0" \
+	    >"$T/$c.first" &
 	eval "FIRST_$c=$!"
 done
 for c in cs cp; do

@@ -12,9 +12,11 @@ cases (regress/cases/fleet_*.sh, issue 16).
       SOCKS5 CONNECT to ADDR:PORT, send "SOCKS\\n" and SIZE random bytes,
       read them back and compare.  Prints "ok N", "fail N" and the first
       few failures; exit status 0 if all were ok.
-  fleetload.py first SOCKS ADDR PORT TIMEOUT
+  fleetload.py first SOCKS ADDR PORT TIMEOUT [T0]
       one session, retried until it echoes or TIMEOUT seconds passed;
-      prints the seconds until the first echoed byte, or "none".
+      prints the seconds until the first echoed byte (since T0, a time
+      since the epoch, when given: python's own start takes time), or
+      "none".
 
 Every socket has a timeout, so every run is bounded."""
 import os
@@ -134,6 +136,8 @@ def first(argv):
     sp, addr, port, limit = int(argv[0]), argv[1], int(argv[2]), \
         float(argv[3])
     t0 = time.monotonic()
+    if len(argv) > 4:
+        t0 -= time.time() - float(argv[4])
     while time.monotonic() - t0 < limit:
         left = limit - (time.monotonic() - t0)
         try:
@@ -156,7 +160,7 @@ def main():
         srv.serve_forever()
     if len(sys.argv) >= 8 and sys.argv[1] == "run":
         sys.exit(run(sys.argv[2:]))
-    if len(sys.argv) == 6 and sys.argv[1] == "first":
+    if len(sys.argv) in (6, 7) and sys.argv[1] == "first":
         sys.exit(first(sys.argv[2:]))
     sys.exit(__doc__)
 
