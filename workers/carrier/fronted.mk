@@ -19,6 +19,13 @@ regress_unit_test_httpc_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/workers/carrier
 regress_unit_test_httpc_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += regress/unit/test_rtoken
+TESTS += regress/unit/test_rtoken
+regress_unit_test_rtoken_SOURCES = regress/unit/test_rtoken.c
+regress_unit_test_rtoken_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_rtoken_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += regress/unit/test_health
 TESTS += regress/unit/test_health
 regress_unit_test_health_SOURCES = regress/unit/test_health.c \
