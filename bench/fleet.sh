@@ -4,7 +4,8 @@
 # HAProxy in front of 1, 2 and 3 exits, side by side with the same
 # carriers connected straight to one exit; HAProxy's CPU per GiB; then
 # the time until a carrier whose exit's host died gets a new session
-# through a survivor, p50/max over KILLS link failures.  Exits run in
+# through a survivor, p50/max over KILLS link failures, behind HAProxy
+# and without a balancer (the carrier lists the three exits).  Exits run in
 # network namespaces (regress/lib-fleet.sh), so: root.  From the build
 # directory:
 #	top_srcdir=.. top_builddir=. bash ../bench/fleet.sh [K] [KILLS] [MIB]
@@ -118,7 +119,46 @@ for r in $(seq 1 "$KILLS"); do
 	fl_link_up "$v"
 	fl_hap_up 3 15 || gr_fail "exit $v did not come back"
 done
-sort -n "$T/recover" | awk '{ a[NR] = $1 } END {
-    printf "recovery over %d kills: p50 %.2f s, max %.2f s\n",
-    NR, a[int((NR + 1) / 2)], a[NR] }' | tee -a "$T/results"
+pctl() {
+	sort -n "$1" | awk -v l="$2" '{ a[NR] = $1 } END {
+	    printf "%-34s p50 %.2f s, max %.2f s (%d kills)\n",
+	    l, a[int((NR + 1) / 2)], a[NR], NR }' | tee -a "$T/results"
+}
+pctl "$T/recover" "recovery behind HAProxy:"
+carriers_stop
+gr_stop haproxy
+
+# Without a balancer: one direct_stream and one direct_post carrier that
+# list the three exits; each time the exit they use dies.
+U=""
+R=""
+for i in 1 2 3; do
+	U="$U${U:+, }\"ws://$(fl_addr "$i"):$XPORT/stream\""
+	R="$R${R:+, }\"http://$(fl_addr "$i"):$XPORT/tunnel\""
+done
+fl_carrier ns direct_stream "[$U]"
+fl_carrier np direct_post "[$R]"
+fl_carrier_wait ns
+fl_carrier_wait np
+: >"$T/rec.ns"
+: >"$T/rec.np"
+# One carrier at a time, and after each return a pause longer than
+# dead_host_timeout_ms: a link that flapped leaves connections that the
+# exit's kernel answers with an RST, which would fail over at once.
+for c in ns np; do
+	eval "sp=\$SOCKS_$c"
+	for r in $(seq 1 "$KILLS"); do
+		sleep 4
+		python3 "$FLOAD" run "$FL_T" "$ECHOP" 4 64 1 "$sp" >/dev/null
+		v=$(fl_exit_of "$sp")
+		t0=$(date +%s.%N)
+		fl_link_down "$v"
+		f=$(python3 "$FLOAD" first "$sp" "$FL_T" "$ECHOP" 30 "$t0")
+		echo "$f" >>"$T/rec.$c"
+		gr_log "no balancer, $c: exit $v down, a new session after $f s"
+		fl_link_up "$v"
+	done
+done
+pctl "$T/rec.ns" "no balancer, direct_stream:"
+pctl "$T/rec.np" "no balancer, direct_post:"
 cat "$T/results"

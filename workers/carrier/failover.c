@@ -116,7 +116,8 @@ void
 failover_stream_sock(struct carrier *car, int fd)
 {
 	if (fd >= 0)
-		httpc_dead_host_opts(fd, car->c_conf.cc_dead_host_timeout_ms, 0);
+		httpc_dead_host_opts(fd, car->c_conf.cc_dead_host_timeout_ms,
+		    0);
 }
 
 /*
