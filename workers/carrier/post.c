@@ -1394,6 +1394,12 @@ post_reload(struct carrier *car)
 		po->po_neps = nn < CONF_MAX_URLS ? nn : CONF_MAX_URLS;
 		memcpy(po->po_eps, neps, po->po_neps * sizeof(neps[0]));
 	} else {
+		/* The relay in use stays in use if it stays (failover). */
+		ep = po->po_cur < po->po_neps ? po->po_eps[po->po_cur] : NULL;
+		po->po_cur = 0;
+		for (i = 0; i < nn; i++)
+			if (neps[i] == ep)
+				po->po_cur = i;
 		memcpy(po->po_eps, neps, nn * sizeof(neps[0]));
 		memcpy(po->po_info, ninfo, nn * sizeof(ninfo[0]));
 		po->po_neps = nn;
