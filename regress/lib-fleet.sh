@@ -178,10 +178,11 @@ fl_haproxy() {
 global
 	maxconn 4096
 	stats socket $T/haproxy.sock mode 600 level admin
-	log stderr format raw daemon notice
+	log stderr format raw daemon info
 defaults
 	mode http
 	log global
+	option httplog
 	timeout connect 2s
 	timeout client 330s
 	timeout server 330s

@@ -13,11 +13,10 @@
 #     down) in the middle of downloads while new sessions keep starting
 #     through the others: the downloads on it end with an error within
 #     FL_RST_MAX s, its carriers get new sessions through the survivors
-#     within FL_NEW_MAX s (FL_APPS_MAX over Apps Script: the failed fetch
-#     makes the carrier blacklist its deployment for 3 s, health.c, and
-#     a session is sometimes reset only by the 15 s idle check; 2-16 s
-#     measured), the other downloads finish intact (sha256) and every
-#     other session is byte-exact.
+#     within FL_NEW_MAX s (FL_APPS_MAX over Apps Script: the requests in
+#     flight fail together and each ramps the deployment's blacklist,
+#     3, 6, 12 s, health.c; 2-16 s measured), the other downloads finish
+#     intact (sha256) and every other session is byte-exact.
 #  3. It comes back: carriers that were on the survivors stay where they
 #     were (consistent hashing moves only the returning exit's clients).
 #  4. Drain (set server ... state drain): a carrier already on the
