@@ -5,10 +5,10 @@
 # the way etc/haproxy.cfg.sample is written); carriers over
 # direct_stream, direct_post and apps_script (through the Google
 # emulator, whose Code.gs passes the routing token on), one run each.
-#  1. 300 echo sessions, byte-exact: every carrier's sessions reach one
-#     exit (the target sees which), the exits' own counters add up to
-#     300 sessions opened and no RST, and no exit has more than twice its
-#     share.
+#  1. 300 echo sessions, byte-exact, over those and 17 more direct_post
+#     runs: every carrier's sessions reach one exit (the target sees
+#     which), the exits' own counters add up to 300 sessions opened and
+#     no RST, and no exit has more than twice its share.
 #  2. The host of the exit with the most carriers goes silent (its link
 #     down) in the middle of downloads while new sessions keep starting
 #     through the others: the downloads on it end with an error within
@@ -71,14 +71,28 @@ for k in 1 2 3; do
 	    "ca_file: \"$T/ca/ca.pem\"" "quota_state_path: \"$T/q$k.json\""
 	CARRIERS="$CARRIERS a$k"
 done
+# More runs for the spread only (one run maps to one exit: with 13 runs
+# an exit would get twice its share about once in 40 cases, with 30
+# about once in 30,000).
+SPREAD=""
+for k in $(seq 1 "${FL_SPREAD:-17}"); do
+	fl_carrier "x$k" direct_post "[\"http://127.0.0.1:$HAP/tunnel\"]"
+	SPREAD="$SPREAD x$k"
+done
 PORTS=""
 for c in $CARRIERS; do
 	fl_carrier_wait "$c"
 	eval "PORTS=\"\$PORTS \$SOCKS_$c\""
 done
+APORTS=$PORTS
+for c in $SPREAD; do
+	fl_carrier_wait "$c"
+	eval "APORTS=\"\$APORTS \$SOCKS_$c\""
+done
 NC=$(echo $CARRIERS | wc -w)
-PER=$(( (300 + NC - 1) / NC ))
-NSESS=$((PER * NC))
+NALL=$(echo $CARRIERS $SPREAD | wc -w)
+PER=$(( (300 + NALL - 1) / NALL ))
+NSESS=$((PER * NALL))
 
 # 1. Spread and stickiness.
 stat_sum() {
@@ -90,7 +104,7 @@ stat_sum() {
 }
 open0=$(stat_sum sessions_open)
 rst0=$(stat_sum rst_sent)
-python3 "$FLOAD" run "$FL_T" "$ECHOP" "$PER" 4096 16 $PORTS >"$T/run1" ||
+python3 "$FLOAD" run "$FL_T" "$ECHOP" "$PER" 4096 16 $APORTS >"$T/run1" ||
     gr_fail "echo sessions: $(cat "$T/run1")"
 open1=$(stat_sum sessions_open)
 rst1=$(stat_sum rst_sent)
@@ -99,21 +113,26 @@ gr_log "$NSESS sessions: $((open1 - open0)) opened on the exits," \
 [ $((open1 - open0)) = "$NSESS" ] ||
     gr_fail "the exits opened $((open1 - open0)) sessions, not $NSESS"
 [ "$rst1" = "$rst0" ] || gr_fail "the exits sent $((rst1 - rst0)) RSTs"
-for c in $CARRIERS; do
+for c in $CARRIERS $SPREAD; do
 	eval "sp=\$SOCKS_$c"
 	n=$(awk -v t="$sp" '$2 == t { print $1 }' "$T/echo.tags" | sort -u |
 	    wc -l)
 	[ "$n" = 1 ] || gr_fail "carrier $c: sessions on $n exits"
 	e=$(fl_exit_of "$sp")
 	eval "ON_$c=$e"
-	echo "$c $e" >>"$T/map1"
+	case $c in x*) echo "$c $e" >>"$T/mapx" ;; *) echo "$c $e" >>"$T/map1" ;;
+	esac
 done
 for i in 1 2 3; do
 	n=$(awk -v a="$(fl_addr "$i")" '$1 == a' "$T/echo.tags" | wc -l)
-	gr_log "exit $i: $n sessions, carriers:" \
+	gr_log "exit $i: $n sessions, $(awk -v e="$i" '$2 == e' \
+	    "$T/mapx" | wc -l) spread-only runs, carriers:" \
 	    "$(awk -v e="$i" '$2 == e { printf "%s ", $1 }' "$T/map1")"
 	[ "$n" -le $((2 * NSESS / 3)) ] ||
 	    gr_fail "exit $i has $n of $NSESS sessions (share $((NSESS / 3)))"
+done
+for c in $SPREAD; do
+	gr_stop "$c"
 done
 
 # 2. The busiest exit's host goes silent.
