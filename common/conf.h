@@ -116,6 +116,8 @@ struct carrier_conf {
 	uint32_t	 cc_stream_ping_interval_ms;	/* 20000 */
 	uint32_t	 cc_stream_reconnect_backoff_ms;/* 1000 */
 	uint32_t	 cc_session_stall_timeout_s;	/* 60, 0 = off */
+	int		 cc_routing_token;		/* 1: ?r= in URLs */
+	uint32_t	 cc_dead_host_timeout_ms;	/* 3000, 0 = off */
 	int		 cc_debug_timing;
 	int		 cc_stats_json;
 	uint32_t	 cc_stats_interval_s;		/* 60, 0 = off */

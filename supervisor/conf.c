@@ -88,6 +88,8 @@ conf_carrier_defaults(struct carrier_conf *cc)
 	cc->cc_stream_ping_interval_ms = 20000;
 	cc->cc_stream_reconnect_backoff_ms = 1000;
 	cc->cc_session_stall_timeout_s = 60;
+	cc->cc_routing_token = 1;
+	cc->cc_dead_host_timeout_ms = 3000;
 	cc->cc_stats_interval_s = 60;
 	cc->cc_tune_sleep_min_ms = 2;
 	cc->cc_tune_sleep_max_ms = 250;

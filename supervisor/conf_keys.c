@@ -157,6 +157,8 @@ const struct conf_key conf_keys[] = {
 	    KF_ZERO_DEFAULT, 1, HOUR_MS),
 	C_NUM("session_stall_timeout_s", cc_session_stall_timeout_s, 0, 0,
 	    86400),
+	C_TYPED("routing_token", KT_BOOL, cc_routing_token, 0),
+	C_NUM("dead_host_timeout_ms", cc_dead_host_timeout_ms, 0, 0, 60000),
 	C_TYPED("debug_timing", KT_BOOL, cc_debug_timing, 0),
 	C_TYPED("stats_json", KT_BOOL, cc_stats_json, 0),
 	C_NUM("stats_interval_s", cc_stats_interval_s, 0, 0, 86400),

@@ -234,6 +234,7 @@ int	stream_up(struct carrier *);
 void	stream_kick(struct carrier *);
 void	stream_stop(struct carrier *);
 void	stream_rx_drained(struct carrier *);
+int	stream_probe(struct carrier *);
 void	stream_stats(struct carrier *, char *, size_t);
 void	stream_counts(struct carrier *, uint64_t *ok, uint64_t *fail,
 	    uint64_t *drop);
@@ -242,6 +243,12 @@ int	stream_state(struct carrier *, int *state, unsigned int *fails,
 int	stream_url_stats(struct carrier *, size_t, const char **label,
 	    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt,
 	    int *cur);
+
+/* failover.c */
+void	failover_configure(struct carrier *);
+void	failover_stream_sock(struct carrier *, int fd);
+int	failover_stream_now(struct carrier *, unsigned int fails, size_t nurls);
+uint64_t failover_probe_count(void);
 
 /* carrier.c */
 void	carrier_settled(struct carrier *);

@@ -32,7 +32,8 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
 	workers/carrier/liveness.c workers/carrier/rxwin.c \
 	common/liblog.h common/liblog.c \
-	workers/carrier/udp.c workers/carrier/udp.h
+	workers/carrier/udp.c workers/carrier/udp.h \
+	workers/carrier/failover.c
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
@@ -67,3 +68,10 @@ TESTS += regress/cases/carrier_streamback.sh regress/cases/carrier_exitlost.sh \
 	regress/cases/carrier_slowreader.sh
 EXTRA_DIST += regress/cases/carrier_streamback.sh \
 	regress/cases/carrier_exitlost.sh regress/cases/carrier_slowreader.sh
+
+# Exit fleet (issue 16): exits in network namespaces, HAProxy in front of
+# them, failover without a balancer (root, ip netns, haproxy).
+TESTS += regress/cases/fleet_blackhole.sh regress/cases/fleet_haproxy.sh
+EXTRA_DIST += regress/cases/fleet_blackhole.sh \
+	regress/cases/fleet_haproxy.sh regress/lib-fleet.sh \
+	regress/tools/fleetload.py etc/haproxy.cfg.sample

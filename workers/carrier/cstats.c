@@ -108,6 +108,8 @@ cstats_sync(struct carrier *car)
 	(void)stats_gauge(st, "stream_up", stream_up(car));
 	(void)stats_gauge(st, "stalled_resets",
 	    (int64_t)liveness_stalled_count());
+	(void)stats_gauge(st, "dead_host_probes",
+	    (int64_t)failover_probe_count());
 	if (stream_state(car, &state, &fails, &retry_ms) == 0) {
 		(void)stats_gauge(st, "stream_state", state);
 		(void)stats_gauge(st, "stream_failures", fails);

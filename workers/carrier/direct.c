@@ -17,6 +17,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "direct.h"
+#include "rtoken.h"
 
 struct direct {
 	struct httpc_pool	*d_pool;
@@ -104,7 +105,11 @@ direct_exchange(struct cendpoint *ep, const uint8_t *body, size_t len,
 	struct direct		*d = ep->ep_priv;
 	struct direct_call	*dc;
 	struct httpc_req	 req;
+	char			 path[CONF_URL_LEN + 64];
 
+	/* The routing token for a balancer in front of exits (rtoken.c). */
+	if (rtoken_path(d->d_path, path, sizeof(path)) == -1)
+		return (-1);
 	if ((dc = calloc(1, sizeof(*dc))) == NULL)
 		return (-1);
 	dc->dc_ep = ep;
@@ -113,7 +118,7 @@ direct_exchange(struct cendpoint *ep, const uint8_t *body, size_t len,
 	memset(&req, 0, sizeof(req));
 	req.hr_method = "POST";
 	req.hr_host = d->d_host;
-	req.hr_path = d->d_path;
+	req.hr_path = path;
 	req.hr_ctype = binary ? "application/octet-stream" : "text/plain";
 	req.hr_body = body;
 	req.hr_bodylen = len;
@@ -210,6 +215,15 @@ direct_redials(struct cendpoint *ep)
 	struct direct	*d = ep->ep_priv;
 
 	return (d != NULL ? httpc_pool_redials(d->d_pool) : 0);
+}
+
+void
+direct_set_dead_host(struct cendpoint *ep, unsigned ms)
+{
+	struct direct	*d = ep->ep_priv;
+
+	if (d != NULL)
+		httpc_pool_set_dead_host(d->d_pool, ms);
 }
 
 void

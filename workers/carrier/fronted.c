@@ -26,6 +26,7 @@
 #include "log.h"
 #include "httpc.h"
 #include "health.h"
+#include "rtoken.h"
 #include "fronted.h"
 
 #define FRONTED_MAX_REDIRECTS	5
@@ -416,6 +417,9 @@ fronted_fcall_start(struct fronted_ep *fe, struct fronted_pool *pool,
 	fc->fc_deadline = fc->fc_start + timeout;
 	ev_init(&fc->fc_defer, fronted_fcall_redirect);
 	fc->fc_defer.data = fc;
+	/* A POST reaches the exit: Code.gs passes the routing token on. */
+	if (query == NULL && body != NULL)
+		query = rtoken_query();
 	snprintf(fc->fc_path, sizeof(fc->fc_path), "%s%s", fe->fe_path,
 	    query ? query : "");
 	memset(&req, 0, sizeof(req));

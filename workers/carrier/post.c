@@ -110,6 +110,7 @@ struct post {
 	struct fronted_setup	 po_fs;		/* apps_script: health set */
 	struct cendpoint	*po_eps[CONF_MAX_URLS];
 	size_t			 po_neps;
+	size_t			 po_cur;	/* relay in use (direct) */
 	struct poller		*po_pollers;
 	size_t			 po_npollers;
 	size_t			 po_nidle;	/* idle polls in flight */
@@ -313,15 +314,20 @@ post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
 }
 
 /*
- * direct_post with several relay_urls: the poller's endpoint, or the next
- * one not being skipped; when every one is, the one back first (what a
- * single URL does anyway).
+ * direct_post with several relay_urls: the current relay, or the next one
+ * not being skipped; when every one is, the one back first (what a single
+ * URL does anyway).  Every poller uses the current one (po_cur), which
+ * changes only when it fails: relay_urls without a balancer may be
+ * different exits, and a session lives in one (issue 16).
  */
 static size_t
 post_direct_pick(struct post *po, size_t cur, double now)
 {
-	size_t	 i, k, best = cur;
+	size_t	 i, k, best;
 
+	if (cur >= po->po_neps)
+		cur = 0;		/* a reload removed it */
+	best = cur;
 	if (po->po_neps < 2 || po->po_fs.fs_health != NULL ||
 	    po->po_info[cur].pe_until <= now)
 		return (cur);
@@ -613,6 +619,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 			log_warnx("relay_urls #%zu: cannot use it", i + 1);
 			continue;
 		}
+		direct_set_dead_host(ep, cc->cc_dead_host_timeout_ms);
 		post_info_set(po, po->po_neps, cc->cc_relay_urls[i], "");
 		po->po_eps[po->po_neps++] = ep;
 	}
@@ -887,7 +894,8 @@ post_poll(struct poller *p)
 			return;		/* wait for a kick */
 		po->po_nidle++;
 	}
-	p->p_ep = post_direct_pick(po, p->p_ep, ev_now(car->c_loop));
+	p->p_ep = po->po_cur = post_direct_pick(po, po->po_cur,
+	    ev_now(car->c_loop));
 	ep = po->po_eps[p->p_ep];
 	p->p_cur = NULL;
 	if (po->po_fs.fs_health != NULL) {
@@ -1412,8 +1420,11 @@ post_reload(struct carrier *car)
 		}
 		if (i < nold) {
 			keep[i] = 1;
-			if (!fronted)	/* maybe new addresses */
+			if (!fronted) {	/* maybe new addresses */
 				direct_set_addr(olds[i], cc->cc_relay_addr[j]);
+				direct_set_dead_host(olds[i],
+				    cc->cc_dead_host_timeout_ms);
+			}
 			if (!fronted)
 				ninfo[nn] = po->po_info[i];
 			neps[nn++] = olds[i];
@@ -1425,6 +1436,9 @@ post_reload(struct carrier *car)
 		else {
 			ep = direct_new(car->c_loop, src[j],
 			    cc->cc_relay_addr[j], po->po_tls, 4 * po->po_wpe);
+			if (ep != NULL)
+				direct_set_dead_host(ep,
+				    cc->cc_dead_host_timeout_ms);
 			snprintf(err, sizeof(err), "cannot use it");
 		}
 		if (ep == NULL) {
@@ -1462,6 +1476,12 @@ post_reload(struct carrier *car)
 		po->po_neps = nn < CONF_MAX_URLS ? nn : CONF_MAX_URLS;
 		memcpy(po->po_eps, neps, po->po_neps * sizeof(neps[0]));
 	} else {
+		/* The relay in use stays in use if it stays (failover). */
+		ep = po->po_cur < po->po_neps ? po->po_eps[po->po_cur] : NULL;
+		po->po_cur = 0;
+		for (i = 0; i < nn; i++)
+			if (neps[i] == ep)
+				po->po_cur = i;
 		memcpy(po->po_eps, neps, nn * sizeof(neps[0]));
 		memcpy(po->po_info, ninfo, nn * sizeof(ninfo[0]));
 		po->po_neps = nn;

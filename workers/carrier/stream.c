@@ -53,6 +53,7 @@
 #include "carrier.h"
 #include "liblog.h"
 #include "log.h"
+#include "rtoken.h"
 #include "txpace.h"
 #include "wsframe.h"
 
@@ -509,10 +510,14 @@ stream_schedule(struct stream *st)
 
 	if (RAND_bytes(&r, 1) != 1)
 		r = 128;
-	d = st->st_backoff * (0.8 + 0.4 * r / 255.0);
-	st->st_backoff *= 2;
-	if (st->st_backoff > STREAM_BACKOFF_MAX)
-		st->st_backoff = STREAM_BACKOFF_MAX;
+	if (failover_stream_now(car, st->st_fails, st->st_nurls))
+		d = 0;		/* the next URL is another host */
+	else {
+		d = st->st_backoff * (0.8 + 0.4 * r / 255.0);
+		st->st_backoff *= 2;
+		if (st->st_backoff > STREAM_BACKOFF_MAX)
+			st->st_backoff = STREAM_BACKOFF_MAX;
+	}
 	if (st->st_fails <= 1)
 		log_info("stream: reconnecting in %.1f s", d);
 	else
@@ -550,6 +555,7 @@ stream_connect(struct stream *st)
 	struct stream_url		*su;
 	struct lws			*wsi;
 	char				 addr[64];
+	static char			 path[CONF_URL_LEN + 64];
 
 	if (st->st_nurls == 0 || st->st_state != ST_IDLE || car->c_stopping)
 		return;
@@ -567,7 +573,9 @@ stream_connect(struct stream *st)
 	ci.context = st->st_ctx;
 	ci.address = stream_pick_addr(su, addr, sizeof(addr)); /* resolve.c */
 	ci.port = su->su_port;
-	ci.path = su->su_path;
+	/* The routing token for a balancer in front of exits (rtoken.c). */
+	ci.path = rtoken_path(su->su_path, path, sizeof(path)) == 0 ? path :
+	    su->su_path;
 	ci.host = su->su_host;
 	ci.origin = NULL;		/* the exit rejects cross-origin dials */
 	ci.protocol = NULL;
@@ -603,12 +611,31 @@ stream_connect(struct stream *st)
 		return;
 	}
 	st->st_wsi = wsi;
+	/* A silent host fails the dial in dead_host_timeout_ms. */
+	failover_stream_sock(car, lws_get_socket_fd(wsi));
 }
 
 static void
 stream_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	stream_connect(w->data);
+}
+
+/*
+ * failover.c: a ping now, so that a host that died has bytes to leave
+ * unacknowledged.  1: one goes; 0: not up, or a ping is already out.
+ */
+int
+stream_probe(struct carrier *car)
+{
+	struct stream	*st = car->c_stream;
+
+	if (st == NULL || st->st_wsi == NULL || st->st_state != ST_UP ||
+	    st->st_kill || st->st_ping_due || ev_is_active(&st->st_pongdl))
+		return (0);
+	st->st_ping_due = 1;
+	stream_kick(car);
+	return (1);
 }
 
 static void
@@ -1148,6 +1175,7 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		stream_raw_fail(st, n == 0 ? "exit closed the stream" :
+		    errno == ETIMEDOUT ? "the exit host stopped answering" :
 		    "stream read error");
 		return;
 	}
@@ -1450,6 +1478,7 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		st->st_cur->su_bad = 0;
 		ev_timer_stop(car->c_loop, &st->st_connto);
 		ev_timer_again(car->c_loop, &st->st_ping);
+		failover_stream_sock(car, lws_get_socket_fd(wsi));
 		log_info("stream: connected to %s", st->st_cur->su_label);
 		stream_raw_start(st, wsi);
 		if (!st->st_raw)

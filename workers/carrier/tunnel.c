@@ -420,17 +420,29 @@ tunnel_abort_txn(struct carrier *car, struct sess_txn *txn)
 static void
 tunnel_ack_again(struct carrier *car, struct tunnel_batch *tb)
 {
-	struct sess	*s;
-	struct lconn	*lc;
-	size_t		 i;
-	int		 any = 0;
+	const struct wire_frame	*f;
+	struct sess		*s;
+	struct lconn		*lc;
+	const char		*err;
+	uint64_t		 nseq;
+	size_t			 i;
+	int			 any = 0;
 
 	for (i = 0; i < tb->tb_n; i++) {
-		if (tb->tb_frames[i].f_flags != WIRE_F_ACK ||
-		    (s = sess_table_find(&car->c_table,
-		    tb->tb_frames[i].f_sid)) == NULL ||
+		f = &tb->tb_frames[i];
+		if (f->f_flags != WIRE_F_ACK ||
+		    (s = sess_table_find(&car->c_table, f->f_sid)) == NULL ||
 		    (lc = s->s_arg) == NULL || (s->s_flags & SESS_ABORTED))
 			continue;
+		/*
+		 * A session check (liveness.c) is the only GACK a carrier
+		 * without sc_rx_ack sends: it goes again too, or a session
+		 * the exit lost would wait for the next idle check (15 s,
+		 * issue 16: a POST lost while an exit died carried it).
+		 */
+		if (!car->c_scfg.sc_rx_ack &&
+		    wire_gack_decode(f->f_payload, f->f_len, &nseq, &err) == 0)
+			lc->lc_flags |= LCF_CHECK;
 		sess_ack_retry(s);
 		rxwin_resend(lc);
 		if (!(lc->lc_flags & LCF_ACKQ)) {
