@@ -20,3 +20,10 @@ EXTRA_DIST += $(ACCOUNT_CASES)
 PKG_CASES = regress/cases/pkg_deb.sh
 TESTS += $(PKG_CASES)
 EXTRA_DIST += $(PKG_CASES) debian
+
+# Issue 15 (second part): the pre-flight's probes each with their own
+# identity; failures said once with back-off; GooseRelayVPN v1.5 servers
+# detected; sd_notify.
+FIRSTHOUR2_CASES = regress/cases/fronted_preflight.sh
+TESTS += $(FIRSTHOUR2_CASES)
+EXTRA_DIST += $(FIRSTHOUR2_CASES)

@@ -198,6 +198,7 @@ extern const struct sess_ops local_sess_ops;
 /* tunnel.c */
 void	tunnel_init(struct carrier *);
 void	tunnel_probe_build(struct carrier *);
+void	tunnel_probe_plain(struct carrier *, struct wbuf *);
 void	tunnel_kick(struct carrier *);
 int	tunnel_has_work(struct carrier *);
 void	tunnel_batch_init(struct tunnel_batch *);

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
 #include <tls.h>
 
 #include "carrier.h"
@@ -93,9 +94,17 @@ struct post_retired {
 	double			 pr_since;
 };
 
+/*
+ * One pre-flight probe.  It has a client id and a probe session of its
+ * own: the exit answers a probe on any request it holds for the client
+ * id, so probes sharing the carrier's could find their answer in
+ * another's reply (issue 15).
+ */
 struct preflight {
 	struct post		*pf_post;
 	struct cendpoint	*pf_ep;
+	uint8_t			 pf_cid[WIRE_CID_LEN];
+	uint8_t			 pf_sid[WIRE_SID_LEN];
 	struct wbuf		 pf_body;
 	struct wbuf		 pf_scratch;
 };
@@ -1014,6 +1023,18 @@ post_pf_summary(struct post *po)
 }
 
 static void
+post_pf_free(struct preflight *pf)
+{
+	struct post	*po = pf->pf_post;
+
+	wbuf_free(&pf->pf_body);
+	wbuf_free(&pf->pf_scratch);
+	free(pf);
+	if (--po->po_pf_pending == 0)
+		post_pf_summary(po);
+}
+
+static void
 post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
     const uint8_t *body, size_t len, int binary, const char *detail,
     void *arg)
@@ -1032,37 +1053,30 @@ post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
 		    res == EP_FAIL_HARD && detail && strstr(detail, "204") ?
 		    "tunnel_key mismatch" : res == EP_FAIL_HARD ?
 		    "rejected" : "unreachable", detail ? detail : "");
-		goto out;
+		post_pf_free(pf);
+		return;
 	}
 	if (wire_body_open(car->c_aead, body, len, !binary, b, &err) == -1) {
 		log_warnx("pre-flight %s: response could not be decrypted "
 		    "(tunnel_key mismatch): %s", ep->ep_label, err);
-		goto out;
+		post_pf_free(pf);
+		return;
 	}
+	/* Our own client id: the answer to our probe is in this reply. */
 	for (i = 0; i < b->b_nframes; i++) {
 		if ((b->b_frames[i].f_flags & WIRE_F_RST) &&
-		    memcmp(b->b_frames[i].f_sid, car->c_probe_sid,
+		    memcmp(b->b_frames[i].f_sid, pf->pf_sid,
 		    WIRE_SID_LEN) == 0 && b->b_frames[i].f_len > 0)
 			found = 1;
 	}
-	/* The reply may have ridden on a concurrent poll of this client. */
-	if (!found && car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 &&
-	    !car->c_probe_answered) {
+	po->po_pf_ok++;
+	if (!found && car->c_conf.cc_wire_compat != WIRE_COMPAT_V15)
 		log_warnx("pre-flight %s: ok, but old server (no version "
 		    "info)", ep->ep_label);
-		po->po_pf_ok++;
-		goto out;
-	}
-	log_info("pre-flight %s: ok", ep->ep_label);
-	po->po_pf_ok++;
-	/* Let the tunnel core adopt the features. */
-	tunnel_rx_body(car, body, len, !binary);
-out:
-	wbuf_free(&pf->pf_body);
-	wbuf_free(&pf->pf_scratch);
-	free(pf);
-	if (--po->po_pf_pending == 0)
-		post_pf_summary(po);
+	else
+		log_info("pre-flight %s: ok", ep->ep_label);
+	/* The pollers' own probe (with the run reset) sets the features. */
+	post_pf_free(pf);
 }
 
 static void
@@ -1071,16 +1085,12 @@ post_preflight(struct post *po)
 	struct carrier		*car = po->po_car;
 	struct preflight	*pf;
 	struct wire_frame	 f;
+	struct wbuf		 payload = { NULL, 0, 0 };
 	const char		*err = NULL;
-	size_t			 i, nf = 0;
+	size_t			 i;
 
-	memset(&f, 0, sizeof(f));
-	memcpy(f.f_sid, car->c_probe_sid, WIRE_SID_LEN);
-	f.f_flags = WIRE_F_ACK;
-	f.f_payload = car->c_probe_post.wb_data;
-	f.f_len = car->c_probe_post.wb_len;
-	if (f.f_len > 0)
-		nf = 1;
+	tunnel_probe_plain(car, &payload);
+	po->po_pf_pending = 1;		/* until every probe has started */
 	for (i = 0; i < po->po_neps; i++) {
 		/* A quarantined account would only burn what is left. */
 		if (health_quarantined(po->po_eps[i], ev_now(car->c_loop))) {
@@ -1092,7 +1102,18 @@ post_preflight(struct post *po)
 			continue;
 		pf->pf_post = po;
 		pf->pf_ep = po->po_eps[i];
-		if (wire_body_seal(car->c_aead, car->c_cid, &f, nf,
+		if (RAND_bytes(pf->pf_cid, sizeof(pf->pf_cid)) != 1 ||
+		    RAND_bytes(pf->pf_sid, sizeof(pf->pf_sid)) != 1) {
+			free(pf);
+			continue;
+		}
+		memset(&f, 0, sizeof(f));
+		memcpy(f.f_sid, pf->pf_sid, WIRE_SID_LEN);
+		f.f_flags = WIRE_F_ACK;
+		f.f_payload = payload.wb_data;
+		f.f_len = payload.wb_len;
+		po->po_pf_pending++;
+		if (wire_body_seal(car->c_aead, pf->pf_cid, &f, 1,
 		    &car->c_enc, 1, &pf->pf_body, &pf->pf_scratch,
 		    &err) == -1 ||
 		    pf->pf_ep->ep_ops->eo_exchange(pf->pf_ep,
@@ -1100,14 +1121,11 @@ post_preflight(struct post *po)
 		    post_pf_done, pf) == -1) {
 			log_warnx("pre-flight %s: cannot start",
 			    pf->pf_ep->ep_label);
-			wbuf_free(&pf->pf_body);
-			wbuf_free(&pf->pf_scratch);
-			free(pf);
-			continue;
+			post_pf_free(pf);
 		}
-		po->po_pf_pending++;
 	}
-	if (po->po_pf_pending == 0)
+	wbuf_free(&payload);
+	if (--po->po_pf_pending == 0)
 		post_pf_summary(po);
 }
 

@@ -32,8 +32,11 @@ tunnel_init(struct carrier *car)
 		fatalx("RAND_bytes failed");
 }
 
+#define TUNNEL_PJ_UPACK	0x1	/* ask for upstream_ack_v1 */
+#define TUNNEL_PJ_RUN	0x2	/* instance, run id, reset_previous */
+
 static void
-tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
+tunnel_probe_json(struct carrier *car, int what, struct wbuf *out)
 {
 	const struct carrier_conf *cc = &car->c_conf;
 	json_t		*o;
@@ -43,16 +46,19 @@ tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
 	json_object_set_new(o, "type", json_string("version_probe"));
 	json_object_set_new(o, "client_version", json_string(CARRIER_VERSION));
 	json_object_set_new(o, "protocol", json_integer(WIRE_PROTOCOL_VERSION));
-	if (cc->cc_fresh_start_reset && cc->cc_instance_id[0] != '\0') {
+	if ((what & TUNNEL_PJ_RUN) && cc->cc_fresh_start_reset &&
+	    cc->cc_instance_id[0] != '\0') {
 		json_object_set_new(o, "client_instance_id",
 		    json_string(cc->cc_instance_id));
 		json_object_set_new(o, "run_id", json_string(car->c_run_id));
 		json_object_set_new(o, "reset_previous", json_true());
 	}
 	/* Our extensions; GooseRelayVPN servers ignore unknown keys. */
-	if (upack)
+	if (what & TUNNEL_PJ_UPACK)
 		json_object_set_new(o, "upstream_ack", json_true());
-	json_object_set_new(o, "rx_window", json_integer(CARRIER_RX_WINDOW));
+	if (what & TUNNEL_PJ_RUN)
+		json_object_set_new(o, "rx_window",
+		    json_integer(CARRIER_RX_WINDOW));
 	js = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (js == NULL)
@@ -85,8 +91,19 @@ tunnel_probe_build(struct carrier *car)
 		for (i = 0; i < sizeof(rb); i++)
 			snprintf(car->c_run_id + 2 * i, 3, "%02x", rb[i]);
 	}
-	tunnel_probe_json(car, 1, &car->c_probe);
-	tunnel_probe_json(car, 0, &car->c_probe_post);
+	tunnel_probe_json(car, TUNNEL_PJ_UPACK | TUNNEL_PJ_RUN, &car->c_probe);
+	tunnel_probe_json(car, TUNNEL_PJ_RUN, &car->c_probe_post);
+}
+
+/*
+ * A probe that asks for nothing and resets nothing: the pre-flight's and
+ * the layout check's (post.c, compat.c), sent under a client id of their
+ * own so that the reply comes back in their own answer.
+ */
+void
+tunnel_probe_plain(struct carrier *car, struct wbuf *out)
+{
+	tunnel_probe_json(car, 0, out);
 }
 
 void
