@@ -24,6 +24,7 @@ EXTRA_DIST += $(PKG_CASES) debian
 # Issue 15 (second part): the pre-flight's probes each with their own
 # identity; failures said once with back-off; GooseRelayVPN v1.5 servers
 # detected; sd_notify.
-FIRSTHOUR2_CASES = regress/cases/fronted_preflight.sh
+FIRSTHOUR2_CASES = regress/cases/fronted_preflight.sh \
+	regress/cases/daemon_notify.sh
 TESTS += $(FIRSTHOUR2_CASES)
-EXTRA_DIST += $(FIRSTHOUR2_CASES)
+EXTRA_DIST += $(FIRSTHOUR2_CASES) regress/tools/notifysock.py
