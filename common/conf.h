@@ -56,7 +56,8 @@ enum conf_http_version {
 
 enum conf_wire_compat {
 	WIRE_COMPAT_CURRENT = 0,	/* v1.6+ layout */
-	WIRE_COMPAT_V15			/* emit GooseRelayVPN v1.5 batches */
+	WIRE_COMPAT_V15			/* carrier: emit v1.5 batches; exit:
+					 * serve as a v1.5 server does */
 };
 
 struct conf_script {
@@ -178,6 +179,8 @@ struct exit_conf {
 	/* GooseRelayVPN's fixed server timers, configurable (protocol.md 3) */
 	uint32_t	 ec_idle_timeout_s;		/* 600 */
 	uint32_t	 ec_stream_grace_s;		/* 30 */
+	/* v1.5: behave as a GooseRelayVPN v1.5 server (for testing) */
+	enum conf_wire_compat ec_wire_compat;
 };
 
 /*

@@ -208,6 +208,8 @@ size_t	tunnel_fill(struct carrier *, struct tunnel_batch *, size_t maxbytes,
 	    int skip_inflight, int with_probe);
 int	tunnel_seal(struct carrier *, struct tunnel_batch *, int text,
 	    size_t headroom);
+int	tunnel_seal_eo(struct carrier *, struct tunnel_batch *, int text,
+	    size_t headroom, const struct wire_encopts *);
 void	tunnel_commit(struct carrier *, struct tunnel_batch *);
 void	tunnel_rollback(struct carrier *, struct tunnel_batch *);
 void	tunnel_abort_batch(struct carrier *, struct tunnel_batch *);
@@ -238,6 +240,13 @@ int	stream_state(struct carrier *, int *state, unsigned int *fails,
 int	stream_url_stats(struct carrier *, size_t, const char **label,
 	    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt,
 	    int *cur);
+
+/* streamchk.c: why a stream URL fails, from POST /tunnel (ws:// only) */
+typedef void	(*streamchk_cb)(const char *label, const char *what,
+		    void *arg);
+int	streamchk_start(struct carrier *, const char *label, int tls,
+	    const char *host, int port, const char *addr, int refused,
+	    streamchk_cb, void *arg);
 
 /* carrier.c */
 void	carrier_settled(struct carrier *);

@@ -31,7 +31,11 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/post.c workers/carrier/direct.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
 	workers/carrier/wsframe.c workers/carrier/wsframe.h \
-	workers/carrier/liveness.c workers/carrier/rxwin.c
+	workers/carrier/liveness.c workers/carrier/rxwin.c \
+	workers/carrier/epfail.c workers/carrier/epfail.h \
+	workers/carrier/epcheck.c workers/carrier/epcheck.h \
+	workers/carrier/postep.c workers/carrier/postep.h \
+	workers/carrier/streamchk.c
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)

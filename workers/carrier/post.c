@@ -25,6 +25,12 @@
  * takes an endpoint and an idle or active slot with health_acquire() and
  * reports its outcome with health_report(), so buckets, blacklists and
  * quota quarantine (persisted through the supervisor) steer the pollers.
+ *
+ * Failures of every endpoint go to postep.c (issue 15): said once, with a
+ * reminder, and while an endpoint fails the pollers leave it alone; one
+ * check per back-off step (epfail.c) finds out when it answers again,
+ * and a 204 is told apart: another tunnel_key, or a GooseRelayVPN v1.5
+ * server whose layout the endpoint then switches to (post_adopt_v15()).
  */
 #include "gr_config.h"
 
@@ -41,13 +47,14 @@
 #include "fronted.h"
 #include "health.h"
 #include "log.h"
+#include "postep.h"
 #include "stats.h"
 #include "wproc.h"
 
 #define POST_FAIL_PAUSE		1.0
 #define POST_REAP_DELAY		60.0	/* after start: the SNI probe */
 #define POST_REAP_TICK		2.0
-#define POST_SKIP_MAX		60.0	/* relay back-off cap, s */
+#define POST_DOWN_SLEEP		30.0	/* every relay fails: a wake comes */
 
 /* One session's frames in a pipelined POST. */
 struct prun {
@@ -74,6 +81,7 @@ struct poller {
 	struct prun		*p_runs;	/* TB_MAXFRAMES, in flight */
 	size_t			 p_nruns;
 	int			 p_extra;	/* pipelined TX only */
+	int			 p_v15;		/* layout the batch was sealed in */
 };
 
 /* What a reload compares, and the stats of endpoints without health. */
@@ -83,8 +91,6 @@ struct post_epinfo {
 	uint64_t		 pe_ok, pe_fail;
 	double			 pe_rtt;		/* EWMA s, 0 unknown */
 	int			 pe_bad;		/* last exchange failed */
-	unsigned int		 pe_fails;		/* in a row (relays) */
-	double			 pe_until;		/* skipped until */
 	uint64_t		 pe_redials;		/* direct_redials() */
 };
 
@@ -105,6 +111,7 @@ struct preflight {
 	struct cendpoint	*pf_ep;
 	uint8_t			 pf_cid[WIRE_CID_LEN];
 	uint8_t			 pf_sid[WIRE_SID_LEN];
+	int			 pf_v15;	/* layout it was sealed in */
 	struct wbuf		 pf_body;
 	struct wbuf		 pf_scratch;
 };
@@ -137,6 +144,8 @@ struct post {
 	size_t			 po_nretired;
 	ev_timer		 po_reap;
 	double			 po_started_at;
+	struct postep_ctx	 po_px;		/* failing endpoints */
+	int			 po_v15;	/* a v1.5 server was adopted */
 };
 
 static void	post_poll(struct poller *);
@@ -145,6 +154,7 @@ static void	post_info_set(struct post *, size_t, const char *,
 		    const char *);
 static void	post_ep_count(struct post *, struct cendpoint *, int, double);
 static int	post_pollers_grow(struct post *, size_t);
+static void	post_px_setup(struct post *);
 
 /* Pollers wanted: as many again for pipelined TX. */
 static size_t
@@ -316,76 +326,21 @@ post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
 }
 
 /*
- * direct_post with several relay_urls: the poller's endpoint, or the next
- * one not being skipped; when every one is, the one back first (what a
- * single URL does anyway).
+ * direct_post: the poller's relay, or the next one that is not failing;
+ * -1 when every relay fails (postep.c retries them; a recovery wakes the
+ * pollers).
  */
-static size_t
-post_direct_pick(struct post *po, size_t cur, double now)
+static ssize_t
+post_direct_pick(struct post *po, size_t cur)
 {
-	size_t	 i, k, best = cur;
+	size_t	 i, k;
 
-	if (po->po_neps < 2 || po->po_fs.fs_health != NULL ||
-	    po->po_info[cur].pe_until <= now)
-		return (cur);
-	for (i = 1; i < po->po_neps; i++) {
+	for (i = 0; i < po->po_neps; i++) {
 		k = (cur + i) % po->po_neps;
-		if (po->po_info[k].pe_until <= now)
-			return (k);
-		if (po->po_info[k].pe_until < po->po_info[best].pe_until)
-			best = k;
+		if (postep_usable(po->po_eps[k]))
+			return ((ssize_t)k);
 	}
-	return (best);
-}
-
-/*
- * Outcome of an exchange with a direct relay: a failing one is skipped for
- * endpoint_blacklist_base_ms, doubling with each failure in a row (capped
- * at endpoint_blacklist_max_ms and POST_SKIP_MAX); one answer clears it.
- * A local network error says nothing about the relay.
- */
-static void
-post_direct_report(struct post *po, struct cendpoint *ep,
-    enum ep_result res, double now)
-{
-	const struct carrier_conf *cc = &po->po_car->c_conf;
-	struct post_epinfo	*pe;
-	double			 d, cap;
-	unsigned int		 n;
-	size_t			 k;
-
-	if (po->po_fs.fs_health != NULL)
-		return;
-	for (k = 0; k < po->po_neps; k++)
-		if (po->po_eps[k] == ep)
-			break;
-	if (k == po->po_neps)
-		return;		/* retired by a reload meanwhile */
-	pe = &po->po_info[k];
-	if (res == EP_OK) {
-		if (pe->pe_fails > 0 && po->po_neps > 1)
-			log_info("%s: answering again", ep->ep_label);
-		pe->pe_fails = 0;
-		pe->pe_until = 0;
-		return;
-	}
-	if (res == EP_FAIL_OFFLINE || po->po_neps < 2)
-		return;
-	if (pe->pe_until > now)
-		return;		/* sent before the skip began */
-	n = ++pe->pe_fails;
-	d = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms : 3000) /
-	    1000.0;
-	cap = cc->cc_blacklist_max_ms / 1000.0;
-	if (cap <= 0 || cap > POST_SKIP_MAX)
-		cap = POST_SKIP_MAX;
-	while (--n > 0 && d < cap)
-		d *= 2;
-	if (d > cap)
-		d = cap;
-	pe->pe_until = now + d;
-	log_warnx("%s: failing, skipped for %.1f s (failure %u in a row)",
-	    ep->ep_label, d, pe->pe_fails);
+	return (-1);
 }
 
 /*
@@ -486,28 +441,6 @@ post_quota_load(const char *json, size_t len)
 	memcpy(po->po_quota, json, len);
 	po->po_quota[len] = '\0';
 	po->po_quotalen = len;
-}
-
-static const char *
-post_result_str(enum ep_result r)
-{
-	switch (r) {
-	case EP_OK:
-		return ("ok");
-	case EP_FAIL_SOFT:
-		return ("transient failure");
-	case EP_FAIL_RATE:
-		return ("rate-limited");
-	case EP_FAIL_QUOTA:
-		return ("quota exhausted");
-	case EP_FAIL_HARD:
-		return ("hard failure");
-	case EP_FAIL_OFFLINE:
-		return ("local network down");
-	case EP_FAIL_TRANSPORT:
-		return ("connection failed");
-	}
-	return ("?");
 }
 
 /* Before the sandbox: OpenSSL init through a libtls config for https. */
@@ -621,6 +554,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	}
 	if (po->po_neps == 0)
 		return (0);
+	post_px_setup(po);
 	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
 	po->po_wpe = w;
 	/*
@@ -640,6 +574,61 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 		return (-1);
 	po->po_cap = n;
 	return (post_pollers_grow(po, post_nwant(po)));
+}
+
+/*
+ * A GooseRelayVPN v1.5 server answered the v1.5 probe (postep.c): can
+ * the carrier speak its layout?  Only while it has negotiated nothing
+ * with a current exit (no features, no stream up): then the probe, binary
+ * bodies and pipelining (v1.5 does not reorder) go for good.
+ */
+static int
+post_adopt_v15(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+
+	if (po->po_v15)
+		return (1);
+	if (stream_up(car) || (car->c_probe_answered && car->c_features != 0))
+		return (0);
+	po->po_v15 = 1;
+	po->po_pipe = 0;
+	po->po_localack = 0;
+	car->c_features = 0;
+	car->c_probe_answered = 1;	/* v1.5 has no version probe */
+	car->c_scfg.sc_replay = 0;
+	car->c_scfg.sc_rx_ack = 0;
+	return (1);
+}
+
+/* The failure handling of postep.c for every endpoint of the tier. */
+static void
+post_px_setup(struct post *po)
+{
+	struct carrier		*car = po->po_car;
+	const struct carrier_conf *cc = &car->c_conf;
+	struct postep_ctx	*px = &po->po_px;
+	size_t			 i;
+
+	px->px_car = car;
+	px->px_hs = po->po_fs.fs_health;
+	px->px_wake = post_wake_all;
+	px->px_adopt_v15 = post_adopt_v15;
+	/* Direct relays: endpoint_blacklist_base_ms doubling, capped. */
+	px->px_base = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms :
+	    3000) / 1000.0;
+	px->px_cap = cc->cc_blacklist_max_ms / 1000.0;
+	if (px->px_cap <= 0 || px->px_cap > POSTEP_DIRECT_CAP)
+		px->px_cap = POSTEP_DIRECT_CAP;
+	if (px->px_hs != NULL)
+		for (i = 0; i < po->po_fs.fs_neps; i++) {
+			postep_attach(px, po->po_fs.fs_eps[i]);
+			postep_ladder(px, po->po_fs.fs_eps[i]);
+		}
+	for (i = 0; i < po->po_neps; i++) {
+		postep_attach(px, po->po_eps[i]);
+		postep_ladder(px, po->po_eps[i]);
+	}
 }
 
 /* Set up pollers up to n (of po_cap); started ones poll at once. */
@@ -735,6 +724,30 @@ post_slot_wake(struct post *po)
 	}
 }
 
+/* The deployments that fail (postep.c checks them): not for pollers. */
+static size_t
+post_failing(struct post *po, struct cendpoint **ex)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < po->po_fs.fs_neps; i++)
+		if (!postep_usable(po->po_fs.fs_eps[i]))
+			ex[n++] = po->po_fs.fs_eps[i];
+	return (n);
+}
+
+/* The batch layout of an endpoint: v1.5 is plain, no compression. */
+static void
+post_encopts(struct carrier *car, const struct cendpoint *ep,
+    struct wire_encopts *eo)
+{
+	*eo = car->c_enc;
+	if (ep->ep_v15) {
+		eo->eo_layout = WIRE_LAYOUT_V15;
+		eo->eo_compress = 0;
+	}
+}
+
 /*
  * apps_script with no usable deployment: hold the sessions for the outage
  * grace (4.4), then abort them all; health_outage() logs each once per
@@ -754,7 +767,9 @@ post_outage(struct poller *p)
 	wait = car->c_nlive > 0 ? 0.5 : 5.0;
 
 	for (k = 0; k < po->po_neps; k++) {
-		if (health_usable(po->po_eps[k], now))
+		/* A failing one comes back through its check (postep.c). */
+		if (health_usable(po->po_eps[k], now) &&
+		    postep_usable(po->po_eps[k]))
 			return (0);
 		t = health_blacklisted_for(po->po_eps[k], now);
 		if (t > 0 && t < wait)
@@ -786,6 +801,8 @@ post_poll(struct poller *p)
 	struct carrier		*car = po->po_car;
 	struct tunnel_batch	*tb = p->p_tb;
 	struct cendpoint	*ep;
+	struct wire_encopts	 eo;
+	ssize_t			 pick = p->p_ep;
 	size_t			 n;
 	int			 probe, text;
 
@@ -801,6 +818,12 @@ post_poll(struct poller *p)
 		return;
 	if (po->po_fs.fs_health != NULL && post_outage(p))
 		return;
+	if (po->po_fs.fs_health == NULL &&
+	    (pick = post_direct_pick(po, p->p_ep)) == -1) {
+		/* Every relay fails: their checks wake us (post_wake_all). */
+		post_sleep(p, POST_DOWN_SLEEP);
+		return;
+	}
 	/* Too much waits for the apps: rxwin_drained() wakes us. */
 	if (car->c_nrst == 0 && rxwin_post_hold(car))
 		return;
@@ -816,16 +839,18 @@ post_poll(struct poller *p)
 			return;		/* wait for a kick */
 		po->po_nidle++;
 	}
-	p->p_ep = post_direct_pick(po, p->p_ep, ev_now(car->c_loop));
+	p->p_ep = (size_t)pick;
 	ep = po->po_eps[p->p_ep];
 	p->p_cur = NULL;
 	if (po->po_fs.fs_health != NULL) {
 		struct health_set	*hs = po->po_fs.fs_health;
+		struct cendpoint	*ex[CONF_MAX_SCRIPTS];
 		double			 now = ev_now(car->c_loop);
 
 		health_set_sessions(hs, car->c_nlive, now);
 		p->p_slot = p->p_idle ? HS_IDLE : HS_ACTIVE;
-		ep = health_acquire(hs, p->p_slot, NULL, 0, now, NULL);
+		ep = health_acquire(hs, p->p_slot, ex, post_failing(po, ex),
+		    now, NULL);
 		if (ep == NULL) {
 			/*
 			 * Every slot is taken: an idle poll backs off; TX
@@ -842,9 +867,11 @@ post_poll(struct poller *p)
 		p->p_cur = ep;
 		p->p_t0 = now;
 	}
-	text = !(ep->ep_binary && !ep->ep_text_only);
+	text = !(ep->ep_binary && !ep->ep_text_only) || ep->ep_v15;
 	tb->tb_nearly = 0;
-	if (tunnel_seal(car, tb, text, 0) == -1)
+	post_encopts(car, ep, &eo);
+	p->p_v15 = ep->ep_v15;
+	if (tunnel_seal_eo(car, tb, text, 0, &eo) == -1)
 		goto fail;
 	p->p_busy = 1;
 	p->p_sent_at = ev_now(car->c_loop);
@@ -885,6 +912,20 @@ fail:
 	post_sleep(p, POST_FAIL_PAUSE);
 }
 
+/*
+ * A v1.6 request answered in the v1.5 layout: Go's v1.5 server can read
+ * a v1.6 batch as an empty batch of another client (its first bytes as a
+ * client id, no exact parse), so our frames are lost although it says
+ * 200.  A failure like a 204, which postep.c checks.
+ */
+static int
+post_v15_reply(const struct poller *p)
+{
+	const struct carrier	*car = p->p_post->po_car;
+
+	return (!p->p_v15 && car->c_rxb.b_layout == WIRE_LAYOUT_V15);
+}
+
 static void
 post_done(struct cendpoint *ep, enum ep_result res, int sent,
     const uint8_t *body, size_t len, int binary, const char *detail,
@@ -898,7 +939,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	enum health_slot	 slot = p->p_slot;
 	uint64_t		 fin0 = car->c_st_frames_in;
 	double			 now = ev_now(car->c_loop);
-	int			 moved;
+	int			 moved, rx = -1, v15r = 0;
 
 	/*
 	 * The poller stays busy until its batch is settled: dispatching the
@@ -911,7 +952,11 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	p->p_inflight = NULL;
 	if (hep != NULL)
 		health_release(hep, slot);
-	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
+	if (res == EP_OK) {
+		rx = tunnel_rx_body(car, body, len, !binary);
+		v15r = rx == 0 && post_v15_reply(p);
+	}
+	if (res == EP_OK && rx == 0 && !v15r) {
 		po->po_n_ok++;
 		post_ep_count(po, ep, 1, p->p_idle ? -1 : now - p->p_sent_at);
 		if (hep != NULL)
@@ -921,7 +966,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		if (!p->p_idle)
 			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
 			    p->p_sent_at) * 1e6));
-		post_direct_report(po, ep, EP_OK, now);
+		postep_ok(ep, now);
 		if (post_direct_redialed(po, ep))
 			liveness_disrupted(car);
 		liveness_transport_ok(car, 0);
@@ -944,14 +989,13 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	po->po_n_fail++;
 	liveness_disrupted(car);
 	post_ep_count(po, ep, 0, -1);
-	post_direct_report(po, ep, res == EP_OK ? EP_FAIL_HARD : res, now);
-	if (hep != NULL)
-		health_report(hep, res == EP_OK ? EP_FAIL_HARD : res, 0, 0,
-		    now, res == EP_OK ? "undecryptable response" : detail);
-	log_warnx("%s: %s%s%s", ep->ep_label, res == EP_OK ?
-	    "undecryptable response (tunnel_key mismatch?)" :
-	    post_result_str(res), detail && detail[0] ? ": " : "",
-	    detail ? detail : "");
+	/* Said once, backed off, checked (postep.c); health.c too. */
+	if (res == EP_OK)
+		postep_failed(ep, EP_FAIL_KEY, v15r ?
+		    "answered in the GooseRelayVPN v1.5 layout" :
+		    "the reply does not decrypt", 0, p->p_v15, now);
+	else
+		postep_failed(ep, res, detail, 0, p->p_v15, now);
 	/*
 	 * protocol.md 4.4: roll back what provably did not reach the exit,
 	 * local-offline errors and, fronting only, wrapper-level statuses
@@ -971,8 +1015,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;
 	/* Another relay is answering: go on there at once. */
-	if (po->po_fs.fs_health == NULL && po->po_neps > 1 &&
-	    po->po_info[post_direct_pick(po, p->p_ep, now)].pe_until <= now)
+	if (po->po_fs.fs_health == NULL && post_direct_pick(po, p->p_ep) != -1)
 		post_sleep(p, 0.);
 	else
 		post_sleep(p, POST_FAIL_PAUSE);
@@ -1047,18 +1090,32 @@ post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
 	size_t			 i;
 	int			 found = 0;
 
-	if (res != EP_OK) {
-		post_direct_report(po, ep, res, ev_now(car->c_loop));
-		log_warnx("pre-flight %s: %s (%s)", ep->ep_label,
-		    res == EP_FAIL_HARD && detail && strstr(detail, "204") ?
-		    "tunnel_key mismatch" : res == EP_FAIL_HARD ?
-		    "rejected" : "unreachable", detail ? detail : "");
+	if (res == EP_OK &&
+	    wire_body_open(car->c_aead, body, len, !binary, b, &err) == -1) {
+		res = EP_FAIL_KEY;
+		detail = "the reply does not decrypt";
+	} else if (res == EP_OK && b->b_layout == WIRE_LAYOUT_V15 &&
+	    !pf->pf_v15) {
+		/* Go's v1.5 server may parse a v1.6 batch as an empty one. */
+		res = EP_FAIL_KEY;
+		detail = "answered in the GooseRelayVPN v1.5 layout";
+	}
+	if (res == EP_FAIL_KEY) {
+		/* Not a guess: postep.c checks both layouts and says. */
+		log_warnx("pre-flight %s: %s: the exit could not decrypt the "
+		    "probe; checking the other batch layout", ep->ep_label,
+		    detail != NULL ? detail : "HTTP 204");
+		postep_failed(ep, res, detail, EPF_SAID, pf->pf_v15,
+		    ev_now(car->c_loop));
 		post_pf_free(pf);
 		return;
 	}
-	if (wire_body_open(car->c_aead, body, len, !binary, b, &err) == -1) {
-		log_warnx("pre-flight %s: response could not be decrypted "
-		    "(tunnel_key mismatch): %s", ep->ep_label, err);
+	if (res != EP_OK) {
+		log_warnx("pre-flight %s: %s (%s)", ep->ep_label,
+		    res == EP_FAIL_HARD ? "rejected" : "unreachable",
+		    detail ? detail : "");
+		postep_failed(ep, res, detail, EPF_SAID, pf->pf_v15,
+		    ev_now(car->c_loop));
 		post_pf_free(pf);
 		return;
 	}
@@ -1070,7 +1127,8 @@ post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
 			found = 1;
 	}
 	po->po_pf_ok++;
-	if (!found && car->c_conf.cc_wire_compat != WIRE_COMPAT_V15)
+	postep_ok(ep, ev_now(car->c_loop));
+	if (!found && !ep->ep_v15)
 		log_warnx("pre-flight %s: ok, but old server (no version "
 		    "info)", ep->ep_label);
 	else
@@ -1085,6 +1143,7 @@ post_preflight(struct post *po)
 	struct carrier		*car = po->po_car;
 	struct preflight	*pf;
 	struct wire_frame	 f;
+	struct wire_encopts	 eo;
 	struct wbuf		 payload = { NULL, 0, 0 };
 	const char		*err = NULL;
 	size_t			 i;
@@ -1113,8 +1172,10 @@ post_preflight(struct post *po)
 		f.f_payload = payload.wb_data;
 		f.f_len = payload.wb_len;
 		po->po_pf_pending++;
+		post_encopts(car, pf->pf_ep, &eo);
+		pf->pf_v15 = pf->pf_ep->ep_v15;
 		if (wire_body_seal(car->c_aead, pf->pf_cid, &f, 1,
-		    &car->c_enc, 1, &pf->pf_body, &pf->pf_scratch,
+		    &eo, 1, &pf->pf_body, &pf->pf_scratch,
 		    &err) == -1 ||
 		    pf->pf_ep->ep_ops->eo_exchange(pf->pf_ep,
 		    pf->pf_body.wb_data, pf->pf_body.wb_len, 0, 20.0,
@@ -1224,7 +1285,8 @@ post_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	for (i = 0; i < po->po_nretired; ) {
 		ep = po->po_retired[i].pr_ep;
-		busy = po->po_pf_pending > 0 || (ep->ep_fronted &&
+		busy = po->po_pf_pending > 0 || postep_busy(ep) ||
+		    (ep->ep_fronted &&
 		    now - po->po_started_at < POST_REAP_DELAY);
 		for (k = 0; k < po->po_npollers && !busy; k++)
 			if (po->po_pollers[k].p_inflight == ep ||
@@ -1235,6 +1297,7 @@ post_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			continue;
 		}
 		log_info("reload: endpoint %s released", ep->ep_label);
+		postep_detach(ep);
 		health_forget(ep);
 		ep->ep_ops->eo_free(ep);
 		po->po_retired[i] = po->po_retired[--po->po_nretired];
@@ -1249,6 +1312,7 @@ post_retire(struct post *po, struct cendpoint *ep)
 	struct carrier	*car = po->po_car;
 
 	health_remove(ep);
+	postep_retire(ep);
 	if (po->po_nretired == sizeof(po->po_retired) /
 	    sizeof(po->po_retired[0])) {
 		/* Reloads faster than exchanges finish: keep it, unused. */
@@ -1408,6 +1472,7 @@ post_reload(struct carrier *car)
 		log_info("reload: %s: %zu endpoint%s kept, %zu added, %zu "
 		    "removed", what, nn - added, nn - added == 1 ? "" : "s",
 		    added, removed);
+	post_px_setup(po);	/* new ones, and the back-off knobs */
 	return (post_pollers_grow(po, post_nwant(po)));
 }
 
@@ -1453,5 +1518,9 @@ post_endpoint_stats(struct carrier *car, size_t i, struct stats_endpoint *se,
 	}
 	snprintf(se->se_kind, sizeof(se->se_kind), "%s",
 	    ep->ep_fronted ? "script" : "relay");
+	snprintf(se->se_layout, sizeof(se->se_layout), "%s",
+	    postep_layout(ep));
+	if (!postep_usable(ep))
+		se->se_healthy = 0;
 	return (0);
 }

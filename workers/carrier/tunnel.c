@@ -296,6 +296,14 @@ int
 tunnel_seal(struct carrier *car, struct tunnel_batch *tb, int text,
     size_t headroom)
 {
+	return (tunnel_seal_eo(car, tb, text, headroom, &car->c_enc));
+}
+
+/* The same in a given layout (a POST endpoint's, post.c). */
+int
+tunnel_seal_eo(struct carrier *car, struct tunnel_batch *tb, int text,
+    size_t headroom, const struct wire_encopts *eo)
+{
 	const char	*err = NULL;
 	double		 t0 = ev_time();
 
@@ -308,11 +316,11 @@ tunnel_seal(struct carrier *car, struct tunnel_batch *tb, int text,
 	}
 	if (text) {
 		if (wire_body_seal(car->c_aead, car->c_cid, tb->tb_frames,
-		    tb->tb_n, &car->c_enc, 1, &tb->tb_body, &tb->tb_scratch,
+		    tb->tb_n, eo, 1, &tb->tb_body, &tb->tb_scratch,
 		    &err) == -1)
 			goto fail;
 	} else if (wire_batch_seal(car->c_aead, car->c_cid, tb->tb_frames,
-	    tb->tb_n, &car->c_enc, &tb->tb_body, &err) == -1)
+	    tb->tb_n, eo, &tb->tb_body, &err) == -1)
 		goto fail;
 	car->c_st_batches_out++;
 	car->c_st_frames_out += tb->tb_n;
