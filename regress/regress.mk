@@ -25,6 +25,7 @@ EXTRA_DIST += $(PKG_CASES) debian
 # identity; failures said once with back-off; GooseRelayVPN v1.5 servers
 # detected; sd_notify.
 FIRSTHOUR2_CASES = regress/cases/fronted_preflight.sh \
+	regress/cases/carrier_v15.sh regress/cases/carrier_failonce.sh \
 	regress/cases/daemon_notify.sh
 TESTS += $(FIRSTHOUR2_CASES)
 EXTRA_DIST += $(FIRSTHOUR2_CASES) regress/tools/notifysock.py

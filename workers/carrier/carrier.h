@@ -277,6 +277,7 @@ void	post_wake_all(struct carrier *);
 void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
 int	post_local_ack(struct carrier *);
+int	post_v15(struct carrier *);
 void	post_quota_load(const char *, size_t);
 void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
 struct stats_endpoint;

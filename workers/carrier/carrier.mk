@@ -70,3 +70,13 @@ TESTS += regress/cases/carrier_streamback.sh regress/cases/carrier_exitlost.sh \
 	regress/cases/carrier_slowreader.sh
 EXTRA_DIST += regress/cases/carrier_streamback.sh \
 	regress/cases/carrier_exitlost.sh regress/cases/carrier_slowreader.sh
+
+# epfail.c: failures said once, reminders, back-off (issue 15).
+check_PROGRAMS += regress/unit/test_epfail
+TESTS += regress/unit/test_epfail
+regress_unit_test_epfail_SOURCES = regress/unit/test_epfail.c \
+	workers/carrier/epfail.c workers/carrier/epfail.h
+regress_unit_test_epfail_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_epfail_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+regress_unit_test_epfail_LDADD = $(CMOCKA_LIBS)

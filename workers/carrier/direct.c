@@ -67,8 +67,9 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 				res = EP_FAIL_SOFT;
 			else
 				res = EP_FAIL_HARD;
-			snprintf(detail, sizeof(detail), "HTTP %d",
-			    resp->hs_status);
+			snprintf(detail, sizeof(detail), "HTTP %d%s",
+			    resp->hs_status, resp->hs_status == 204 ?
+			    " (the request could not be decrypted)" : "");
 		}
 		break;
 	case HTTPC_ERR_OFFLINE:

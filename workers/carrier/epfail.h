@@ -31,7 +31,7 @@
 #define EPFAIL_JITTER		0.2	/* +- of each delay */
 
 struct epfail {
-	char		 ef_label[96];	/* who: "http://h:p", "stream ws://..." */
+	char		 ef_label[96];	/* who: "http://h:p", ... */
 	char		 ef_what[160];	/* the failure last said */
 	int		 ef_failing;
 	int		 ef_trying;	/* the one retry is under way */

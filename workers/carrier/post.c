@@ -81,7 +81,7 @@ struct poller {
 	struct prun		*p_runs;	/* TB_MAXFRAMES, in flight */
 	size_t			 p_nruns;
 	int			 p_extra;	/* pipelined TX only */
-	int			 p_v15;		/* layout the batch was sealed in */
+	int			 p_v15;		/* the batch's layout */
 };
 
 /* What a reload compares, and the stats of endpoints without health. */
@@ -171,6 +171,13 @@ post_pipelining(struct post *po)
 
 	return (po->po_pipe && car->c_scfg.sc_replay && (po->po_localack ||
 	    (car->c_features & CARRIER_FEAT_UPACK)));
+}
+
+/* The carrier switched to the v1.5 layout for a v1.5 server. */
+int
+post_v15(struct carrier *car)
+{
+	return (car->c_post != NULL && car->c_post->po_v15);
 }
 
 /* Sessions keep sent frames until confirmed by POST answers. */
@@ -601,6 +608,19 @@ post_adopt_v15(struct carrier *car)
 	return (1);
 }
 
+/* A check's exchange (postep.c), counted like the pollers'. */
+static void
+post_px_count(struct carrier *car, struct cendpoint *ep, int ok)
+{
+	struct post	*po = car->c_post;
+
+	if (ok)
+		po->po_n_ok++;
+	else
+		po->po_n_fail++;
+	post_ep_count(po, ep, ok, -1);
+}
+
 /* The failure handling of postep.c for every endpoint of the tier. */
 static void
 post_px_setup(struct post *po)
@@ -614,6 +634,7 @@ post_px_setup(struct post *po)
 	px->px_hs = po->po_fs.fs_health;
 	px->px_wake = post_wake_all;
 	px->px_adopt_v15 = post_adopt_v15;
+	px->px_count = post_px_count;
 	/* Direct relays: endpoint_blacklist_base_ms doubling, capped. */
 	px->px_base = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms :
 	    3000) / 1000.0;
@@ -1102,9 +1123,8 @@ post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
 	}
 	if (res == EP_FAIL_KEY) {
 		/* Not a guess: postep.c checks both layouts and says. */
-		log_warnx("pre-flight %s: %s: the exit could not decrypt the "
-		    "probe; checking the other batch layout", ep->ep_label,
-		    detail != NULL ? detail : "HTTP 204");
+		log_warnx("pre-flight %s: %s; checking the other batch layout",
+		    ep->ep_label, detail != NULL ? detail : "HTTP 204");
 		postep_failed(ep, res, detail, EPF_SAID, pf->pf_v15,
 		    ev_now(car->c_loop));
 		post_pf_free(pf);

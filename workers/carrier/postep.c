@@ -34,7 +34,7 @@ struct post_epchk {
 	int			 pc_checking;	/* epcheck in flight */
 	int			 pc_gone;	/* detached meanwhile */
 	int			 pc_retired;	/* removed by a reload */
-	int			 pc_key;	/* verdict: another tunnel_key */
+	int			 pc_key;	/* verdict: another key */
 };
 
 static void	postep_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -211,6 +211,9 @@ postep_checked(struct cendpoint *ep, enum epcheck_verdict v,
 	}
 	px = pc->pc_ctx;
 	now = ev_now(px->px_car->c_loop);
+	if (px->px_count != NULL)
+		px->px_count(px->px_car, ep, v == ECV_ANSWERED ||
+		    (v == ECV_V15 && ep->ep_v15));
 	if (pc->pc_retired || !epfail_failing(&ep->ep_fail))
 		return;		/* gone, or the traffic got through */
 	switch (v) {

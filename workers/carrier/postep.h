@@ -16,7 +16,7 @@
 struct carrier;
 struct health_set;
 
-#define POSTEP_DIRECT_CAP	30.0	/* s: own exits are retried this often */
+#define POSTEP_DIRECT_CAP	30.0	/* s: own exits retried this often */
 
 struct postep_ctx {
 	struct carrier		*px_car;
@@ -28,6 +28,9 @@ struct postep_ctx {
 	void			(*px_wake)(struct carrier *);
 	/* A v1.5 server: 1 if the carrier could switch to its layout. */
 	int			(*px_adopt_v15)(struct carrier *);
+	/* A check's requests count as exchanges (gooserelayctl stats). */
+	void			(*px_count)(struct carrier *,
+				    struct cendpoint *, int ok);
 };
 
 void	 postep_attach(struct postep_ctx *, struct cendpoint *);

@@ -25,7 +25,7 @@ struct streamchk {
 	char			 sc_label[CONF_URL_LEN + CONF_HOST_LEN + 16];
 	char			 sc_tunnel[CONF_URL_LEN];
 	int			 sc_refused;	/* 404, not a closed hello */
-	ev_idle			 sc_free;	/* after the callback returned */
+	ev_idle			 sc_free;	/* after its callback */
 	streamchk_cb		 sc_cb;
 	void			*sc_arg;
 };

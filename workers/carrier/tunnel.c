@@ -596,7 +596,8 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 {
 	int	 winon;
 
-	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15)
+	/* Set to v1.5, or switched to it for a v1.5 server (postep.c). */
+	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15 || post_v15(car))
 		feat = 0;
 	if (!car->c_conf.cc_replay_auto)
 		feat &= ~WIRE_FEAT_REPLAY;
