@@ -4,7 +4,8 @@ libipc_a_SOURCES = common/ipc.h common/msg.h common/log.h common/sandbox.h \
 	common/wproc.h common/conf.h common/privdrop.h common/fsm.h \
 	common/compat.h common/ipc.c common/msg.c common/log.c \
 	common/wproc.c common/wproc_fsm.c common/fsm.c common/privdrop.c \
-	common/compat.c
+	common/compat.c \
+	common/acceptgate.h common/acceptgate.c
 if SANDBOX_SECCOMP
 libipc_a_SOURCES += common/sandbox_seccomp.c common/sandbox_debug.c \
 	common/sandbox_debug.h

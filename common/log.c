@@ -225,3 +225,32 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+double
+lograte_now(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+lograte_allow(struct lograte *lr, double now, uint64_t *dropped)
+{
+	*dropped = 0;
+	if (lr->lr_start == 0 || now - lr->lr_start >= lr->lr_window ||
+	    now < lr->lr_start) {
+		lr->lr_start = now;
+		lr->lr_lines = 0;
+	}
+	if (lr->lr_lines >= lr->lr_burst) {
+		lr->lr_dropped++;
+		return 0;
+	}
+	lr->lr_lines++;
+	*dropped = lr->lr_dropped;
+	lr->lr_dropped = 0;
+	return 1;
+}

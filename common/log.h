@@ -7,6 +7,7 @@
 #define GR_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 void	log_init(int to_stderr, int facility, const char *procname);
 void	log_procname(const char *);
@@ -35,5 +36,24 @@ __attribute__((noreturn)) void fatal(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 __attribute__((noreturn)) void fatalx(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
+
+/*
+ * A line budget for messages a peer can provoke: at most lr_burst lines
+ * per lr_window seconds; lines over it are counted, and the count comes
+ * back with the next line let through.
+ */
+struct lograte {
+	double		 lr_window;
+	unsigned int	 lr_burst;
+	double		 lr_start;
+	unsigned int	 lr_lines;
+	uint64_t	 lr_dropped;
+};
+#define LOGRATE_INIT(window, burst)	{ (window), (burst), 0, 0, 0 }
+
+/* 1: log the line now (*dropped: lines left out before it), 0: drop. */
+int	lograte_allow(struct lograte *, double now, uint64_t *dropped);
+/* Monotonic seconds (the vDSO clock: no system call in a sandbox). */
+double	lograte_now(void);
 
 #endif /* GR_LOG_H */

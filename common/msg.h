@@ -137,6 +137,8 @@ struct msg_log {
 
 #define MSG_TEST_OPEN_FILE	1	/* open a file: must die of SIGSYS */
 #define MSG_TEST_CRASH		2	/* abort() */
+#define MSG_TEST_FILL_FDS	3	/* use up every descriptor */
+#define MSG_TEST_RELEASE_FDS	4	/* give them back */
 struct msg_test {
 	uint32_t	 mt_what;
 };

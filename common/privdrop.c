@@ -32,20 +32,21 @@ privdrop_setrlimit(int res, rlim_t v, const char *name)
 }
 
 /*
- * No fork (NPROC 0), no file writes (FSIZE 0), no core dumps; NOFILE
- * sized for the connection limit, never above what we may raise to.
+ * RLIMIT_NOFILE to nofile (soft and hard), clamped to the hard limit when
+ * it cannot be raised (not root, or no CAP_SYS_RESOURCE).  Returns the
+ * limit now in force.  Called twice: early in every worker, before
+ * libwebsockets sizes its fd table from the soft limit (a table sized
+ * for 1024 refuses the 1025th descriptor), and again by the sandbox with
+ * the same value, so the two always agree.
  */
-void
-privdrop_rlimits(const struct sandbox_params *sp)
+rlim_t
+privdrop_nofile(rlim_t nofile)
 {
 	struct rlimit	 rl;
-	rlim_t		 nofile;
 
-	nofile = sp->sp_nofile ? sp->sp_nofile : PRIVDROP_NOFILE_DEFAULT;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("getrlimit NOFILE");
+	if (nofile == 0)
+		nofile = PRIVDROP_NOFILE_DEFAULT;
 	rl.rlim_cur = rl.rlim_max = nofile;
-	/* Raising the hard limit needs CAP_SYS_RESOURCE: else clamp. */
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 			fatal("getrlimit NOFILE");
@@ -53,6 +54,17 @@ privdrop_rlimits(const struct sandbox_params *sp)
 			nofile = rl.rlim_max;
 		privdrop_setrlimit(RLIMIT_NOFILE, nofile, "NOFILE");
 	}
+	return nofile;
+}
+
+/*
+ * No fork (NPROC 0), no file writes (FSIZE 0), no core dumps; NOFILE
+ * sized for the connection limit, never above what we may raise to.
+ */
+void
+privdrop_rlimits(const struct sandbox_params *sp)
+{
+	(void)privdrop_nofile(sp->sp_nofile);
 	privdrop_setrlimit(RLIMIT_CORE, 0, "CORE");
 	privdrop_setrlimit(RLIMIT_FSIZE, 0, "FSIZE");
 	privdrop_setrlimit(RLIMIT_NPROC, 0, "NPROC");

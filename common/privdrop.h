@@ -6,8 +6,13 @@
 #ifndef GR_PRIVDROP_H
 #define GR_PRIVDROP_H
 
+#include <sys/types.h>
+#include <sys/resource.h>
+
 #include "sandbox.h"
 
+/* RLIMIT_NOFILE (0: the default), clamped to the hard limit; in force. */
+rlim_t	privdrop_nofile(rlim_t);
 void	privdrop_rlimits(const struct sandbox_params *);
 /* Returns 1 if privileges were dropped, 0 if not root (warned). */
 int	privdrop_drop(const struct sandbox_params *);

@@ -29,6 +29,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "msg.h"
+#include "privdrop.h"
 #include "sandbox.h"
 #include "wproc.h"
 
@@ -51,6 +52,7 @@ static int			 wproc_configured;	/* a generation applied */
 static struct wproc_conf	*wproc_pending;
 static char			*wproc_quota;
 static size_t			 wproc_quotalen;
+static rlim_t			 wproc_nofile;
 
 static void	wproc_dispatch(struct ipc *, struct imsg *, void *);
 static void	wproc_error(struct ipc *, const char *, void *);
@@ -110,6 +112,12 @@ wproc_instance(void)
 	return wproc_inst;
 }
 
+unsigned long
+wproc_nofile_limit(void)
+{
+	return wproc_nofile;
+}
+
 void
 wproc_sandbox_params(struct sandbox_params *sp)
 {
@@ -117,7 +125,7 @@ wproc_sandbox_params(struct sandbox_params *sp)
 	sp->sp_role = wproc_role;
 	sp->sp_user = wproc_user;
 	sp->sp_chroot = wproc_chroot;
-	sp->sp_nofile = WPROC_NOFILE;
+	sp->sp_nofile = wproc_nofile != 0 ? wproc_nofile : WPROC_NOFILE;
 }
 
 struct ipc *
@@ -146,6 +154,35 @@ wproc_log_forward(int prio, const char *line)
 			fprintf(stderr, "%s: %s\n", proc_role_name(wproc_role),
 			    line);
 	}
+}
+
+/*
+ * libev's own reactions to a failed epoll_wait (or other system error)
+ * and to an allocation failure are perror()/fprintf() and abort():
+ * log through the supervisor instead and exit with a status, so the
+ * cause is in the log and the restart logic sees an exit, not a crash.
+ */
+static void
+wproc_ev_syserr(const char *msg)
+{
+	log_warn("%s", msg != NULL ? msg : "libev: system error");
+	wproc_exit(1);
+}
+
+static void *
+wproc_ev_realloc(void *ptr, long size)
+{
+	void	*p;
+
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if ((p = realloc(ptr, size)) == NULL) {
+		log_warnx("libev: cannot allocate %ld bytes", size);
+		wproc_exit(1);
+	}
+	return p;
 }
 
 /* exit() and fatal() go through here: deliver queued log lines first. */
@@ -208,6 +245,15 @@ wproc_init(struct ev_loop *loop, enum proc_role role,
 	wproc_state = WS_INIT;
 	log_set_forward(wproc_log_forward);
 	atexit(wproc_atexit);
+	/* The loop exists already; our allocator is realloc() as libev's. */
+	ev_set_syserr_cb(wproc_ev_syserr);
+	ev_set_allocator(wproc_ev_realloc);
+	/*
+	 * The descriptor limit is raised now, not at sandbox_enter: the
+	 * pre-sandbox init that follows (libwebsockets' context) sizes its
+	 * fd table from the soft limit, often 1024 under a service manager.
+	 */
+	wproc_nofile = privdrop_nofile(WPROC_NOFILE);
 }
 
 void
@@ -365,6 +411,45 @@ wproc_conf_end(struct imsg *imsg)
 	}
 }
 
+#ifdef GR_TEST_HOOKS
+static int	*wproc_test_fds;
+static size_t	 wproc_test_nfds;
+
+/* Sockets until the descriptor limit: accept(2) then fails (EMFILE). */
+static void
+wproc_test_fill(void)
+{
+	size_t	 cap = wproc_test_nfds;
+	int	*p, fd;
+
+	for (;;) {
+		if (wproc_test_nfds == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((p = reallocarray(wproc_test_fds, cap,
+			    sizeof(*p))) == NULL)
+				break;
+			wproc_test_fds = p;
+		}
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			break;
+		wproc_test_fds[wproc_test_nfds++] = fd;
+	}
+	log_info("test: holding %zu more descriptors (%s)", wproc_test_nfds,
+	    strerror(errno));
+}
+
+static void
+wproc_test_release(void)
+{
+	while (wproc_test_nfds > 0)
+		close(wproc_test_fds[--wproc_test_nfds]);
+	free(wproc_test_fds);
+	wproc_test_fds = NULL;
+	log_info("test: descriptors released");
+}
+#endif
+
 static void
 wproc_test(struct imsg *imsg)
 {
@@ -389,6 +474,12 @@ wproc_test(struct imsg *imsg)
 		log_info("test: crashing on request");
 		ipc_flush(wproc_chan);
 		abort();
+	case MSG_TEST_FILL_FDS:
+		wproc_test_fill();
+		break;
+	case MSG_TEST_RELEASE_FDS:
+		wproc_test_release();
+		break;
 	default:
 		wproc_violation(imsg, "unknown test");
 	}

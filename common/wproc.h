@@ -140,6 +140,8 @@ const char *wproc_test_reject(const struct wproc_conf *);
 /* Parse the worker command line (above); exits 1 on a bad one. */
 void	wproc_args(int argc, char *argv[]);
 int	wproc_instance(void);
+/* RLIMIT_NOFILE as raised in wproc_init (getrlimit is not allowed later). */
+unsigned long wproc_nofile_limit(void);
 /* Fill role, GR_USER, GR_EMPTY_DIR and a default RLIMIT_NOFILE. */
 struct sandbox_params;
 void	wproc_sandbox_params(struct sandbox_params *);

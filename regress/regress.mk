@@ -21,6 +21,22 @@ PKG_CASES = regress/cases/pkg_deb.sh
 TESTS += $(PKG_CASES)
 EXTRA_DIST += $(PKG_CASES) debian
 
+# Hostile clients for the sandboxed workers (issue 18): oversized and
+# malformed HTTP, WebSocket and SOCKS5, slowloris, held connections.
+check_PROGRAMS += regress/tools/sockfuzz
+regress_tools_sockfuzz_SOURCES = regress/tools/sockfuzz.c
+regress_tools_sockfuzz_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+regress_tools_sockfuzz_LDADD = $(WIRE_LIBS) $(CRYPTO_LIBS)
+
+# Hostile input against the sandboxed workers (issue 18).
+HOSTILE_CASES = regress/cases/hostile_bigreq.sh \
+	regress/cases/hostile_fdtable.sh regress/cases/hostile_emfile.sh \
+	regress/cases/hostile_preauth_post.sh \
+	regress/cases/hostile_preauth_stream.sh regress/cases/hostile_fuzz.sh \
+	regress/cases/hostile_pipeline.sh
+TESTS += $(HOSTILE_CASES)
+EXTRA_DIST += $(HOSTILE_CASES) regress/lib-hostile.sh
+
 # Issue 15 (second part): the pre-flight's probes each with their own
 # identity; failures said once with back-off; GooseRelayVPN v1.5 servers
 # detected; sd_notify.

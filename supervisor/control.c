@@ -366,6 +366,23 @@ control_role(const char *s, enum proc_role *role)
 }
 #endif
 
+#ifdef GR_TEST_HOOKS
+/* gooserelayctl test WHAT ROLE: the regress-only triggers; 0 unknown. */
+static uint32_t
+control_test(const char *what)
+{
+	if (strcmp(what, "open-file") == 0)
+		return MSG_TEST_OPEN_FILE;
+	if (strcmp(what, "crash") == 0)
+		return MSG_TEST_CRASH;
+	if (strcmp(what, "fill-fds") == 0)
+		return MSG_TEST_FILL_FDS;
+	if (strcmp(what, "release-fds") == 0)
+		return MSG_TEST_RELEASE_FDS;
+	return 0;
+}
+#endif
+
 static void
 control_command(struct control_conn *cc, char *cmd)
 {
@@ -411,8 +428,7 @@ control_command(struct control_conn *cc, char *cmd)
 #ifdef GR_TEST_HOOKS
 	} else if (strcmp(av[0], "test") == 0 && ac == 3 &&
 	    control_role(av[2], &role) == 0 &&
-	    (strcmp(av[1], "open-file") == 0 || strcmp(av[1], "crash") == 0)) {
-		what = av[1][0] == 'o' ? MSG_TEST_OPEN_FILE : MSG_TEST_CRASH;
+	    (what = control_test(av[1])) != 0) {
 		if (worker_test(role, what) == 0)
 			control_reply(cc, CTL_OK, "sent test %s to %s\n",
 			    av[1], av[2]);

@@ -28,8 +28,8 @@ gooserelayctl_usage(void)
 	    "commands: status | reload | log verbose | log brief |\n"
 	    "          stats [--json] | diag [-o file]"
 #ifdef GR_TEST_HOOKS
-	    " |\n          test open-file carrier|exit | "
-	    "test crash carrier|exit"
+	    " |\n          test open-file|crash|fill-fds|release-fds "
+	    "carrier|exit"
 #endif
 	    "\n");
 	exit(1);

@@ -24,9 +24,16 @@
  *		source port, open N (default 200) fresh sessions one at a
  *		time to its quick port (one byte, then close) and print the
  *		time from SYN sent to first byte back (p50, p90, max).
- *	exitload stuck PORT
+ *	exitload -u URL -k KEY hold [-n N] [-t SECONDS] GREETPORT
+ *		open N sessions (default 1100) to a listener that greets
+ *		each connection with one byte (exitload stuck -g), wait
+ *		until every greeting came back, print "holding N sessions",
+ *		then keep the stream up (answering pings) until SIGUSR1
+ *		or SECONDS (default 120) passed; then print "held N
+ *		sessions" if the stream and every session are still up.
+ *	exitload stuck PORT [-g]
  *		a listener that accepts and never reads (until killed or
- *		300 s passed).
+ *		300 s passed); -g: it writes one byte to each connection.
  *
  * Exit status 0 on success, 1 on failure.
  */
@@ -827,18 +834,130 @@ cmd_hol(struct ld *d, int argc, char **argv)
 	return (0);
 }
 
+/* --- hold: many open sessions at once --- */
+
+static volatile sig_atomic_t	 hold_stop;
+
+static void
+hold_sigusr1(int sig)
+{
+	hold_stop = 1;
+}
+
+struct hold {
+	uint32_t	 tag;
+	uint32_t	 n;
+	uint8_t		*greeted;
+	uint32_t	 ngreeted;
+	uint32_t	 rst;
+};
+
+static void
+hold_batch(void *arg, const struct wire_batch *b)
+{
+	struct hold		*h = arg;
+	const struct wire_frame	*f;
+	uint32_t		 tag, idx;
+	size_t			 i;
+
+	for (i = 0; i < b->b_nframes; i++) {
+		f = &b->b_frames[i];
+		tag = (uint32_t)f->f_sid[0] << 24 | f->f_sid[1] << 16 |
+		    f->f_sid[2] << 8 | f->f_sid[3];
+		idx = (uint32_t)f->f_sid[4] << 24 | f->f_sid[5] << 16 |
+		    f->f_sid[6] << 8 | f->f_sid[7];
+		if (tag != h->tag || idx >= h->n)
+			continue;
+		if (f->f_flags & (WIRE_F_RST | WIRE_F_FIN))
+			h->rst++;
+		if (f->f_len > 0 && !h->greeted[idx]) {
+			h->greeted[idx] = 1;
+			h->ngreeted++;
+		}
+	}
+}
+
+static int
+cmd_hold(struct ld *d, int argc, char **argv)
+{
+	struct hold		 h;
+	struct wire_frame	 f[64];
+	char			 target[32];
+	uint32_t		 next = 0;
+	size_t			 nf;
+	double			 secs = 120, end, now;
+	int			 ch;
+
+	memset(&h, 0, sizeof(h));
+	h.n = 1100;
+	optind = 1;
+	while ((ch = getopt(argc, argv, "n:t:")) != -1) {
+		switch (ch) {
+		case 'n':
+			h.n = strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			secs = atof(optarg);
+			break;
+		default:
+			die("hold: bad option");
+		}
+	}
+	if (argc - optind != 1 || h.n == 0)
+		die("hold GREETPORT [-n N] [-t SECONDS]");
+	snprintf(target, sizeof(target), "127.0.0.1:%s", argv[optind]);
+	RAND_bytes((uint8_t *)&h.tag, sizeof(h.tag));
+	if ((h.greeted = calloc(h.n, 1)) == NULL)
+		die("out of memory");
+	d->deadline = now_s() + secs + 60;
+	signal(SIGUSR1, hold_sigusr1);
+	ld_connect(d);
+	ld_send_batch(d, NULL, 0);
+	while (h.ngreeted < h.n && h.rst == 0 && !d->closed) {
+		while (next < h.n && next < h.ngreeted + 256 &&
+		    ld_out_pending(d) < LD_OUT_LOW) {
+			memset(f, 0, sizeof(f));
+			for (nf = 0; nf < 64 && next < h.n; nf++, next++) {
+				ld_sid(f[nf].f_sid, h.tag, next);
+				f[nf].f_flags = WIRE_F_SYN;
+				f[nf].f_target = target;
+				f[nf].f_tlen = strlen(target);
+			}
+			ld_send_batch(d, f, nf);
+		}
+		ld_io(d, 50, hold_batch, &h);
+	}
+	if (d->closed)
+		die("the exit closed the stream");
+	if (h.rst > 0)
+		die("%u session(s) reset or closed", h.rst);
+	printf("holding %u sessions\n", h.ngreeted);
+	fflush(stdout);
+	end = now_s() + secs;
+	while ((now = now_s()) < end && !d->closed && !hold_stop)
+		ld_io(d, 100, hold_batch, &h);
+	if (d->closed)
+		die("the exit closed the stream while holding");
+	if (h.rst > 0)
+		die("%u session(s) reset while holding", h.rst);
+	printf("held %u sessions\n", h.ngreeted);
+	return (0);
+}
+
 /* --- stuck: accept, never read --- */
 
 static int
 cmd_stuck(int argc, char **argv)
 {
 	struct sockaddr_in	 sin;
-	int			 s, one = 1;
+	int			 s, c, one = 1, greet = 0;
 	double			 end = now_s() + 300;
 	struct pollfd		 pfd;
 
-	if (argc != 2)
-		die("stuck PORT");
+	if (argc == 3 && strcmp(argv[2], "-g") == 0)
+		greet = 1;
+	else if (argc != 2)
+		die("stuck PORT [-g]");
 	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		die("socket");
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -847,13 +966,14 @@ cmd_stuck(int argc, char **argv)
 	sin.sin_port = htons(atoi(argv[1]));
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(s, 64) == -1)
+	    listen(s, 1024) == -1)
 		die("bind/listen %s: %s", argv[1], strerror(errno));
 	pfd.fd = s;
 	pfd.events = POLLIN;
 	while (now_s() < end) {
-		if (poll(&pfd, 1, 1000) > 0)
-			(void)accept(s, NULL, NULL);	/* kept, never read */
+		if (poll(&pfd, 1, 1000) > 0 &&
+		    (c = accept(s, NULL, NULL)) != -1 && greet)
+			(void)write(c, "g", 1);		/* kept, never read */
 	}
 	return (0);
 }
@@ -862,7 +982,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: exitload -u URL -k KEYHEX "
-	    "slowup|churn ARGS...\n       exitload stuck PORT\n");
+	    "slowup|churn|hol|hold ARGS...\n       exitload stuck PORT [-g]\n");
 	exit(1);
 }
 
@@ -917,5 +1037,7 @@ main(int argc, char *argv[])
 		return (cmd_churn(&d, argc, argv));
 	if (strcmp(argv[0], "hol") == 0)
 		return (cmd_hol(&d, argc, argv));
+	if (strcmp(argv[0], "hold") == 0)
+		return (cmd_hold(&d, argc, argv));
 	usage();
 }

@@ -35,7 +35,8 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/epfail.c workers/carrier/epfail.h \
 	workers/carrier/epcheck.c workers/carrier/epcheck.h \
 	workers/carrier/postep.c workers/carrier/postep.h \
-	workers/carrier/streamchk.c
+	workers/carrier/streamchk.c \
+	common/liblog.h common/liblog.c
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)

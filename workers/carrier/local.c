@@ -23,9 +23,11 @@
 
 #include <openssl/rand.h>
 
+#include "acceptgate.h"
 #include "carrier.h"
 #include "log.h"
 #include "socks5.h"
+#include "wproc.h"
 
 #define LOCAL_READ_MAX	(1024 * 1024)	/* per wakeup, for fairness */
 #define LOCAL_IOV	16
@@ -55,9 +57,23 @@ const struct sess_ops local_sess_ops = {
 	.so_ack_ready = local_so_ack_ready,
 };
 
+static struct acceptgate	 local_agate;
+
+/* After an accept pause: still serving this listener? */
+static int
+local_accept_want(void *arg)
+{
+	struct carrier	*car = arg;
+
+	return (!car->c_stopping && car->c_lfd != -1 &&
+	    car->c_accept.fd == car->c_lfd);
+}
+
 void
 local_start(struct carrier *car, int fd)
 {
+	acceptgate_init(&local_agate, car->c_loop, &car->c_accept,
+	    "socks accept", local_accept_want, car, wproc_nofile_limit());
 	car->c_lfd = fd;
 	conf_carrier_limits(&car->c_conf);
 	car->c_tokens = car->c_conf.cc_new_burst;
@@ -109,6 +125,7 @@ void
 local_stop_accept(struct carrier *car)
 {
 	ev_io_stop(car->c_loop, &car->c_accept);
+	acceptgate_stop(&local_agate);
 }
 
 /* A reload brought a new listener (local_start ran already). */
@@ -317,11 +334,11 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (i = 0; i < 64; i++) {
 		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("socks accept");
+			/* At the fd limit: pause, never spin (issue 18). */
+			acceptgate_error(&local_agate, errno);
 			return;
 		}
+		acceptgate_ok(&local_agate);
 		if (car->c_stopping) {
 			close(fd);
 			continue;

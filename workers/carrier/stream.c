@@ -47,6 +47,7 @@
 
 #include "carrier.h"
 #include "epfail.h"
+#include "liblog.h"
 #include "log.h"
 #include "wsframe.h"
 
@@ -164,23 +165,6 @@ static void	stream_raw_flush(struct stream *);
 static void	stream_raw_prep_cb(struct ev_loop *, ev_prepare *, int);
 static void	stream_ack_cb(struct ev_loop *, ev_timer *, int);
 
-/*
- * lws's default emitter writes to stderr and calls isatty() (an ioctl
- * the sandbox forbids); route its lines through our log instead.
- */
-static void
-stream_lws_log(int level, const char *line)
-{
-	size_t	 n = strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	if (level & LLL_ERR)
-		log_warnx("lws: %.*s", (int)n, line);
-	else
-		log_debug("lws: %.*s", (int)n, line);
-}
-
 static void
 stream_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -204,7 +188,7 @@ stream_preinit(struct carrier *car)
 		return (-1);
 	tunnel_batch_init(st->st_tb);
 	st->st_car = car;
-	lws_set_log_level(LLL_ERR | LLL_WARN, stream_lws_log);
+	liblog_lws();
 	memset(&info, 0, sizeof(info));
 	stream_loops[0] = car->c_loop;
 	info.options = LWS_SERVER_OPTION_LIBEV |

@@ -39,6 +39,7 @@ estats_sync(void)
 {
 	const struct exit_stats	*s = &ex->ee_stats;
 	struct stats		*st = &estats_st;
+	struct admit_stats	 ad;
 
 	st->st_counter[STC_SESS_OPEN] = s->es_sess_open;
 	st->st_counter[STC_SESS_CLOSE] = s->es_sess_closed;
@@ -68,6 +69,15 @@ estats_sync(void)
 	(void)stats_gauge(st, "rx_queued_bytes", (int64_t)ex->ee_rxq);
 	(void)stats_gauge(st, "rx_over_cap", (int64_t)s->es_rx_over);
 	(void)stats_gauge(st, "rx_slow_resets", (int64_t)s->es_rx_aborts);
+	/* Unauthenticated load (admit.c) and the descriptor limit. */
+	admit_stats(&ad);
+	(void)stats_gauge(st, "preauth_posts", (int64_t)ad.ad_posts);
+	(void)stats_gauge(st, "preauth_streams", (int64_t)ad.ad_streams);
+	(void)stats_gauge(st, "preauth_busy", (int64_t)ad.ad_busy);
+	(void)stats_gauge(st, "preauth_cut", (int64_t)ad.ad_cut);
+	(void)stats_gauge(st, "hello_timeouts", (int64_t)ad.ad_hello);
+	(void)stats_gauge(st, "known_sources", (int64_t)ad.ad_known);
+	(void)stats_gauge(st, "accept_pauses", (int64_t)exit_accept_pauses());
 }
 
 static void

@@ -22,6 +22,7 @@
 #include <ev.h>
 #include <openssl/rand.h>
 
+#include "acceptgate.h"
 #include "exit.h"
 #include "log.h"
 #include "sandbox.h"
@@ -32,6 +33,7 @@ struct exit_env		*ex = &exit_env;
 
 static ev_timer		 exit_shutdown_timer;
 static ev_timer		 exit_shutdown_check;
+static struct acceptgate exit_agate;
 
 double
 exit_now(void)
@@ -48,13 +50,27 @@ exit_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (i = 0; i < 64; i++) {
 		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept4");
+			/* At the fd limit: pause, never spin (issue 18). */
+			acceptgate_error(&exit_agate, errno);
 			return;
 		}
+		acceptgate_ok(&exit_agate);
 		http_adopt(fd);
 	}
+}
+
+uint64_t
+exit_accept_pauses(void)
+{
+	return (exit_agate.ag_total);
+}
+
+/* After an accept pause: still serving this listener? */
+static int
+exit_accept_want(void *arg)
+{
+	return (ex->ee_accepting && ex->ee_listen_fd != -1 &&
+	    ex->ee_accept.fd == ex->ee_listen_fd);
 }
 
 static void
@@ -234,6 +250,7 @@ exit_shutdown(uint32_t grace_ms)
 	ex->ee_shutdown = 1;
 	ex->ee_accepting = 0;
 	ev_io_stop(ex->ee_loop, &ex->ee_accept);
+	acceptgate_stop(&exit_agate);
 	log_info("exit: shutting down (%u session(s), grace %u ms)",
 	    (unsigned)ex->ee_sessions.st_count, grace_ms);
 	upstream_abort_all(1);
@@ -300,6 +317,8 @@ main(int argc, char *argv[])
 	sess_table_init(&ex->ee_sessions);
 	exit_scfg();
 	wproc_init(ex->ee_loop, PROC_EXIT, &exit_ops);
+	acceptgate_init(&exit_agate, ex->ee_loop, &ex->ee_accept, "accept",
+	    exit_accept_want, NULL, wproc_nofile_limit());
 
 	/*
 	 * Everything that touches the file system happens here, before

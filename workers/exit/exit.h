@@ -13,6 +13,8 @@
  *	socks.c		SOCKS5 client handshake for upstream_proxy
  *	rxflow.c	budgets for client bytes queued toward upstreams
  *	reqcheck.c	checks of unauthenticated request bytes (pure)
+ *	admit.c		pre-auth slots: known sources, per-address caps,
+ *			body rate and deadlines
  */
 #ifndef GR_EXIT_H
 #define GR_EXIT_H
@@ -35,9 +37,21 @@
 #define EXIT_FRAMES_BUSY	144
 #define EXIT_BUSY_SESSIONS	24
 #define EXIT_RESP_FRAMES	(EXIT_FRAMES_BUSY + 8)
-#define EXIT_PREAUTH_POSTS	32
-#define EXIT_PREAUTH_STREAMS	16
-#define EXIT_HELLO_TIMEOUT	10.0
+/* Pre-auth admission (admit.c; docs/ops.md "Limits"). */
+#define ADMIT_POSTS		32	/* bodies being read, as Go */
+#define ADMIT_STREAMS		16	/* streams before their hello */
+#define ADMIT_RESERVE_POSTS	8	/* never taken by unknown sources */
+#define ADMIT_RESERVE_STREAMS	4
+#define ADMIT_ADDR_POSTS	4	/* one unknown source address */
+#define ADMIT_ADDR_STREAMS	2
+#define ADMIT_KNOWN_TTL		3600.0	/* known after a good batch */
+#define ADMIT_KNOWN_MAX		4096
+#define ADMIT_BODY_KNOWN	30.0	/* Go's ReadTimeout */
+#define ADMIT_BODY_DEADLINE	10.0	/* an unknown source's body */
+#define ADMIT_BODY_GRACE	2.0	/* then at least ADMIT_BODY_RATE */
+#define ADMIT_BODY_RATE		4096	/* bytes/s on average */
+#define ADMIT_HELLO_KNOWN	10.0
+#define ADMIT_HELLO_STRANGER	5.0
 #define EXIT_HELLO_MAX		(64 * 1024)
 #define EXIT_WS_MSG_MAX		(12 * 1024 * 1024)
 #define EXIT_STREAM_GRACE	30.0
@@ -208,6 +222,7 @@ extern struct exit_env	*ex;
 
 /* exit.c */
 double		 exit_now(void);
+uint64_t	 exit_accept_pauses(void);
 
 /*
  * session_idle_timeout_s and stream_disconnect_grace_s; 0 (a worker
@@ -344,6 +359,38 @@ int		 reqcheck_body(size_t have, size_t len, size_t clen);
 int		 reqcheck_body_done(size_t have, size_t clen);
 int		 reqcheck_binary(const char *content_type);
 int		 reqcheck_ws(size_t have, size_t len, int authed);
+
+/* admit.c */
+enum admit_kind {
+	ADMIT_POST = 0,
+	ADMIT_STREAM,
+	ADMIT_NKINDS
+};
+struct admit_src;
+struct admit_slot {
+	struct admit_src	*as_src;	/* NULL: none held */
+	enum admit_kind		 as_kind;
+	int			 as_known;	/* authenticated lately */
+	double			 as_start;
+};
+struct admit_stats {
+	uint64_t	 ad_busy;	/* refused: slots taken (503) */
+	uint64_t	 ad_cut;	/* bodies too slow or too late */
+	uint64_t	 ad_hello;	/* streams without a hello in time */
+	uint32_t	 ad_posts;	/* slots in use */
+	uint32_t	 ad_streams;
+	size_t		 ad_known;	/* known sources */
+};
+int		 admit_take(struct admit_slot *, int fd, enum admit_kind);
+void		 admit_release(struct admit_slot *);
+void		 admit_authed(int fd);
+double		 admit_hello_timeout(const struct admit_slot *);
+void		 admit_hello_expired(const struct admit_slot *);
+double		 admit_body_check(const struct admit_slot *, size_t have,
+		    size_t clen, double now);
+void		 admit_stats(struct admit_stats *);
+void		 admit_log(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
 
 /* http.c */
 int		 http_init(struct ev_loop *);

@@ -4,7 +4,8 @@ gooserelay_exit_SOURCES = workers/exit/exit.h workers/exit/exit.c \
 	workers/exit/http.c workers/exit/client.c workers/exit/drain.c \
 	workers/exit/route.c workers/exit/upstream.c workers/exit/backoff.c \
 	workers/exit/resolve.c workers/exit/socks.c workers/exit/estats.c \
-	workers/exit/rxflow.c workers/exit/reqcheck.c
+	workers/exit/rxflow.c workers/exit/reqcheck.c workers/exit/admit.c \
+	common/liblog.h common/liblog.c
 gooserelay_exit_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(CARES_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 gooserelay_exit_LDADD = $(OPS_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) $(IPC_LIBS) \
@@ -57,3 +58,12 @@ EXIT_CASES_BEHAVIOUR = regress/cases/exit_netns.sh regress/cases/exit_gc.sh \
 	regress/cases/exit_wsrules.sh regress/cases/exit_dialwait.sh
 TESTS += $(EXIT_CASES_BEHAVIOUR)
 EXTRA_DIST += $(EXIT_CASES_BEHAVIOUR)
+
+# Pre-auth admission (issue 18): caps, reserve, body rate, known sources.
+check_PROGRAMS += regress/unit/test_exit_admit
+TESTS += regress/unit/test_exit_admit
+regress_unit_test_exit_admit_SOURCES = regress/unit/test_exit_admit.c \
+	workers/exit/admit.c
+regress_unit_test_exit_admit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/exit
+regress_unit_test_exit_admit_LDADD = $(IPC_LIBS) $(CMOCKA_LIBS)

@@ -32,13 +32,13 @@
 #include <libwebsockets.h>
 
 #include "exit.h"
+#include "liblog.h"
 #include "log.h"
 
 #define HTTP_BODY_CHUNK		(256 * 1024)	/* per WRITEABLE */
 #define HTTP_WS_CHUNK		(256 * 1024)
 #define HTTP_RX_BUF		(128 * 1024)
 #define HTTP_LWS_TICK		0.25
-#define HTTP_BODY_TIMEOUT	30.0
 
 enum xconn_kind {
 	XK_HTTP = 0,
@@ -65,7 +65,7 @@ struct xconn {
 	int			 xc_coalesced;	/* window used (or none) */
 	int			 xc_text;	/* base64 bodies */
 	enum wire_layout	 xc_layout;	/* mirror the client's */
-	int			 xc_preauth;	/* holds a pre-auth slot */
+	struct admit_slot	 xc_slot;	/* pre-auth (admit.c) */
 	size_t			 xc_clen;	/* declared Content-Length */
 	struct wbuf		 xc_in;		/* body / WS message */
 	struct wire_batch	 xc_batch;	/* reused decoder */
@@ -103,7 +103,7 @@ http_init(struct ev_loop *loop)
 	struct lws_context_creation_info	 info;
 	void					*loops[1];
 
-	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+	liblog_lws();
 	memset(&info, 0, sizeof(info));
 	loops[0] = loop;
 	info.options = LWS_SERVER_OPTION_LIBEV;
@@ -118,6 +118,12 @@ http_init(struct ev_loop *loop)
 		log_warnx("lws_create_context failed");
 		return (-1);
 	}
+	/*
+	 * lws sized its fd table from the soft descriptor limit just now;
+	 * wproc_init raised it first, and the sandbox keeps that value.
+	 */
+	log_debug("libwebsockets: fd table for %ld descriptors",
+	    sysconf(_SC_OPEN_MAX));
 	ev_timer_init(&ex->ee_lws_tick, http_lws_tick, HTTP_LWS_TICK,
 	    HTTP_LWS_TICK);
 	ev_timer_start(loop, &ex->ee_lws_tick);
@@ -132,10 +138,9 @@ http_adopt(int fd)
 	int	 one = 1;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (lws_adopt_socket(ex->ee_lws, fd) == NULL) {
-		log_warnx("lws_adopt_socket failed");
-		close(fd);
-	}
+	/* On failure lws has closed fd already (and logged why). */
+	if (lws_adopt_socket(ex->ee_lws, fd) == NULL)
+		log_debug("lws_adopt_socket failed");
 }
 
 static struct xconn *
@@ -182,13 +187,7 @@ http_unwait(struct xconn *xc)
 static void
 http_preauth_release(struct xconn *xc)
 {
-	if (!xc->xc_preauth)
-		return;
-	xc->xc_preauth = 0;
-	if (xc->xc_kind == XK_WS)
-		ex->ee_preauth_streams--;
-	else
-		ex->ee_preauth_posts--;
+	admit_release(&xc->xc_slot);
 }
 
 /* The connection is going away: nothing drained for it is lost. */
@@ -262,14 +261,35 @@ http_simple(struct lws *wsi, unsigned int status, const char *ctype,
 }
 
 static int
-http_healthz(struct lws *wsi)
+http_healthz(struct lws *wsi, int close_after)
 {
 	char	 body[128];
 
 	snprintf(body, sizeof(body),
 	    "{\"ok\":true,\"version\":\"%s\",\"protocol\":%d}",
 	    PACKAGE_VERSION, WIRE_PROTOCOL_VERSION);
-	return (http_simple(wsi, 200, "application/json", body, 0));
+	return (http_simple(wsi, 200, "application/json", body, close_after));
+}
+
+/*
+ * Does the request declare a body (one we are not going to read)?  Such
+ * a request must not be answered with keep-alive: when it came pipelined
+ * behind another one, lws 4.1 discards its body from a buffer segment it
+ * has not advanced, gets stuck in LRS_DEFERRING_ACTION consuming nothing,
+ * and loops forever inside lws_http_action (found by sockfuzz).
+ */
+static int
+http_declares_body(struct lws *wsi)
+{
+	char	 cl[32];
+	int	 n;
+
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+		return (1);
+	if ((n = lws_hdr_copy(wsi, cl, sizeof(cl),
+	    WSI_TOKEN_HTTP_CONTENT_LENGTH)) < 0)
+		return (1);
+	return (strspn(cl, "0 \t") != (size_t)n);
 }
 
 static int
@@ -291,7 +311,7 @@ http_request(struct lws *wsi, const char *uri)
 	struct xconn		*xc;
 	char			 cl[32];
 	uint64_t		 clen;
-	int			 status;
+	int			 status, body;
 
 	if ((xc = http_xconn(wsi, 1)) == NULL)
 		return (-1);
@@ -299,14 +319,16 @@ http_request(struct lws *wsi, const char *uri)
 	xc->xc_state = XH_IDLE;
 	xc->xc_deadline = 0;
 
+	body = http_declares_body(wsi);
 	if (strcmp(uri, "/healthz") == 0)
-		return (http_healthz(wsi));
+		return (http_healthz(wsi, body));
 	if (strcmp(uri, "/stream") == 0)
 		return (http_simple(wsi, ec->ec_stream_enabled ? 426 : 404,
 		    "text/plain", ec->ec_stream_enabled ?
-		    "upgrade required\n" : "not found\n", 0));
+		    "upgrade required\n" : "not found\n", body));
 	if (strcmp(uri, "/tunnel") != 0)
-		return (http_simple(wsi, 404, "text/plain", "not found\n", 0));
+		return (http_simple(wsi, 404, "text/plain", "not found\n",
+		    body));
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0)
 		return (http_simple(wsi, 405, "text/plain",
 		    "method not allowed\n", 1));
@@ -326,26 +348,28 @@ http_request(struct lws *wsi, const char *uri)
 	if (status != 0)
 		return (http_simple(wsi, 413, "text/plain",
 		    "request body too large\n", 1));
-	if (ex->ee_preauth_posts >= EXIT_PREAUTH_POSTS) {
+	/* Known sources first, strangers capped (admit.c). */
+	if (admit_take(&xc->xc_slot, lws_get_socket_fd(wsi),
+	    ADMIT_POST) == -1) {
 		ex->ee_stats.es_http_503++;
 		return (http_simple(wsi, 503, "text/plain", "busy\n", 1));
 	}
 	if (clen == 0) {
 		/* Nothing to authenticate: the key-mismatch answer. */
+		http_preauth_release(xc);
 		ex->ee_stats.es_decode_fail++;
 		return (http_simple(wsi, 204, NULL, NULL, 0));
 	}
-	ex->ee_preauth_posts++;
-	xc->xc_preauth = 1;
 	xc->xc_text = !http_is_binary_ctype(wsi);
 	xc->xc_clen = clen;
 	xc->xc_state = XH_BODY;
 	wbuf_reset(&xc->xc_in);
 	if (wbuf_reserve(&xc->xc_in, clen) == -1)
 		return (-1);
-	/* The body must arrive within HTTP_BODY_TIMEOUT (Go: ReadTimeout). */
+	/* Deadline and minimum rate of the body: admit_body_check. */
 	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
-	ev_timer_set(&xc->xc_timer, HTTP_BODY_TIMEOUT, 0);
+	ev_timer_set(&xc->xc_timer, admit_body_check(&xc->xc_slot, 0, clen,
+	    exit_now()), 0);
 	ev_timer_start(ex->ee_loop, &xc->xc_timer);
 	return (0);
 }
@@ -442,11 +466,17 @@ http_body_done(struct lws *wsi)
 	    (http_v15_refuses(xc) && (errstr = "not the v1.5 layout"))) {
 		http_preauth_release(xc);
 		ex->ee_stats.es_decode_fail++;
-		log_info("undecryptable request (%s): likely tunnel_key "
+		admit_log("undecryptable request (%s): likely tunnel_key "
 		    "mismatch", errstr);
 		xc->xc_state = XH_IDLE;
-		return (http_simple(wsi, 204, NULL, NULL, 0));
+		/*
+		 * Closed: answered from inside lws_http_action when the
+		 * request came pipelined, keep-alive would loop in lws (see
+		 * http_declares_body).
+		 */
+		return (http_simple(wsi, 204, NULL, NULL, 1));
 	}
+	admit_authed(lws_get_socket_fd(wsi));
 	http_preauth_release(xc);
 	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
 	xc->xc_layout = xc->xc_batch.b_layout;
@@ -478,17 +508,25 @@ static void
 http_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct xconn	*xc = w->data;
+	double		 next;
 
 	if (xc->xc_kind == XK_WS) {
 		if (!xc->xc_authed) {
-			log_debug("stream hello timeout");
+			admit_hello_expired(&xc->xc_slot);
 			xc->xc_closing = 1;
 			lws_callback_on_writable(xc->xc_wsi);
 		}
 		return;
 	}
 	if (xc->xc_state == XH_BODY) {
-		log_debug("request body timeout");
+		next = admit_body_check(&xc->xc_slot, xc->xc_in.wb_len,
+		    xc->xc_clen, exit_now());
+		if (next > 0) {
+			ev_timer_set(&xc->xc_timer, next, 0);
+			ev_timer_start(loop, &xc->xc_timer);
+			return;
+		}
+		/* Too slow or too late: the slot goes with the connection. */
 		lws_set_timeout(xc->xc_wsi, PENDING_TIMEOUT_HTTP_CONTENT,
 		    LWS_TO_KILL_ASYNC);
 		return;
@@ -660,13 +698,14 @@ http_confirm_upgrade(struct lws *wsi)
 {
 	char	 uri[64], origin[256], host[256];
 	const char *o;
+	struct xconn *xc;
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
 	    strcmp(uri, "/stream") != 0 || !ex->ee_conf.ec_stream_enabled) {
 		(void)http_simple(wsi, 404, "text/plain", "not found\n", 1);
 		return (1);
 	}
-	if (ex->ee_shutdown || ex->ee_preauth_streams >= EXIT_PREAUTH_STREAMS) {
+	if (ex->ee_shutdown) {
 		ex->ee_stats.es_http_503++;
 		(void)http_simple(wsi, 503, "text/plain", "busy\n", 1);
 		return (1);
@@ -682,6 +721,14 @@ http_confirm_upgrade(struct lws *wsi)
 			return (1);
 		}
 	}
+	/* Held until the hello authenticates (or its deadline). */
+	if ((xc = http_xconn(wsi, 1)) == NULL ||
+	    admit_take(&xc->xc_slot, lws_get_socket_fd(wsi),
+	    ADMIT_STREAM) == -1) {
+		ex->ee_stats.es_http_503++;
+		(void)http_simple(wsi, 503, "text/plain", "busy\n", 1);
+		return (1);
+	}
 	return (0);
 }
 
@@ -694,11 +741,10 @@ http_ws_established(struct lws *wsi)
 		return;
 	xc->xc_kind = XK_WS;
 	xc->xc_state = XH_IDLE;
-	xc->xc_preauth = 1;
-	ex->ee_preauth_streams++;
 	ex->ee_stats.es_streams++;
 	wbuf_reset(&xc->xc_in);
-	ev_timer_set(&xc->xc_timer, EXIT_HELLO_TIMEOUT, 0);
+	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
+	ev_timer_set(&xc->xc_timer, admit_hello_timeout(&xc->xc_slot), 0);
 	ev_timer_start(ex->ee_loop, &xc->xc_timer);
 }
 
@@ -762,7 +808,7 @@ http_ws_message(struct xconn *xc)
 	if (wire_body_open(ex->ee_aead, xc->xc_in.wb_data, xc->xc_in.wb_len,
 	    0, &xc->xc_batch, &errstr) == -1) {
 		ex->ee_stats.es_decode_fail++;
-		log_info("undecryptable stream message (%s): likely "
+		admit_log("undecryptable stream message (%s): likely "
 		    "tunnel_key mismatch", errstr);
 		return (-1);
 	}
@@ -771,6 +817,7 @@ http_ws_message(struct xconn *xc)
 			return (-1);
 		xc->xc_layout = xc->xc_batch.b_layout;
 		xc->xc_authed = 1;
+		admit_authed(lws_get_socket_fd(xc->xc_wsi));
 		http_preauth_release(xc);
 		ev_timer_stop(ex->ee_loop, &xc->xc_timer);
 		http_set_client(xc, cl);
@@ -814,7 +861,7 @@ http_ws_receive(struct lws *wsi, const void *in, size_t len)
 	}
 	if (reqcheck_ws(xc->xc_in.wb_len, len, xc->xc_authed) != 0) {
 		limit = xc->xc_authed ? EXIT_WS_MSG_MAX : EXIT_HELLO_MAX;
-		log_info("stream message over %zu bytes: closing", limit);
+		admit_log("stream message over %zu bytes: closing", limit);
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 		    NULL, 0);
 		return (-1);
