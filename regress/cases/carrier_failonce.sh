@@ -8,7 +8,9 @@
 # happens during it), counts the carrier's lines about the endpoint and
 # the requests (the carrier's own polls_fail, the exit's decode_fail),
 # then repairs it and waits for the recovery and a sha256 fetch.
-#  1. direct_post, nothing listening (connection refused);
+#  1. direct_post, nothing listening (connection refused); past the
+#     outage grace (endpoint_outage_grace_ms, 5 s here) a SOCKS client is
+#     reset at once instead of waiting for its own timeout;
 #  2. direct_post, an exit with another tunnel_key (204): one "tunnel_key
 #     mismatch" line; the exit reloaded with the right key: recovered;
 #  3. direct_stream, nothing listening;
@@ -29,7 +31,8 @@ WINDOW=20
 gr_mkfile "$DOC/1m" 1
 gr_nginx "$WEBP" "$DOC"
 KNOBS="  endpoint_blacklist_base_ms: 1000
-  endpoint_blacklist_max_ms: 8000"
+  endpoint_blacklist_max_ms: 8000
+  endpoint_outage_grace_ms: 5000"
 
 # exitd NAME PORT KEY: an exit-only daemon.
 exitd() {
@@ -92,6 +95,14 @@ said "$T/c1.log" "127.0.0.1:$P1" 3 "1: refused for ${WINDOW}s"
 n=$(stat "$CTL" carrier:polls_fail)
 gr_log "1: $n requests failed in ${WINDOW}s"
 [ "$n" -le 16 ] || gr_fail "1: $n requests in ${WINDOW}s"
+# Past the outage grace a new connection is reset at once, not held.
+t0=$(date +%s)
+curl -sS --max-time 20 --socks5-hostname "127.0.0.1:$SOCKS" -o /dev/null \
+    "http://127.0.0.1:$WEBP/1m" 2>/dev/null && gr_fail "1: a fetch worked"
+el=$(($(date +%s) - t0))
+[ "$el" -le 10 ] || gr_fail "1: a connection was held ${el}s while down"
+gr_wait_log "$T/c1.log" "every relay unavailable for [0-9]+ s: resetting 1 local session" 5 ||
+    gr_fail "1: the reset was not said"
 exitd e1 "$P1" "$KEY"
 recovered "$T/c1.log" "127.0.0.1:$P1: answering again after" 15 "1"
 gr_stop c1

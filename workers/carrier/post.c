@@ -146,6 +146,8 @@ struct post {
 	double			 po_started_at;
 	struct postep_ctx	 po_px;		/* failing endpoints */
 	int			 po_v15;	/* a v1.5 server was adopted */
+	double			 po_down_since;	/* every relay fails since */
+	int			 po_down_said;
 };
 
 static void	post_poll(struct poller *);
@@ -745,6 +747,47 @@ post_slot_wake(struct post *po)
 	}
 }
 
+/*
+ * Every relay fails: hold the sessions for endpoint_outage_grace_ms (at
+ * most a minute, as GooseRelayVPN does unless the local network is down),
+ * then reset them, and any made later while it lasts, at once: a browser
+ * should not wait for its own timeout.  Returns how long to sleep.
+ */
+static double
+post_direct_down(struct post *po)
+{
+	struct carrier	*car = po->po_car;
+	struct lconn	*lc, *nlc;
+	double		 now = ev_now(car->c_loop), grace;
+	size_t		 n = 0;
+
+	if (po->po_down_since == 0)
+		po->po_down_since = now;
+	grace = car->c_conf.cc_outage_grace_ms / 1000.0;
+	if (grace > HEALTH_OUTAGE_CAP)
+		grace = HEALTH_OUTAGE_CAP;
+	if (car->c_nlive == 0 || po->po_rolling)
+		return (POST_DOWN_SLEEP);
+	if (now - po->po_down_since < grace)
+		return (po->po_down_since + grace - now);
+	po->po_rolling++;
+	for (lc = TAILQ_FIRST(&car->c_conns); lc != NULL; lc = nlc) {
+		nlc = TAILQ_NEXT(lc, lc_all);
+		if (lc->lc_sess != NULL) {
+			local_abort(lc, "every relay down");
+			n++;
+		}
+	}
+	po->po_rolling--;
+	po->po_kick_pending = 0;
+	if (!po->po_down_said && n > 0)
+		log_warnx("every relay unavailable for %.0f s: resetting %zu "
+		    "local session%s (and new ones until one answers)",
+		    now - po->po_down_since, n, n == 1 ? "" : "s");
+	po->po_down_said = 1;
+	return (POST_DOWN_SLEEP);
+}
+
 /* The deployments that fail (postep.c checks them): not for pollers. */
 static size_t
 post_failing(struct post *po, struct cendpoint **ex)
@@ -842,9 +885,11 @@ post_poll(struct poller *p)
 	if (po->po_fs.fs_health == NULL &&
 	    (pick = post_direct_pick(po, p->p_ep)) == -1) {
 		/* Every relay fails: their checks wake us (post_wake_all). */
-		post_sleep(p, POST_DOWN_SLEEP);
+		post_sleep(p, post_direct_down(po));
 		return;
 	}
+	po->po_down_since = 0;
+	po->po_down_said = 0;
 	/* Too much waits for the apps: rxwin_drained() wakes us. */
 	if (car->c_nrst == 0 && rxwin_post_hold(car))
 		return;
