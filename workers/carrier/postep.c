@@ -287,6 +287,9 @@ postep_failed(struct cendpoint *ep, enum ep_result res, const char *detail,
 		postep_what(res, detail, buf, sizeof(buf));
 	if (!stale && ep->ep_health != NULL)
 		health_report(ep, res, 0, 0, now, detail);
+	/* health.c said the quarantine, with its end. */
+	if (res == EP_FAIL_QUOTA)
+		flags |= EPF_SAID;
 	d = epfail_failed(&ep->ep_fail, now, what, stale ? 0 :
 	    postep_delay(pc, now), flags);
 	if (!stale && !pc->pc_checking)
