@@ -87,8 +87,16 @@ rc=0
 carrier c1 direct_post "$KEY" \
     "relay_urls: [\"http://127.0.0.1:$EXITP/tunnel\"]"
 L="$T/c1.log"
+# A fetch started as soon as the SOCKS port is open, while the detection
+# runs or just after it: it waits for the switch and completes.
+curl -sS --max-time 60 --socks5-hostname "127.0.0.1:$SOCKS" \
+    -o "$T/early.out" "http://127.0.0.1:$WEBP/2m" 2>"$T/early.err" &
+EARLY=$!
 gr_wait_log "$L" "127.0.0.1:$EXITP: server speaks the GooseRelayVPN v1.5 layout: switched this endpoint to it" 20 ||
     gr_fail "1: no switch to the v1.5 layout"
+wait "$EARLY" || gr_fail "1: the fetch made during the detection: $(cat "$T/early.err")"
+[ "$(gr_sha "$T/early.out")" = "$(gr_sha "$DOC/2m")" ] ||
+    gr_fail "1: the fetch made during the detection differs"
 gc_fetch 2m || gr_fail "1: 2 MiB through the v1.5 server"
 gc_parallel 5 1m || gr_fail "1: 5 parallel fetches"
 [ "$(lines "$L" 'speaks the GooseRelayVPN v1.5')" = 1 ] ||
