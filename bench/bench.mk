@@ -6,5 +6,11 @@ bench_sink_LDADD = $(EV_LIBS)
 bench_grbench_SOURCES = bench/grbench.c
 bench_grbench_LDADD = -lpthread -lm
 EXTRA_DIST += bench/run.sh bench/summarize.py bench/README bench/echo_ab.sh \
+	bench/shaped.sh bench/shaped_summary.py bench/loop_ab.sh \
 	regress/cases/bench_quick.sh
 TESTS += regress/cases/bench_quick.sh
+
+# UDP through SOCKS5 UDP ASSOCIATE (issue 17): bench/udp_bench.sh.
+noinst_PROGRAMS += bench/udpbench
+bench_udpbench_SOURCES = bench/udpbench.c
+EXTRA_DIST += bench/udp_bench.sh

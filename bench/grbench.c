@@ -64,12 +64,15 @@ struct gb_opts {
 	double		 o_window;		/* idle measurement window */
 	int		 o_timeout;		/* socket timeout, seconds */
 	int		 o_msgsize;
+	int		 o_zeros;		/* -z: upload zeros */
+	double		 o_warm;		/* fb_*: bulk alone first, s */
 	pid_t		 o_pids[GB_MAXPIDS];
 	int		 o_npids;
 };
 
 static struct gb_opts	 gb;
 static volatile int	 gb_stop;
+static unsigned char	 gb_src[GB_BUFSZ];	/* what uploads send */
 
 /* Microseconds on the monotonic clock. */
 static double
@@ -99,6 +102,23 @@ gb_pace(double *next, double rate)
 	else
 		*next = now;
 	*next += 1e6 / rate;
+}
+
+/*
+ * What uploads send: random bytes unless -z (a tunnel that compresses
+ * would make zeros look faster than real traffic).
+ */
+static void
+gb_fill_src(void)
+{
+	FILE	*f;
+
+	if (gb.o_zeros)
+		return;
+	if ((f = fopen("/dev/urandom", "r")) == NULL ||
+	    fread(gb_src, 1, sizeof(gb_src), f) != sizeof(gb_src))
+		err(1, "/dev/urandom");
+	fclose(f);
 }
 
 static int
@@ -514,7 +534,7 @@ gb_xfer_run(void *arg)
 		if (want > GB_BUFSZ)
 			want = GB_BUFSZ;
 		if (x->x_up)
-			n = write(fd, buf, want);
+			n = write(fd, gb_src, want);
 		else
 			n = read(fd, buf, want);
 		if (n == -1 && errno == EINTR)
@@ -891,6 +911,130 @@ gb_hol(void)
 	return 0;
 }
 
+/*
+ * One fresh connection and an n-byte echo: the time from connect() to
+ * the last byte back, in microseconds, or -1.
+ */
+static double
+gb_connect_echo(size_t n)
+{
+	unsigned char	 buf[4096];
+	double		 t0, t;
+	int		 fd;
+
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	memset(buf, 'f', n);
+	t0 = gb_now();
+	if ((fd = gb_dial(gb.o_echo)) == -1)
+		return -1;
+	if (gb_writen(fd, buf, n) == -1 || gb_readn(fd, buf, n) == -1) {
+		close(fd);
+		return -1;
+	}
+	t = gb_now() - t0;
+	close(fd);
+	return t;
+}
+
+/*
+ * fb_down, fb_up: while -c streams download (upload) as fast as the path
+ * allows, a fresh session every 1/o_rate s: connect, SOCKS and an
+ * o_msgsize-byte echo ("first byte" of a new connection behind bulk).
+ * Sampling starts after o_warm s of bulk alone, when the queues a bulk
+ * transfer builds are there, and ends after o_seconds.  Sessions run
+ * one after another: one that waits a long time leaves fewer samples.
+ * With several bulk streams, each one's MiB/s over the sampling window
+ * and Jain's fairness index of them (1 = equal shares).
+ */
+static int
+gb_fb(int up)
+{
+	struct gb_xfer	 x[GB_MAXTHREADS];
+	uint64_t	 done0[GB_MAXTHREADS];
+	double		*cfb, t, tdl, next = 0, ts0 = 0, ts1, secs, r;
+	double		 sum = 0, sumsq = 0;
+	long		 i, n = 0, errs = 0, want;
+	int		 k, started, failed;
+	char		 why[80];
+
+	want = (long)(gb.o_seconds * (gb.o_rate > 0 ? gb.o_rate : 50)) + 1;
+	if (want > gb.o_count)
+		want = gb.o_count;
+	if ((cfb = calloc(want, sizeof(*cfb))) == NULL)
+		err(1, NULL);
+	gb_head();
+	memset(x, 0, sizeof(x));
+	memset(done0, 0, sizeof(done0));
+	for (k = 0; k < gb.o_conc; k++) {
+		x[k].x_up = up;
+		x[k].x_bytes = UINT64_C(1) << 40;	/* until stopped */
+		x[k].x_deadline = gb_now() + (gb.o_warm + gb.o_seconds + 30) *
+		    1e6;
+		if (pthread_create(&x[k].x_thr, NULL, gb_xfer_run, &x[k]))
+			err(1, "pthread_create");
+	}
+	tdl = gb_now() + 10e6;
+	for (;;) {
+		started = failed = 0;
+		for (k = 0; k < gb.o_conc; k++) {
+			started += x[k].x_started;
+			failed += x[k].x_err != NULL;
+		}
+		if (started == gb.o_conc || failed || gb_now() >= tdl)
+			break;
+		usleep(1000);
+	}
+	if (started == gb.o_conc && !failed) {
+		usleep((useconds_t)(gb.o_warm * 1e6));
+		ts0 = gb_now();
+		for (k = 0; k < gb.o_conc; k++)
+			done0[k] = x[k].x_done;
+		tdl = ts0 + gb.o_seconds * 1e6;
+		for (i = 0; i < want && gb_now() < tdl; i++) {
+			for (k = 0; k < gb.o_conc && x[k].x_err == NULL; k++)
+				;
+			if (k < gb.o_conc)
+				break;
+			gb_pace(&next, gb.o_rate);
+			if ((t = gb_connect_echo(gb.o_msgsize)) < 0)
+				errs++;
+			else
+				cfb[n++] = t;
+		}
+	}
+	ts1 = gb_now();
+	gb_stop = 1;
+	for (k = 0; k < gb.o_conc; k++)
+		pthread_join(x[k].x_thr, NULL);
+	secs = ts0 > 0 && ts1 > ts0 ? (ts1 - ts0) / 1e6 : 0;
+	printf(",\"direction\":\"%s\",\"streams\":%d,\"errors\":%ld,"
+	    "\"msg_bytes\":%d,\"sample_s\":%.2f,\"stream_mib_s\":[",
+	    up ? "up" : "down", gb.o_conc, errs, gb.o_msgsize, secs);
+	for (k = 0; k < gb.o_conc; k++) {
+		r = secs > 0 ? (x[k].x_done - done0[k]) / 1048576.0 / secs : 0;
+		sum += r;
+		sumsq += r * r;
+		printf("%s%.3f", k ? "," : "", r);
+	}
+	printf("],\"bulk_mib_s\":%.3f,\"fairness\":%.3f", sum,
+	    sumsq > 0 ? sum * sum / (gb.o_conc * sumsq) : 0.0);
+	gb_print_lat("cfb", cfb, n);
+	failed = 0;
+	for (k = 0; k < gb.o_conc; k++)
+		if (x[k].x_err != NULL && !failed) {
+			failed = 1;
+			snprintf(why, sizeof(why), "bulk failed (%s)",
+			    x[k].x_err);
+		}
+	if (ts0 == 0 && !failed)
+		snprintf(why, sizeof(why), "bulk did not start in 10 s");
+	gb_tail(n > 0 && ts0 > 0 && !failed, ts0 == 0 || failed ? why :
+	    errs ? "some sessions failed" : NULL);
+	free(cfb);
+	return 0;
+}
+
 static void
 gb_usage(void)
 {
@@ -898,9 +1042,9 @@ gb_usage(void)
 "usage: grbench -s scenario [-S proxyhost:port] [-t target] -E echo\n"
 "	[-U upload] [-D source] [-Q quick] [-n count] [-b bytes]\n"
 "	[-T seconds] [-c streams] [-w window] [-m msgsize] [-p pid]...\n"
-"	[-L label] [-N note] [-o timeout] [-r sessions/s]\n"
+"	[-L label] [-N note] [-o timeout] [-r sessions/s] [-W warm-up s] [-z]\n"
 "scenarios: echo_rtt connect_first_byte bulk_down bulk_up parallel_down\n"
-"	sessions_per_sec idle_cpu idle_rss hol\n");
+"	sessions_per_sec idle_cpu idle_rss hol fb_down fb_up\n");
 	exit(2);
 }
 
@@ -931,9 +1075,16 @@ main(int argc, char *argv[])
 	gb.o_window = 5;
 	gb.o_timeout = 15;
 	gb.o_msgsize = 64;
-	while ((ch = getopt(argc, argv, "b:c:D:E:L:m:N:n:o:p:Q:r:S:s:T:t:U:w:"))
-	    != -1) {
+	gb.o_warm = 1;
+	while ((ch = getopt(argc, argv,
+	    "b:c:D:E:L:m:N:n:o:p:Q:r:S:s:T:t:U:W:w:z")) != -1) {
 		switch (ch) {
+		case 'W':
+			gb.o_warm = atof(optarg);
+			break;
+		case 'z':
+			gb.o_zeros = 1;
+			break;
 		case 'b':
 			gb.o_bytes = strtoull(optarg, NULL, 10);
 			break;
@@ -1019,6 +1170,7 @@ main(int argc, char *argv[])
 	if (gb.o_scenario == NULL || gb.o_echo == 0)
 		gb_usage();
 	signal(SIGPIPE, SIG_IGN);
+	gb_fill_src();
 
 	if (strcmp(gb.o_scenario, "echo_rtt") == 0)
 		return gb_echo_rtt();
@@ -1041,6 +1193,12 @@ main(int argc, char *argv[])
 		return gb_idle_rss();
 	if (strcmp(gb.o_scenario, "idle_cpu") == 0)
 		return gb_idle_cpu();
+	if (strcmp(gb.o_scenario, "fb_down") == 0 ||
+	    strcmp(gb.o_scenario, "fb_up") == 0) {
+		if (gb.o_source == 0 || gb.o_upload == 0)
+			errx(2, "-D source and -U upload ports needed");
+		return gb_fb(gb.o_scenario[3] == 'u');
+	}
 	if (strcmp(gb.o_scenario, "hol") == 0) {
 		if (gb.o_source == 0)
 			errx(2, "-D source port needed");

@@ -5,11 +5,13 @@
  * section 6.2) so one client can measure any proxy the same way:
  *	echo	write back what arrives
  *	upload	8-byte big-endian length N, read N bytes, reply 1 byte
- *	source	8-byte big-endian length N, write N zero bytes, close
+ *	source	8-byte big-endian length N, write N bytes, close
  *	quick	write 1 byte, close
  * Length prefixes exist because a tunnel has no half-close.  Ports are
  * chosen by the kernel and printed on one line, so a script can start the
  * sink without racing for a port.  libev, one thread, non-blocking.
+ * The source sends random bytes (a tunnel that compresses would make
+ * zeros look faster than real traffic); -z sends zeros as before.
  */
 #include "gr_config.h"
 
@@ -64,9 +66,9 @@ struct sink_listener {
 	uint16_t	 sl_port;
 };
 
-/* One read buffer and one zero buffer shared by every connection. */
+/* One read buffer and one source buffer shared by every connection. */
 static unsigned char	 sink_rbuf[SINK_BUFSZ];
-static unsigned char	 sink_zero[SINK_BUFSZ];
+static unsigned char	 sink_src[SINK_BUFSZ];
 static unsigned long	 sink_nconns;
 
 static void	sink_conn_cb(struct ev_loop *, ev_io *, int);
@@ -92,7 +94,7 @@ sink_conn_want(struct ev_loop *loop, struct sink_conn *c, int events)
 	ev_io_start(loop, &c->sc_io);
 }
 
-/* Source mode: write zeros until the length is sent, then close. */
+/* Source mode: write sink_src until the length is sent, then close. */
 static int
 sink_source_write(struct sink_conn *c)
 {
@@ -101,7 +103,7 @@ sink_source_write(struct sink_conn *c)
 
 	while (c->sc_left > 0) {
 		want = c->sc_left > SINK_BUFSZ ? SINK_BUFSZ : c->sc_left;
-		n = write(c->sc_io.fd, sink_zero, want);
+		n = write(c->sc_io.fd, sink_src, want);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 1;
@@ -326,6 +328,18 @@ sink_raise_nofile(void)
 	}
 }
 
+/* Incompressible bytes, made once (not a crypto need: /dev/urandom). */
+static void
+sink_fill_random(unsigned char *p, size_t len)
+{
+	FILE	*f;
+
+	if ((f = fopen("/dev/urandom", "r")) == NULL ||
+	    fread(p, 1, len, f) != len)
+		err(1, "/dev/urandom");
+	fclose(f);
+}
+
 static void
 sink_sig_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -337,7 +351,7 @@ sink_sig_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void
 sink_usage(void)
 {
-	fprintf(stderr, "usage: sink [-l address] [-e port] [-u port] "
+	fprintf(stderr, "usage: sink [-z] [-l address] [-e port] [-u port] "
 	    "[-s port] [-q port]\n");
 	exit(2);
 }
@@ -350,10 +364,13 @@ main(int argc, char *argv[])
 	ev_signal		 sigterm, sigint;
 	const char		*host = "127.0.0.1";
 	uint16_t		 want[SINK_NMODES] = { 0, 0, 0, 0 };
-	int			 ch, i, fd;
+	int			 ch, i, fd, zeros = 0;
 
-	while ((ch = getopt(argc, argv, "e:l:q:s:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "e:l:q:s:u:z")) != -1) {
 		switch (ch) {
+		case 'z':
+			zeros = 1;
+			break;
 		case 'l':
 			host = optarg;
 			break;
@@ -375,6 +392,8 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	sink_raise_nofile();
+	if (!zeros)
+		sink_fill_random(sink_src, sizeof(sink_src));
 	loop = EV_DEFAULT;
 	for (i = 0; i < SINK_NMODES; i++) {
 		fd = sink_listen(host, want[i], &ls[i].sl_port);

@@ -117,6 +117,8 @@ struct carrier_conf {
 	uint32_t	 cc_stream_ping_interval_ms;	/* 20000 */
 	uint32_t	 cc_stream_reconnect_backoff_ms;/* 1000 */
 	uint32_t	 cc_session_stall_timeout_s;	/* 60, 0 = off */
+	int		 cc_routing_token;		/* 1: ?r= in URLs */
+	uint32_t	 cc_dead_host_timeout_ms;	/* 3000, 0 = off */
 	int		 cc_debug_timing;
 	int		 cc_stats_json;
 	uint32_t	 cc_stats_interval_s;		/* 60, 0 = off */
@@ -134,6 +136,11 @@ struct carrier_conf {
 	char		 cc_relay_addr[CONF_MAX_URLS][CONF_ADDRS_LEN];
 	char		 cc_stream_addr[CONF_MAX_URLS][CONF_ADDRS_LEN];
 	char		 cc_ghost_addr[CONF_MAX_GHOSTS][CONF_ADDRS_LEN];
+
+	/* SOCKS5 UDP ASSOCIATE (workers/carrier/udp.c, docs/udp.md) */
+	int		 cc_udp_enabled;		/* 1 */
+	uint32_t	 cc_udp_max_assoc;		/* 256 */
+	uint32_t	 cc_udp_queue_bytes;		/* 4 MiB */
 };
 
 struct exit_conf {
@@ -179,6 +186,16 @@ struct exit_conf {
 	/* GooseRelayVPN's fixed server timers, configurable (protocol.md 3) */
 	uint32_t	 ec_idle_timeout_s;		/* 600 */
 	uint32_t	 ec_stream_grace_s;		/* 30 */
+
+	/* udp_v1 datagrams (workers/exit/udp.c, docs/udp.md) */
+	int		 ec_udp_enabled;		/* 1 */
+	uint32_t	 ec_udp_idle_timeout_s;		/* 60 */
+	uint32_t	 ec_udp_max_assoc;		/* 4096 per worker */
+	uint32_t	 ec_udp_max_assoc_client;	/* 256 */
+	uint32_t	 ec_udp_max_dps;		/* 200000 per worker */
+	uint32_t	 ec_udp_max_dps_client;		/* 50000 */
+	uint32_t	 ec_udp_queue_bytes;		/* 64 MiB per worker */
+	uint32_t	 ec_udp_queue_bytes_client;	/* 4 MiB */
 	/* v1.5: behave as a GooseRelayVPN v1.5 server (for testing) */
 	enum conf_wire_compat ec_wire_compat;
 };

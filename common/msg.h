@@ -149,6 +149,7 @@ struct msg_gen {
 
 #define LISTENER_SOCKS		1	/* carrier SOCKS5 */
 #define LISTENER_HTTP		2	/* exit HTTP/WebSocket */
+#define LISTENER_SOCKS_UDP	3	/* carrier: SOCKS5 UDP relay socket */
 struct msg_listener {
 	uint32_t	 ml_kind;
 	char		 ml_addr[128];	/* for logs: "127.0.0.1:1080" */

@@ -486,17 +486,23 @@ sess_drain(struct sess *s, struct sess_txn *txn, struct wire_frame *out,
 	s->s_snap_resend = s->s_resend;
 	s->s_snap_fin_at = s->s_fin_sent_at;
 
-	/* Requeued frames keep their seq and their boundaries. */
+	/*
+	 * Requeued frames keep their seq and their boundaries, so the first
+	 * one goes even if it is larger than maxbytes: a frame cut on a
+	 * fast path (256 KiB) must not wait forever behind budgets sized
+	 * for a slow one (txpace.c).
+	 */
 	while (n < maxframes && s->s_resend < s->s_sent_count) {
 		ss = sess_sent_at(s, s->s_resend);
-		if (ss->ss_len > maxbytes - bytes)
+		if (n > 0 && (bytes >= maxbytes ||
+		    ss->ss_len > maxbytes - bytes))
 			break;
 		sess_frame(s, &out[n++], ss->ss_seq, ss->ss_flags, ss->ss_off,
 		    ss->ss_len);
 		bytes += ss->ss_len;
 		s->s_resend++;
 	}
-	if (s->s_resend < s->s_sent_count)
+	if (s->s_resend < s->s_sent_count || (n > 0 && bytes >= maxbytes))
 		goto done;
 
 	fr_room = by_room = SIZE_MAX;
@@ -584,7 +590,9 @@ sess_replay_drain(struct sess *s, struct wire_frame *out, size_t maxframes,
 		return (0);
 	for (i = 0; i < s->s_resend && n < maxframes; i++) {
 		ss = sess_sent_at(s, i);
-		if (ss->ss_len > maxbytes - bytes)
+		/* The first goes whatever its size (see sess_drain). */
+		if (n > 0 && (bytes >= maxbytes ||
+		    ss->ss_len > maxbytes - bytes))
 			break;
 		sess_frame(s, &out[n++], ss->ss_seq, ss->ss_flags, ss->ss_off,
 		    ss->ss_len);

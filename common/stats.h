@@ -97,7 +97,7 @@ void	 stats_hist_range(size_t, uint64_t *lo, uint64_t *hi);
 
 #define STATS_MAX_ENDPOINTS	96	/* scripts + relay + stream URLs */
 #define STATS_NAME_LEN		96
-#define STATS_MAX_GAUGES	32	/* the exit has 22 */
+#define STATS_MAX_GAUGES	48	/* the exit has 29 (8 of them udp_*) */
 #define STATS_GAUGE_LEN		32
 
 /* What a worker knows about one endpoint; copied into the registry. */

@@ -10,6 +10,7 @@
 #ifndef GR_WIRE_H
 #define GR_WIRE_H
 
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -192,6 +193,61 @@ int	 wire_gwin_decode(const uint8_t *, size_t, uint64_t *limit,
 int	 wire_gack_decode(const uint8_t *, size_t, uint64_t *next_seq,
 	    const char **errstr);
 
+/*
+ * udp_v1 (ours, negotiated; docs/udp.md): one datagram per ACK frame of
+ * the association's session id, payload
+ *	"GUDP" 0x01 ATYP ADDR PORT DATA
+ * with the SOCKS5 address format (RFC 1928 section 5): ATYP 0x01 IPv4 (4
+ * bytes), 0x03 domain (length byte 1..255, then the name), 0x04 IPv6 (16
+ * bytes); PORT u16 BE.  Carrier to exit: the destination; exit to
+ * carrier: the source of a reply (never a domain).  ACK frames are never
+ * delivered to a byte stream by any GooseRelayVPN version, and an ACK for
+ * a session it does not know is answered with an RST, never a dial.
+ * Also the SOCKS5 UDP request header (RFC 1928 section 7), which carries
+ * the same address after RSV(2) FRAG(1).
+ */
+#define WIRE_UDP_MAGIC		"GUDP"
+#define WIRE_UDP_VERSION	0x01
+#define WIRE_UDP_PREFIX		5	/* magic + version */
+#define WIRE_UDP_ADDR_MAX	(1 + 1 + 255 + 2)
+#define WIRE_UDP_HDR_MAX	(WIRE_UDP_PREFIX + WIRE_UDP_ADDR_MAX)
+#define WIRE_UDP_MAX_DATA	65535	/* one IP datagram's payload */
+#define WIRE_UDP_SOCKS_PREFIX	3	/* RSV RSV FRAG */
+#define WIRE_UDP_ATYP_IPV4	0x01
+#define WIRE_UDP_ATYP_DOMAIN	0x03
+#define WIRE_UDP_ATYP_IPV6	0x04
+
+struct wire_udp_addr {
+	uint8_t		 ua_atyp;
+	uint8_t		 ua_alen;		/* 4, 16 or the name's length */
+	uint8_t		 ua_addr[255];		/* not NUL-ended */
+	uint16_t	 ua_port;
+};
+
+/* Does this ACK payload claim to be a datagram ("GUDP", any version)? */
+int	 wire_udp_is(const uint8_t *, size_t);
+/* ATYP ADDR PORT at p: bytes used, or -1. */
+int	 wire_udp_addr_decode(const uint8_t *, size_t, struct wire_udp_addr *,
+	    const char **errstr);
+/* Encode ATYP ADDR PORT into out (WIRE_UDP_ADDR_MAX bytes); its size. */
+size_t	 wire_udp_addr_encode(const struct wire_udp_addr *, uint8_t *out);
+/* A datagram frame payload: address and data (pointing into p). */
+int	 wire_udp_decode(const uint8_t *, size_t, struct wire_udp_addr *,
+	    const uint8_t **data, size_t *dlen, const char **errstr);
+/* "GUDP" 0x01 + address into out (WIRE_UDP_HDR_MAX bytes); its size. */
+size_t	 wire_udp_hdr_encode(const struct wire_udp_addr *, uint8_t *out);
+/*
+ * A SOCKS5 UDP request datagram: header length (RSV FRAG ATYP ADDR PORT)
+ * or -1.  *frag is the FRAG byte as received (the caller drops != 0).
+ */
+int	 wire_udp_socks_decode(const uint8_t *, size_t,
+	    struct wire_udp_addr *, uint8_t *frag, const char **errstr);
+/* IPv4 / IPv6 socket addresses (v4-mapped IPv6 becomes IPv4). */
+int	 wire_udp_addr_from_sa(struct wire_udp_addr *,
+	    const struct sockaddr *);
+int	 wire_udp_addr_to_sa(const struct wire_udp_addr *,
+	    struct sockaddr_storage *, socklen_t *);
+
 /* Version probe: ACK frame payload "goose_version_probe:v1|{json}". */
 #define WIRE_PROBE_PREFIX	"goose_version_probe:v1|"
 #define WIRE_PROTOCOL_VERSION	1
@@ -224,6 +280,7 @@ struct wire_probe {
  * a session's limit on.
  */
 #define WIRE_FEAT_RX_WINDOW	0x80	/* "rx_window_v1" */
+#define WIRE_FEAT_UDP		0x100	/* "udp_v1" (ours only; docs/udp.md) */
 
 struct wire_probe_reply {
 	int		 pr_ok;

@@ -2,7 +2,8 @@
 noinst_LIBRARIES += libwire.a
 libwire_a_SOURCES = common/wire.h common/wbuf.c common/wire_frame.c \
 	common/wire_aead.c common/wire_batch.c common/wire_b64.c \
-	common/wire_body.c common/wire_probe.c
+	common/wire_body.c common/wire_probe.c \
+	common/wire_udp.c
 libwire_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS)
 WIRE_LIBS = libwire.a $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS)
 

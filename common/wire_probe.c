@@ -28,6 +28,7 @@ static const struct {
 	{ WIRE_FEAT_UPSTREAM_ACK,	"upstream_ack_v1" },
 	{ WIRE_FEAT_SESS_CHECK,		"session_check_v1" },
 	{ WIRE_FEAT_RX_WINDOW,		"rx_window_v1" },
+	{ WIRE_FEAT_UDP,		"udp_v1" },
 };
 #define WIRE_PROBE_NFEAT \
 	(sizeof(wire_probe_features) / sizeof(wire_probe_features[0]))

@@ -109,6 +109,9 @@ fakeworker_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		    i_dns < CONF_MAX_DNS; i_dns++)
 			log_info("dns server %.64s", wc->wc_exit.ec_dns[i_dns]);
 	for (i = 0; i < wc->wc_nlisteners; i++) {
+		/* The SOCKS listener's UDP twin is not one to accept on. */
+		if (wc->wc_listeners[i].kind == LISTENER_SOCKS_UDP)
+			continue;
 		/* A new generation always brings the current listener. */
 		ev_io_stop(fakeworker_loop, &fakeworker_lio);
 		if (fakeworker_lfd != -1)

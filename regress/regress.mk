@@ -37,6 +37,11 @@ HOSTILE_CASES = regress/cases/hostile_bigreq.sh \
 TESTS += $(HOSTILE_CASES)
 EXTRA_DIST += $(HOSTILE_CASES) regress/lib-hostile.sh
 
+# Correctness over a slow, shaped link between two namespaces (issue 12).
+SHAPED_CASES = regress/cases/shaped_tunnel.sh
+TESTS += $(SHAPED_CASES)
+EXTRA_DIST += $(SHAPED_CASES) regress/lib-shaped.sh
+
 # Issue 15 (second part): the pre-flight's probes each with their own
 # identity; failures said once with back-off; GooseRelayVPN v1.5 servers
 # detected; sd_notify.

@@ -8,7 +8,7 @@ libc-ares-dev libseccomp-dev libcmocka-dev libssl-dev libzstd-dev zlib1g-dev
 libjansson-dev libhttp-parser-dev uthash-dev libarchive-dev libsystemd-dev"
 TESTPKGS="curl nginx dnsmasq-base mandoc clang libclang-rt-14-dev nodejs
 shadowsocks-libev microsocks openssh-server openssh-client iproute2 procps
-psmisc strace python3 debhelper dpkg-dev fakeroot lintian"
+psmisc strace python3 debhelper dpkg-dev fakeroot lintian haproxy"
 case "$1" in
 --test) PKGS="$PKGS $TESTPKGS" ;;
 esac

@@ -88,9 +88,14 @@ conf_carrier_defaults(struct carrier_conf *cc)
 	cc->cc_stream_ping_interval_ms = 20000;
 	cc->cc_stream_reconnect_backoff_ms = 1000;
 	cc->cc_session_stall_timeout_s = 60;
+	cc->cc_routing_token = 1;
+	cc->cc_dead_host_timeout_ms = 3000;
 	cc->cc_stats_interval_s = 60;
 	cc->cc_tune_sleep_min_ms = 2;
 	cc->cc_tune_sleep_max_ms = 250;
+	cc->cc_udp_enabled = 1;
+	cc->cc_udp_max_assoc = 256;
+	cc->cc_udp_queue_bytes = 4 * 1024 * 1024;
 }
 
 /* Built-in defaults, protocol.md 5.2; the latency preset is on top. */
@@ -123,6 +128,14 @@ conf_exit_defaults(struct exit_conf *ec)
 	ec->ec_tune_busy_max_ms = 10;
 	ec->ec_idle_timeout_s = 600;
 	ec->ec_stream_grace_s = 30;
+	ec->ec_udp_enabled = 1;
+	ec->ec_udp_idle_timeout_s = 60;
+	ec->ec_udp_max_assoc = 4096;
+	ec->ec_udp_max_assoc_client = 256;
+	ec->ec_udp_max_dps = 200000;
+	ec->ec_udp_max_dps_client = 50000;
+	ec->ec_udp_queue_bytes = 64 * 1024 * 1024;
+	ec->ec_udp_queue_bytes_client = 4 * 1024 * 1024;
 }
 
 static void

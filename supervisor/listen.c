@@ -22,8 +22,8 @@
 #define LISTEN_BACKLOG	1024
 
 struct listener	 listeners[2] = {
-	{ .ln_fd = -1, .ln_kind = LISTENER_SOCKS },
-	{ .ln_fd = -1, .ln_kind = LISTENER_HTTP },
+	{ .ln_fd = -1, .ln_ufd = -1, .ln_kind = LISTENER_SOCKS },
+	{ .ln_fd = -1, .ln_ufd = -1, .ln_kind = LISTENER_HTTP },
 };
 
 static void
@@ -48,6 +48,7 @@ listen_open(const char *host, uint16_t port, struct listener *ln, char *err,
 	char			 pbuf[8];
 	int			 fd = -1, on = 1, e;
 
+	ln->ln_ufd = -1;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -112,6 +113,7 @@ listen_prepare(const struct gr_conf *conf, struct listener *ln,
     const struct listener *cur, char *err, size_t errlen)
 {
 	ln[0].ln_fd = ln[1].ln_fd = -1;
+	ln[0].ln_ufd = ln[1].ln_ufd = -1;
 	ln[0].ln_kind = LISTENER_SOCKS;
 	ln[1].ln_kind = LISTENER_HTTP;
 	if (conf->gc_has_carrier && listen_prepare_one(
@@ -125,6 +127,7 @@ listen_prepare(const struct gr_conf *conf, struct listener *ln,
 			close(ln[0].ln_fd);
 		return -1;
 	}
+	listen_udp_prepare(conf, &ln[0]);
 	return 0;
 }
 
@@ -134,9 +137,11 @@ listen_discard(struct listener *ln)
 {
 	int	 i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		if (ln[i].ln_fd != -1 && ln[i].ln_fd != listeners[i].ln_fd)
 			close(ln[i].ln_fd);
+		listen_udp_discard(&ln[i], &listeners[i]);
+	}
 }
 
 /* Make ln[] current; close the sockets it no longer uses. */
@@ -155,6 +160,7 @@ listen_commit(struct listener *ln)
 			log_info("listening on %s (%s)", ln[i].ln_addr,
 			    ln[i].ln_kind == LISTENER_SOCKS ? "SOCKS5" :
 			    "HTTP");
+		listen_udp_commit(&ln[i], &listeners[i]);
 		listeners[i] = ln[i];
 	}
 }
@@ -177,5 +183,6 @@ listen_close_all(void)
 		if (listeners[i].ln_fd != -1)
 			close(listeners[i].ln_fd);
 		listeners[i].ln_fd = -1;
+		listen_udp_close(&listeners[i]);
 	}
 }

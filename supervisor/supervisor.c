@@ -209,6 +209,7 @@ supervisor_demo(struct gr_conf *conf)
 	ln[0].ln_kind = LISTENER_SOCKS;
 	ln[1].ln_kind = LISTENER_HTTP;
 	confparse_demo(conf, ln[0].ln_port, ln[1].ln_port);
+	listen_udp_prepare(conf, &ln[0]);
 	conf->gc_demo = 1;
 	(void)resolve_conf(conf, 0);
 	listen_commit(ln);

@@ -173,6 +173,7 @@ void		 opsdiag_cancel(struct opsdiag *);
 /* listen.c: the supervisor owns every listening socket. */
 struct listener {
 	int		 ln_fd;
+	int		 ln_ufd;	/* SOCKS: UDP twin or -1 */
 	uint32_t	 ln_kind;	/* LISTENER_* */
 	char		 ln_host[CONF_HOST_LEN];
 	uint16_t	 ln_port;
@@ -188,6 +189,18 @@ void		 listen_commit(struct listener *);
 void		 listen_discard(struct listener *ln);
 struct listener	*listen_for_role(enum proc_role);
 void		 listen_close_all(void);
+
+/* listen_udp.c: the SOCKS listener's UDP twin (UDP ASSOCIATE) */
+struct ipc;
+int		 listen_udp_open(struct listener *, char *err, size_t errlen);
+void		 listen_udp_prepare(const struct gr_conf *, struct listener *);
+void		 listen_udp_discard(struct listener *,
+		    const struct listener *cur);
+void		 listen_udp_commit(const struct listener *,
+		    struct listener *old);
+void		 listen_udp_close(struct listener *);
+void		 listen_udp_push(struct ipc *, uint32_t gen,
+		    const struct listener *);
 
 /*
  * reload.c: a reload is a transaction (relayd, OpenSMTPD): the new

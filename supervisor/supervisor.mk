@@ -2,6 +2,7 @@
 sbin_PROGRAMS += gooserelayd gooserelayctl
 gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/worker.c supervisor/backoff.c supervisor/listen.c \
+	supervisor/listen_udp.c \
 	supervisor/reload.c supervisor/control.c supervisor/files.c \
 	supervisor/ctlproto.h supervisor/confparse.h \
 	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c \

@@ -362,6 +362,7 @@ worker_push(struct worker *w, const struct sv_generation *g)
 		snprintf(ml.ml_addr, sizeof(ml.ml_addr), "%s", ln->ln_addr);
 		(void)ipc_send(w->w_ipc, IMSG_CONF_LISTENER, gen, fd, &ml,
 		    sizeof(ml));
+		listen_udp_push(w->w_ipc, gen, ln);
 	}
 	(void)ipc_send(w->w_ipc, IMSG_CONF_END, gen, -1, &mg, sizeof(mg));
 	w->w_pushed = gen;

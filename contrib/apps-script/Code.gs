@@ -47,6 +47,13 @@ var APPS_SCRIPT_URL_RE =
 
 var BASE64_CHARS_RE = /^[A-Za-z0-9+\/=]*$/;
 
+// The carrier's routing token (?r=<hex> on the script URL): passed on to
+// the relay URL so that a load balancer in front of several exits sends
+// all requests of one client to the same exit, although Google fetches
+// from changing addresses (docs/fleet.md).  It is an opaque keyed hash;
+// anything else in that parameter is dropped, never passed on.
+var ROUTING_TOKEN_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
 // What a failed fetch may say on the error page, which anyone who knows
 // the deployment ID can read: UrlFetch's own messages name the exit's
 // URL, so only these fixed sentences go out (the carrier classifies
@@ -85,8 +92,9 @@ function doPost(e) {
   }
 
   var failures = [];
+  var token = routingToken_(e);
   for (var i = 0; i < RELAY_URLS.length; i++) {
-    var url = RELAY_URLS[i];
+    var url = withRoutingToken_(RELAY_URLS[i], token);
     var resp;
     try {
       resp = UrlFetchApp.fetch(url, {
@@ -160,6 +168,19 @@ function assertNoRelayLoop_() {
         'at Apps Script; it must be the exit server /tunnel URL');
     }
   }
+}
+
+// The routing token of this request, or '' (none or malformed).
+function routingToken_(e) {
+  var r = e && e.parameter ? e.parameter.r : undefined;
+  return typeof r === 'string' && ROUTING_TOKEN_RE.test(r) ? r : '';
+}
+
+function withRoutingToken_(url, token) {
+  if (!token) {
+    return url;
+  }
+  return url + (url.indexOf('?') >= 0 ? '&' : '?') + 'r=' + token;
 }
 
 // Cheap shape check of a base64 batch; returns a reason or ''.

@@ -45,13 +45,17 @@ r=$(gc_socks_raw 050100)
 r=$(gc_socks_raw 04010050)
 [ "$r" = "05ff closed" ] || gr_fail "SOCKS4 greeting answered '$r'"
 
-# BIND and UDP ASSOCIATE: reply 0x07, closed
+# BIND: reply 0x07, closed.  UDP ASSOCIATE (issue 17): the exit offers
+# udp_v1, so success with the relay's address (the SOCKS address and
+# port), and the control connection stays open.
 auth=$(python3 -c 'import sys; u=b"alice"; p=b"s3cret"; print((bytes([1,len(u)])+u+bytes([len(p)])+p).hex())')
 r=$(gc_socks_raw 050102 "$auth" 05020001000000000000)
 [ "$r" = "0502010005070001000000000000 closed" ] ||
     gr_fail "BIND answered '$r'"
+gr_wait_log "$T/gooserelayd.log" "features.* udp_v1" 20 ||
+    gr_fail "the exit did not offer udp_v1"
 r=$(gc_socks_raw 050102 "$auth" 05030001000000000000)
-[ "$r" = "0502010005070001000000000000 closed" ] ||
+[ "$r" = "05020100050000017f000001$(printf %04x "$SOCKS") open" ] ||
     gr_fail "UDP ASSOCIATE answered '$r'"
 
 # malformed request: bad address type -> 0x08, closed

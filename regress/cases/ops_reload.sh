@@ -64,7 +64,9 @@ ok1=$(go_ep "$T/r1.json" relay "$U1" ok)
 [ "$(go_ep "$T/r1.json" relay "$U2" ok)" != - ] || gr_fail "no row for U2"
 ok2=$(go_ep "$T/r1.json" relay "$U2" ok)
 
-conf direct_post "[\"$U2\", \"$U3\"]" "[]" "  workers_per_endpoint: 4"
+# Requests go to one relay at a time (issue 16): with U1 gone, the first
+# of the list (the dead U3) is tried, fails and hands over to U2.
+conf direct_post "[\"$U3\", \"$U2\"]" "[]" "  workers_per_endpoint: 4"
 go_hup 3
 gr_wait_log "$T/gooserelayd.log" "reload: relay_urls: 2 endpoints kept, 0 added, 1 removed" 5 ||
     gr_fail "no reload summary (remove)"

@@ -45,6 +45,35 @@ check('valid body is forwarded verbatim as text/plain', () => {
   assert.strictEqual(seen[0].o.timeoutSeconds, undefined);
 });
 
+check('the routing token ?r= is passed on to every relay URL', () => {
+  const seen = [];
+  const s = withFetch(['http://a.example:8443/tunnel',
+    'http://b.example/tunnel?x=1'], (url) => {
+    seen.push(url);
+    return new gas.HTTPResponse(seen.length === 1 ? 502 : 200,
+      Buffer.from('UkVQTFk='));
+  });
+  const r = gas.invoke(s, 'doPost', { postData: { contents: GOOD },
+    parameter: { r: '0123456789abcdef' } });
+  assert.ok(r.ok);
+  assert.deepStrictEqual(seen, [
+    'http://a.example:8443/tunnel?r=0123456789abcdef',
+    'http://b.example/tunnel?x=1&r=0123456789abcdef']);
+  /* Anything but a plain token is dropped, never passed on. */
+  for (const bad of ['a&b=c', 'x y', '../', 'a'.repeat(65), '']) {
+    seen.length = 0;
+    seen.push('skip');		/* the first URL answers 200 now */
+    gas.invoke(s, 'doPost', { postData: { contents: GOOD },
+      parameter: { r: bad } });
+    assert.strictEqual(seen[1], 'http://a.example:8443/tunnel', bad);
+  }
+  /* Older carriers send none. */
+  seen.length = 0;
+  seen.push('skip');
+  gas.invoke(s, 'doPost', { postData: { contents: GOOD } });
+  assert.strictEqual(seen[1], 'http://a.example:8443/tunnel');
+});
+
 check('the emulator ignores and counts options UrlFetchApp lacks', () => {
   const fs = require('fs');
   const os = require('os');

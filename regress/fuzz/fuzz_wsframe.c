@@ -1,15 +1,16 @@
-/* FUZZ-SOURCES: workers/carrier/wsframe.c */
+/* FUZZ-SOURCES: common/wsframe.c */
 /* FUZZ-LIBS: */
 /*
- * The carrier's WebSocket frame reader (workers/carrier/wsframe.c).
- * Input: byte 0 picks the message cap, byte 1 seeds the split pattern,
- * the rest is what a server sent.  The stream is parsed three ways: in
- * one buffer, in small pieces of varying size, and in pieces with bulk
- * payload taken through wsframe_direct (as stream.c reads it); all three
- * must report the same messages, control frames and error, at the same
- * offset.  Every piece must lie inside the input, no message may exceed
- * the cap, and a frame built by wsframe_hdr around the input must parse
- * back to it.
+ * The WebSocket frame reader (common/wsframe.c).
+ * Input: byte 0 picks the message cap, byte 1 seeds the split pattern
+ * and with its top bit makes us the server (frames must be masked: the
+ * exit's side), the rest is what the other end sent.  The stream is
+ * parsed three ways: in one buffer, in small pieces of varying size, and
+ * in pieces with bulk payload taken through wsframe_direct (as stream.c
+ * and wsraw.c read it); all three must report the same messages, control
+ * frames and error, at the same offset.  Every piece must lie inside the
+ * input, no message may exceed the cap, and a frame built by wsframe_hdr
+ * around the input must parse back to it.
  */
 #include "gr_config.h"
 
@@ -45,12 +46,16 @@ fw_put(struct fw_log *l, uint8_t type, const uint8_t *p, size_t n)
 	l->l_len += 5 + n;
 }
 
+/* key: the piece came masked (server), unmask the copy with it. */
 static void
 fw_data(struct fw_log *l, const uint8_t *p, size_t n, int end,
-    uint64_t cap)
+    uint64_t cap, const uint8_t *key)
 {
-	if (n > 0)
+	if (n > 0) {
 		memcpy(l->l_msg + l->l_msglen, p, n);
+		if (key != NULL)
+			wsframe_mask(l->l_msg + l->l_msglen, n, key);
+	}
 	l->l_msglen += n;
 	if (l->l_msglen > cap)
 		abort();
@@ -63,7 +68,7 @@ fw_data(struct fw_log *l, const uint8_t *p, size_t n, int end,
 /* Feed in at [0, n) in pieces from split(); 1: direct reads too. */
 static void
 fw_run(const uint8_t *in, size_t n, uint64_t cap, uint8_t seed, int direct,
-    struct fw_log *l)
+    int server, struct fw_log *l)
 {
 	struct wsframe_rx	 rx;
 	struct wsframe_piece	 pc;
@@ -72,18 +77,25 @@ fw_run(const uint8_t *in, size_t n, uint64_t cap, uint8_t seed, int direct,
 	uint32_t		 s = seed;
 	int			 ev, r;
 
-	wsframe_rx_init(&rx, cap);
+	if (server)
+		wsframe_rx_init_server(&rx, cap);
+	else
+		wsframe_rx_init(&rx, cap);
 	while (off < n) {
 		s = s * 1103515245 + 12345;
 		step = seed == 0 ? n : 1 + (s >> 16) % 9;
 		end = off + step > n ? n : off + step;
 		if (direct && (d = wsframe_direct(&rx)) > 0) {
 			k = d < end - off ? (size_t)d : end - off;
-			fw_data(l, in + off, k, 0, cap);
+			if (l->l_msglen + k > cap)
+				abort();
+			memcpy(l->l_msg + l->l_msglen, in + off, k);
+			wsframe_direct_unmask(&rx, l->l_msg + l->l_msglen, k);
+			l->l_msglen += k;
 			if ((r = wsframe_direct_done(&rx, k)) == -1)
 				abort();
 			if (r)
-				fw_data(l, NULL, 0, 1, cap);
+				fw_data(l, NULL, 0, 1, cap, NULL);
 			off += k;
 			continue;
 		}
@@ -107,8 +119,10 @@ fw_run(const uint8_t *in, size_t n, uint64_t cap, uint8_t seed, int direct,
 					abort();
 				break;
 			case WSFRAME_DATA:
+				if (pc.wp_masked != server)
+					abort();
 				fw_data(l, pc.wp_data, pc.wp_len, pc.wp_end,
-				    cap);
+				    cap, pc.wp_masked ? pc.wp_key : NULL);
 				break;
 			case WSFRAME_PING:
 			case WSFRAME_PONG:
@@ -168,6 +182,24 @@ fw_roundtrip(const uint8_t *p, size_t n)
 	wsframe_rx_init(&rx, n);
 	if (wsframe_parse(&rx, f, h, &used, &pc) != WSFRAME_ERR)
 		abort();
+	/* ... and is what a server reads back, unmasked. */
+	memcpy(f + h, p, n);
+	wsframe_mask(f + h, n, key);
+	wsframe_rx_init_server(&rx, n);
+	if (wsframe_parse(&rx, f, h + n, &used, &pc) != WSFRAME_DATA ||
+	    used != h + n || !pc.wp_end || pc.wp_len != n || !pc.wp_masked)
+		abort();
+	if (n > 0) {
+		memmove(f, pc.wp_data, n);
+		wsframe_mask(f, n, pc.wp_key);
+		if (memcmp(f, p, n) != 0)
+			abort();
+	}
+	/* A server refuses an unmasked frame. */
+	h = wsframe_hdr(f, WSFRAME_OP_BINARY, n, NULL);
+	wsframe_rx_init_server(&rx, n);
+	if (wsframe_parse(&rx, f, h, &used, &pc) != WSFRAME_ERR)
+		abort();
 	free(f);
 }
 
@@ -176,16 +208,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fw_log	 a, b, c;
 	uint64_t	 cap;
+	uint8_t		 seed;
+	int		 server;
 
 	if (size < 2)
 		return (0);
+	server = (data[1] & 0x80) != 0;
+	seed = (data[1] & 0x7f) | 1;
 	cap = data[0] == 255 ? UINT64_MAX : (uint64_t)data[0] * 16;
 	fw_init(&a, size);
 	fw_init(&b, size);
 	fw_init(&c, size);
-	fw_run(data + 2, size - 2, cap, 0, 0, &a);
-	fw_run(data + 2, size - 2, cap, data[1] | 1, 0, &b);
-	fw_run(data + 2, size - 2, cap, data[1] | 1, 1, &c);
+	fw_run(data + 2, size - 2, cap, 0, 0, server, &a);
+	fw_run(data + 2, size - 2, cap, seed, 0, server, &b);
+	fw_run(data + 2, size - 2, cap, seed, 1, server, &c);
 	if (a.l_len != b.l_len || memcmp(a.l_buf, b.l_buf, a.l_len) != 0 ||
 	    a.l_len != c.l_len || memcmp(a.l_buf, c.l_buf, a.l_len) != 0)
 		abort();

@@ -22,6 +22,9 @@
  *	    preauth N TARGET REQFILE OUT	N pre-auth streams, next 503
  *	    wsrules TARGET			/stream rules (origin, ping..)
  *	    dialwait TARGET			frames wait for a slow dial
+ *	    udpraw IP PORT			one udp_v1 datagram (docs/udp.md)
+ *						to IP:PORT: prints "reply",
+ *						"rst" or "none"
  *	grdrv sink PORT [-e] [-d MS] [-s FILE] [-b MS] [-t MS]
  *	    a sha256-of-input server, or with -e an echo server; -d: an echo
  *	    after 0.3 s of quiet comes MS ms late; -s: send FILE, then FIN;
@@ -29,6 +32,7 @@
  *	    MS ms; it logs one line per connection closed.
  *	grdrv port				print a free port on 127.0.0.1
  *
+ * -5 v1.5 batch layout (GooseRelayVPN v1.5 servers),
  * -b binary POST bodies, -w use /stream, -A send GACKs (replay), -v print
  * the payload bytes of each response that carried data, -U ask for
  * upstream_ack_v1 in dropreplay's probe.  Exit
@@ -72,6 +76,7 @@ struct drv {
 	struct wire_aead	*aead;
 	uint8_t			 cid[WIRE_CID_LEN];
 	int			 binary;
+	int			 v15;		/* v1.5 batch layout */
 	int			 ws;
 	int			 acks;
 	int			 verbose;
@@ -218,6 +223,8 @@ seal(struct drv *d, const struct wire_frame *f, size_t n, int text)
 	struct wire_encopts	 eo = { WIRE_LAYOUT_V16, 0 };
 	const char		*err;
 
+	if (d->v15)
+		eo.eo_layout = WIRE_LAYOUT_V15;
 	wbuf_reset(&d->body);
 	if (wire_body_seal(d->aead, d->cid, f, n, &eo, text, &d->body,
 	    &d->scratch, &err) == -1)
@@ -683,6 +690,63 @@ cmd_probe(struct drv *d, int argc, char **argv)
 		}
 	}
 	die("no probe reply");
+}
+
+/*
+ * One udp_v1 datagram frame ("GUDP" 0x01 IPv4 PORT "udpraw") for a fresh
+ * session id, then a few polls: "reply" if the same bytes came back as
+ * a datagram frame, "rst" if the session was reset, else "none".  Sent
+ * to any exit, whether or not it offered udp_v1: GooseRelayVPN servers
+ * must answer an RST and dial nothing.
+ */
+static int
+cmd_udpraw(struct drv *d, const char *ip, int port)
+{
+	struct wire_udp_addr	 a, src;
+	struct wire_frame	 f;
+	const struct wire_frame	*r;
+	uint8_t			 sid[WIRE_SID_LEN], pl[WIRE_UDP_HDR_MAX + 6];
+	const uint8_t		*data;
+	const char		*err;
+	size_t			 h, i, dlen;
+	int			 tries;
+
+	memset(&a, 0, sizeof(a));
+	a.ua_atyp = WIRE_UDP_ATYP_IPV4;
+	a.ua_alen = 4;
+	if (inet_pton(AF_INET, ip, a.ua_addr) != 1 || port <= 0 ||
+	    port > 65535)
+		die("udpraw: IPv4 address and port");
+	a.ua_port = (uint16_t)port;
+	h = wire_udp_hdr_encode(&a, pl);
+	memcpy(pl + h, "udpraw", 6);
+	new_sid(sid);
+	frame_init(&f, sid, 0, WIRE_F_ACK);
+	f.f_payload = pl;
+	f.f_len = h + 6;
+	queue_frame(d, &f);
+	for (tries = 0; tries < 5; tries++) {
+		if (exchange(d) == -1)
+			die("stream closed");
+		for (i = 0; i < d->batch.b_nframes; i++) {
+			r = &d->batch.b_frames[i];
+			if (memcmp(r->f_sid, sid, WIRE_SID_LEN) != 0)
+				continue;
+			if (r->f_flags & WIRE_F_RST) {
+				printf("rst\n");
+				return (0);
+			}
+			if (r->f_flags == WIRE_F_ACK && wire_udp_decode(
+			    r->f_payload, r->f_len, &src, &data, &dlen,
+			    &err) == 0 && dlen == 6 &&
+			    memcmp(data, "udpraw", 6) == 0) {
+				printf("reply\n");
+				return (0);
+			}
+		}
+	}
+	printf("none\n");
+	return (0);
 }
 
 /* Poll until every session in rx got FIN or RST. */
@@ -1919,8 +1983,11 @@ main(int argc, char *argv[])
 		return (cmd_port());
 	memset(&d, 0, sizeof(d));
 	RAND_bytes(d.cid, sizeof(d.cid));
-	while ((c = getopt(argc, argv, "+u:k:bwAc:t:vU")) != -1) {
+	while ((c = getopt(argc, argv, "+u:k:5bwAc:t:vU")) != -1) {
 		switch (c) {
+		case '5':
+			d.v15 = 1;
+			break;
 		case 'u':
 			url = optarg;
 			break;
@@ -1990,6 +2057,8 @@ main(int argc, char *argv[])
 		return (cmd_supersede(&d, argv[1], argv[2], argv[3]));
 	if (strcmp(cmd, "idle") == 0 && argc == 4)
 		return (cmd_idle(&d, atoi(argv[1]), argv[2], atoi(argv[3])));
+	if (strcmp(cmd, "udpraw") == 0 && argc == 3)
+		return (cmd_udpraw(&d, argv[1], atoi(argv[2])));
 	if (strcmp(cmd, "poll") == 0)
 		return (cmd_poll(&d));
 	if (strcmp(cmd, "runreset") == 0 && argc == 2)

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """HTTP source for downloads that must outlast what a test does meanwhile
-(regress/cases/ops_reload*.sh).  Usage: slowsrc.py PORT DOCROOT FLAGFILE.
+(regress/cases/ops_reload*.sh).  Usage: slowsrc.py PORT DOCROOT FLAGFILE
+[ADDR] (default 127.0.0.1; the fleet cases use their own namespace
+addresses).
 GET /NAME?rate=N sends DOCROOT/NAME at N bytes/s (k and m suffixes) while
 FLAGFILE does not exist, then at full speed, so the test decides when the
 download may end, however slow the machine is.  Loopback only."""
@@ -11,6 +13,7 @@ import time
 import urllib.parse
 
 port, root, flag = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+addr = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
 CHUNK = 64 * 1024
 
 
@@ -53,6 +56,7 @@ class H(http.server.BaseHTTPRequestHandler):
                         time.sleep(ahead)
 
 
-s = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+http.server.ThreadingHTTPServer.daemon_threads = True
+s = http.server.ThreadingHTTPServer((addr, port), H)
 print("listening on %d" % port, flush=True)
 s.serve_forever()

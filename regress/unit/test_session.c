@@ -862,6 +862,55 @@ test_replay(void **state)
 }
 
 /* Replay negotiated late, or dropped: sess_set_replay. */
+/*
+ * A requeued frame larger than the budget (cut on a fast path, resent
+ * where the writer sizes messages to a few ms of a slow one, txpace.c)
+ * still goes, alone: the boundaries of sent frames cannot change, and
+ * before it did, such a session stalled for good once a stream came back
+ * with small budgets (carrier_switch.sh).  Resends (3 s) the same.
+ */
+static void
+test_replay_big_frames(void **state)
+{
+	struct sess_cfg		 sc;
+	struct sess		*s;
+	uint64_t		 pos = 0;
+	size_t			 live0 = chunk_pool_live();
+	int			 n, i;
+
+	sess_cfg_default(&sc);
+	sc.sc_replay = 1;
+	test_cb_reset();
+	s = sess_new(test_sid, &test_ops, &sc, NULL, 0);
+	test_write(s, 12, &pos, 600000);
+	sess_txn_init(&test_txn);
+	n = sess_drain(s, &test_txn, test_out, 8, SIZE_MAX, 1);
+	assert_int_equal(n, 3);			/* 256K, 256K, 88K */
+	sess_txn_commit(&test_txn, 1);
+	sess_replay_requeue(s);
+	for (i = 0; i < 3; i++) {
+		n = sess_drain(s, &test_txn, test_out, 8, 4096, 2);
+		assert_int_equal(n, 1);
+		assert_int_equal(test_out[0].f_seq, (uint64_t)i);
+		assert_true(wire_frame_paylen(&test_out[0]) > 4096);
+		sess_txn_commit(&test_txn, 2);
+	}
+	/* New bytes after them: the budget holds again. */
+	test_write(s, 12, &pos, 10000);
+	n = sess_drain(s, &test_txn, test_out, 8, 4096, 3);
+	assert_int_equal(n, 1);
+	assert_int_equal(wire_frame_paylen(&test_out[0]), 4096);
+	sess_txn_commit(&test_txn, 3);
+	/* A resend that is due: the first frame whatever its size. */
+	n = sess_replay_drain(s, test_out, 16, 4096, 10);
+	assert_int_equal(n, 1);
+	assert_int_equal(test_out[0].f_seq, 0);
+	sess_replay_ack(s, 100, 11);
+	sess_abort(s);
+	sess_unref(s);
+	assert_int_equal(chunk_pool_live(), live0);
+}
+
 static void
 test_replay_switch(void **state)
 {
@@ -1237,6 +1286,7 @@ main(void)
 		cmocka_unit_test(test_rx_reorder),
 		cmocka_unit_test(test_rx_overflow),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_replay_big_frames),
 		cmocka_unit_test(test_replay_switch),
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_table),

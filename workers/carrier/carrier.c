@@ -24,7 +24,9 @@
 
 #include "carrier.h"
 #include "log.h"
+#include "rtoken.h"
 #include "sandbox.h"
+#include "udp.h"
 #include "wproc.h"
 
 struct carrier	*carrier;
@@ -95,6 +97,9 @@ carrier_restart_keys(const struct carrier_conf *o, struct carrier_conf *n)
 	    "workers_per_endpoint", cc_workers_per_endpoint);
 	KEEP(strcmp(o->cc_instance_id, n->cc_instance_id) != 0,
 	    "client_instance_id", cc_instance_id);
+	/* A balancer would move the run's sessions to another exit. */
+	KEEP(o->cc_routing_token != n->cc_routing_token, "routing_token",
+	    cc_routing_token);
 #undef KEEP
 }
 
@@ -181,6 +186,9 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		return (-1);
 	}
 	explicit_bzero(okey, sizeof(okey));
+	/* Before stream_configure: the next dial carries it. */
+	rtoken_set(car->c_key, sizeof(car->c_key), car->c_cid,
+	    sizeof(car->c_cid), car->c_conf.cc_routing_token);
 	if (aead != NULL && oaead != NULL)
 		wire_aead_free(oaead);
 	car->c_enc.eo_layout = car->c_conf.cc_wire_compat == WIRE_COMPAT_V15 ?
@@ -208,6 +216,7 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		if (car->c_started && !car->c_stopping)
 			local_listen(car, car->c_lfd);
 	}
+	udp_configure(car, wc);		/* the listener's UDP twin, if any */
 	if (car->c_conf.cc_transport == TM_DIRECT_STREAM ||
 	    car->c_conf.cc_transport == TM_AUTO)
 		stream_configure(car, wc->wc_ca, wc->wc_calen);
@@ -217,6 +226,7 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	car->c_configured = 1;
 	cstats_configure(car);
 	liveness_configure(car);
+	failover_configure(car);
 	if (!first && car->c_started) {
 		stream_start(car);	/* no-op if running */
 		post_start(car);
@@ -286,6 +296,7 @@ carrier_shutdown(uint32_t grace_ms)
 			n++;
 		}
 	}
+	n += udp_shutdown(car);
 	car->c_stopping = 1;
 	ev_idle_init(&carrier_exit_idle, carrier_exit_cb);
 	if (n == 0 || (!stream_up(car) && !post_enabled(car))) {

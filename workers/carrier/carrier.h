@@ -51,6 +51,7 @@
 struct carrier;
 struct stream;
 struct post;
+struct udp_rec;
 
 enum lconn_state {
 	LC_GREETING = 0,
@@ -117,6 +118,7 @@ struct tunnel_batch {
 	size_t			 tb_nearly;
 	struct wbuf		 tb_body;
 	struct wbuf		 tb_scratch;
+	struct udp_rec		*tb_udp;	/* udp.c: datagrams held */
 };
 
 struct carrier {
@@ -193,6 +195,7 @@ void	local_account(struct lconn *);
 void	local_rx_ready(struct lconn *);
 void	local_abort(struct lconn *, const char *why);
 void	local_maybe_free(struct lconn *);
+int	local_detach(struct lconn *);
 extern const struct sess_ops local_sess_ops;
 
 /* tunnel.c */
@@ -206,6 +209,8 @@ void	tunnel_batch_init(struct tunnel_batch *);
 #define TUNNEL_PROBE_POST	2
 size_t	tunnel_fill(struct carrier *, struct tunnel_batch *, size_t maxbytes,
 	    int skip_inflight, int with_probe);
+size_t	tunnel_fill_ex(struct carrier *, struct tunnel_batch *,
+	    size_t maxbytes, int skip_inflight, int with_probe, int bulk);
 int	tunnel_seal(struct carrier *, struct tunnel_batch *, int text,
 	    size_t headroom);
 int	tunnel_seal_eo(struct carrier *, struct tunnel_batch *, int text,
@@ -232,6 +237,7 @@ int	stream_up(struct carrier *);
 void	stream_kick(struct carrier *);
 void	stream_stop(struct carrier *);
 void	stream_rx_drained(struct carrier *);
+int	stream_probe(struct carrier *);
 void	stream_stats(struct carrier *, char *, size_t);
 void	stream_counts(struct carrier *, uint64_t *ok, uint64_t *fail,
 	    uint64_t *drop);
@@ -240,6 +246,12 @@ int	stream_state(struct carrier *, int *state, unsigned int *fails,
 int	stream_url_stats(struct carrier *, size_t, const char **label,
 	    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt,
 	    int *cur);
+
+/* failover.c */
+void	failover_configure(struct carrier *);
+void	failover_stream_sock(struct carrier *, int fd);
+int	failover_stream_now(struct carrier *, unsigned int fails, size_t nurls);
+uint64_t failover_probe_count(void);
 
 /* streamchk.c: why a stream URL fails, from POST /tunnel (ws:// only) */
 typedef void	(*streamchk_cb)(const char *label, const char *what,

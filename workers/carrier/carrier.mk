@@ -12,7 +12,7 @@ regress_unit_test_carrier_socks5_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_carrier_socks5_LDADD = $(CMOCKA_LIBS)
 EXTRA_DIST += regress/fuzz/fuzz_socks5.c regress/fuzz/corpus/socks5/ipv4 \
 	regress/fuzz/corpus/socks5/auth_domain
-# WebSocket frame reader (wsframe.c): harness and seeds.
+# WebSocket frame reader (common/wsframe.c): harness and seeds.
 EXTRA_DIST += regress/fuzz/fuzz_wsframe.c \
 	regress/fuzz/corpus/wsframe/binary_small \
 	regress/fuzz/corpus/wsframe/binary_126 \
@@ -30,18 +30,19 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/tunnel.c workers/carrier/stream.c \
 	workers/carrier/post.c workers/carrier/direct.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
-	workers/carrier/wsframe.c workers/carrier/wsframe.h \
 	workers/carrier/liveness.c workers/carrier/rxwin.c \
 	workers/carrier/epfail.c workers/carrier/epfail.h \
 	workers/carrier/epcheck.c workers/carrier/epcheck.h \
 	workers/carrier/postep.c workers/carrier/postep.h \
 	workers/carrier/streamchk.c \
-	common/liblog.h common/liblog.c
+	common/liblog.h common/liblog.c \
+	workers/carrier/udp.c workers/carrier/udp.h \
+	workers/carrier/failover.c
 gooserelay_carrier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/workers/carrier
 gooserelay_carrier_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(TLS_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 gooserelay_carrier_LDADD = $(OPS_LIBS) $(FRONTED_LIBS) $(SESSION_LIBS) \
-	$(WIRE_LIBS) \
+	$(TUNIO_LIBS) $(WIRE_LIBS) \
 	$(IPC_LIBS) $(LWS_LIBS) $(TLS_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) \
 	$(EV_LIBS)
 
@@ -71,6 +72,13 @@ TESTS += regress/cases/carrier_streamback.sh regress/cases/carrier_exitlost.sh \
 	regress/cases/carrier_slowreader.sh
 EXTRA_DIST += regress/cases/carrier_streamback.sh \
 	regress/cases/carrier_exitlost.sh regress/cases/carrier_slowreader.sh
+
+# Exit fleet (issue 16): exits in network namespaces, HAProxy in front of
+# them, failover without a balancer (root, ip netns, haproxy).
+TESTS += regress/cases/fleet_blackhole.sh regress/cases/fleet_haproxy.sh
+EXTRA_DIST += regress/cases/fleet_blackhole.sh \
+	regress/cases/fleet_haproxy.sh regress/lib-fleet.sh \
+	regress/tools/fleetload.py etc/haproxy.cfg.sample
 
 # epfail.c: failures said once, reminders, back-off (issue 15).
 check_PROGRAMS += regress/unit/test_epfail

@@ -14,6 +14,7 @@
 #include "carrier.h"
 #include "log.h"
 #include "stats.h"
+#include "udp.h"
 #include "wproc.h"
 
 #define CSTATS_TUNE_S	1.0	/* the tuner steps every 30 s itself */
@@ -107,11 +108,14 @@ cstats_sync(struct carrier *car)
 	(void)stats_gauge(st, "stream_up", stream_up(car));
 	(void)stats_gauge(st, "stalled_resets",
 	    (int64_t)liveness_stalled_count());
+	(void)stats_gauge(st, "dead_host_probes",
+	    (int64_t)failover_probe_count());
 	if (stream_state(car, &state, &fails, &retry_ms) == 0) {
 		(void)stats_gauge(st, "stream_state", state);
 		(void)stats_gauge(st, "stream_failures", fails);
 		(void)stats_gauge(st, "stream_retry_in_ms", retry_ms);
 	}
+	udp_stats(st);
 }
 
 static void

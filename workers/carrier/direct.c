@@ -17,6 +17,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "direct.h"
+#include "rtoken.h"
 
 struct direct {
 	struct httpc_pool	*d_pool;
@@ -43,7 +44,8 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 	char			 detail[160];
 	const uint8_t		*body = NULL;
 	size_t			 len = 0;
-	int			 binary = 0;
+	struct txpace_conn	*tc = NULL;
+	int			 binary = 0, fd = -1;
 
 	free(dc);
 	detail[0] = '\0';
@@ -54,6 +56,8 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 			len = resp->hs_body.wb_len;
 			binary = strncasecmp(resp->hs_ctype,
 			    "application/octet-stream", 24) == 0;
+			fd = resp->hs_fd;
+			tc = resp->hs_pace;
 			res = len > 0 ? EP_OK : EP_FAIL_HARD;
 			if (len == 0)
 				snprintf(detail, sizeof(detail), "empty 200");
@@ -89,6 +93,9 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 	if (err != HTTPC_OK)
 		snprintf(detail, sizeof(detail), "%s",
 		    errstr ? errstr : "error");
+	/* The connection's TCP_INFO sizes the next requests (post.c). */
+	ep->ep_resp_fd = fd;
+	ep->ep_resp_pace = tc;
 	cb(ep, res, sent, body, len, binary, detail, cbarg);
 }
 
@@ -99,7 +106,11 @@ direct_exchange(struct cendpoint *ep, const uint8_t *body, size_t len,
 	struct direct		*d = ep->ep_priv;
 	struct direct_call	*dc;
 	struct httpc_req	 req;
+	char			 path[CONF_URL_LEN + 64];
 
+	/* The routing token for a balancer in front of exits (rtoken.c). */
+	if (rtoken_path(d->d_path, path, sizeof(path)) == -1)
+		return (-1);
 	if ((dc = calloc(1, sizeof(*dc))) == NULL)
 		return (-1);
 	dc->dc_ep = ep;
@@ -108,7 +119,7 @@ direct_exchange(struct cendpoint *ep, const uint8_t *body, size_t len,
 	memset(&req, 0, sizeof(req));
 	req.hr_method = "POST";
 	req.hr_host = d->d_host;
-	req.hr_path = d->d_path;
+	req.hr_path = path;
 	req.hr_ctype = binary ? "application/octet-stream" : "text/plain";
 	req.hr_body = body;
 	req.hr_bodylen = len;
@@ -174,6 +185,7 @@ direct_new(struct ev_loop *loop, const char *url, const char *addr,
 		free(ep);
 		return (NULL);
 	}
+	ep->ep_resp_fd = -1;
 	/* Dial the supervisor's addresses; the name stays for Host/SNI. */
 	snprintf(t.ht_connect, sizeof(t.ht_connect), "%s",
 	    addr != NULL && addr[0] != '\0' ? addr : ads);
@@ -204,6 +216,15 @@ direct_redials(struct cendpoint *ep)
 	struct direct	*d = ep->ep_priv;
 
 	return (d != NULL ? httpc_pool_redials(d->d_pool) : 0);
+}
+
+void
+direct_set_dead_host(struct cendpoint *ep, unsigned ms)
+{
+	struct direct	*d = ep->ep_priv;
+
+	if (d != NULL)
+		httpc_pool_set_dead_host(d->d_pool, ms);
 }
 
 void

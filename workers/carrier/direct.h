@@ -18,6 +18,8 @@ struct cendpoint;
 struct cendpoint *direct_new(struct ev_loop *, const char *url,
 		    const char *addr, struct tls_config *, size_t maxidle);
 void		 direct_set_addr(struct cendpoint *, const char *addr);
+/* dead_host_timeout_ms for its connections (failover.c). */
+void		 direct_set_dead_host(struct cendpoint *, unsigned ms);
 /* httpc_pool_redials() of the endpoint's pool. */
 uint64_t	 direct_redials(struct cendpoint *);
 

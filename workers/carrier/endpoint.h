@@ -62,6 +62,9 @@ struct cendpoint {
 	int		 ep_binary;	/* binary_batch_v1 negotiated */
 	int		 ep_fronted;	/* apps_script: rollback rules */
 	struct health	*ep_health;	/* may be NULL (no health module) */
+	int		 ep_resp_fd;	/* in the callback: the answer's
+					   socket (TCP_INFO), else -1 */
+	struct txpace_conn *ep_resp_pace; /* ... its exchange snapshot */
 	void		*ep_priv;	/* implementation's state */
 	struct epfail	 ep_fail;	/* failures said once, back-off */
 	int		 ep_v15;	/* GooseRelayVPN v1.5 layout */

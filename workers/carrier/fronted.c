@@ -26,6 +26,7 @@
 #include "log.h"
 #include "httpc.h"
 #include "health.h"
+#include "rtoken.h"
 #include "fronted.h"
 
 #define FRONTED_MAX_REDIRECTS	5
@@ -415,6 +416,9 @@ fronted_fcall_start(struct fronted_ep *fe, struct fronted_pool *pool,
 	fc->fc_deadline = fc->fc_start + timeout;
 	ev_init(&fc->fc_defer, fronted_fcall_redirect);
 	fc->fc_defer.data = fc;
+	/* A POST reaches the exit: Code.gs passes the routing token on. */
+	if (query == NULL && body != NULL)
+		query = rtoken_query();
 	snprintf(fc->fc_path, sizeof(fc->fc_path), "%s%s", fe->fe_path,
 	    query ? query : "");
 	memset(&req, 0, sizeof(req));
@@ -563,6 +567,7 @@ fronted_endpoint_new(struct fronted *f, const char *id, const char *account,
 	fe->fe_ep.ep_priv = fe;
 	fe->fe_ep.ep_text_only = 1;
 	fe->fe_ep.ep_fronted = 1;
+	fe->fe_ep.ep_resp_fd = -1;
 	snprintf(fe->fe_ep.ep_label, sizeof(fe->fe_ep.ep_label), "%s",
 	    fe->fe_short);
 	if (f->f_hs != NULL &&

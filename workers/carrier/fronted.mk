@@ -5,7 +5,8 @@ noinst_LIBRARIES += libfronted.a
 libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
 	workers/carrier/health.c workers/carrier/health.h \
 	workers/carrier/fronted.c workers/carrier/fronted.h \
-	workers/carrier/endpoint.h
+	workers/carrier/endpoint.h workers/carrier/rtoken.c \
+	workers/carrier/rtoken.h
 libfronted_a_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(ZLIB_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/workers/carrier
 FRONTED_LIBS = libfronted.a $(WIRE_LIBS) $(TLS_LIBS) $(HTTP_PARSER_LIBS) \
@@ -17,6 +18,13 @@ regress_unit_test_httpc_SOURCES = regress/unit/test_httpc.c
 regress_unit_test_httpc_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/workers/carrier
 regress_unit_test_httpc_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += regress/unit/test_rtoken
+TESTS += regress/unit/test_rtoken
+regress_unit_test_rtoken_SOURCES = regress/unit/test_rtoken.c
+regress_unit_test_rtoken_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_rtoken_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += regress/unit/test_health
 TESTS += regress/unit/test_health

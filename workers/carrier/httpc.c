@@ -39,6 +39,7 @@
 #include <zlib.h>
 
 #include "httpc.h"
+#include "txpace.h"
 
 #define HTTPC_RBUF		(64 * 1024)
 #define HTTPC_MAX_HEADER	(32 * 1024)	/* response head bytes */
@@ -132,6 +133,8 @@ httpc_rparse_reset(struct httpc_rparse *rp)
 	rp->rp_resp.hs_status = 0;
 	rp->rp_resp.hs_ctype[0] = '\0';
 	rp->rp_resp.hs_location[0] = '\0';
+	rp->rp_resp.hs_fd = -1;
+	rp->rp_resp.hs_pace = NULL;
 	wbuf_reset(&rp->rp_resp.hs_body);
 	rp->rp_seen = 0;
 	rp->rp_flen = 0;
@@ -450,6 +453,7 @@ struct httpc_conn {
 	TAILQ_ENTRY(httpc_conn)	 c_entry;	/* pool's idle list */
 	struct httpc_pool	*c_pool;
 	struct httpc_call	*c_call;
+	struct txpace_conn	 c_pace;	/* exchange rate (post.c) */
 	int			 c_fd;
 	struct tls		*c_tls;
 	enum httpc_cstate	 c_state;
@@ -488,6 +492,7 @@ struct httpc_pool {
 	size_t			 p_maxbody;
 	double			 p_ctimeout;
 	double			 p_itimeout;
+	unsigned		 p_deadms;	/* dead_host_timeout_ms */
 	struct httpc_conns	 p_idle;
 	size_t			 p_nidle;
 	struct httpc_calls	 p_calls;
@@ -686,6 +691,7 @@ httpc_conn_dial(struct httpc_conn *c, char *err, size_t errlen)
 	}
 	setsockopt(c->c_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(c->c_fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	httpc_dead_host_opts(c->c_fd, p->p_deadms, 1);
 	if (connect(c->c_fd, (struct sockaddr *)&p->p_addr, p->p_addrlen) ==
 	    -1 && errno != EINPROGRESS) {
 		e = errno;
@@ -787,7 +793,7 @@ httpc_call_fail(struct httpc_call *k, int err, const char *fmt, ...)
 	struct httpc_pool	*p = k->k_pool;
 	struct httpc_conn	*c = k->k_conn, *nc;
 	va_list			 ap;
-	int			 retry, r;
+	int			 retry, r, e = errno;
 
 	va_start(ap, fmt);
 	vsnprintf(k->k_err, sizeof(k->k_err), fmt, ap);
@@ -800,8 +806,12 @@ httpc_call_fail(struct httpc_call *k, int err, const char *fmt, ...)
 	retry = 0;
 	if (c != NULL && c->c_reused && !k->k_retried && !p->p_dying &&
 	    httpc_rparse_seen(c->c_rp) == 0 &&
-	    (err == HTTPC_ERR_IO || err == HTTPC_ERR_TLS))
+	    (err == HTTPC_ERR_IO || err == HTTPC_ERR_TLS) && e != ETIMEDOUT)
 		retry = 1;
+	/*
+	 * ETIMEDOUT: the host acknowledged nothing for dead_host_timeout_ms
+	 * (failover.c), which a fresh connection would wait out again.
+	 */
 	if (c != NULL) {
 		c->c_call = NULL;
 		if (retry && (nc = httpc_conn_new(p)) != NULL) {
@@ -844,6 +854,8 @@ httpc_call_done(struct httpc_call *k)
 	httpc_call_release(k);
 	/* The connection is out of every list while the callback runs. */
 	p->p_incb++;
+	httpc_rparse_resp(c->c_rp)->hs_fd = c->c_fd;
+	httpc_rparse_resp(c->c_rp)->hs_pace = &c->c_pace;
 	k->k_cb(k, HTTPC_OK, NULL, 1, httpc_rparse_resp(c->c_rp), k->k_arg);
 	if (keep && !p->p_dying)
 		httpc_conn_idle(c);
@@ -1266,6 +1278,39 @@ httpc_pool_set_timeouts(struct httpc_pool *p, double connect, double idle)
 		p->p_ctimeout = connect;
 	if (idle > 0)
 		p->p_itimeout = idle;
+}
+
+/*
+ * A host that acknowledges nothing for ms ends the connection (failover.c
+ * says why): TCP_USER_TIMEOUT, which Linux applies to connect() too, and
+ * with keepalive, probes after ms of silence one second apart, so a held
+ * long poll on a host that died is noticed as well.  0: the kernel's.
+ */
+void
+httpc_dead_host_opts(int fd, unsigned ms, int keepalive)
+{
+	int	 v, one = 1;
+
+	if (ms == 0)
+		return;
+#ifdef TCP_USER_TIMEOUT
+	v = (int)ms;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, sizeof(v));
+#endif
+	if (!keepalive)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL)
+	v = ms < 1000 ? 1 : (int)(ms / 1000);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof(one));
+#endif
+}
+
+void
+httpc_pool_set_dead_host(struct httpc_pool *p, unsigned ms)
+{
+	p->p_deadms = ms;
 }
 
 void

@@ -15,6 +15,7 @@
 
 struct ev_loop;
 struct tls_config;
+struct txpace_conn;
 
 struct httpc_target {
 	int		 ht_tls;		/* 0 = plain TCP */
@@ -39,6 +40,8 @@ struct httpc_resp {
 	char		 hs_ctype[128];
 	char		 hs_location[2048];	/* for 3xx */
 	struct wbuf	 hs_body;		/* decoded (de-chunked, gunzipped) */
+	int		 hs_fd;			/* socket (TCP_INFO) or -1 */
+	struct txpace_conn *hs_pace;		/* its exchange snapshot */
 };
 
 /* Failure classes for err in the callback. */
@@ -74,6 +77,10 @@ void		 httpc_cancel(struct httpc_call *);	/* no callback after */
 /* Dial + TLS handshake limit (default 15 s) and idle keep-alive (90 s). */
 void		 httpc_pool_set_timeouts(struct httpc_pool *, double connect,
 		    double idle);
+/* dead_host_timeout_ms for the pool's connections; 0: the kernel's. */
+void		 httpc_pool_set_dead_host(struct httpc_pool *, unsigned ms);
+/* TCP_USER_TIMEOUT (and keepalive) on one socket, as the pool does. */
+void		 httpc_dead_host_opts(int fd, unsigned ms, int keepalive);
 /* Close every idle keep-alive connection (e.g. after a network change). */
 void		 httpc_pool_flush(struct httpc_pool *);
 const struct httpc_target *httpc_pool_target(const struct httpc_pool *);

@@ -27,6 +27,7 @@
 #include "carrier.h"
 #include "log.h"
 #include "socks5.h"
+#include "udp.h"
 #include "wproc.h"
 
 #define LOCAL_READ_MAX	(1024 * 1024)	/* per wakeup, for fairness */
@@ -445,6 +446,27 @@ local_maybe_free(struct lconn *lc)
 }
 
 /*
+ * Hand a connection in its handshake (no session yet) over to another
+ * module with its socket: the UDP ASSOCIATE control connection goes to
+ * udp.c.  lc is freed; the caller owns the returned fd.
+ */
+int
+local_detach(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+	int		 fd = lc->lc_fd;
+
+	ev_io_stop(car->c_loop, &lc->lc_rio);
+	ev_io_stop(car->c_loop, &lc->lc_wio);
+	ev_timer_stop(car->c_loop, &lc->lc_hst);
+	local_unwait(lc);
+	TAILQ_REMOVE(&car->c_conns, lc, lc_all);
+	car->c_nlive--;
+	free(lc);
+	return (fd);
+}
+
+/*
  * Kill a connection: the socket is reset, the session dropped.  why !=
  * NULL means the fault is ours or the app's and the exit must hear an RST;
  * NULL means the exit already reset it.
@@ -625,6 +647,10 @@ local_handshake(struct lconn *lc)
 				socks5_reply(out, r.r_rep);
 				(void)local_send(lc, out, sizeof(out));
 				goto close;
+			}
+			if (r.r_cmd == SOCKS5_CMD_UDP) {
+				udp_associate(lc, lc->lc_hs, (size_t)n);
+				return;		/* lc is gone */
 			}
 			if (r.r_cmd != SOCKS5_CMD_CONNECT) {
 				socks5_reply(out, SOCKS5_REP_CMD);

@@ -49,12 +49,15 @@
 #include "log.h"
 #include "postep.h"
 #include "stats.h"
+#include "txpace.h"
 #include "wproc.h"
 
 #define POST_FAIL_PAUSE		1.0
 #define POST_REAP_DELAY		60.0	/* after start: the SNI probe */
 #define POST_REAP_TICK		2.0
 #define POST_DOWN_SLEEP		30.0	/* every relay fails: a wake comes */
+#define POST_UP_TIME		0.005	/* direct request: s of the path */
+#define POST_BULK_MAX		3	/* requests with bulk in flight */
 
 /* One session's frames in a pipelined POST. */
 struct prun {
@@ -82,6 +85,7 @@ struct poller {
 	size_t			 p_nruns;
 	int			 p_extra;	/* pipelined TX only */
 	int			 p_v15;		/* the batch's layout */
+	int			 p_bulk;	/* in flight with bulk TX */
 };
 
 /* What a reload compares, and the stats of endpoints without health. */
@@ -122,6 +126,7 @@ struct post {
 	struct fronted_setup	 po_fs;		/* apps_script: health set */
 	struct cendpoint	*po_eps[CONF_MAX_URLS];
 	size_t			 po_neps;
+	size_t			 po_cur;	/* relay in use (direct) */
 	struct poller		*po_pollers;
 	size_t			 po_npollers;
 	size_t			 po_nidle;	/* idle polls in flight */
@@ -148,6 +153,8 @@ struct post {
 	int			 po_v15;	/* a v1.5 server was adopted */
 	double			 po_down_since;	/* every relay fails since */
 	int			 po_down_said;
+	struct txpace		 po_pace;	/* direct requests by time */
+	int			 po_pace_on;
 };
 
 static void	post_poll(struct poller *);
@@ -335,15 +342,19 @@ post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
 }
 
 /*
- * direct_post: the poller's relay, or the next one that is not failing;
+ * direct_post: the current relay, or the next one that is not failing;
  * -1 when every relay fails (postep.c retries them; a recovery wakes the
- * pollers).
+ * pollers).  Every poller uses the current one (po_cur), which changes
+ * only when it fails: relay_urls without a balancer may be different
+ * exits, and a session lives in one (issue 16).
  */
 static ssize_t
 post_direct_pick(struct post *po, size_t cur)
 {
 	size_t	 i, k;
 
+	if (cur >= po->po_neps)
+		cur = 0;		/* a reload removed it */
 	for (i = 0; i < po->po_neps; i++) {
 		k = (cur + i) % po->po_neps;
 		if (postep_usable(po->po_eps[k]))
@@ -558,6 +569,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 			log_warnx("relay_urls #%zu: cannot use it", i + 1);
 			continue;
 		}
+		direct_set_dead_host(ep, cc->cc_dead_host_timeout_ms);
 		post_info_set(po, po->po_neps, cc->cc_relay_urls[i], "");
 		po->po_eps[po->po_neps++] = ep;
 	}
@@ -858,6 +870,79 @@ post_outage(struct poller *p)
 	return (1);
 }
 
+/*
+ * Direct relays (issue 12): a request carries a few ms of what the POST
+ * connections deliver upstream (txpace.c, sampled from each answered
+ * request's socket), or one round trip if that is longer, so no request
+ * is seconds of upload that pollers and a new session wait on.  Apps
+ * Script keeps max_request_bytes: its exchanges cost far more than the
+ * transfer, and the rate of its connections is Google's, not the path's.
+ */
+static size_t
+post_budget(struct post *po)
+{
+	struct carrier	*car = po->po_car;
+	size_t		 max = car->c_conf.cc_max_request_bytes;
+
+	if (po->po_fs.fs_health != NULL || !po->po_pace_on)
+		return (max);
+	po->po_pace.tp_msgmax = max;
+	return (txpace_budget_rtt(&po->po_pace, POST_UP_TIME,
+	    ev_now(car->c_loop)));
+}
+
+/* An answered direct request: what its connection delivered meanwhile. */
+static void
+post_pace_observe(struct poller *p, struct cendpoint *ep)
+{
+	struct post	*po = p->p_post;
+	struct carrier	*car = po->po_car;
+
+	if (ep->ep_fronted || ep->ep_resp_fd < 0 || ep->ep_resp_pace == NULL)
+		return;
+	if (!po->po_pace_on) {
+		txpace_init_rate(&po->po_pace, car->c_conf.cc_max_request_bytes,
+		    ev_now(car->c_loop));
+		po->po_pace_on = 1;
+	}
+	txpace_exchange(&po->po_pace, ep->ep_resp_pace, ep->ep_resp_fd,
+	    ev_now(car->c_loop));
+}
+
+/*
+ * Bulk (a session with more than a small exchange queued) goes in this
+ * request only if another poller stays free, so a new session's SYN
+ * leaves at once on its own connection instead of waiting for a poller
+ * to come back from an upload, and if fewer than POST_BULK_MAX requests
+ * with bulk are in flight: a few keep the path busy while others wait
+ * for their answers (two left a fast path 9% idle), and every one more
+ * adds its request to what a new session's packets wait behind in the
+ * link (direct relays; through Apps Script, exchanges in parallel are
+ * what carries bulk).
+ */
+static int
+post_bulk_ok(struct poller *p)
+{
+	struct post	*po = p->p_post;
+	struct poller	*q;
+	size_t		 i, nbulk = 0;
+	int		 free = 0;
+
+	for (i = 0; i < po->po_npollers; i++) {
+		q = &po->po_pollers[i];
+		if (q == p)
+			continue;
+		if (q->p_busy && q->p_bulk)
+			nbulk++;
+		if (!q->p_busy && (!q->p_extra || post_pipelining(po)))
+			free = 1;
+	}
+	/* Apps Script: exchanges in parallel are its throughput. */
+	if (po->po_fs.fs_health != NULL)
+		return (free);
+	return (free && nbulk < POST_BULK_MAX);
+}
+
 static void
 post_poll(struct poller *p)
 {
@@ -883,7 +968,7 @@ post_poll(struct poller *p)
 	if (po->po_fs.fs_health != NULL && post_outage(p))
 		return;
 	if (po->po_fs.fs_health == NULL &&
-	    (pick = post_direct_pick(po, p->p_ep)) == -1) {
+	    (pick = post_direct_pick(po, po->po_cur)) == -1) {
 		/* Every relay fails: their checks wake us (post_wake_all). */
 		post_sleep(p, post_direct_down(po));
 		return;
@@ -895,7 +980,8 @@ post_poll(struct poller *p)
 		return;
 	probe = !car->c_probe_answered && car->c_probe_post.wb_len > 0 ?
 	    TUNNEL_PROBE_POST : 0;
-	n = tunnel_fill(car, tb, car->c_conf.cc_max_request_bytes, 1, probe);
+	n = tunnel_fill_ex(car, tb, post_budget(po), 1, probe,
+	    post_bulk_ok(p));
 	p->p_idle = tb->tb_ndata == 0 && car->c_nrst == 0 && !tb->tb_probe &&
 	    n == 0;
 	if (p->p_idle) {
@@ -905,7 +991,7 @@ post_poll(struct poller *p)
 			return;		/* wait for a kick */
 		po->po_nidle++;
 	}
-	p->p_ep = (size_t)pick;
+	p->p_ep = po->po_cur = (size_t)pick;
 	ep = po->po_eps[p->p_ep];
 	p->p_cur = NULL;
 	if (po->po_fs.fs_health != NULL) {
@@ -940,6 +1026,7 @@ post_poll(struct poller *p)
 	if (tunnel_seal_eo(car, tb, text, 0, &eo) == -1)
 		goto fail;
 	p->p_busy = 1;
+	p->p_bulk = tb->tb_txn.t_bytes > 16 * 1024;
 	p->p_sent_at = ev_now(car->c_loop);
 	p->p_inflight = ep;
 	if (ep->ep_ops->eo_exchange(ep, tb->tb_body.wb_data,
@@ -1024,6 +1111,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	}
 	if (res == EP_OK && rx == 0 && !v15r) {
 		po->po_n_ok++;
+		post_pace_observe(p, ep);
 		post_ep_count(po, ep, 1, p->p_idle ? -1 : now - p->p_sent_at);
 		if (hep != NULL)
 			health_report(hep, EP_OK, now - p->p_t0,
@@ -1081,7 +1169,8 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;
 	/* Another relay is answering: go on there at once. */
-	if (po->po_fs.fs_health == NULL && post_direct_pick(po, p->p_ep) != -1)
+	if (po->po_fs.fs_health == NULL &&
+	    post_direct_pick(po, po->po_cur) != -1)
 		post_sleep(p, 0.);
 	else
 		post_sleep(p, POST_FAIL_PAUSE);
@@ -1477,8 +1566,11 @@ post_reload(struct carrier *car)
 		}
 		if (i < nold) {
 			keep[i] = 1;
-			if (!fronted)	/* maybe new addresses */
+			if (!fronted) {	/* maybe new addresses */
 				direct_set_addr(olds[i], cc->cc_relay_addr[j]);
+				direct_set_dead_host(olds[i],
+				    cc->cc_dead_host_timeout_ms);
+			}
 			if (!fronted)
 				ninfo[nn] = po->po_info[i];
 			neps[nn++] = olds[i];
@@ -1490,6 +1582,9 @@ post_reload(struct carrier *car)
 		else {
 			ep = direct_new(car->c_loop, src[j],
 			    cc->cc_relay_addr[j], po->po_tls, 4 * po->po_wpe);
+			if (ep != NULL)
+				direct_set_dead_host(ep,
+				    cc->cc_dead_host_timeout_ms);
 			snprintf(err, sizeof(err), "cannot use it");
 		}
 		if (ep == NULL) {
@@ -1527,6 +1622,12 @@ post_reload(struct carrier *car)
 		po->po_neps = nn < CONF_MAX_URLS ? nn : CONF_MAX_URLS;
 		memcpy(po->po_eps, neps, po->po_neps * sizeof(neps[0]));
 	} else {
+		/* The relay in use stays in use if it stays (failover). */
+		ep = po->po_cur < po->po_neps ? po->po_eps[po->po_cur] : NULL;
+		po->po_cur = 0;
+		for (i = 0; i < nn; i++)
+			if (neps[i] == ep)
+				po->po_cur = i;
 		memcpy(po->po_eps, neps, nn * sizeof(neps[0]));
 		memcpy(po->po_info, ninfo, nn * sizeof(ninfo[0]));
 		po->po_neps = nn;

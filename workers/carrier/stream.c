@@ -18,7 +18,12 @@
  * iteration that made data ready (so one iteration's sessions share a
  * batch), straight with send(); a write watcher is armed only while the
  * socket refuses bytes.  Mask keys come from a RAND_bytes pool.  lws
- * still closes the connection.
+ * still closes the connection.  What goes on the wire is sized by time
+ * (common/txpace.c, issue 12): the kernel's unsent queue is kept to a few
+ * ms of the path's delivery rate (TCP_NOTSENT_LOWAT) and each batch to a
+ * few ms as well, so a new session's SYN waits behind milliseconds of an
+ * upload, not megabytes; on a fast path batches grow to
+ * CARRIER_STREAM_BUDGET.
  *
  * lws 4.1.6 on a foreign libev loop misses its own timers while idle
  * (stack-notes.md 1), hence the 250 ms lws_cancel_service() tick; and a
@@ -49,6 +54,8 @@
 #include "epfail.h"
 #include "liblog.h"
 #include "log.h"
+#include "rtoken.h"
+#include "txpace.h"
 #include "wsframe.h"
 
 #define STREAM_BACKOFF_MAX	30.0
@@ -139,6 +146,7 @@ struct stream {
 	uint8_t			 st_mpool[STREAM_MASKPOOL];
 	size_t			 st_moff;
 	int			 st_pong_due;
+	struct txpace		 st_pace;	/* raw writes sized by time */
 	uint8_t			 st_pong[LWS_PRE + WSFRAME_CTL_MAX];
 	size_t			 st_ponglen;
 	uint64_t		 st_n_ok, st_n_fail, st_n_drop;
@@ -526,6 +534,9 @@ stream_schedule(struct stream *st, double d)
 	if (st->st_nurls > 0) {
 		next = &st->st_urls[st->st_next % st->st_nurls];
 		w = epfail_wait(stream_ef(st, next), ev_now(car->c_loop));
+		/* The next URL is another host (failover.c): at once. */
+		if (failover_stream_now(car, st->st_fails, st->st_nurls))
+			d = 0;
 		if (w > d)
 			d = w;
 	}
@@ -591,6 +602,7 @@ stream_connect(struct stream *st)
 	struct stream_url		*su;
 	struct lws			*wsi;
 	char				 addr[64];
+	static char			 path[CONF_URL_LEN + 64];
 
 	if (st->st_nurls == 0 || st->st_state != ST_IDLE || car->c_stopping)
 		return;
@@ -608,7 +620,9 @@ stream_connect(struct stream *st)
 	ci.context = st->st_ctx;
 	ci.address = stream_pick_addr(su, addr, sizeof(addr)); /* resolve.c */
 	ci.port = su->su_port;
-	ci.path = su->su_path;
+	/* The routing token for a balancer in front of exits (rtoken.c). */
+	ci.path = rtoken_path(su->su_path, path, sizeof(path)) == 0 ? path :
+	    su->su_path;
 	ci.host = su->su_host;
 	ci.origin = NULL;		/* the exit rejects cross-origin dials */
 	ci.protocol = NULL;
@@ -644,12 +658,31 @@ stream_connect(struct stream *st)
 		return;
 	}
 	st->st_wsi = wsi;
+	/* A silent host fails the dial in dead_host_timeout_ms. */
+	failover_stream_sock(car, lws_get_socket_fd(wsi));
 }
 
 static void
 stream_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	stream_connect(w->data);
+}
+
+/*
+ * failover.c: a ping now, so that a host that died has bytes to leave
+ * unacknowledged.  1: one goes; 0: not up, or a ping is already out.
+ */
+int
+stream_probe(struct carrier *car)
+{
+	struct stream	*st = car->c_stream;
+
+	if (st == NULL || st->st_wsi == NULL || st->st_state != ST_UP ||
+	    st->st_kill || st->st_ping_due || ev_is_active(&st->st_pongdl))
+		return (0);
+	st->st_ping_due = 1;
+	stream_kick(car);
+	return (1);
 }
 
 static void
@@ -1209,6 +1242,7 @@ stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		stream_raw_fail(st, n == 0 ? "exit closed the stream" :
+		    errno == ETIMEDOUT ? "the exit host stopped answering" :
 		    "stream read error");
 		return;
 	}
@@ -1256,6 +1290,8 @@ stream_raw_send(struct stream *st)
 		    st->st_outlen - st->st_outoff, MSG_NOSIGNAL);
 		if (n > 0) {
 			st->st_outoff += (size_t)n;
+			txpace_sent(&st->st_pace, (size_t)n,
+			    ev_now(st->st_car->c_loop));
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -1288,8 +1324,8 @@ stream_raw_batch(struct stream *st)
 		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
 		    TUNNEL_PROBE_STREAM : 0;
 	/* The hello carries the probe and control frames only (see below). */
-	n = tunnel_fill(car, tb, st->st_hello_sent ? CARRIER_STREAM_BUDGET : 0,
-	    0, probe);
+	n = tunnel_fill(car, tb, st->st_hello_sent ?
+	    txpace_budget(&st->st_pace, ev_now(car->c_loop)) : 0, 0, probe);
 	if (n == 0 && st->st_hello_sent)
 		return (1);
 	if (tunnel_seal(car, tb, 0, LWS_PRE) == -1) {
@@ -1361,6 +1397,9 @@ stream_raw_flush(struct stream *st)
 		if (st->st_hello_sent && (!tunnel_has_work(car) ||
 		    stream_ack_hold(st)))
 			break;
+		/* The kernel has a few ms unsent: pick the next later. */
+		if (!txpace_room(&st->st_pace, ev_now(car->c_loop)))
+			goto wait;
 		if (nb++ == STREAM_RAW_BATCHES)
 			goto wait;	/* more when the loop comes round */
 		if ((rc = stream_raw_batch(st)) == -1)
@@ -1386,7 +1425,10 @@ stream_raw_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 static void
 stream_raw_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	stream_raw_flush(w->data);
+	struct stream	*st = w->data;
+
+	txpace_writable(&st->st_pace, ev_now(loop));
+	stream_raw_flush(st);
 }
 
 /* Handshake done on ws://: take the connection over from lws. */
@@ -1412,6 +1454,8 @@ stream_raw_start(struct stream *st, struct lws *wsi)
 	st->st_out = NULL;
 	st->st_outlen = st->st_outoff = 0;
 	st->st_moff = sizeof(st->st_mpool);	/* fresh keys */
+	txpace_init(&st->st_pace, fd, CARRIER_STREAM_BUDGET,
+	    ev_now(car->c_loop));
 	ev_io_init(&st->st_rawio, stream_raw_cb, fd, EV_READ);
 	st->st_rawio.data = st;
 	ev_io_init(&st->st_wio, stream_raw_wio_cb, fd, EV_WRITE);
@@ -1516,6 +1560,7 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		ev_timer_stop(car->c_loop, &st->st_connto);
 		ev_timer_again(car->c_loop, &st->st_ping);
 		/* While it fails, its epfail.c line says when it answers. */
+		failover_stream_sock(car, lws_get_socket_fd(wsi));
 		if (epfail_failing(&st->st_cur->su_ef))
 			log_debug("stream: connected to %s",
 			    st->st_cur->su_label);

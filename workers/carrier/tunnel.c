@@ -16,6 +16,10 @@
 
 #include "carrier.h"
 #include "log.h"
+#include "udp.h"
+
+#define TUNNEL_SMALL	(16U * 1024)	/* interactive: goes whole */
+#define TUNNEL_QUANTUM	(16U * 1024)	/* least bulk share of a batch */
 
 void
 tunnel_init(struct carrier *car)
@@ -121,7 +125,7 @@ int
 tunnel_has_work(struct carrier *car)
 {
 	return (car->c_nrst > 0 || !TAILQ_EMPTY(&car->c_readyq) ||
-	    !TAILQ_EMPTY(&car->c_ackq));
+	    !TAILQ_EMPTY(&car->c_ackq) || udp_has_work(car));
 }
 
 void
@@ -193,18 +197,35 @@ tunnel_drain_one(struct carrier *car, struct tunnel_batch *tb,
 
 /*
  * Build a batch: probe, RSTs, downstream ACKs, then new sessions (SYN
- * only, so connects are never stuck behind bulk data), then data.
- * skip_inflight: leave sessions whose frames are in an unsettled batch
- * (one outstanding POST per session).  Returns the number of frames.
+ * only, so connects are never stuck behind bulk data), then small
+ * sessions whole (at most TUNNEL_SMALL queued: an interactive exchange),
+ * then the rest, each at most a quantum (an equal share of the budget,
+ * not under TUNNEL_QUANTUM); a batch with SYNs or small exchanges
+ * carries no bulk (the next one does).  Every session visited goes to
+ * the tail of the ready list, so batches take turns (round robin).  On
+ * the stream the budget is a few ms of the path (txpace.c): what a new
+ * session waits behind is one small batch.  skip_inflight: leave
+ * sessions whose frames are in an unsettled batch (one outstanding POST
+ * per session).  Returns the number of frames.
  */
 size_t
 tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
     int skip_inflight, int with_probe)
 {
+	return (tunnel_fill_ex(car, tb, maxbytes, skip_inflight, with_probe,
+	    1));
+}
+
+/* tunnel_fill; bulk 0: sessions with more than TUNNEL_SMALL queued wait. */
+size_t
+tunnel_fill_ex(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
+    int skip_inflight, int with_probe, int bulk)
+{
 	struct lconn		*lc;
 	struct wire_frame	*f;
 	struct wbuf		*pb;
 	size_t			 maxf, budget = maxbytes, k, cnt, i;
+	size_t			 quantum, share;
 	uint64_t		 nseq;
 	double			 now = ev_now(car->c_loop);
 	int			 pass, skip;
@@ -255,14 +276,20 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 		}
 	}
 
+	/* Datagrams (udp_v1), at most half the room while sessions wait. */
+	udp_fill(car, tb, maxf, &budget);
+
 	/*
 	 * Pop each ready session once per pass; one with more to send goes
 	 * back to the tail (round robin across batches).
 	 */
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		cnt = 0;
 		TAILQ_FOREACH(lc, &car->c_readyq, lc_ready)
 			cnt++;
+		quantum = cnt > 0 ? budget / cnt : budget;
+		if (quantum < TUNNEL_QUANTUM)
+			quantum = TUNNEL_QUANTUM;
 		for (i = 0; i < cnt; i++) {
 			if (tb->tb_n >= maxf || budget <= WIRE_FRAME_WORST_HDR)
 				break;
@@ -272,12 +299,22 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 			skip = (skip_inflight &&
 			    (lc->lc_sess->s_flags & SESS_IN_TXN)) ||
 			    (pass == 0 &&
-			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT));
+			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT)) ||
+			    (pass == 1 &&
+			    sess_tx_pending(lc->lc_sess) > TUNNEL_SMALL) ||
+			    (pass == 2 && !bulk);
 			if (!skip) {
 				k = pass == 0 ? 1 : CARRIER_FPS;
 				if (k > maxf - tb->tb_n)
 					k = maxf - tb->tb_n;
-				tunnel_drain_one(car, tb, lc, k, &budget, now);
+				if (pass == 2 && budget > quantum) {
+					share = quantum;
+					tunnel_drain_one(car, tb, lc, k,
+					    &share, now);
+					budget -= quantum - share;
+				} else
+					tunnel_drain_one(car, tb, lc, k,
+					    &budget, now);
 				cstats_qwait(now - lc->lc_ready_at);
 			}
 			if (skip || sess_tx_drainable(lc->lc_sess)) {
@@ -287,6 +324,13 @@ tunnel_fill(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 				TAILQ_INSERT_TAIL(&car->c_readyq, lc, lc_ready);
 			}
 		}
+		/*
+		 * SYNs and small exchanges go in a batch of their own: the
+		 * exit decodes a batch once all of it is in, so bulk in the
+		 * same one would hold them back by its size.
+		 */
+		if (pass == 1 && tb->tb_ndata > 0)
+			break;
 	}
 	return (tb->tb_n);
 }
@@ -325,6 +369,7 @@ tunnel_seal_eo(struct carrier *car, struct tunnel_batch *tb, int text,
 	car->c_st_batches_out++;
 	car->c_st_frames_out += tb->tb_n;
 	cstats_encode(ev_time() - t0);
+	udp_sealed(tb);		/* sent at most once, never replayed */
 	return (0);
 fail:
 	log_warnx("batch seal: %s", err ? err : "failed");
@@ -400,17 +445,29 @@ tunnel_abort_txn(struct carrier *car, struct sess_txn *txn)
 static void
 tunnel_ack_again(struct carrier *car, struct tunnel_batch *tb)
 {
-	struct sess	*s;
-	struct lconn	*lc;
-	size_t		 i;
-	int		 any = 0;
+	const struct wire_frame	*f;
+	struct sess		*s;
+	struct lconn		*lc;
+	const char		*err;
+	uint64_t		 nseq;
+	size_t			 i;
+	int			 any = 0;
 
 	for (i = 0; i < tb->tb_n; i++) {
-		if (tb->tb_frames[i].f_flags != WIRE_F_ACK ||
-		    (s = sess_table_find(&car->c_table,
-		    tb->tb_frames[i].f_sid)) == NULL ||
+		f = &tb->tb_frames[i];
+		if (f->f_flags != WIRE_F_ACK ||
+		    (s = sess_table_find(&car->c_table, f->f_sid)) == NULL ||
 		    (lc = s->s_arg) == NULL || (s->s_flags & SESS_ABORTED))
 			continue;
+		/*
+		 * A session check (liveness.c) is the only GACK a carrier
+		 * without sc_rx_ack sends: it goes again too, or a session
+		 * the exit lost would wait for the next idle check (15 s,
+		 * issue 16: a POST lost while an exit died carried it).
+		 */
+		if (!car->c_scfg.sc_rx_ack &&
+		    wire_gack_decode(f->f_payload, f->f_len, &nseq, &err) == 0)
+			lc->lc_flags |= LCF_CHECK;
 		sess_ack_retry(s);
 		rxwin_resend(lc);
 		if (!(lc->lc_flags & LCF_ACKQ)) {
@@ -437,6 +494,7 @@ tunnel_rollback(struct carrier *car, struct tunnel_batch *tb)
 
 	sess_txn_rollback(&tb->tb_txn);
 	sess_txn_init(&tb->tb_txn);
+	udp_unfill(car, tb);	/* datagrams not sealed yet go again */
 	/* RST frames of this batch must still reach the exit. */
 	for (i = 0; i < tb->tb_n; i++)
 		if (tb->tb_frames[i].f_flags == WIRE_F_RST &&
@@ -611,13 +669,14 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	winon = (feat & WIRE_FEAT_RX_WINDOW) &&
 	    !(car->c_features & WIRE_FEAT_RX_WINDOW);
 	if (feat != car->c_features || !car->c_probe_answered)
-		log_info("%s: features%s%s%s%s%s%s", who,
+		log_info("%s: features%s%s%s%s%s%s%s", who,
 		    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
 		    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
 		    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
 		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "",
 		    feat & WIRE_FEAT_SESS_CHECK ? " session_check_v1" : "",
-		    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "");
+		    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "",
+		    feat & WIRE_FEAT_UDP ? " udp_v1" : "");
 	car->c_features = feat;
 	car->c_probe_answered = 1;
 	/*
@@ -631,6 +690,7 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	    (feat & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)) != 0;
 	if (winon)
 		rxwin_negotiated(car);
+	udp_features(car);	/* waiting UDP ASSOCIATEs get their answer */
 }
 
 /* The RST+JSON answer to our probe. */
@@ -701,11 +761,17 @@ tunnel_rx_frame(struct carrier *car, const struct wire_frame *f, double now)
 			return;
 		}
 		if ((s = sess_table_find(&car->c_table, f->f_sid)) == NULL ||
-		    (lc = s->s_arg) == NULL)
+		    (lc = s->s_arg) == NULL) {
+			udp_rx_rst(car, f->f_sid);
 			return;
+		}
 		car->c_st_rst_in++;
 		if (!tunnel_rst_moot(s))
 			local_abort(lc, NULL);
+		return;
+	}
+	if (f->f_flags == WIRE_F_ACK && wire_udp_is(f->f_payload, f->f_len)) {
+		udp_rx_frame(car, f);
 		return;
 	}
 	s = sess_table_find(&car->c_table, f->f_sid);

@@ -12,6 +12,7 @@
 
 #include "exit.h"
 #include "log.h"
+#include "udp.h"
 
 static struct xctrl	*client_ctrl_pool;
 static size_t		 client_nclients;
@@ -88,7 +89,8 @@ client_has_work(struct xclient *cl)
 {
 	struct sess	*s;
 
-	if (!TAILQ_EMPTY(&cl->cl_ctrl) || !TAILQ_EMPTY(&cl->cl_rst))
+	if (!TAILQ_EMPTY(&cl->cl_ctrl) || !TAILQ_EMPTY(&cl->cl_rst) ||
+	    udp_client_has_work(cl))
 		return (1);
 	TAILQ_FOREACH(s, &cl->cl_ready, s_ready_entry) {
 		if (!(s->s_flags & SESS_IN_TXN) && sess_tx_drainable(s))
@@ -213,6 +215,7 @@ client_kill_sessions(struct xclient *cl, int send_rst)
 
 	while ((x = TAILQ_FIRST(&cl->cl_sessions)) != NULL)
 		upstream_close(x, send_rst);
+	udp_client_close(cl);
 }
 
 /*
@@ -332,6 +335,7 @@ client_free(struct xclient *cl)
 	ev_timer_stop(ex->ee_loop, &cl->cl_grace);
 	client_drop_ctrl(cl);
 	rxflow_client_free(cl);
+	udp_client_free(cl);
 	HASH_DELETE(cl_hh, ex->ee_clients, cl);
 	client_nclients--;
 	free(cl);

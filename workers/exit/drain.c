@@ -4,10 +4,20 @@
  * replies, GACKs), then RSTs, then replay resends that are due, then
  * sessions awaiting their first response (each capped at the initial
  * cap) - if any, stop there - then sessions at their second response
- * (second cap) - stop there if any - then everything else in first-ready
- * order.  Per session at most dl_per_sess frames; per response at most
- * 48 frames (144 when the client has >= 24 sessions) and dl_max_bytes
- * payload bytes.  A partly drained session stays on the ready list.
+ * (second cap) - stop there if any - then everything else: small
+ * sessions (an interactive exchange, at most DRAIN_SMALL queued) whole,
+ * then the bulk ones round robin, each with a quantum of the response's
+ * budget and moved to the tail of the ready list once served, so the
+ * next response starts with the next one (deficit round robin across
+ * responses).  Per session at most dl_per_sess frames; per response at
+ * most 48 frames (144 when the client has >= 24 sessions) and
+ * dl_max_bytes payload bytes.  A partly drained session stays on the
+ * ready list.
+ *
+ * On /stream the budget is a few milliseconds of the path (wsraw.c), so
+ * responses are small on a slow link and the order above decides what a
+ * new session waits behind: nothing but the message on the wire and a
+ * few ms of kernel queue.
  *
  * Sessions are drained inside a transaction (session.h): the response is
  * committed once written and rolled back (same bytes, same seq numbers)
@@ -19,12 +29,15 @@
 #include <string.h>
 
 #include "exit.h"
+#include "udp.h"
 
 static struct xresp	*drain_pool;
 static size_t		 drain_npool;
 
 #define DRAIN_POOL_KEEP		4
 #define DRAIN_BUF_KEEP		(12U * 1024 * 1024)
+#define DRAIN_SMALL		(16U * 1024)	/* interactive: goes whole */
+#define DRAIN_QUANTUM		(16U * 1024)	/* least bulk share */
 
 void
 drain_limits(struct xclient *cl, struct drain_limits *dl, int post)
@@ -43,6 +56,7 @@ drain_limits(struct xclient *cl, struct drain_limits *dl, int post)
 	if (ec->ec_second_cap_enabled)
 		dl->dl_second_cap = ec->ec_second_response_bytes;
 	dl->dl_replay_first = cl->cl_replay || cl->cl_upack;
+	dl->dl_small_alone = !post;
 }
 
 static size_t
@@ -70,7 +84,8 @@ drain_ctrlq(struct xclient *cl, struct xctrlq *q, struct xresp *r,
 
 /*
  * One pass over the ready list.  stage: 0 first responses only, 1 second
- * responses only, -1 everyone.  Returns the number of frames drained.
+ * responses only, 2 small sessions only, -1 everyone.  Returns the number
+ * of frames drained.
  */
 static size_t
 drain_pass(struct xclient *cl, struct xresp *r, const struct drain_limits *dl,
@@ -94,6 +109,8 @@ drain_pass(struct xclient *cl, struct xresp *r, const struct drain_limits *dl,
 			continue;
 		if (stage == 1 && s->s_drains != 1)
 			continue;
+		if (stage == 2 && sess_tx_pending(s) > DRAIN_SMALL)
+			continue;
 		room = drain_min(dl->dl_per_sess,
 		    dl->dl_max_frames - r->r_nframes);
 		before = r->r_txn.t_bytes;
@@ -112,6 +129,56 @@ drain_pass(struct xclient *cl, struct xresp *r, const struct drain_limits *dl,
 			client_unready(cl, s);
 	}
 	return (got);
+}
+
+/*
+ * Bulk sessions round robin: each at most a quantum (an equal share of
+ * what is left of the budget, not under DRAIN_QUANTUM), then to the tail
+ * of the ready list.  Each session is visited once per response.
+ */
+static void
+drain_round_robin(struct xclient *cl, struct xresp *r,
+    const struct drain_limits *dl, size_t *budget, double now)
+{
+	struct sess	*s;
+	size_t		 n = 0, i, room, before, quantum;
+	int		 k;
+
+	TAILQ_FOREACH(s, &cl->cl_ready, s_ready_entry)
+		n++;
+	if (n == 0)
+		return;
+	quantum = *budget / n;
+	if (quantum < DRAIN_QUANTUM)
+		quantum = DRAIN_QUANTUM;
+	for (i = 0; i < n; i++) {
+		if (r->r_nframes >= dl->dl_max_frames || *budget == 0 ||
+		    (s = TAILQ_FIRST(&cl->cl_ready)) == NULL)
+			break;
+		TAILQ_REMOVE(&cl->cl_ready, s, s_ready_entry);
+		TAILQ_INSERT_TAIL(&cl->cl_ready, s, s_ready_entry);
+		if (s->s_flags & SESS_IN_TXN)
+			continue;
+		if (!sess_tx_drainable(s)) {
+			client_unready(cl, s);
+			continue;
+		}
+		room = drain_min(dl->dl_per_sess,
+		    dl->dl_max_frames - r->r_nframes);
+		before = r->r_txn.t_bytes;
+		k = sess_drain(s, &r->r_txn, r->r_frames + r->r_nframes, room,
+		    drain_min(quantum, *budget), now);
+		if (k < 0)
+			break;			/* txn full */
+		if (k == 0)
+			continue;
+		r->r_nframes += k;
+		*budget -= drain_min(*budget, r->r_txn.t_bytes - before);
+		if (s->s_arg != NULL)
+			((struct xsess *)s->s_arg)->x_last_act = now;
+		if (!sess_tx_drainable(s))
+			client_unready(cl, s);
+	}
 }
 
 /* Replay resends that are due (downstream_replay_v1, upstream_ack_v1). */
@@ -165,6 +232,7 @@ drain_collect(struct xclient *cl, struct xresp *r,
 
 	drain_ctrlq(cl, &cl->cl_ctrl, r, dl->dl_max_frames, &budget);
 	drain_ctrlq(cl, &cl->cl_rst, r, dl->dl_max_frames, &budget);
+	udp_drain(cl, r, dl->dl_max_frames, &budget);
 	if (dl->dl_replay_first)
 		drain_replay(cl, r, dl, &budget, now);
 
@@ -178,7 +246,16 @@ drain_collect(struct xclient *cl, struct xresp *r,
 		r->r_urgent = 1;
 		return (r->r_nframes);
 	}
-	drain_pass(cl, r, dl, -1, 0, &budget, now);
+	/*
+	 * On the stream small exchanges go in a message of their own: the
+	 * carrier decodes a message once all of it is in, so bulk in the
+	 * same one would hold them back by its size (a POST is an exchange
+	 * of its own, where a response without bulk costs a round trip).
+	 */
+	if ((drain_pass(cl, r, dl, 2, 0, &budget, now) > 0 &&
+	    dl->dl_small_alone) || dl->dl_urgent_only)
+		return (r->r_nframes);
+	drain_round_robin(cl, r, dl, &budget, now);
 	return (r->r_nframes);
 }
 
@@ -259,6 +336,7 @@ drain_commit(struct xclient *cl, struct xresp *r, double now)
 {
 	struct xctrl	*c;
 
+	udp_resp_done(cl, r, 1);
 	while ((c = TAILQ_FIRST(&r->r_ctrl)) != NULL) {
 		TAILQ_REMOVE(&r->r_ctrl, c, xc_entry);
 		if (cl->cl_upack)
@@ -276,6 +354,7 @@ void
 drain_rollback(struct xclient *cl, struct xresp *r)
 {
 	drain_requeue_sessions(cl, r, 0, 0);
+	udp_resp_done(cl, r, 0);
 	client_requeue(cl, &r->r_ctrl);
 	r->r_nframes = 0;
 }

@@ -15,6 +15,7 @@
 #include "exit.h"
 #include "log.h"
 #include "stats.h"
+#include "udp.h"
 #include "wproc.h"
 
 #define ESTATS_TUNE_S	1.0	/* the tuner steps every 30 s itself */
@@ -78,6 +79,7 @@ estats_sync(void)
 	(void)stats_gauge(st, "hello_timeouts", (int64_t)ad.ad_hello);
 	(void)stats_gauge(st, "known_sources", (int64_t)ad.ad_known);
 	(void)stats_gauge(st, "accept_pauses", (int64_t)exit_accept_pauses());
+	udp_stats(st);
 }
 
 static void

@@ -26,6 +26,7 @@
 #include "exit.h"
 #include "log.h"
 #include "sandbox.h"
+#include "udp.h"
 #include "wproc.h"
 
 static struct exit_env	 exit_env;
@@ -183,6 +184,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	if (ex->ee_conf.ec_max_response_bytes == 0)
 		ex->ee_conf.ec_max_response_bytes = 6291456;
 	(void)resolve_set_servers(&ex->ee_conf);
+	udp_configure();
 
 	if (li != -1) {
 		/*
@@ -254,6 +256,7 @@ exit_shutdown(uint32_t grace_ms)
 	log_info("exit: shutting down (%u session(s), grace %u ms)",
 	    (unsigned)ex->ee_sessions.st_count, grace_ms);
 	upstream_abort_all(1);
+	udp_shutdown();
 	http_shutdown();
 	ev_timer_init(&exit_shutdown_timer, exit_shutdown_done,
 	    grace_ms / 1000.0, 0);

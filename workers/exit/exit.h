@@ -15,6 +15,8 @@
  *	reqcheck.c	checks of unauthenticated request bytes (pure)
  *	admit.c		pre-auth slots: known sources, per-address caps,
  *			body rate and deadlines
+ *	udp.c		udp_v1 datagrams (own header udp.h)
+ *	wsraw.c		/stream framed by us after the upgrade, paced writes
  */
 #ifndef GR_EXIT_H
 #define GR_EXIT_H
@@ -29,6 +31,7 @@
 
 #include "conf.h"
 #include "session.h"
+#include "txpace.h"
 #include "wire.h"
 
 #define EXIT_CTRL_PAYLOAD	384	/* probe reply JSON, GACK */
@@ -83,6 +86,14 @@
 #define EXIT_RXWIN_MIN		(64U * 1024)
 #define EXIT_RXWIN_MAX		(64U * 1024 * 1024)
 
+/*
+ * A binary POST response (direct_post) carries this long of the path at
+ * least, or one round trip of its connection if that is longer
+ * (txpace.c); text ones (Apps Script, whose exchanges cost far more than
+ * the transfer) keep max_response_bytes_pre_encode.
+ */
+#define EXIT_POST_TIME		0.005
+
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
 	TAILQ_ENTRY(xctrl)	 xc_entry;
@@ -92,6 +103,8 @@ struct xctrl {
 TAILQ_HEAD(xctrlq, xctrl);
 
 struct xconn;
+struct xudp_cl;
+struct xudp_rec;
 LIST_HEAD(xwaitq, xconn);
 TAILQ_HEAD(xsessq, sess);
 
@@ -121,9 +134,12 @@ struct xclient {
 	uint32_t		 cl_rx_over;	/* sessions over their cap */
 	int			 cl_rx_late;	/* over a cap, grace running */
 	ev_timer		 cl_rxstall;	/* grace deadline */
+	struct txpace		 cl_postpace;	/* POST responses by time */
+	int			 cl_postpace_on;
 	uint64_t		 cl_rp_bytes;	/* replay store, all sessions */
 	uint32_t		 cl_rp_frames;
 	char			 cl_instance[CONF_INSTANCE_LEN];
+	struct xudp_cl		*cl_udp;	/* udp.c, NULL until used */
 };
 
 /* Per-session state of the exit (sess->s_arg). */
@@ -271,6 +287,8 @@ struct drain_limits {
 	size_t		 dl_first_cap;		/* 0 = no ramp */
 	size_t		 dl_second_cap;
 	int		 dl_replay_first;	/* resend due replay first */
+	int		 dl_small_alone;	/* small sessions: no bulk */
+	int		 dl_urgent_only;	/* no bulk at all */
 };
 struct xresp {
 	struct sess_txn		 r_txn;
@@ -283,6 +301,7 @@ struct xresp {
 	struct wbuf		 r_out;		/* LWS_PRE + body */
 	struct wbuf		 r_scratch;
 	struct xresp		*r_next;	/* free list */
+	struct xudp_rec		*r_udp;		/* udp.c: datagrams in it */
 };
 void		 drain_limits(struct xclient *, struct drain_limits *, int post);
 size_t		 drain_collect(struct xclient *, struct xresp *,
@@ -391,6 +410,29 @@ double		 admit_body_check(const struct admit_slot *, size_t have,
 void		 admit_stats(struct admit_stats *);
 void		 admit_log(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
+
+/* wsraw.c */
+struct wsraw;
+struct wsraw_ops {
+	/* A complete message is in the buffer given to wsraw_start. */
+	int	(*wo_message)(void *);
+	/* Build the next message of at most budget payload bytes: 1 and
+	 * the sealed body (LWS_PRE bytes of headroom before it), 0 when
+	 * there is nothing to send, -1 on error. */
+	int	(*wo_build)(void *, size_t budget, uint8_t **body, size_t *len);
+	/* The built message is all in the kernel: commit it. */
+	void	(*wo_sent)(void *);
+	/* The connection must close (EOF, error, bad frame). */
+	void	(*wo_failed)(void *);
+};
+struct wsraw	*wsraw_start(int fd, struct wbuf *in, const struct wsraw_ops *,
+		    void *);
+void		 wsraw_authed(struct wsraw *);
+void		 wsraw_kick(struct wsraw *);
+void		 wsraw_close(struct wsraw *);
+void		 wsraw_stop(struct wsraw *);
+void		 wsraw_pace(const struct wsraw *, double *rate,
+		    uint32_t *lowat);
 
 /* http.c */
 int		 http_init(struct ev_loop *);

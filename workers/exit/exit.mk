@@ -5,10 +5,13 @@ gooserelay_exit_SOURCES = workers/exit/exit.h workers/exit/exit.c \
 	workers/exit/route.c workers/exit/upstream.c workers/exit/backoff.c \
 	workers/exit/resolve.c workers/exit/socks.c workers/exit/estats.c \
 	workers/exit/rxflow.c workers/exit/reqcheck.c workers/exit/admit.c \
-	common/liblog.h common/liblog.c
+	workers/exit/wsraw.c \
+	common/liblog.h common/liblog.c \
+	workers/exit/udp.c workers/exit/udp.h
 gooserelay_exit_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(CARES_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
-gooserelay_exit_LDADD = $(OPS_LIBS) $(SESSION_LIBS) $(WIRE_LIBS) $(IPC_LIBS) \
+gooserelay_exit_LDADD = $(OPS_LIBS) $(SESSION_LIBS) $(TUNIO_LIBS) \
+	$(WIRE_LIBS) $(IPC_LIBS) \
 	$(LWS_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS)
 
 # Unit tests of the exit's pure logic.

@@ -9,7 +9,9 @@
  *			client has something drainable; an empty batch at the
  *			deadline.  Bodies are text (base64) or binary and the
  *			reply mirrors the request's Content-Type.
- *	GET /stream	WebSocket, binary messages, one batch per message.
+ *	GET /stream	WebSocket, binary messages, one batch per message;
+ *			after the upgrade the connection is read and written
+ *			by wsraw.c (paced, framed by us), not by lws.
  *	GET /healthz	{"ok":true,"version":...,"protocol":1}
  *
  * Per-connection state lives in a struct xconn hung off the wsi's opaque
@@ -33,6 +35,7 @@
 
 #include "exit.h"
 #include "liblog.h"
+#include "udp.h"
 #include "log.h"
 
 #define HTTP_BODY_CHUNK		(256 * 1024)	/* per WRITEABLE */
@@ -63,6 +66,8 @@ struct xconn {
 	int			 xc_deadline;	/* the hold expired */
 	ev_timer		 xc_ctimer;	/* coalescing window */
 	int			 xc_coalesced;	/* window used (or none) */
+	int			 xc_syn;	/* opened sessions (http_build) */
+	struct txpace_conn	 xc_pace;	/* POST budget (txpace.c) */
 	int			 xc_text;	/* base64 bodies */
 	enum wire_layout	 xc_layout;	/* mirror the client's */
 	struct admit_slot	 xc_slot;	/* pre-auth (admit.c) */
@@ -73,6 +78,7 @@ struct xconn {
 	struct xresp		*xc_resp;	/* response in progress */
 	size_t			 xc_off;	/* body bytes written */
 	/* WebSocket */
+	struct wsraw		*xc_raw;	/* framed by us (wsraw.c) */
 	int			 xc_authed;
 	int			 xc_closing;
 	int			 xc_msg_bad;
@@ -199,6 +205,8 @@ http_xconn_free(struct lws *wsi)
 	if ((xc = lws_get_opaque_user_data(wsi)) == NULL)
 		return;
 	lws_set_opaque_user_data(wsi, NULL);
+	wsraw_stop(xc->xc_raw);
+	xc->xc_raw = NULL;
 	http_unwait(xc);
 	http_preauth_release(xc);
 	if (xc->xc_resp != NULL) {
@@ -216,6 +224,16 @@ http_xconn_free(struct lws *wsi)
 	free(xc);
 }
 
+/* The stream has something to send: ours (wsraw.c) or lws's writer. */
+static void
+http_stream_kick(struct xconn *xc)
+{
+	if (xc->xc_raw != NULL)
+		wsraw_kick(xc->xc_raw);
+	else
+		lws_callback_on_writable(xc->xc_wsi);
+}
+
 /* Wake everything waiting for this client's data. */
 void
 http_wake_client(struct xclient *cl)
@@ -225,7 +243,7 @@ http_wake_client(struct xclient *cl)
 	LIST_FOREACH(xc, &cl->cl_waiters, xc_wentry)
 		lws_callback_on_writable(xc->xc_wsi);
 	if ((xc = cl->cl_stream) != NULL && xc->xc_resp == NULL)
-		lws_callback_on_writable(xc->xc_wsi);
+		http_stream_kick(xc);
 }
 
 /* A small complete response written from inside a callback. */
@@ -442,6 +460,28 @@ http_v15_refuses(const struct xconn *xc)
 	    xc->xc_batch.b_layout != WIRE_LAYOUT_V15);
 }
 
+/*
+ * Does the batch open sessions?  1: a SYN with connect-data, whose
+ * answer is on its way; 2: bare SYNs only, whose data can only follow
+ * once this POST is answered (the carrier sends a session's next frames
+ * after its SYN is confirmed); 0: none.
+ */
+static int
+http_batch_syn(const struct wire_batch *b)
+{
+	size_t	 i;
+	int	 syn = 0;
+
+	for (i = 0; i < b->b_nframes; i++) {
+		if (!(b->b_frames[i].f_flags & WIRE_F_SYN))
+			continue;
+		if (b->b_frames[i].f_len > 0)
+			return (1);
+		syn = 2;
+	}
+	return (syn);
+}
+
 /* The whole body is in: authenticate, route, then hold the response. */
 static int
 http_body_done(struct lws *wsi)
@@ -484,6 +524,7 @@ http_body_done(struct lws *wsi)
 		return (-1);
 	http_set_client(xc, cl);
 	cl->cl_last_post = exit_now();
+	xc->xc_syn = http_batch_syn(&xc->xc_batch);
 	route_batch(cl, &xc->xc_batch, &had);
 	if (xc->xc_in.wb_cap > 1024 * 1024)
 		wbuf_free(&xc->xc_in);
@@ -497,7 +538,7 @@ http_body_done(struct lws *wsi)
 	xc->xc_waiting = 1;
 	ev_timer_set(&xc->xc_timer, hold, 0);
 	ev_timer_start(ex->ee_loop, &xc->xc_timer);
-	if (had && http_other_waiter(cl, xc))
+	if ((had && http_other_waiter(cl, xc)) || xc->xc_syn == 2)
 		xc->xc_deadline = 1;
 	if (client_has_work(cl) || ex->ee_shutdown || xc->xc_deadline)
 		lws_callback_on_writable(wsi);
@@ -545,14 +586,15 @@ http_coalesce_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * Urgent work skips coalescing (protocol.md 2.3): control frames, RSTs,
- * a session's first or second response.
+ * a session's first or second response, datagrams (udp_v1).
  */
 static int
 http_urgent(struct xclient *cl)
 {
 	struct sess	*s;
 
-	if (!TAILQ_EMPTY(&cl->cl_ctrl) || !TAILQ_EMPTY(&cl->cl_rst))
+	if (!TAILQ_EMPTY(&cl->cl_ctrl) || !TAILQ_EMPTY(&cl->cl_rst) ||
+	    udp_client_has_work(cl))	/* datagrams are interactive */
 		return (1);
 	TAILQ_FOREACH(s, &cl->cl_ready, s_ready_entry) {
 		if (!(s->s_flags & SESS_IN_TXN) && s->s_drains < 2 &&
@@ -592,9 +634,12 @@ http_coalesce(struct xconn *xc)
 	return (1);
 }
 
-/* Drain and seal one batch for xc's client into a new xresp. */
+/*
+ * Drain and seal one batch for xc's client into a new xresp; budget (0:
+ * the configured max_response_bytes_pre_encode) bounds its payload.
+ */
 static int
-http_build(struct xconn *xc, int post, int force, int text)
+http_build(struct xconn *xc, int post, int force, int text, size_t budget)
 {
 	struct xclient		*cl = xc->xc_cl;
 	struct drain_limits	 dl;
@@ -606,6 +651,18 @@ http_build(struct xconn *xc, int post, int force, int text)
 	if ((r = drain_resp_get()) == NULL)
 		return (-1);
 	drain_limits(cl, &dl, post);
+	if (budget > 0 && budget < dl.dl_max_bytes)
+		dl.dl_max_bytes = budget;
+	/*
+	 * A POST that opened sessions is not answered with bulk (issue 12):
+	 * with connect-data it is held (active window) for their first
+	 * bytes, which then ride on it at once instead of waiting for the
+	 * next POST to come in behind bulk responses; with bare SYNs it is
+	 * answered at once, so that their data can follow.  Control frames,
+	 * first responses and small exchanges only, until the hold ends.
+	 */
+	dl.dl_urgent_only = post && (xc->xc_syn == 2 ||
+	    (xc->xc_syn == 1 && !force));
 	n = drain_collect(cl, r, &dl, exit_now());
 	if (n == 0 && !force) {
 		drain_resp_put(r);
@@ -629,6 +686,32 @@ http_build(struct xconn *xc, int post, int force, int text)
 	return (1);
 }
 
+/*
+ * The payload budget of a binary POST response: about EXIT_POST_TIME of
+ * what one of this client's POST connections delivers (txpace_exchange:
+ * bytes acknowledged over busy time, sampled on each connection when its
+ * next request comes in), so a response is never seconds of bulk that a
+ * new session's reply could wait behind, and pollers come back soon.
+ */
+static size_t
+http_post_budget(struct xconn *xc)
+{
+	struct xclient	*cl = xc->xc_cl;
+	double		 now = exit_now();
+
+	if (xc->xc_text)
+		return (0);
+	if (!cl->cl_postpace_on) {
+		txpace_init_rate(&cl->cl_postpace,
+		    ex->ee_conf.ec_max_response_bytes, now);
+		cl->cl_postpace_on = 1;
+	}
+	cl->cl_postpace.tp_msgmax = ex->ee_conf.ec_max_response_bytes;
+	txpace_exchange(&cl->cl_postpace, &xc->xc_pace,
+	    lws_get_socket_fd(xc->xc_wsi), now);
+	return (txpace_budget_rtt(&cl->cl_postpace, EXIT_POST_TIME, now));
+}
+
 /* LWS_CALLBACK_HTTP_WRITEABLE */
 static int
 http_writeable(struct lws *wsi)
@@ -646,7 +729,7 @@ http_writeable(struct lws *wsi)
 			return (0);
 		ev_timer_stop(ex->ee_loop, &xc->xc_ctimer);
 		rc = http_build(xc, 1, xc->xc_deadline || ex->ee_shutdown,
-		    xc->xc_text);
+		    xc->xc_text, http_post_budget(xc));
 		if (rc == -1)
 			return (-1);
 		if (rc == 0)
@@ -732,6 +815,87 @@ http_confirm_upgrade(struct lws *wsi)
 	return (0);
 }
 
+static int	http_ws_message(struct xconn *);
+
+/* wsraw.c: a complete message. */
+static int
+http_wsraw_message(void *arg)
+{
+	struct xconn	*xc = arg;
+
+	if (xc->xc_closing)
+		return (-1);
+	return (http_ws_message(xc));
+}
+
+/* wsraw.c: the next message for this stream, if it is the client's. */
+static int
+http_wsraw_build(void *arg, size_t budget, uint8_t **body, size_t *len)
+{
+	struct xconn	*xc = arg;
+	struct xresp	*r;
+	int		 rc;
+
+	if (xc->xc_closing || !xc->xc_authed || xc->xc_cl == NULL ||
+	    xc->xc_cl->cl_stream != xc || xc->xc_resp != NULL)
+		return (0);
+	if ((rc = http_build(xc, 0, 0, 0, budget)) <= 0)
+		return (rc);
+	r = xc->xc_resp;
+	*body = r->r_out.wb_data + LWS_PRE;
+	*len = r->r_out.wb_len - LWS_PRE;
+	return (1);
+}
+
+/* wsraw.c: the message is in the kernel. */
+static void
+http_wsraw_sent(void *arg)
+{
+	struct xconn	*xc = arg;
+	struct xresp	*r;
+
+	if ((r = xc->xc_resp) == NULL)
+		return;
+	xc->xc_resp = NULL;
+	drain_commit(xc->xc_cl, r, exit_now());
+	drain_resp_put(r);
+}
+
+/* wsraw.c: EOF, an error or a bad frame: lws closes the connection. */
+static void
+http_wsraw_failed(void *arg)
+{
+	struct xconn	*xc = arg;
+
+	xc->xc_closing = 1;
+	lws_set_timeout(xc->xc_wsi, PENDING_TIMEOUT_CLOSE_SEND,
+	    LWS_TO_KILL_ASYNC);
+}
+
+static const struct wsraw_ops http_wsraw_ops = {
+	.wo_message = http_wsraw_message,
+	.wo_build = http_wsraw_build,
+	.wo_sent = http_wsraw_sent,
+	.wo_failed = http_wsraw_failed,
+};
+
+/*
+ * Upgrade done: from now on wsraw.c reads and writes the connection
+ * (lws stops reading it; it still closes it).  Without it (no memory)
+ * lws carries on as before.
+ */
+static void
+http_wsraw_start(struct xconn *xc)
+{
+	int	 fd;
+
+	if ((fd = lws_get_socket_fd(xc->xc_wsi)) < 0 ||
+	    (xc->xc_raw = wsraw_start(fd, &xc->xc_in, &http_wsraw_ops,
+	    xc)) == NULL)
+		return;
+	lws_rx_flow_control(xc->xc_wsi, 0);
+}
+
 static void
 http_ws_established(struct lws *wsi)
 {
@@ -746,12 +910,14 @@ http_ws_established(struct lws *wsi)
 	ev_timer_stop(ex->ee_loop, &xc->xc_timer);
 	ev_timer_set(&xc->xc_timer, admit_hello_timeout(&xc->xc_slot), 0);
 	ev_timer_start(ex->ee_loop, &xc->xc_timer);
+	http_wsraw_start(xc);
 }
 
 /* A newer stream of the same client took over: give frames back, close. */
 void
 http_stream_supersede(struct xconn *xc)
 {
+	wsraw_close(xc->xc_raw);
 	if (xc->xc_resp != NULL) {
 		drain_rollback(xc->xc_cl, xc->xc_resp);
 		drain_resp_put(xc->xc_resp);
@@ -818,6 +984,8 @@ http_ws_message(struct xconn *xc)
 		xc->xc_layout = xc->xc_batch.b_layout;
 		xc->xc_authed = 1;
 		admit_authed(lws_get_socket_fd(xc->xc_wsi));
+		if (xc->xc_raw != NULL)
+			wsraw_authed(xc->xc_raw);
 		http_preauth_release(xc);
 		ev_timer_stop(ex->ee_loop, &xc->xc_timer);
 		http_set_client(xc, cl);
@@ -839,7 +1007,7 @@ http_ws_message(struct xconn *xc)
 	if (xc->xc_in.wb_cap > 1024 * 1024)
 		wbuf_free(&xc->xc_in);
 	if (client_has_work(cl))
-		lws_callback_on_writable(xc->xc_wsi);
+		http_stream_kick(xc);
 	return (0);
 }
 
@@ -888,11 +1056,16 @@ http_ws_writeable(struct lws *wsi)
 		    (unsigned char *)"bye", 3);
 		return (-1);
 	}
+	if (xc->xc_raw != NULL) {
+		/* We write this connection ourselves (wsraw.c). */
+		wsraw_kick(xc->xc_raw);
+		return (0);
+	}
 	if (!xc->xc_authed || xc->xc_cl == NULL ||
 	    xc->xc_cl->cl_stream != xc)
 		return (0);
 	if (xc->xc_resp == NULL) {
-		if ((rc = http_build(xc, 0, 0, 0)) == -1)
+		if ((rc = http_build(xc, 0, 0, 0, 0)) == -1)
 			return (-1);
 		if (rc == 0)
 			return (0);

@@ -13,6 +13,7 @@
 
 #include "exit.h"
 #include "log.h"
+#include "udp.h"
 
 /*
  * rx_window_v1 (ours): the client's first window for each new session;
@@ -80,6 +81,8 @@ route_probe(struct xclient *cl, const struct wire_frame *f)
 	    WIRE_FEAT_RX_WINDOW;
 	if (ex->ee_conf.ec_replay_enabled)
 		pr.pr_features |= WIRE_FEAT_REPLAY;
+	if (udp_offered())
+		pr.pr_features |= WIRE_FEAT_UDP;
 #ifdef WIRE_FEAT_UPSTREAM_ACK
 	if (cl->cl_upack)
 		pr.pr_features |= WIRE_FEAT_UPSTREAM_ACK;
@@ -185,6 +188,11 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 			client_queue_rst(cl, f->f_sid);
 			continue;
 		}
+		if (f->f_flags == WIRE_F_ACK &&
+		    wire_udp_is(f->f_payload, f->f_len)) {
+			udp_route(cl, f);	/* a datagram (udp_v1) */
+			continue;
+		}
 		if (f->f_flags & WIRE_F_ACK) {
 			route_ack(cl, s, f, now);
 			continue;
@@ -193,6 +201,8 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 			ex->ee_stats.es_rst_recv++;
 			if (s != NULL)
 				upstream_close(s->s_arg, 0);
+			else
+				udp_route_rst(cl, f->f_sid);
 			continue;
 		}
 		if (s == NULL) {

@@ -1,9 +1,10 @@
 /*
- * RFC 6455 framing for the client end of a WebSocket: an incremental
- * parser for what a server sends (unmasked frames) and the writer for what
- * a client sends (masked frames).  Pure functions over caller buffers: no
- * I/O, no allocation, so the parser can be fuzzed alone
- * (regress/fuzz/fuzz_wsframe.c).
+ * RFC 6455 framing for both ends of a WebSocket once the handshake is
+ * done: an incremental parser for what the other end sends (a client
+ * reads unmasked frames, a server masked ones) and the header writer.
+ * Pure functions over caller buffers: no I/O, no allocation, so the
+ * parser can be fuzzed alone (regress/fuzz/fuzz_wsframe.c).  Used by the
+ * carrier's stream (client) and the exit's /stream (server).
  */
 #ifndef GR_WSFRAME_H
 #define GR_WSFRAME_H
@@ -45,6 +46,9 @@ struct wsframe_rx {
 	uint8_t		 wf_ctl[WSFRAME_CTL_MAX];
 	size_t		 wf_ctllen;
 	const char	*wf_err;
+	int		 wf_server;	/* we are the server: frames masked */
+	uint8_t		 wf_key[4];	/* masking key of the frame */
+	uint64_t	 wf_pos;	/* payload bytes of the frame taken */
 };
 
 /* One piece of message payload found by wsframe_parse. */
@@ -52,13 +56,17 @@ struct wsframe_piece {
 	const uint8_t	*wp_data;	/* points into the parsed input */
 	size_t		 wp_len;
 	int		 wp_end;	/* the message is complete after it */
+	int		 wp_masked;	/* server: XOR a copy with wp_key */
+	uint8_t		 wp_key[4];	/* the key from this piece's offset */
 };
 
 void	wsframe_rx_init(struct wsframe_rx *, uint64_t msgmax);
+void	wsframe_rx_init_server(struct wsframe_rx *, uint64_t msgmax);
 int	wsframe_parse(struct wsframe_rx *, const uint8_t *, size_t,
 	    size_t *used, struct wsframe_piece *);
 uint64_t wsframe_direct(const struct wsframe_rx *);
 int	wsframe_direct_done(struct wsframe_rx *, size_t);
+void	wsframe_direct_unmask(const struct wsframe_rx *, uint8_t *, size_t);
 
 size_t	wsframe_hdr(uint8_t *, int op, uint64_t len, const uint8_t mask[4]);
 void	wsframe_mask(uint8_t *, size_t, const uint8_t mask[4]);

@@ -1,19 +1,25 @@
 /*
- * RFC 6455 framing, client end.  The parser takes whatever the socket
- * gave (any split: a header may arrive one byte at a time) and stops at
- * each piece of binary payload and at each complete control frame; the
- * caller owns the message buffer, so bulk payload can also be read
- * straight into it (wsframe_direct).  Everything a server may not send is
- * an error: masked frames, reserved bits (no extension is negotiated),
+ * RFC 6455 framing.  The parser takes whatever the socket gave (any
+ * split: a header may arrive one byte at a time) and stops at each piece
+ * of binary payload and at each complete control frame; the caller owns
+ * the message buffer, so bulk payload can also be read straight into it
+ * (wsframe_direct).  Everything the other end may not send is an error:
+ * masked frames from a server, unmasked ones from a client (5.1),
+ * reserved bits (no extension is negotiated),
  * reserved opcodes, text frames (the tunnel carries binary batches only),
  * fragmented or oversized control frames, a continuation outside a
  * message or a new message inside one, 64-bit lengths with the top bit
  * set, and messages over the caller's cap, which is checked from the
  * frame header before any payload is taken.
  *
+ * A server gets the payload masked: pieces say which key to XOR a copy
+ * with, control payloads are unmasked here, and bulk read straight into
+ * the caller's buffer is unmasked by wsframe_direct_unmask.
+ *
  * lws 4.1 has both halves but runs every received byte through its state
- * machine and reads /dev/urandom once per frame sent (docs/performance.md),
- * which is why the carrier frames ws:// itself after the handshake.
+ * machine and reads /dev/urandom once per frame sent, and its write path
+ * costs an epoll_ctl pair and a loop pass per message (docs/performance.md),
+ * which is why both workers frame ws:// themselves after the handshake.
  */
 #include "gr_config.h"
 
@@ -28,6 +34,23 @@ wsframe_rx_init(struct wsframe_rx *rx, uint64_t msgmax)
 	rx->wf_msgmax = msgmax;
 }
 
+void
+wsframe_rx_init_server(struct wsframe_rx *rx, uint64_t msgmax)
+{
+	wsframe_rx_init(rx, msgmax);
+	rx->wf_server = 1;
+}
+
+/* The frame's key as seen from payload offset pos. */
+static void
+wsframe_key_at(const struct wsframe_rx *rx, uint64_t pos, uint8_t key[4])
+{
+	int	 i;
+
+	for (i = 0; i < 4; i++)
+		key[i] = rx->wf_key[(pos + i) & 3];
+}
+
 static int
 wsframe_fail(struct wsframe_rx *rx, const char *why)
 {
@@ -39,13 +62,15 @@ wsframe_fail(struct wsframe_rx *rx, const char *why)
 static size_t
 wsframe_hdr_need(const struct wsframe_rx *rx)
 {
+	size_t	 mask = (rx->wf_hdr[1] & 0x80) ? 4 : 0;
+
 	switch (rx->wf_hdr[1] & 0x7f) {
 	case 126:
-		return (4);
+		return (4 + mask);
 	case 127:
-		return (10);
+		return (10 + mask);
 	default:
-		return (2);
+		return (2 + mask);
 	}
 }
 
@@ -59,8 +84,12 @@ wsframe_header(struct wsframe_rx *rx)
 
 	if (h[0] & 0x70)
 		return (wsframe_fail(rx, "reserved bits set"));
-	if (h[1] & 0x80)
+	if ((h[1] & 0x80) && !rx->wf_server)
 		return (wsframe_fail(rx, "masked frame from the server"));
+	if (!(h[1] & 0x80) && rx->wf_server)
+		return (wsframe_fail(rx, "unmasked frame from the client"));
+	if (rx->wf_server)
+		memcpy(rx->wf_key, h + rx->wf_hlen - 4, 4);
 	if (len == 126)
 		len = (uint64_t)h[2] << 8 | h[3];
 	else if (len == 127) {
@@ -101,6 +130,7 @@ wsframe_header(struct wsframe_rx *rx)
 	rx->wf_op = op;
 	rx->wf_fin = fin;
 	rx->wf_rem = len;
+	rx->wf_pos = 0;
 	rx->wf_ctllen = 0;
 	rx->wf_inframe = 1;
 	return (WSFRAME_NEED);
@@ -137,6 +167,7 @@ int
 wsframe_parse(struct wsframe_rx *rx, const uint8_t *p, size_t n,
     size_t *used, struct wsframe_piece *pc)
 {
+	uint8_t	 key[4];
 	size_t	 off = 0, need, take;
 	int	 rc;
 
@@ -171,12 +202,22 @@ wsframe_parse(struct wsframe_rx *rx, const uint8_t *p, size_t n,
 		take = n - off < rx->wf_rem ? n - off : (size_t)rx->wf_rem;
 		if (rx->wf_op >= WSFRAME_OP_CLOSE) {
 			memcpy(rx->wf_ctl + rx->wf_ctllen, p + off, take);
+			if (rx->wf_server) {
+				wsframe_key_at(rx, rx->wf_pos, key);
+				wsframe_mask(rx->wf_ctl + rx->wf_ctllen, take,
+				    key);
+			}
 			rx->wf_ctllen += take;
 		} else {
 			pc->wp_data = p + off;
 			pc->wp_len = take;
+			if (rx->wf_server) {
+				pc->wp_masked = 1;
+				wsframe_key_at(rx, rx->wf_pos, pc->wp_key);
+			}
 			rx->wf_msglen += take;
 		}
+		rx->wf_pos += take;
 		rx->wf_rem -= take;
 		off += take;
 		*used = off;
@@ -211,6 +252,7 @@ wsframe_direct_done(struct wsframe_rx *rx, size_t n)
 
 	if (n > wsframe_direct(rx))
 		return (-1);
+	rx->wf_pos += n;
 	rx->wf_rem -= n;
 	rx->wf_msglen += n;
 	if (rx->wf_rem > 0)
@@ -218,6 +260,21 @@ wsframe_direct_done(struct wsframe_rx *rx, size_t n)
 	memset(&pc, 0, sizeof(pc));
 	(void)wsframe_frame_end(rx, &pc);
 	return (pc.wp_end);
+}
+
+/*
+ * Server: n payload bytes just read straight into p (before
+ * wsframe_direct_done reports them) are unmasked in place.
+ */
+void
+wsframe_direct_unmask(const struct wsframe_rx *rx, uint8_t *p, size_t n)
+{
+	uint8_t	 key[4];
+
+	if (!rx->wf_server)
+		return;
+	wsframe_key_at(rx, rx->wf_pos, key);
+	wsframe_mask(p, n, key);
 }
 
 /*
