@@ -137,7 +137,9 @@ gr_stop c3
 
 # --- 4. a current exit first: not switched, told -------------------------
 # The carrier talks to a current exit (features negotiated); a reload
-# adds the v1.5 server: switching would mix the two, so it is only said.
+# adds the v1.5 server, and the current exit goes away so the carrier
+# turns to it (relay_urls are used one at a time, issue 16): switching
+# would mix the two protocols, so it is only said.
 CURP=$(gr_free_port)
 {
 	echo "tunnel_key: \"$KEY\""
@@ -154,13 +156,19 @@ gr_wait_log "$L" "carrier: .*features binary_batch_v1" 20 ||
     gr_fail "4: no features from the current exit"
 sed -i "s|relay_urls: .*|relay_urls: [\"http://127.0.0.1:$CURP/tunnel\", \"http://127.0.0.1:$EXITP/tunnel\"]|" "$T/c4.yaml"
 kill -HUP "$(gr_pid c4)"
+gr_wait_log "$L" "reload: relay_urls: 1 endpoint kept, 1 added" 10 ||
+    gr_fail "4: the reload did not add the v1.5 server"
+gc_fetch 2m || gr_fail "4: fetch through the current exit"
+gr_stop cur
+# A connection: the carrier turns to the second relay (stopped at exit).
+curl -s --max-time 20 --socks5-hostname "127.0.0.1:$SOCKS" -o /dev/null \
+    "http://127.0.0.1:$WEBP/1m" &
+GR_PIDS="$GR_PIDS $!"
 gr_wait_log "$L" "127.0.0.1:$EXITP: server speaks the GooseRelayVPN v1.5 layout: set wire_compat: v1.5" 20 ||
     gr_fail "4: no 'set wire_compat: v1.5' for the mixed setup"
 [ "$(lines "$L" 'switched this endpoint')" = 0 ] ||
     gr_fail "4: switched although a current exit was in use"
-gc_fetch 2m || gr_fail "4: fetch through the current exit"
 gr_stop c4
-gr_stop cur
 
 # --- 5. apps_script through Code.gs -----------------------------------------
 gf_setup
