@@ -109,6 +109,12 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 	uint64_t	 next;
 	const char	*errstr;
 
+	/* wire_compat v1.5: no ACK handling, an unknown session gets RST. */
+	if (ex->ee_conf.ec_wire_compat == WIRE_COMPAT_V15) {
+		if (s == NULL)
+			client_queue_rst(cl, f->f_sid);
+		return;
+	}
 	if (wire_probe_is(f->f_payload, f->f_len)) {
 		route_probe(cl, f);
 		return;
