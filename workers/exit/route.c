@@ -126,7 +126,9 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 		client_queue_rst(cl, f->f_sid);
 		return;
 	}
-	sess_replay_ack(s, next, now);
+	/* A loss it reveals is repaired now, not by the 3 s timer. */
+	if (sess_replay_gack(s, next, now, EXIT_REPLAY_FAST))
+		client_replay_due(cl);
 	(void)client_replay_sync(cl, s->s_arg, 0);
 	/* Pruning may have made room under the replay caps. */
 	if (sess_tx_drainable(s))
