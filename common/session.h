@@ -139,7 +139,10 @@ struct sess {
 	uint32_t		 s_resend;	/* first entry to send again */
 	double			 s_replay_at;	/* last (re)send time */
 	double			 s_replay_progress; /* last ACK progress */
-	uint64_t		 s_recover;	/* s_tx_seq at a seen loss */
+	/* A loss the peer's ACKs showed (sess_replay_gack). */
+	uint64_t		 s_recover;	/* s_tx_seq then */
+	double			 s_resend_at;	/* resend it then */
+	double			 s_fast_at;	/* last such resend */
 
 	/* RX */
 	uint64_t		 s_rx_next;	/* next expected seq */
@@ -307,11 +310,12 @@ double	sess_replay_due_at(const struct sess *, double retry);
 /*
  * An ACK of next_seq from the peer (sess_replay_ack) that may say a frame
  * was lost: without progress, or, after such a loss, with progress that
- * stops short of what was sent then.  Returns 1, and the oldest unacked
- * frames are due at once (sess_replay_due), if the frame the peer lacks
- * was (re)sent at least fast s ago.
+ * stops short of what was sent then.  Returns when the oldest unacked
+ * frames are due (sess_replay_due; now if the frame the peer lacks was
+ * (re)sent at least fast s ago and the last such resend was too), or 0
+ * if nothing was lost.  An ACK for the frame meanwhile cancels it.
  */
-int	sess_replay_gack(struct sess *, uint64_t next_seq, double now,
+double	sess_replay_gack(struct sess *, uint64_t next_seq, double now,
 	    double fast);
 /* Seconds since the store last made progress (5 min expiry); 0 if empty. */
 double	sess_replay_age(const struct sess *, double now);

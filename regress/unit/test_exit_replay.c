@@ -11,7 +11,8 @@
  *  - A GACK without progress for a frame sent a while ago says the frame
  *    was lost: it goes at once, and the POST that carried the GACK is
  *    answered with it; a GACK with partial progress after that repairs
- *    the next hole the same way.
+ *    the next hole the same way.  A frame sent just now may be on its
+ *    way: it goes once EXIT_REPLAY_FAST old, unless its ACK comes.
  *  - A resend that the retry timer found due is work: the next POST to
  *    come in is answered with it, not held for the long-poll window
  *    (none may be held when the timer fires).
@@ -241,6 +242,14 @@ respond(struct xclient *cl, struct xresp *r, size_t budget)
 	return (-1);
 }
 
+/* The retry timer fires now (test_now). */
+static void
+retry_fires(struct xclient *cl)
+{
+	assert_true(ev_is_active(&cl->cl_retry));
+	ev_invoke(ex->ee_loop, &cl->cl_retry, EV_TIMER);
+}
+
 static void
 test_gack_without_progress(void **state)
 {
@@ -257,12 +266,6 @@ test_gack_without_progress(void **state)
 	drain_commit(cl, r, test_now);	/* in the kernel, then lost */
 	assert_int_equal(sess_replay_frames(s), 2);
 	assert_false(client_has_work(cl));
-
-	/* Right after sending: the frames may be on their way. */
-	test_now = 100.05;
-	post_gack(cl, s, h);
-	assert_false(client_has_work(cl));
-	assert_int_equal(respond(cl, r, 0), -1);
 
 	/*
 	 * The carrier checks its sessions after the failed POST: nothing
@@ -281,17 +284,21 @@ test_gack_without_progress(void **state)
 
 	/*
 	 * The resent head arrived but its neighbour was lost with it: the
-	 * partial ACK brings that one at once too.
+	 * partial ACK brings that one too, EXIT_REPLAY_FAST after the last
+	 * resend (sooner, it could be an original still on its way).
 	 */
 	test_now = 100.5;
 	post_gack(cl, s, h + 1);
 	assert_int_equal(sess_replay_frames(s), 1);
+	assert_false(client_has_work(cl));
+	test_now = 100.61;
+	retry_fires(cl);
 	assert_true(client_has_work(cl));
 	assert_int_equal(respond(cl, r, 0), (int64_t)h + 1);
 	drain_commit(cl, r, test_now);
 
 	/* Everything arrived: nothing more is sent. */
-	test_now = 100.6;
+	test_now = 100.8;
 	post_gack(cl, s, h + 2);
 	assert_int_equal(sess_replay_frames(s), 0);
 	assert_false(client_has_work(cl));
@@ -300,7 +307,7 @@ test_gack_without_progress(void **state)
 }
 
 static void
-test_gack_progress_is_no_loss(void **state)
+test_gack_soon_after_sending(void **state)
 {
 	struct xclient	*cl = *state;
 	struct xresp	*r = drain_resp_get();
@@ -311,10 +318,46 @@ test_gack_progress_is_no_loss(void **state)
 	assert_true(respond(cl, r, 0) >= 0);
 	h = r->r_frames[0].f_seq;
 	drain_commit(cl, r, test_now);
-	/* The first frame arrived, the second is still on its way. */
-	test_now = 101.0;
-	post_gack(cl, s, h + 1);
-	assert_int_equal(sess_replay_frames(s), 1);
+
+	/*
+	 * Right after sending the frames may be on their way: they go
+	 * once EXIT_REPLAY_FAST old, by the retry timer, no GACK needed
+	 * (the carrier's POSTs may all fail meanwhile).
+	 */
+	test_now = 100.05;
+	post_gack(cl, s, h);
+	assert_false(client_has_work(cl));
+	assert_int_equal(respond(cl, r, 0), -1);
+	test_now = 100.21;
+	retry_fires(cl);
+	assert_true(client_has_work(cl));
+	assert_int_equal(respond(cl, r, 0), (int64_t)h);
+	drain_commit(cl, r, test_now);
+	drain_resp_put(r);
+}
+
+static void
+test_gack_then_arrival(void **state)
+{
+	struct xclient	*cl = *state;
+	struct xresp	*r = drain_resp_get();
+	struct sess	*s;
+	uint64_t	 h;
+
+	s = mksess(cl, 3, 512 * 1024);
+	assert_true(respond(cl, r, 0) >= 0);
+	h = r->r_frames[0].f_seq;
+	drain_commit(cl, r, test_now);
+
+	/* The same, but the frames arrive in time: nothing is resent. */
+	test_now = 100.05;
+	post_gack(cl, s, h);
+	assert_false(client_has_work(cl));
+	test_now = 100.1;
+	post_gack(cl, s, h + 2);
+	assert_int_equal(sess_replay_frames(s), 0);
+	test_now = 100.3;
+	retry_fires(cl);
 	assert_false(client_has_work(cl));
 	assert_int_equal(respond(cl, r, 0), -1);
 	drain_resp_put(r);
@@ -328,7 +371,7 @@ test_timer_due_is_work(void **state)
 	struct sess	*s;
 	uint64_t	 h;
 
-	s = mksess(cl, 3, 100000);
+	s = mksess(cl, 4, 100000);
 	assert_true(respond(cl, r, 0) >= 0);
 	h = r->r_frames[0].f_seq;
 	drain_commit(cl, r, test_now);
@@ -337,10 +380,11 @@ test_timer_due_is_work(void **state)
 
 	/*
 	 * No GACK at all (every POST since was reset).  The retry timer
-	 * fires while no POST is held (ev_now is far past 103 here): the
-	 * next POST in must be answered with the resend, not held.
+	 * fires while no POST is held: the next POST in must be answered
+	 * with the resend, not held for the long-poll window.
 	 */
-	ev_invoke(ex->ee_loop, &cl->cl_retry, EV_TIMER);
+	test_now = 103.1;
+	retry_fires(cl);
 	test_now = 103.5;
 	assert_true(client_has_work(cl));
 	assert_int_equal(respond(cl, r, 0), (int64_t)h);
@@ -355,7 +399,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_gack_without_progress, setup),
-		cmocka_unit_test_setup(test_gack_progress_is_no_loss, setup),
+		cmocka_unit_test_setup(test_gack_soon_after_sending, setup),
+		cmocka_unit_test_setup(test_gack_then_arrival, setup),
 		cmocka_unit_test_setup(test_timer_due_is_work, setup),
 	};
 

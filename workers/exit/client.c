@@ -285,16 +285,28 @@ client_arm_retry(struct xclient *cl)
 }
 
 /*
- * A resend is due: it counts as work (client_has_work) until drain.c sent
- * it.  A held POST takes it at once; if none is held (the carrier's POSTs
- * were reset meanwhile), the next one to come in is answered with it
- * instead of being held for the long-poll window.
+ * A resend is due at time at (sess_replay_gack).  Due now, it counts as
+ * work (client_has_work) until drain.c sent it: a held POST takes it at
+ * once; if none is held (the carrier's POSTs were reset meanwhile), the
+ * next one to come in is answered with it instead of being held for the
+ * long-poll window.  Later, the retry timer fires by then.
  */
 void
-client_replay_due(struct xclient *cl)
+client_replay_at(struct xclient *cl, double at)
 {
-	cl->cl_replay_due = 1;
-	client_wake(cl);
+	double	 now = exit_now();
+
+	if (at <= now) {
+		cl->cl_replay_due = 1;
+		client_wake(cl);
+		return;
+	}
+	if (ev_is_active(&cl->cl_retry) &&
+	    ev_timer_remaining(ex->ee_loop, &cl->cl_retry) <= at - now)
+		return;
+	ev_timer_stop(ex->ee_loop, &cl->cl_retry);
+	ev_timer_set(&cl->cl_retry, at - now + 0.01, 0);
+	ev_timer_start(ex->ee_loop, &cl->cl_retry);
 }
 
 /*
@@ -307,7 +319,7 @@ client_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct xclient	*cl = w->data;
 	struct xsess	*x;
-	double		 now = ev_now(loop), at, wait = EXIT_REPLAY_RETRY;
+	double		 now = exit_now(), at, wait = EXIT_REPLAY_RETRY;
 	int		 pending = 0, due = 0;
 
 	TAILQ_FOREACH(x, &cl->cl_sessions, x_cl_entry) {
@@ -318,13 +330,15 @@ client_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			due = 1;
 		else if ((at = sess_replay_due_at(x->x_s,
 		    EXIT_REPLAY_RETRY)) > 0 && at - now < wait)
-			wait = at - now;
+			wait = at > now ? at - now : 0;
 	}
-	if (due)
-		client_replay_due(cl);
+	if (due) {
+		cl->cl_replay_due = 1;
+		client_wake(cl);
+	}
 	if (pending) {
 		ev_timer_stop(loop, w);
-		ev_timer_set(&cl->cl_retry, wait + 0.05, 0);
+		ev_timer_set(&cl->cl_retry, wait + 0.01, 0);
 		ev_timer_start(loop, &cl->cl_retry);
 	}
 }

@@ -303,6 +303,10 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 		if (s->s_arg != NULL && !(s->s_flags & SESS_ABORTED) &&
 		    sess_tx_drainable(s))
 			client_set_ready(cl, s);
+		/* A resend that came due while the txn held it goes now. */
+		if (commit && s->s_arg != NULL &&
+		    sess_replay_due(s, now, EXIT_REPLAY_RETRY))
+			cl->cl_replay_due = 1;
 		if (commit && s->s_arg != NULL)
 			(void)upstream_reap(s->s_arg);
 		sess_unref(s);

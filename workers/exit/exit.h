@@ -64,7 +64,8 @@
 #define EXIT_REPLAY_RETRY	3.0
 /*
  * A GACK without progress for a frame sent this long ago: the frame was
- * lost, resend it now (sess_replay_gack); sooner, it may be on its way.
+ * lost, resend it (sess_replay_gack); sooner, it may be on its way, and
+ * goes when this old unless its ACK comes first.
  */
 #define EXIT_REPLAY_FAST	0.2
 #define EXIT_REPLAY_EXPIRY	300.0
@@ -282,7 +283,7 @@ void		 client_run_reset(struct xclient *, const char *instance);
 void		 client_stream_closed(struct xclient *, struct xconn *);
 void		 client_gc(double now);
 void		 client_arm_retry(struct xclient *);
-void		 client_replay_due(struct xclient *);
+void		 client_replay_at(struct xclient *, double at);
 int		 client_replay_sync(struct xclient *, struct xsess *, int gone);
 size_t		 client_count(void);
 

@@ -108,6 +108,7 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 {
 	uint64_t	 next;
 	const char	*errstr;
+	double		 at;
 
 	if (wire_probe_is(f->f_payload, f->f_len)) {
 		route_probe(cl, f);
@@ -127,8 +128,8 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 		return;
 	}
 	/* A loss it reveals is repaired now, not by the 3 s timer. */
-	if (sess_replay_gack(s, next, now, EXIT_REPLAY_FAST))
-		client_replay_due(cl);
+	if ((at = sess_replay_gack(s, next, now, EXIT_REPLAY_FAST)) > 0)
+		client_replay_at(cl, at);
 	(void)client_replay_sync(cl, s->s_arg, 0);
 	/* Pruning may have made room under the replay caps. */
 	if (sess_tx_drainable(s))
