@@ -649,6 +649,35 @@ tunnel_requeue_all(struct carrier *car)
 	}
 }
 
+/*
+ * The exit's version and features, at info level when they change (the
+ * first answer, an exit replaced by another): liveness.c has the probe
+ * sent again after every disruption, and the same answer each time is
+ * no news.
+ */
+static void
+tunnel_features_log(unsigned int feat, const char *who)
+{
+	static char		 said_who[sizeof(((struct wire_probe_reply *)
+	    NULL)->pr_server_version)];
+	static unsigned int	 said_feat;
+	static int		 said;
+	int			 news;
+
+	news = !said || feat != said_feat || strcmp(who, said_who) != 0;
+	(news ? log_info : log_debug)("%s: features%s%s%s%s%s%s%s", who,
+	    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
+	    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
+	    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
+	    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "",
+	    feat & WIRE_FEAT_SESS_CHECK ? " session_check_v1" : "",
+	    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "",
+	    feat & WIRE_FEAT_UDP ? " udp_v1" : "");
+	said = 1;
+	said_feat = feat;
+	snprintf(said_who, sizeof(said_who), "%s", who);
+}
+
 void
 tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 {
@@ -669,14 +698,7 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	winon = (feat & WIRE_FEAT_RX_WINDOW) &&
 	    !(car->c_features & WIRE_FEAT_RX_WINDOW);
 	if (feat != car->c_features || !car->c_probe_answered)
-		log_info("%s: features%s%s%s%s%s%s%s", who,
-		    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
-		    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
-		    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
-		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "",
-		    feat & WIRE_FEAT_SESS_CHECK ? " session_check_v1" : "",
-		    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "",
-		    feat & WIRE_FEAT_UDP ? " udp_v1" : "");
+		tunnel_features_log(feat, who);
 	car->c_features = feat;
 	car->c_probe_answered = 1;
 	/*
