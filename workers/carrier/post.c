@@ -877,6 +877,11 @@ post_outage(struct poller *p)
  * is seconds of upload that pollers and a new session wait on.  Apps
  * Script keeps max_request_bytes: its exchanges cost far more than the
  * transfer, and the rate of its connections is Google's, not the path's.
+ * Nor does an exit we do not pipeline to (GooseRelayVPN's servers, a v1.5
+ * layout): a session then has one request in flight, which such an exit
+ * holds for its drain window (150 ms, v1.5: 350 ms) when it has nothing
+ * to send yet, so a session moved a time-sized budget per hold: 4 KiB per
+ * 350 ms, over a minute for a 64 KiB echo through a v1.5 server.
  */
 static size_t
 post_budget(struct post *po)
@@ -884,7 +889,8 @@ post_budget(struct post *po)
 	struct carrier	*car = po->po_car;
 	size_t		 max = car->c_conf.cc_max_request_bytes;
 
-	if (po->po_fs.fs_health != NULL || !po->po_pace_on)
+	if (po->po_fs.fs_health != NULL || !po->po_pace_on ||
+	    !post_pipelining(po))
 		return (max);
 	po->po_pace.tp_msgmax = max;
 	return (txpace_budget_rtt(&po->po_pace, POST_UP_TIME,
@@ -939,8 +945,14 @@ post_bulk_ok(struct poller *p)
 	}
 	/* Apps Script: exchanges in parallel are its throughput. */
 	if (po->po_fs.fs_health != NULL)
-		return (free);
-	return (free && nbulk < POST_BULK_MAX);
+		return (free || nbulk == 0);
+	/*
+	 * With no other poller free and none carrying bulk, the others sit
+	 * in idle long-polls (6-8 s at GooseRelayVPN's servers, which we do
+	 * not pipeline to: no extra pollers): one bulk request goes anyway,
+	 * or the upload waits for a long-poll to end.
+	 */
+	return ((free || nbulk == 0) && nbulk < POST_BULK_MAX);
 }
 
 static void
