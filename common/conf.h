@@ -263,7 +263,4 @@ struct gr_conf {
 	uint32_t	 gc_origin_line[CONF_MAX_KEYS];
 };
 
-void	conf_carrier_defaults(struct carrier_conf *);
-void	conf_exit_defaults(struct exit_conf *);
-
 #endif /* GR_CONF_H */

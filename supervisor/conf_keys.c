@@ -284,12 +284,6 @@ conf_keys_find(int sect, const char *name)
 	return (-1);
 }
 
-int
-conf_keys_index(const struct conf_key *k)
-{
-	return ((int)(k - conf_keys));
-}
-
 /* Address of the value of k inside conf. */
 void *
 conf_keys_ptr(struct gr_conf *conf, const struct conf_key *k)

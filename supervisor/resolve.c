@@ -40,6 +40,9 @@
 static ev_timer	 resolve_timer;
 static int	 resolve_timer_init;
 static double	 resolve_delay = RESOLVE_RETRY_MIN_S;
+/* reload.c's, wired by supervisor.c: resolve.c calls nothing above it. */
+static resolve_push_fn	 resolve_push_cb;
+static int		(*resolve_busy_cb)(void);
 
 static int	resolve_list(struct gr_conf *, const char *,
 		    char (*)[CONF_URL_LEN], char (*)[CONF_ADDRS_LEN],
@@ -350,6 +353,13 @@ resolve_schedule(void)
 	ev_timer_start(sv_loop, &resolve_timer);
 }
 
+void
+resolve_init(resolve_push_fn push, int (*busy)(void))
+{
+	resolve_push_cb = push;
+	resolve_busy_cb = busy;
+}
+
 static void
 resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -358,9 +368,9 @@ resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	char			 why[96];
 
 	(void)revents;
-	if (sv_conf == NULL || sv_shutting_down)
+	if (sv_conf == NULL || sv_shutting_down || resolve_push_cb == NULL)
 		return;
-	if (reload_busy()) {
+	if (resolve_busy_cb()) {
 		/* A reload under way resolves the names itself. */
 		ev_timer_set(t, RESOLVE_BUSY_S, 0.);
 		ev_timer_start(loop, t);
@@ -384,7 +394,7 @@ resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	    sizeof(cc->cc_ghost_addr)) != 0) {
 		snprintf(why, sizeof(why), "host names resolved: a new "
 		    "configuration generation for the workers");
-		if (reload_push_conf(nc, why) == -1) {
+		if (resolve_push_cb(nc, why) == -1) {
 			explicit_bzero(nc, sizeof(*nc));
 			free(nc);
 			ev_timer_set(t, RESOLVE_BUSY_S, 0.);
@@ -396,7 +406,7 @@ resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		explicit_bzero(nc, sizeof(*nc));
 		free(nc);
 	}
-	if (!resolve_pending(sv_conf) && !reload_busy())
+	if (!resolve_pending(sv_conf) && !resolve_busy_cb())
 		return;
 	resolve_delay *= 2;
 	if (resolve_delay > RESOLVE_RETRY_MAX_S)

@@ -6,7 +6,8 @@ gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/reload.c supervisor/control.c supervisor/files.c \
 	supervisor/ctlproto.h supervisor/confparse.h \
 	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c \
-	supervisor/worker_fsm.c supervisor/worker_fsm.h supervisor/syscheck.c
+	supervisor/worker_fsm.c supervisor/worker_fsm.h supervisor/syscheck.c \
+	supervisor/svstate.c supervisor/confload.c
 gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor \
 	$(JANSSON_CFLAGS)
 gooserelayd_LDADD = $(OPS_LIBS) $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS)
@@ -51,9 +52,10 @@ FOUNDATION_CASES = regress/cases/daemon_sandbox.sh \
 	regress/cases/daemon_violation.sh regress/cases/daemon_restart.sh \
 	regress/cases/daemon_reload.sh regress/cases/daemon_lifecycle.sh \
 	regress/cases/daemon_files.sh regress/cases/daemon_nonroot.sh \
-	regress/cases/man_lint.sh
+	regress/cases/man_lint.sh regress/cases/arch_circles.sh
 TESTS += $(FOUNDATION_CASES)
-EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
+EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh \
+	scripts/depgraph.py
 # The same with the real workers.
 TESTS += regress/cases/daemon_real.sh
 EXTRA_DIST += regress/cases/daemon_real.sh

@@ -377,8 +377,7 @@ post_direct_report(struct post *po, struct cendpoint *ep,
 	if (pe->pe_until > now)
 		return;		/* sent before the skip began */
 	n = ++pe->pe_fails;
-	d = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms : 3000) /
-	    1000.0;
+	d = cc->cc_blacklist_base_ms / 1000.0;
 	cap = cc->cc_blacklist_max_ms / 1000.0;
 	if (cap <= 0 || cap > POST_SKIP_MAX)
 		cap = POST_SKIP_MAX;
@@ -613,8 +612,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	    cc->cc_transport != TM_APPS_SCRIPT; i++) {
 		ep = direct_new(car->c_loop, cc->cc_relay_urls[i],
 		    cc->cc_relay_addr[i], po->po_tls,
-		    4 * (cc->cc_workers_per_endpoint ?
-		    cc->cc_workers_per_endpoint : 3));
+		    4 * cc->cc_workers_per_endpoint);
 		if (ep == NULL) {
 			log_warnx("relay_urls #%zu: cannot use it", i + 1);
 			continue;
@@ -625,7 +623,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	}
 	if (po->po_neps == 0)
 		return (0);
-	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
+	w = cc->cc_workers_per_endpoint;
 	po->po_wpe = w;
 	/*
 	 * Pipelining: direct relays only (through Apps Script every POST

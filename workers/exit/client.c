@@ -36,7 +36,7 @@ client_get(const uint8_t cid[WIRE_CID_LEN], int create)
 	TAILQ_INIT(&cl->cl_rst);
 	LIST_INIT(&cl->cl_waiters);
 	TAILQ_INIT(&cl->cl_sessions);
-	ev_timer_init(&cl->cl_grace, client_grace_cb, EXIT_STREAM_GRACE, 0);
+	ev_timer_init(&cl->cl_grace, client_grace_cb, exit_stream_grace(), 0);
 	cl->cl_grace.data = cl;
 	ev_timer_init(&cl->cl_retry, client_retry_cb, EXIT_REPLAY_RETRY, 0);
 	cl->cl_retry.data = cl;

@@ -174,10 +174,6 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	 */
 	if (had_stream && !ex->ee_conf.ec_stream_enabled)
 		http_streams_close();
-	if (ex->ee_conf.ec_max_drain_frames_per_session == 0)
-		ex->ee_conf.ec_max_drain_frames_per_session = 8;
-	if (ex->ee_conf.ec_max_response_bytes == 0)
-		ex->ee_conf.ec_max_response_bytes = 6291456;
 	(void)resolve_set_servers(&ex->ee_conf);
 	udp_configure();
 

@@ -57,8 +57,6 @@
 #define ADMIT_HELLO_STRANGER	5.0
 #define EXIT_HELLO_MAX		(64 * 1024)
 #define EXIT_WS_MSG_MAX		(12 * 1024 * 1024)
-#define EXIT_STREAM_GRACE	30.0
-#define EXIT_IDLE_TIMEOUT	600.0
 #define EXIT_GC_INTERVAL	60.0
 #define EXIT_CLIENT_PRUNE	120.0
 #define EXIT_REPLAY_RETRY	3.0
@@ -241,22 +239,21 @@ double		 exit_now(void);
 uint64_t	 exit_accept_pauses(void);
 
 /*
- * session_idle_timeout_s and stream_disconnect_grace_s; 0 (a worker
- * configured by an older supervisor) means GooseRelayVPN's fixed values.
+ * session_idle_timeout_s and stream_disconnect_grace_s as received: the
+ * supervisor never sends 0 for them (supervisor/conf_defaults.c, and
+ * HELLO's layout identity refuses a supervisor of another build).
  * Inline so the unit tests that link client.c need no stub.
  */
 static inline double
 exit_idle_timeout(void)
 {
-	return (ex->ee_conf.ec_idle_timeout_s > 0 ?
-	    ex->ee_conf.ec_idle_timeout_s : EXIT_IDLE_TIMEOUT);
+	return (ex->ee_conf.ec_idle_timeout_s);
 }
 
 static inline double
 exit_stream_grace(void)
 {
-	return (ex->ee_conf.ec_stream_grace_s > 0 ?
-	    ex->ee_conf.ec_stream_grace_s : EXIT_STREAM_GRACE);
+	return (ex->ee_conf.ec_stream_grace_s);
 }
 
 /* client.c */
