@@ -7,7 +7,9 @@ gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/ctlproto.h supervisor/confparse.h \
 	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c \
 	supervisor/worker_fsm.c supervisor/worker_fsm.h supervisor/syscheck.c \
-	supervisor/svstate.c supervisor/confload.c
+	supervisor/svstate.c supervisor/confload.c \
+	supervisor/statstab.c supervisor/statstab.h \
+	supervisor/stats_collect.c supervisor/stats_collect.h
 gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor \
 	$(JANSSON_CFLAGS)
 gooserelayd_LDADD = $(OPS_LIBS) $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS)
