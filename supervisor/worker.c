@@ -391,8 +391,8 @@ worker_catch_up(struct worker *w)
 {
 	struct sv_generation	 g;
 
-	if (w->w_state != SS_RUNNING || w->w_gen == sv_gen || worker_hooks->wh_busy() ||
-	    sv_shutting_down)
+	if (w->w_state != SS_RUNNING || w->w_gen == sv_gen ||
+	    worker_hooks->wh_busy() || sv_shutting_down)
 		return;
 	worker_committed(&g);
 	worker_reload_push(w, &g);

@@ -81,7 +81,7 @@ exit_gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	upstream_gc(now);
 	client_gc(now);
-	backoff_gc(now);
+	dialback_gc(now);
 	chunk_pool_trim(64);
 }
 
@@ -174,7 +174,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	 */
 	if (had_stream && !ex->ee_conf.ec_stream_enabled)
 		http_streams_close();
-	(void)resolve_set_servers(&ex->ee_conf);
+	(void)dns_set_servers(&ex->ee_conf);
 	udp_configure();
 
 	if (li != -1) {
@@ -322,7 +322,7 @@ main(int argc, char *argv[])
 	 */
 	if (http_init(ex->ee_loop) == -1)
 		fatalx("cannot create the libwebsockets context");
-	if (resolve_init(ex->ee_loop, NULL) == -1)
+	if (dns_init(ex->ee_loop, NULL) == -1)
 		fatalx("cannot initialise c-ares");
 	tzset();
 	exit_warm_json();
