@@ -94,9 +94,13 @@ conf_dump_scripts(const struct gr_conf *conf, const struct conf_key *k,
 	conf_dump_cat(buf, len, "]");
 }
 
+/*
+ * "[a, b]" from n strings of stride bytes at v; urls: through
+ * conf_dump_url (credentials hidden).
+ */
 static void
-conf_dump_list(char *buf, size_t len, const char (*v)[CONF_HOST_LEN],
-    uint32_t n)
+conf_dump_items(char *buf, size_t len, const char *v, size_t stride,
+    uint32_t n, int urls)
 {
 	uint32_t	 i;
 
@@ -104,22 +108,10 @@ conf_dump_list(char *buf, size_t len, const char (*v)[CONF_HOST_LEN],
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			conf_dump_cat(buf, len, ", ");
-		conf_dump_cat(buf, len, v[i]);
-	}
-	conf_dump_cat(buf, len, "]");
-}
-
-static void
-conf_dump_urls(char *buf, size_t len, const char (*v)[CONF_URL_LEN],
-    uint32_t n)
-{
-	uint32_t	 i;
-
-	snprintf(buf, len, "[");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			conf_dump_cat(buf, len, ", ");
-		conf_dump_url(buf, len, v[i]);
+		if (urls)
+			conf_dump_url(buf, len, v + i * stride);
+		else
+			conf_dump_cat(buf, len, v + i * stride);
 	}
 	conf_dump_cat(buf, len, "]");
 }
@@ -129,8 +121,8 @@ conf_dump_ghosts(const struct gr_conf *conf, const struct conf_key *k,
     char *buf, size_t len)
 {
 	(void)k;
-	conf_dump_list(buf, len, conf->gc_carrier.cc_google_host,
-	    conf->gc_carrier.cc_nghosts);
+	conf_dump_items(buf, len, conf->gc_carrier.cc_google_host[0],
+	    CONF_HOST_LEN, conf->gc_carrier.cc_nghosts, 0);
 }
 
 void
@@ -138,8 +130,8 @@ conf_dump_sni(const struct gr_conf *conf, const struct conf_key *k,
     char *buf, size_t len)
 {
 	(void)k;
-	conf_dump_list(buf, len, conf->gc_carrier.cc_sni,
-	    conf->gc_carrier.cc_nsni);
+	conf_dump_items(buf, len, conf->gc_carrier.cc_sni[0], CONF_HOST_LEN,
+	    conf->gc_carrier.cc_nsni, 0);
 }
 
 void
@@ -147,7 +139,8 @@ conf_dump_dns(const struct gr_conf *conf, const struct conf_key *k,
     char *buf, size_t len)
 {
 	(void)k;
-	conf_dump_list(buf, len, conf->gc_exit.ec_dns, conf->gc_exit.ec_ndns);
+	conf_dump_items(buf, len, conf->gc_exit.ec_dns[0], CONF_HOST_LEN,
+	    conf->gc_exit.ec_ndns, 0);
 }
 
 void
@@ -155,8 +148,8 @@ conf_dump_relay(const struct gr_conf *conf, const struct conf_key *k,
     char *buf, size_t len)
 {
 	(void)k;
-	conf_dump_urls(buf, len, conf->gc_carrier.cc_relay_urls,
-	    conf->gc_carrier.cc_nrelay);
+	conf_dump_items(buf, len, conf->gc_carrier.cc_relay_urls[0],
+	    CONF_URL_LEN, conf->gc_carrier.cc_nrelay, 1);
 }
 
 void
@@ -164,8 +157,8 @@ conf_dump_stream(const struct gr_conf *conf, const struct conf_key *k,
     char *buf, size_t len)
 {
 	(void)k;
-	conf_dump_urls(buf, len, conf->gc_carrier.cc_stream_urls,
-	    conf->gc_carrier.cc_nstream);
+	conf_dump_items(buf, len, conf->gc_carrier.cc_stream_urls[0],
+	    CONF_URL_LEN, conf->gc_carrier.cc_nstream, 1);
 }
 
 void

@@ -606,6 +606,29 @@ conf_values_relay_urls(struct conf_ctx *cx, const struct conf_key *k,
 		conf_mark(cx, k, v);
 }
 
+/*
+ * The URL rebuilt from u with scheme and rest, appended to urls[*n]
+ * unless already there (conf_values_list bounds *n).
+ */
+static void
+conf_values_url_add(struct conf_ctx *cx, const struct conf_key *k,
+    yaml_node_t *item, size_t idx, const struct conf_url *u,
+    const char *scheme, const char *rest, char (*urls)[CONF_URL_LEN],
+    uint32_t *n)
+{
+	char		 out[CONF_URL_LEN];
+	uint32_t	 i;
+
+	if (conf_values_url_build(out, sizeof(out), u, scheme, rest) == -1) {
+		conf_msg(cx, 1, item, k->k_name, "entry %zu: too long", idx);
+		return;
+	}
+	for (i = 0; i < *n; i++)
+		if (strcmp(urls[i], out) == 0)
+			return;
+	conf_copy(urls[(*n)++], CONF_URL_LEN, out);
+}
+
 /* relay_urls: http(s) POST endpoints, used as given. */
 static void
 conf_values_relay(struct conf_ctx *cx, const struct conf_key *k,
@@ -614,8 +637,6 @@ conf_values_relay(struct conf_ctx *cx, const struct conf_key *k,
 	struct carrier_conf	*cc = &cx->cx_conf->gc_carrier;
 	struct conf_url		 u;
 	const char		*err;
-	char			 out[CONF_URL_LEN];
-	uint32_t		 i;
 
 	if (*s == '\0')
 		return;
@@ -629,15 +650,8 @@ conf_values_relay(struct conf_ctx *cx, const struct conf_key *k,
 		    "http or https", idx);
 		return;
 	}
-	if (conf_values_url_build(out, sizeof(out), &u, u.u_scheme,
-	    u.u_rest) == -1) {
-		conf_msg(cx, 1, item, k->k_name, "entry %zu: too long", idx);
-		return;
-	}
-	for (i = 0; i < cc->cc_nrelay; i++)
-		if (strcmp(cc->cc_relay_urls[i], out) == 0)
-			return;
-	conf_copy(cc->cc_relay_urls[cc->cc_nrelay++], CONF_URL_LEN, out);
+	conf_values_url_add(cx, k, item, idx, &u, u.u_scheme, u.u_rest,
+	    cc->cc_relay_urls, &cc->cc_nrelay);
 }
 
 void
@@ -687,9 +701,8 @@ conf_values_stream(struct conf_ctx *cx, const struct conf_key *k,
 	struct carrier_conf	*cc = &cx->cx_conf->gc_carrier;
 	struct conf_url		 u;
 	const char		*err, *scheme, *rest;
-	char			 out[CONF_URL_LEN], path[CONF_URL_LEN];
+	char			 path[CONF_URL_LEN];
 	size_t			 plen;
-	uint32_t		 i;
 
 	if (*s == '\0')
 		return;
@@ -719,14 +732,8 @@ conf_values_stream(struct conf_ctx *cx, const struct conf_key *k,
 		rest = path;
 	} else
 		rest = u.u_rest;
-	if (conf_values_url_build(out, sizeof(out), &u, scheme, rest) == -1) {
-		conf_msg(cx, 1, item, k->k_name, "entry %zu: too long", idx);
-		return;
-	}
-	for (i = 0; i < cc->cc_nstream; i++)
-		if (strcmp(cc->cc_stream_urls[i], out) == 0)
-			return;
-	conf_copy(cc->cc_stream_urls[cc->cc_nstream++], CONF_URL_LEN, out);
+	conf_values_url_add(cx, k, item, idx, &u, scheme, rest,
+	    cc->cc_stream_urls, &cc->cc_nstream);
 }
 
 /* client_instance_id: "auto"/"" or <= 128 of [A-Za-z0-9._:-]. */
