@@ -1,6 +1,6 @@
 /*
  * Session engine: sequencing, transactional drains, replay store and
- * reassembly for one tunnelled TCP connection (../shared/protocol.md
+ * reassembly for one tunnelled TCP connection (docs/protocol.md
  * section 3).  No I/O, no timers: the owner passes "now" and reacts to the
  * callbacks in struct sess_ops.
  *

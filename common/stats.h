@@ -3,7 +3,7 @@
  * per-endpoint health, kept in one fixed-size registry per worker (no
  * malloc when a sample is recorded), rendered as JSON (jansson) for
  * gooserelayctl stats --json and stats_json log lines, as the human
- * "[stats]" lines of protocol.md 4.6, and as a table of several workers
+ * "[stats]" lines of docs/protocol.md 4.6, and as a table of several workers
  * for gooserelayctl stats.
  *
  * Worker side:
@@ -187,7 +187,7 @@ json_t	*stats_json(const struct stats *, uint64_t now_ms);
 char	*stats_json_text(const struct stats *, uint64_t now_ms);
 
 /*
- * The "[stats] ..." lines of protocol.md 4.6 for one worker's JSON object
+ * The "[stats] ..." lines of docs/protocol.md 4.6 for one worker's JSON object
  * (as made by stats_json; a worker object received over IPC works too).
  * Each line is passed to fn without a newline.  Returns the number of
  * lines, -1 if the object is not a stats object.

@@ -1,7 +1,8 @@
 /*
- * AES-256-GCM envelope (protocol.md 1.3): nonce(12) || ciphertext ||
+ * AES-256-GCM envelope (docs/protocol.md 1.3): nonce(12) || ciphertext ||
  * tag(16), no AAD.  One encrypt and one decrypt EVP context per key, key
- * schedule done once (stack-notes.md section 4); each message only sets
+ * schedule done once (EVP_*Init_ex with a NULL key afterwards keeps it:
+ * OpenSSL re-derives nothing per message); each message only sets
  * a new IV.
  *
  * Nonces follow the newest Go code: a random 12-byte salt per process

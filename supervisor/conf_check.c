@@ -1,6 +1,6 @@
 /*
  * Checks that need the whole file: performance_mode presets under the
- * explicit keys, transport_mode rules (protocol.md 4.1), keys that must
+ * explicit keys, transport_mode rules (docs/protocol.md 4.1), keys that must
  * agree, paths relative to the file, and the exit's DNS servers.
  */
 #include "gr_config.h"
@@ -229,7 +229,7 @@ conf_check_carrier(struct conf_ctx *cx)
 
 	conf_check_legacy_mode(cx);
 
-	/* protocol.md 4.1 */
+	/* docs/protocol.md 4.1 */
 	tline = conf_check_line(cx, KS_CARRIER, "transport_mode");
 	mode = conf_keys_transport_names[cc->cc_transport];
 	switch (cc->cc_transport) {
@@ -302,7 +302,7 @@ conf_check_carrier(struct conf_ctx *cx)
 		conf_check_derived(cx, KS_CARRIER, "new_sessions_per_s");
 	if (cc->cc_new_burst == 0)
 		conf_check_derived(cx, KS_CARRIER, "new_sessions_burst");
-	conf_carrier_limits(cc);
+	conf_defaults_limits(cc);
 
 	if (tls)
 		conf_check_path(cx, KS_CARRIER, "ca_file", conf->gc_ca_file,

@@ -16,7 +16,7 @@
 #define RUNSTATEDIR	"/run"
 #endif
 
-/* Built-in defaults, protocol.md 5.1 (newest GooseRelayVPN client). */
+/* Built-in defaults, docs/protocol.md 5.1 (newest GooseRelayVPN client). */
 void
 conf_defaults_carrier(struct carrier_conf *cc)
 {
@@ -63,7 +63,7 @@ conf_defaults_carrier(struct carrier_conf *cc)
 	cc->cc_udp_queue_bytes = 4 * 1024 * 1024;
 }
 
-/* Built-in defaults, protocol.md 5.2; the latency preset is on top. */
+/* Built-in defaults, docs/protocol.md 5.2; the latency preset is on top. */
 void
 conf_defaults_exit(struct exit_conf *ec)
 {
@@ -117,4 +117,47 @@ conf_defaults_init(struct gr_conf *conf, const char *name)
 	    RUNSTATEDIR "/gooserelayd.sock");
 	conf_copy(conf->gc_resolv_conf, sizeof(conf->gc_resolv_conf),
 	    "/etc/resolv.conf");
+}
+
+/*
+ * Storm guard defaults, which depend on the transport (conf_check.c
+ * applies them once the whole carrier section is read).  Through Apps
+ * Script every session costs UrlFetch quota, so GooseRelayVPN's guard
+ * applies (docs/protocol.md 4.7: 1024 live, 80 new per second, burst
+ * 160).  Direct transports reach one's own
+ * exit and spend no quota: there the limits only keep a runaway
+ * application from exhausting the exit's max_sessions (4096) and file
+ * descriptors, and a browser opening 300 connections at once or a
+ * thousand in a row is served without waiting.
+ */
+#define CONF_APPS_MAX_LIVE	1024
+#define CONF_APPS_NEW_RATE	80
+#define CONF_APPS_NEW_BURST	160
+#define CONF_DIRECT_MAX_LIVE	4096
+#define CONF_DIRECT_NEW_RATE	1000
+#define CONF_DIRECT_NEW_BURST	1000
+
+/* 1 if sessions may travel through Apps Script (and spend quota). */
+int
+conf_defaults_uses_apps(const struct carrier_conf *cc)
+{
+	return (cc->cc_transport == TM_APPS_SCRIPT ||
+	    (cc->cc_transport == TM_AUTO && cc->cc_nscripts > 0));
+}
+
+/* Fill the storm guard keys left at 0 with the transport's defaults. */
+void
+conf_defaults_limits(struct carrier_conf *cc)
+{
+	int	 apps = conf_defaults_uses_apps(cc);
+
+	if (cc->cc_max_live == 0)
+		cc->cc_max_live = apps ? CONF_APPS_MAX_LIVE :
+		    CONF_DIRECT_MAX_LIVE;
+	if (cc->cc_new_rate == 0)
+		cc->cc_new_rate = apps ? CONF_APPS_NEW_RATE :
+		    CONF_DIRECT_NEW_RATE;
+	if (cc->cc_new_burst == 0)
+		cc->cc_new_burst = apps ? CONF_APPS_NEW_BURST :
+		    CONF_DIRECT_NEW_BURST;
 }

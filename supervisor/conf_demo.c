@@ -60,7 +60,7 @@ confparse_demo(struct gr_conf *conf, unsigned short socks_port,
 	cc->cc_nstream = 1;
 	snprintf(cc->cc_stream_urls[0], CONF_URL_LEN,
 	    "ws://127.0.0.1:%u/stream", exit_port);
-	conf_carrier_limits(cc);
+	conf_defaults_limits(cc);
 	conf_demo_random(id, sizeof(id));
 	for (i = 0; i < sizeof(id); i++)
 		snprintf(cc->cc_instance_id + 2 * i, 3, "%02x", id[i]);

@@ -120,6 +120,10 @@ int	conf_trim(char *, size_t, const char *);
 
 /* conf_defaults.c (conf_defaults_carrier/_exit: confparse.h) */
 void	conf_defaults_init(struct gr_conf *, const char *);
+/* 1 if sessions may travel through Apps Script (and spend quota). */
+int	conf_defaults_uses_apps(const struct carrier_conf *);
+/* Fill the storm guard keys left at 0 with the transport's defaults. */
+void	conf_defaults_limits(struct carrier_conf *);
 
 /* conf_values.c: KT_FN parsers and the checks they share. */
 void	conf_values_tunnel_key(struct conf_ctx *, const struct conf_key *,

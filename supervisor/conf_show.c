@@ -89,7 +89,7 @@ conf_show_origin(const struct gr_conf *conf, const struct conf_key *k,
 		else if (strncmp(k->k_name, "max_live", 8) == 0 ||
 		    strncmp(k->k_name, "new_sessions", 12) == 0)
 			snprintf(buf, len, "default for %s",
-			    conf_carrier_uses_apps(&conf->gc_carrier) ?
+			    conf_defaults_uses_apps(&conf->gc_carrier) ?
 			    "Apps Script" : "direct transports");
 		else
 			snprintf(buf, len, "default (beside the config file)");

@@ -1,7 +1,7 @@
 /*
  * Parsers for the keys that are more than a scalar: the tunnel key, the
  * endpoint lists, hosts, the upstream proxy and DNS servers.  Each checks
- * what GooseRelayVPN checks (protocol.md 4.1, 5) with the same advice in
+ * what GooseRelayVPN checks (docs/protocol.md 4.1, 5) with the same advice in
  * its message, and never echoes a secret.
  */
 #include "gr_config.h"
@@ -692,7 +692,7 @@ conf_values_userinfo(const char *ui)
 
 /*
  * direct_stream_urls: ws(s), or http(s) turned into ws(s); an empty
- * path, "/" or "/tunnel" becomes "/stream" (protocol.md 4.1).
+ * path, "/" or "/tunnel" becomes "/stream" (docs/protocol.md 4.1).
  */
 static void
 conf_values_stream(struct conf_ctx *cx, const struct conf_key *k,

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the exit worker's pure parts: dial backoff table
- * (protocol.md section 3 numbers), SOCKS5 client handshake, target
+ * (docs/protocol.md section 3 numbers), SOCKS5 client handshake, target
  * splitting and IP literals, checks of unauthenticated request bytes.
  */
 #include "gr_config.h"

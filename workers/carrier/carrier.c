@@ -128,10 +128,8 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no tunnel key");
 		return (-1);
 	}
+	/* As received: the supervisor filled every default and bound. */
 	nc = wc->wc_carrier;
-	conf_carrier_limits(&nc);	/* the supervisor fills them */
-	if (nc.cc_tx_buffer_budget < 256 * 1024)
-		nc.cc_tx_buffer_budget = 256 * 1024;
 	if (!first)
 		carrier_restart_keys(&car->c_conf, &nc);
 	/* Every generation carries the current listener: serve that one. */

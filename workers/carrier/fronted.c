@@ -1,6 +1,6 @@
 /*
  * apps_script transport: domain-fronted HTTPS to Apps Script deployments.
- * See fronted.h for the model; protocol.md 2.5, 2.7, 4.2, 4.4.
+ * See fronted.h for the model; docs/protocol.md 2.5, 2.7, 4.2, 4.4.
  */
 #include "gr_config.h"
 

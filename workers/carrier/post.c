@@ -1,5 +1,5 @@
 /*
- * The POST poll loop (protocol.md 4.3, 4.4), shared by direct_post and
+ * The POST poll loop (docs/protocol.md 4.3, 4.4), shared by direct_post and
  * apps_script: workers_per_endpoint pollers per endpoint, each with at
  * most one exchange in flight.  A poller drains a batch (one outstanding
  * POST per session unless pipelined, below), seals it as base64 text or,
@@ -440,7 +440,7 @@ post_fail_batch(struct poller *p, int sent, int rekick)
 	    CARRIER_FEAT_UPACK))) {
 		/*
 		 * The lost answer may have carried downstream frames the
-		 * exit does not keep: protocol.md 4.4 aborts the sessions.
+		 * exit does not keep: docs/protocol.md 4.4 aborts the sessions.
 		 */
 		for (i = 0; i < tb->tb_nearly; i++) {
 			s = sess_table_find(&car->c_table, tb->tb_early[i]);
@@ -1032,7 +1032,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	    post_result_str(res), detail && detail[0] ? ": " : "",
 	    detail ? detail : "");
 	/*
-	 * protocol.md 4.4: roll back what provably did not reach the exit,
+	 * docs/protocol.md 4.4: roll back what provably did not reach the exit,
 	 * local-offline errors and, fronting only, wrapper-level statuses
 	 * and non-hard non-batch bodies (soft, rate, quota); abort the
 	 * sessions whose frames may have been acted on with the answer lost

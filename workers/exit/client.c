@@ -2,7 +2,7 @@
  * Per-client_id state: the ready list of its sessions (first-ready order),
  * its queue of control frames (probe replies, GACKs) and RSTs, the held
  * requests and the stream waiting for its data.  Wake-ups are per client:
- * one client's traffic never wakes another's poll (protocol.md 2.3).
+ * one client's traffic never wakes another's poll (docs/protocol.md 2.3).
  */
 #include "gr_config.h"
 
@@ -306,7 +306,7 @@ client_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * Account a session's replay store into its client's and the global
- * totals (protocol.md 3: 64 MiB / 9216 frames per client, 256 MiB /
+ * totals (docs/protocol.md 3: 64 MiB / 9216 frames per client, 256 MiB /
  * 36864 frames in all; the per-session caps live in the engine).
  * gone: the session is going away.  Returns 1 if a cap is exceeded.
  */

@@ -1,5 +1,5 @@
 /*
- * Per-target dial failure backoff (protocol.md section 3): structural
+ * Per-target dial failure backoff (docs/protocol.md section 3): structural
  * failures (no such name, timeout, refused, unreachable) open a window of
  * 2 s * 2^(n-1), capped at 60 s; from the second failure on, a SYN for the
  * target inside the window is answered with an RST at once instead of

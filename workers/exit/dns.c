@@ -1,5 +1,6 @@
 /*
- * Asynchronous DNS with c-ares on the libev loop (stack-notes.md 5), with
+ * Asynchronous DNS with c-ares on the libev loop (its sockets watched
+ * through ARES_OPT_SOCK_STATE_CB, its timeouts by one ev_timer), with
  * a 5 minute cache.  Initialised before the sandbox: servers come from
  * exit_conf (never re-read), lookups "b" and numeric services only, so
  * nothing opens a file after chroot.  IP literals never touch DNS.

@@ -1,5 +1,5 @@
 /*
- * gooserelay-exit: the server side of the tunnel (protocol.md sections 2
+ * gooserelay-exit: the server side of the tunnel (docs/protocol.md sections 2
  * and 3).  Shared types of the exit worker's files:
  *
  *	exit.c		main, supervisor glue, stats, shutdown
