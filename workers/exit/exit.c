@@ -129,7 +129,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
 	struct wire_aead	*aead = NULL;
 	const char		*why;
-	int			 i, li = -1, had_stream;
+	int			 li, had_stream;
 
 	if (!wc->wc_has_exit) {
 		snprintf(err, errlen, "no exit section");
@@ -139,10 +139,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no tunnel key");
 		return (-1);
 	}
-	for (i = 0; i < wc->wc_nlisteners && li == -1; i++)
-		if (wc->wc_listeners[i].kind == LISTENER_HTTP &&
-		    wc->wc_listeners[i].fd != -1)
-			li = i;
+	li = wproc_listener(wc, LISTENER_HTTP);
 	if (li == -1 && ex->ee_listen_fd == -1) {
 		snprintf(err, errlen, "no HTTP listener");
 		return (-1);
