@@ -325,6 +325,13 @@ stats_json_endpoint(const struct stats *st, size_t i)
 		json_decref(o);
 		return NULL;
 	}
+	/* The batch layout (a GooseRelayVPN v1.5 server: "v1.5"). */
+	if (o != NULL && ep->se_layout[0] != '\0' && json_object_set_new(o,
+	    "layout", json_stringn(ep->se_layout, strnlen(ep->se_layout,
+	    sizeof(ep->se_layout)))) == -1) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

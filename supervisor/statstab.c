@@ -140,10 +140,10 @@ statstab_render(const json_t *in, char *err, size_t errlen)
 		j += json_array_size(json_object_get(W(i), "endpoints"));
 	if (j > 0) {
 		fprintf(f, "\n%-12s %-6s %-40s %-12s %-7s %9s %9s %9s %9s "
-		    "%7s %-5s %7s\n", "WORKER", "KIND", "ENDPOINT", "ACCOUNT",
-		    "HEALTHY",
+		    "%7s %-5s %7s %-6s\n", "WORKER", "KIND", "ENDPOINT",
+		    "ACCOUNT", "HEALTHY",
 		    "OK", "FAIL", "TODAY", "SCRIPT", "BL_S", "QUOTA",
-		    "RTT_MS");
+		    "RTT_MS", "LAYOUT");
 	}
 	for (i = 0; i < nw; i++) {
 		o = W(i);
@@ -164,14 +164,16 @@ statstab_render(const json_t *in, char *err, size_t errlen)
 			    stats_get_str(ep, "account") : "-",
 			    stats_get(ep, "healthy", NULL) == 1 ? "yes" :
 			    "no");
-			fprintf(f, " %9s %9s %9s %9s %7s %-5s %7s\n",
+			fprintf(f, " %9s %9s %9s %9s %7s %-5s %7s %-6s\n",
 			    N(stats_get(ep, "ok", NULL)),
 			    N(stats_get(ep, "fail", NULL)),
 			    N(stats_get(ep, "today", NULL)),
 			    N(stats_get(ep, "script", NULL)),
 			    N(bl > 0 ? (bl + 999) / 1000 : bl),
 			    stats_get(ep, "quota", NULL) == 1 ? "yes" : "no",
-			    N(stats_get(ep, "rtt_ms", NULL)));
+			    N(stats_get(ep, "rtt_ms", NULL)),
+			    *stats_get_str(ep, "layout") ?
+			    stats_get_str(ep, "layout") : "-");
 		}
 	}
 

@@ -51,6 +51,7 @@ static const struct worker_hooks supervisor_worker_hooks = {
 	.wh_settled = supervisor_workers_settled,
 	.wh_failed = supervisor_exit_failed,
 	.wh_done = supervisor_shutdown,
+	.wh_changed = notify_update,
 };
 
 static __attribute__((noreturn)) void
@@ -93,6 +94,7 @@ supervisor_begin_shutdown(void)
 	if (sv_shutting_down)
 		return;
 	sv_shutting_down = 1;
+	notify_stop(NULL);
 	/* A reload under way or queued is dropped; its askers are told. */
 	reload_abort("gooserelayd is shutting down");
 	worker_shutdown_all(SUPERVISOR_GRACE_MS);
@@ -109,6 +111,7 @@ supervisor_exit_failed(const char *why)
 {
 	log_warnx("giving up: %s", why);
 	sv_exit_status = 1;
+	notify_stop(why);
 	supervisor_begin_shutdown();
 }
 

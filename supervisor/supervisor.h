@@ -136,6 +136,7 @@ struct worker_hooks {
 	void	(*wh_settled)(void);		/* all up or given up */
 	void	(*wh_failed)(const char *why);	/* a role failed for good */
 	void	(*wh_done)(void);		/* shutting down, all gone */
+	void	(*wh_changed)(void);		/* after every worker event */
 };
 void		 worker_init(const struct worker_hooks *);
 void		 worker_configure_roles(const struct gr_conf *);
@@ -262,6 +263,19 @@ void		 reload_lost(struct worker *, const char *why);
 /* Read the CA bundle of conf into *buf (NULL if none): 0 or -1. */
 int		 reload_read_ca(const struct gr_conf *, char **buf,
 		    size_t *len, char *err, size_t errlen);
+
+/*
+ * notify.c: sd_notify(3) for Type=notify (nothing when built without
+ * libsystemd).  notify_update after every worker event (worker.c's
+ * wh_changed hook, wired by supervisor.c): READY=1 the first time every
+ * role is ready, STATUS= when the line changes.
+ * notify_reloading / notify_reloaded around a reload of the file,
+ * notify_stop at shutdown (why: NULL, or why it gives up).
+ */
+void		 notify_update(void);
+void		 notify_reloading(void);
+void		 notify_reloaded(void);
+void		 notify_stop(const char *why);
 
 /* files.c: the supervisor alone reads and writes files. */
 int		 files_read(const char *path, size_t max, char **buf,

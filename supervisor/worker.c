@@ -838,6 +838,7 @@ static void
 worker_event(struct worker *w, uint32_t ev, struct imsg *imsg)
 {
 	worker_acts[fsm_action(&worker_fsm, w->w_state, ev)](w, imsg);
+	worker_hooks->wh_changed();
 }
 
 static void
