@@ -87,6 +87,9 @@ struct conf_ctx {
 	char			 cx_dir[CONF_PATH_LEN];	/* of the file */
 	int			 cx_have_key;
 	int			 cx_key_tried;	/* a tunnel_key was given */
+	int			 cx_v15_direct;	/* carrier keys read as v1.5's
+						 * direct mode: script_keys
+						 * unread (conf_load.c) */
 	const struct conf_key	*cx_keys;	/* the table being parsed */
 	size_t			 cx_nkeys;
 };

@@ -48,6 +48,10 @@ static void	conf_load_enum(struct conf_ctx *, const struct conf_key *,
 static void	conf_load_ignored(struct conf_ctx *, const struct conf_key *,
 		    yaml_node_t *);
 static const char *conf_load_key_name(yaml_node_t *, char *, size_t);
+static yaml_node_t *conf_load_lookup(struct conf_ctx *, yaml_node_t *,
+		    const char *);
+static int	conf_load_listed(struct conf_ctx *, yaml_node_t *);
+static int	conf_load_v15_direct(struct conf_ctx *, yaml_node_t *);
 
 /* A fresh context over the key table, conf set to the defaults. */
 static void
@@ -195,6 +199,73 @@ conf_load_parse(struct conf_ctx *cx, const char *buf, size_t len)
 	return (0);
 }
 
+/* The value of name in mapping map (the last one: the last value wins). */
+static yaml_node_t *
+conf_load_lookup(struct conf_ctx *cx, yaml_node_t *map, const char *name)
+{
+	yaml_node_pair_t	*p;
+	yaml_node_t		*k, *v = NULL;
+
+	for (p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		k = conf_node(cx, p->key);
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, name) == 0)
+			v = conf_node(cx, p->value);
+	}
+	return (v);
+}
+
+/* A string that is not blank, or a list with one. */
+static int
+conf_load_listed(struct conf_ctx *cx, yaml_node_t *v)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	size_t			 n;
+
+	if (v == NULL || conf_is_null(v))
+		return (0);
+	if (v->type == YAML_SEQUENCE_NODE) {
+		for (it = v->data.sequence.items.start;
+		    it < v->data.sequence.items.top; it++)
+			if ((item = conf_node(cx, *it)) != NULL &&
+			    item->type == YAML_SCALAR_NODE &&
+			    conf_load_listed(cx, item))
+				return (1);
+		return (0);
+	}
+	if (v->type != YAML_SCALAR_NODE)
+		return (0);
+	for (n = 0; n < v->data.scalar.length; n++)
+		if (!isspace(v->data.scalar.value[n]))
+			return (1);
+	return (0);
+}
+
+/*
+ * GooseRelayVPN v1.5 and v1.6 have no transport_mode: in their
+ * client_config.json a relay_urls with an entry means direct mode, and
+ * script_keys is then never read (LoadClient checks it only when
+ * relay_urls is empty), so a placeholder left there loads.  The same
+ * file must load here: the carrier mapping map is read that way when it
+ * lists relay_urls but neither transport_mode nor direct_stream_urls
+ * (only newer clients know those); conf_check.c then picks
+ * direct_post.  Decided before the keys are read, as the keys may come
+ * in any order.
+ */
+static int
+conf_load_v15_direct(struct conf_ctx *cx, yaml_node_t *map)
+{
+	yaml_node_t	*tm;
+
+	tm = conf_load_lookup(cx, map, "transport_mode");
+	return ((tm == NULL || conf_is_null(tm)) &&
+	    conf_load_listed(cx, conf_load_lookup(cx, map, "relay_urls")) &&
+	    !conf_load_listed(cx, conf_load_lookup(cx, map,
+	    "direct_stream_urls")));
+}
+
 /* A printable, bounded copy of a key for messages. */
 static const char *
 conf_load_key_name(yaml_node_t *k, char *buf, size_t len)
@@ -264,9 +335,10 @@ conf_load_root(struct conf_ctx *cx, yaml_node_t *root)
 			return;
 		}
 		role = cname != NULL ? KS_CARRIER : KS_EXIT;
-		if (role == KS_CARRIER)
+		if (role == KS_CARRIER) {
 			cx->cx_conf->gc_has_carrier = 1;
-		else
+			cx->cx_v15_direct = conf_load_v15_direct(cx, root);
+		} else
 			cx->cx_conf->gc_has_exit = 1;
 		cx->cx_sect_line[role] = conf_line(root);
 	}
@@ -311,6 +383,8 @@ conf_load_section(struct conf_ctx *cx, int sect, yaml_node_t *node)
 		    "expected a mapping of keys");
 		return;
 	}
+	if (sect == KS_CARRIER)
+		cx->cx_v15_direct = conf_load_v15_direct(cx, node);
 	for (p = node->data.mapping.pairs.start;
 	    p < node->data.mapping.pairs.top; p++) {
 		k = conf_node(cx, p->key);
@@ -353,6 +427,17 @@ conf_load_set(struct conf_ctx *cx, int sect, yaml_node_t *kn, yaml_node_t *v)
 		return;
 	}
 	k = &conf_keys[i];
+	if (sect == KS_CARRIER && cx->cx_v15_direct &&
+	    strcmp(k->k_name, "script_keys") == 0) {
+		/* Not parsed: a placeholder there is no error (as in v1.5). */
+		if (!conf_is_null(v) && (v->type != YAML_SEQUENCE_NODE ||
+		    v->data.sequence.items.top > v->data.sequence.items.start))
+			conf_msg(cx, 0, kn, k->k_name, "ignored: relay_urls "
+			    "without transport_mode means direct_post, as in "
+			    "GooseRelayVPN v1.5 (set transport_mode to "
+			    "choose)");
+		return;
+	}
 	if (cx->cx_line[i] != 0)
 		conf_msg(cx, 0, kn, k->k_name, "duplicate key (line %" PRIu32
 		    "); the last value wins", cx->cx_line[i]);
