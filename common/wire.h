@@ -91,9 +91,10 @@ size_t	 wire_frame_encode(const struct wire_frame *, uint8_t *);
 int	 wire_frame_decode(const uint8_t *, size_t, struct wire_frame *,
 	    const char **);
 
-/* Key handling. */
+/* Key handling; wire_aead_hexval: a hex digit's value, or -1. */
 int	 wire_key_parse(const char *hex, uint8_t key[WIRE_KEY_LEN],
 	    const char **errstr);
+int	 wire_aead_hexval(int c);
 
 /* AES-256-GCM with reused EVP contexts and counter nonces. */
 struct wire_aead;

@@ -71,7 +71,7 @@ wire_aead_nonce(uint8_t nonce[WIRE_NONCE_LEN])
 	return (0);
 }
 
-static int
+int
 wire_aead_hexval(int c)
 {
 	if (c >= '0' && c <= '9')

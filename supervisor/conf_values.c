@@ -49,7 +49,6 @@ static void	conf_values_stream(struct conf_ctx *, const struct conf_key *,
 		    yaml_node_t *, const char *, size_t);
 static void	conf_values_dns(struct conf_ctx *, const struct conf_key *,
 		    yaml_node_t *, const char *, size_t);
-static int	conf_values_hex(int);
 static int	conf_values_pct_decode(char *, size_t, const char *, size_t);
 
 /*
@@ -807,18 +806,6 @@ conf_values_listen_addr(struct conf_ctx *cx, const struct conf_key *k,
 	}
 }
 
-static int
-conf_values_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /* %XX escapes of URL credentials; %00 is refused. */
 static int
 conf_values_pct_decode(char *dst, size_t len, const char *s, size_t n)
@@ -832,8 +819,8 @@ conf_values_pct_decode(char *dst, size_t len, const char *s, size_t n)
 		if (s[i] == '%') {
 			if (i + 2 >= n)
 				return (-1);
-			hi = conf_values_hex(s[i + 1]);
-			lo = conf_values_hex(s[i + 2]);
+			hi = wire_aead_hexval((unsigned char)s[i + 1]);
+			lo = wire_aead_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return (-1);
 			dst[o++] = (char)(hi << 4 | lo);

@@ -31,6 +31,16 @@ statstab_pad(FILE *f, const char *s, size_t width)
 		fputc(' ', f);
 }
 
+/* Worker o, and its name for the first column: "role#instance". */
+static const json_t *
+statstab_worker(const json_t *o, struct stats_fmt *fm, char *name,
+    size_t len)
+{
+	snprintf(name, len, "%.20s#%s", stats_get_str(o, "role"),
+	    stats_fnum(fm, stats_get(o, "instance", NULL)));
+	return o;
+}
+
 char *
 statstab_render(const json_t *in, char *err, size_t errlen)
 {
@@ -74,10 +84,7 @@ statstab_render(const json_t *in, char *err, size_t errlen)
 	    "WORKER", "UPTIME_S", "ACTIVE", "SESSIONS O/C", "FRAMES OUT/IN",
 	    "BYTES OUT/IN", "POLLS OK/FAIL", "RST S/R", "DECODE_F");
 	for (i = 0; i < nw; i++) {
-		o = W(i);
-		snprintf(name, sizeof(name), "%.20s#%s",
-		    stats_get_str(o, "role"),
-		    N(stats_get(o, "instance", NULL)));
+		o = statstab_worker(W(i), &fm, name, sizeof(name));
 		if (json_is_string(json_object_get(o, "error"))) {
 			fprintf(f, "%-12s (no stats: %.60s)\n", name,
 			    json_string_value(json_object_get(o, "error")));
@@ -99,10 +106,7 @@ statstab_render(const json_t *in, char *err, size_t errlen)
 	    "REQUESTS", "DIALS OK/FAIL", "DIALS_SUPPR", "REPLAY_RESEND",
 	    "STREAM C/D/FB");
 	for (i = 0; i < nw; i++) {
-		o = W(i);
-		snprintf(name, sizeof(name), "%.20s#%s",
-		    stats_get_str(o, "role"),
-		    N(stats_get(o, "instance", NULL)));
+		o = statstab_worker(W(i), &fm, name, sizeof(name));
 		fprintf(f, "%-12s %9s", name, C("requests"));
 		fprintf(f, " %15s", P(C("dials_ok"), C("dials_fail")));
 		fprintf(f, " %15s %14s", C("dials_suppressed"),
@@ -115,10 +119,7 @@ statstab_render(const json_t *in, char *err, size_t errlen)
 	fprintf(f, "\n%-12s %-13s %9s %10s %10s %10s %10s\n", "WORKER",
 	    "LATENCY", "N", "P50_MS", "P95_MS", "P99_MS", "MAX_MS");
 	for (i = 0; i < nw; i++) {
-		o = W(i);
-		snprintf(name, sizeof(name), "%.20s#%s",
-		    stats_get_str(o, "role"),
-		    N(stats_get(o, "instance", NULL)));
+		o = statstab_worker(W(i), &fm, name, sizeof(name));
 		lat = json_object_get(o, "latency");
 		json_object_foreach((json_t *)lat, key, h) {
 			fprintf(f, "%-12s %-13s %9s", name, key,
@@ -146,10 +147,7 @@ statstab_render(const json_t *in, char *err, size_t errlen)
 		    "RTT_MS", "LAYOUT");
 	}
 	for (i = 0; i < nw; i++) {
-		o = W(i);
-		snprintf(name, sizeof(name), "%.20s#%s",
-		    stats_get_str(o, "role"),
-		    N(stats_get(o, "instance", NULL)));
+		o = statstab_worker(W(i), &fm, name, sizeof(name));
 		eps = json_object_get(o, "endpoints");
 		for (j = 0; j < json_array_size(eps); j++) {
 			json_int_t bl;
@@ -182,10 +180,7 @@ statstab_render(const json_t *in, char *err, size_t errlen)
 	if (j > 0)
 		fprintf(f, "\n%-12s %-32s %12s\n", "WORKER", "TUNED", "VALUE");
 	for (i = 0; i < nw; i++) {
-		o = W(i);
-		snprintf(name, sizeof(name), "%.20s#%s",
-		    stats_get_str(o, "role"),
-		    N(stats_get(o, "instance", NULL)));
+		o = statstab_worker(W(i), &fm, name, sizeof(name));
 		g = json_object_get(o, "gauges");
 		json_object_foreach((json_t *)g, key, v)
 			fprintf(f, "%-12s %-32s %12s\n", name, key,

@@ -612,6 +612,18 @@ test_bad_proxy(void **state)
 	    "upstream_proxy: \"socks5://127.0.0.1:1080/x\"\n"), 1);
 	test_conf_expect(1, "mem.yaml", "2: upstream_proxy: must not have a "
 	    "path");
+	/* Credentials are percent-decoded (either case); %00 is refused. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "upstream_proxy: \"socks5://w%41rp:p%3aw%2Fd@127.0.0.1:1080\"\n"),
+	    0);
+	assert_string_equal(C.gc_exit.ec_proxy_user, "wArp");
+	assert_string_equal(C.gc_exit.ec_proxy_pass, "p:w/d");
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "upstream_proxy: \"socks5://w:p%00@127.0.0.1:1080\"\n"), 1);
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "upstream_proxy: \"socks5://w:p%4g@127.0.0.1:1080\"\n"), 1);
+	test_conf_expect(1, "mem.yaml", "2: upstream_proxy: invalid "
+	    "credentials (expected user:pass@, percent-encoded)");
 }
 
 static void
