@@ -51,3 +51,20 @@ FIRSTHOUR2_CASES = regress/cases/fronted_preflight.sh \
 	regress/cases/daemon_notify.sh
 TESTS += $(FIRSTHOUR2_CASES)
 EXTRA_DIST += $(FIRSTHOUR2_CASES) regress/tools/notifysock.py
+
+# The second pass of scripts/quickstart.sh (ASan and UBSan) runs the suite
+# without the cases that test no code of ours built by this tree: the fuzz
+# harnesses are always built with both sanitizers (the first pass ran
+# them), pkg_deb.sh builds its own package with dpkg-buildpackage, and
+# man_lint.sh runs mandoc.  That keeps CI's two passes near 15 minutes on
+# two cores.
+SANITIZER_SKIP = regress/fuzz/run.sh regress/cases/pkg_deb.sh \
+	regress/cases/man_lint.sh
+print-sanitizer-tests:
+	@for t in $(TESTS); do \
+		case " $(SANITIZER_SKIP) " in \
+		*" $$t "*) ;; \
+		*) printf '%s ' "$$t" ;; \
+		esac; \
+	done; echo
+.PHONY: print-sanitizer-tests
