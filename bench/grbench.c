@@ -8,7 +8,7 @@
  * threads only where a scenario needs parallel streams.  Process CPU and
  * RSS come from /proc for the pids given with -p (the proxy's processes).
  * Timing is CLOCK_MONOTONIC; percentiles interpolate at p*(n-1)/100 like
- * GooseRelayVPN's harness (protocol.md section 6.2).
+ * GooseRelayVPN's bench/ harness.
  */
 #include "gr_config.h"
 

@@ -99,14 +99,14 @@ else
 	RSS_N=10000; RSS_T=60; CURL_MIB=1; GR_RSS_N=1000; X10K_N=10000
 	X10K_K=10
 fi
-# The carrier's storm guard (protocol.md 3) admits 80 new sessions a
+# The carrier's storm guard (docs/protocol.md 4.7) admits 80 new sessions a
 # second (burst 160) and 1,024 live ones, and closes the rest: scenarios
 # that open many sessions go through it at GR_RATE a second, and the
 # exit's 10,000 sessions come from X10K_K carriers at once (gr_exit10k).
 GR_RATE=70
 GR_GUARD_RATE=80
 GR_GUARD_BURST=160
-GR_GUARD_NOTE="capped by the carrier's storm guard: 80 new sessions/s, burst 160 (protocol.md 3)"
+GR_GUARD_NOTE="capped by the carrier's storm guard: 80 new sessions/s, burst 160 (docs/protocol.md 4.7)"
 
 # sessions_per_sec is not paced (it measures the proxy's ceiling), so on a
 # storm-guarded peer it leaves the token bucket empty and the next

@@ -1,7 +1,7 @@
 /*
  * sink: the far end of every benchmark, one process on loopback.
  *
- * It listens on four ports with GooseRelayVPN's sink modes (protocol.md
+ * It listens on four ports with GooseRelayVPN's sink modes (docs/protocol.md
  * section 6.2) so one client can measure any proxy the same way:
  *	echo	write back what arrives
  *	upload	8-byte big-endian length N, read N bytes, reply 1 byte

@@ -1,5 +1,5 @@
 /*
- * Bounded auto_tune loops of protocol.md 5.4 (see autotune.h for the
+ * Bounded auto_tune loops of docs/protocol.md 5.4 (see autotune.h for the
  * rules).  Pure functions of the samples, the session count and the time
  * passed in, so every step can be checked by a unit test.
  */

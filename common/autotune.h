@@ -1,5 +1,5 @@
 /*
- * auto_tune (protocol.md 5.4) as pure logic: no clock, no I/O.  The
+ * auto_tune (docs/protocol.md 5.4) as pure logic: no clock, no I/O.  The
  * worker feeds samples as they happen and calls the tick function from a
  * timer (any period; a step is only taken every AUTOTUNE_PERIOD_MS of the
  * now_ms it passes).  Each step returns change records; the caller logs

@@ -6,7 +6,7 @@
  * NUL-terminated strings, so one struct travels as one IPC message and a
  * worker can validate it by length.  Secrets are not in here: the tunnel
  * key travels in its own message (IMSG_CONF_KEY) and is wiped after use.
- * Key names follow GooseRelayVPN's (protocol.md section 5).
+ * Key names follow GooseRelayVPN's (docs/protocol.md section 5).
  */
 #ifndef GR_CONF_H
 #define GR_CONF_H
@@ -122,7 +122,7 @@ struct carrier_conf {
 	int		 cc_debug_timing;
 	int		 cc_stats_json;
 	uint32_t	 cc_stats_interval_s;		/* 60, 0 = off */
-	/* auto_tune bounds of poll_idle_sleep_ms (protocol.md 5.4) */
+	/* auto_tune bounds of poll_idle_sleep_ms (docs/protocol.md 5.4) */
 	uint32_t	 cc_tune_sleep_min_ms;		/* 2 */
 	uint32_t	 cc_tune_sleep_max_ms;		/* 250 */
 
@@ -178,12 +178,12 @@ struct exit_conf {
 	int		 ec_debug_timing;
 	int		 ec_stats_json;
 	uint32_t	 ec_stats_interval_s;		/* 60, 0 = off */
-	/* auto_tune bounds (protocol.md 5.4) */
+	/* auto_tune bounds (docs/protocol.md 5.4) */
 	uint32_t	 ec_tune_drain_min_ms;		/* 50 */
 	uint32_t	 ec_tune_drain_max_ms;		/* 250 */
 	uint32_t	 ec_tune_coalesce_max_ms;	/* 25 */
 	uint32_t	 ec_tune_busy_max_ms;		/* 10 */
-	/* GooseRelayVPN's fixed server timers, configurable (protocol.md 3) */
+	/* GooseRelayVPN's fixed timers, configurable (docs/protocol.md 3.4) */
 	uint32_t	 ec_idle_timeout_s;		/* 600 */
 	uint32_t	 ec_stream_grace_s;		/* 30 */
 
@@ -199,47 +199,6 @@ struct exit_conf {
 	/* v1.5: behave as a GooseRelayVPN v1.5 server (for testing) */
 	enum conf_wire_compat ec_wire_compat;
 };
-
-/*
- * Storm guard defaults.  Through Apps Script every session costs
- * UrlFetch quota, so GooseRelayVPN's guard applies (protocol.md 3: 1024
- * live, 80 new per second, burst 160).  Direct transports reach one's own
- * exit and spend no quota: there the limits only keep a runaway
- * application from exhausting the exit's max_sessions (4096) and file
- * descriptors, and a browser opening 300 connections at once or a
- * thousand in a row is served without waiting.
- */
-#define CONF_APPS_MAX_LIVE	1024
-#define CONF_APPS_NEW_RATE	80
-#define CONF_APPS_NEW_BURST	160
-#define CONF_DIRECT_MAX_LIVE	4096
-#define CONF_DIRECT_NEW_RATE	1000
-#define CONF_DIRECT_NEW_BURST	1000
-
-/* 1 if sessions may travel through Apps Script (and spend quota). */
-static inline int
-conf_carrier_uses_apps(const struct carrier_conf *cc)
-{
-	return (cc->cc_transport == TM_APPS_SCRIPT ||
-	    (cc->cc_transport == TM_AUTO && cc->cc_nscripts > 0));
-}
-
-/* Fill the storm guard keys left at 0 with the transport's defaults. */
-static inline void
-conf_carrier_limits(struct carrier_conf *cc)
-{
-	int	 apps = conf_carrier_uses_apps(cc);
-
-	if (cc->cc_max_live == 0)
-		cc->cc_max_live = apps ? CONF_APPS_MAX_LIVE :
-		    CONF_DIRECT_MAX_LIVE;
-	if (cc->cc_new_rate == 0)
-		cc->cc_new_rate = apps ? CONF_APPS_NEW_RATE :
-		    CONF_DIRECT_NEW_RATE;
-	if (cc->cc_new_burst == 0)
-		cc->cc_new_burst = apps ? CONF_APPS_NEW_BURST :
-		    CONF_DIRECT_NEW_BURST;
-}
 
 /* Whole parsed file; supervisor only (holds paths and the key). */
 struct gr_conf {
@@ -265,8 +224,5 @@ struct gr_conf {
 	uint8_t		 gc_origin_kind[CONF_MAX_KEYS];
 	uint32_t	 gc_origin_line[CONF_MAX_KEYS];
 };
-
-void	conf_carrier_defaults(struct carrier_conf *);
-void	conf_exit_defaults(struct exit_conf *);
 
 #endif /* GR_CONF_H */

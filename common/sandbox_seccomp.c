@@ -32,7 +32,8 @@
 
 /*
  * Unconditionally allowed after the sandbox point.  Measured with strace
- * on the real workers (stack-notes.md section 6) plus cheap additions for
+ * on the real workers under load, reload and the fuzzer (strace -f
+ * -c of each worker after the sandbox point) plus cheap additions for
  * paths the measurement did not hit (timers, signals, allocator).
  */
 static const char *const sandbox_allow[] = {

@@ -1,6 +1,6 @@
 /*
  * Session engine: sequencing, transactional drains, replay store and
- * reassembly for one tunnelled TCP connection (../shared/protocol.md
+ * reassembly for one tunnelled TCP connection (docs/protocol.md
  * section 3).  No I/O, no timers: the owner passes "now" and reacts to the
  * callbacks in struct sess_ops.
  *
@@ -179,13 +179,12 @@ sess_set_target(struct sess *s, const char *target, size_t len)
 	s->s_tlen = (uint8_t)len;
 }
 
-/* Release every chunk the session holds (abort or free). */
+/* Release what the session holds toward its local socket. */
 static void
-sess_free_bufs(struct sess *s)
+sess_rx_free(struct sess *s)
 {
 	struct chunk	*c;
 
-	sess_tx_drop(s);
 	while ((c = s->s_rx_head) != NULL) {
 		s->s_rx_head = c->c_next;
 		chunk_unref(c);
@@ -194,6 +193,14 @@ sess_free_bufs(struct sess *s)
 	s->s_rx_off = 0;
 	s->s_rx_queued = 0;
 	sess_rx_drop_reorder(s);
+}
+
+/* Release every chunk the session holds (abort or free). */
+static void
+sess_free_bufs(struct sess *s)
+{
+	sess_tx_drop(s);
+	sess_rx_free(s);
 }
 
 /*
@@ -1287,18 +1294,9 @@ sess_idle_for(const struct sess *s, double now)
 void
 sess_abort(struct sess *s)
 {
-	struct chunk	*c;
-
 	s->s_flags |= SESS_ABORTED;
 	s->s_flags &= ~SESS_TX_PAUSED;
-	while ((c = s->s_rx_head) != NULL) {
-		s->s_rx_head = c->c_next;
-		chunk_unref(c);
-	}
-	s->s_rx_tail = NULL;
-	s->s_rx_off = 0;
-	s->s_rx_queued = 0;
-	sess_rx_drop_reorder(s);
+	sess_rx_free(s);
 	if (!(s->s_flags & SESS_IN_TXN))
 		sess_tx_drop(s);
 }

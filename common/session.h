@@ -1,6 +1,6 @@
 /*
  * Session engine shared by the carrier and the exit worker
- * (../shared/protocol.md section 3).
+ * (docs/protocol.md section 3).
  *
  * A session is one end of one tunnelled TCP connection.  Its TX side holds
  * bytes read from the local socket (carrier: the application; exit: the

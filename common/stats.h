@@ -3,7 +3,7 @@
  * per-endpoint health, kept in one fixed-size registry per worker (no
  * malloc when a sample is recorded), rendered as JSON (jansson) for
  * gooserelayctl stats --json and stats_json log lines, as the human
- * "[stats]" lines of protocol.md 4.6, and as a table of several workers
+ * "[stats]" lines of docs/protocol.md 4.6, and as a table of several workers
  * for gooserelayctl stats.
  *
  * Worker side:
@@ -21,8 +21,8 @@
  *	every stats_interval_s:
  *	                  stats_log(&st, cc_stats_json, log_cb, NULL);
  *
- * Supervisor / gooserelayctl: collect each worker's JSON into an array
- * (or {"workers":[...]}) and call stats_table() for the readable form.
+ * Supervisor: collect each worker's JSON into an array (stats_collect.c)
+ * and render it with supervisor/statstab.c for gooserelayctl stats.
  *
  * Nothing here ever holds a full deployment id or URL credentials: names
  * are shortened / stripped when the endpoint is registered.
@@ -188,7 +188,7 @@ json_t	*stats_json(const struct stats *, uint64_t now_ms);
 char	*stats_json_text(const struct stats *, uint64_t now_ms);
 
 /*
- * The "[stats] ..." lines of protocol.md 4.6 for one worker's JSON object
+ * The "[stats] ..." lines of docs/protocol.md 4.6 for one worker's JSON object
  * (as made by stats_json; a worker object received over IPC works too).
  * Each line is passed to fn without a newline.  Returns the number of
  * lines, -1 if the object is not a stats object.
@@ -200,17 +200,30 @@ int	 stats_log(const struct stats *, uint64_t now_ms, int as_json,
 	    stats_line_cb fn, void *arg);
 
 /*
- * Readable table for gooserelayctl stats from several workers' JSON: an
- * array of worker objects, or an object with a "workers" array, or a
- * single worker object.  Returns malloc'd text (free()), or NULL with a
- * reason in err.  Missing fields print as "-"; a worker object without
- * "counters" has its counters read from its top level.  Any JSON input
- * is safe (the worker side is sandboxed but not trusted).
+ * Reading a worker's JSON object, for the renderings (stats_lines here,
+ * the gooserelayctl table in supervisor/statstab.c).  stats_get: the
+ * integer at a.b (b may be NULL), -1 when missing or not a number; a
+ * worker object without "counters" has its counters at the top level.
  */
-char	*stats_table(const json_t *, char *err, size_t errlen);
-/* Same from JSON text (bounded by len). */
-char	*stats_table_text(const char *json, size_t len, char *err,
-	    size_t errlen);
+json_int_t stats_get(const json_t *, const char *a, const char *b);
+/* The string member k, or "-". */
+const char *stats_get_str(const json_t *, const char *k);
+/* A number ("-" when < 0), microseconds as "ms.d", into buf. */
+const char *stats_num(json_int_t, char *buf, size_t len);
+const char *stats_ms(json_int_t usec, char *buf, size_t len);
+/*
+ * Rotating scratch buffers for numbers rendered inside one printf call;
+ * each call takes a new slot, so several may appear in one statement.
+ */
+struct stats_fmt {
+	char		 f_buf[16][32];
+	unsigned	 f_i;
+};
+const char *stats_fnum(struct stats_fmt *, json_int_t);
+const char *stats_fms(struct stats_fmt *, json_int_t usec);
+/* Bounded append to a line; control characters become '?'. */
+void	 stats_cat(char *buf, size_t len, const char *fmt, ...)
+	    __attribute__((__format__ (printf, 3, 4)));
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC), for now_ms arguments. */
 uint64_t stats_now_ms(void);

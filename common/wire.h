@@ -1,6 +1,6 @@
 /*
  * GooseRelayVPN wire protocol: frames, batches, AES-256-GCM envelope,
- * body encodings and control payloads (../shared/protocol.md section 1).
+ * body encodings and control payloads (docs/protocol.md section 1).
  *
  * Every decoder here takes untrusted bytes, never reads out of bounds,
  * and returns -1 with *errstr set to a static, human-readable reason.
@@ -91,9 +91,10 @@ size_t	 wire_frame_encode(const struct wire_frame *, uint8_t *);
 int	 wire_frame_decode(const uint8_t *, size_t, struct wire_frame *,
 	    const char **);
 
-/* Key handling. */
+/* Key handling; wire_aead_hexval: a hex digit's value, or -1. */
 int	 wire_key_parse(const char *hex, uint8_t key[WIRE_KEY_LEN],
 	    const char **errstr);
+int	 wire_aead_hexval(int c);
 
 /* AES-256-GCM with reused EVP contexts and counter nonces. */
 struct wire_aead;
@@ -143,7 +144,7 @@ void	 wire_batch_free(struct wire_batch *);
 
 /*
  * Open a binary envelope: authenticate and decrypt, then parse the v1.6
- * layout, falling back to the v1.5 layout (protocol.md section 1.5).
+ * layout, falling back to the v1.5 layout (docs/protocol.md section 1.5).
  */
 int	 wire_batch_open(struct wire_aead *, const uint8_t *, size_t,
 	    struct wire_batch *, const char **errstr);

@@ -1,7 +1,8 @@
 /*
- * AES-256-GCM envelope (protocol.md 1.3): nonce(12) || ciphertext ||
+ * AES-256-GCM envelope (docs/protocol.md 1.3): nonce(12) || ciphertext ||
  * tag(16), no AAD.  One encrypt and one decrypt EVP context per key, key
- * schedule done once (stack-notes.md section 4); each message only sets
+ * schedule done once (EVP_*Init_ex with a NULL key afterwards keeps it:
+ * OpenSSL re-derives nothing per message); each message only sets
  * a new IV.
  *
  * Nonces follow the newest Go code: a random 12-byte salt per process
@@ -70,7 +71,7 @@ wire_aead_nonce(uint8_t nonce[WIRE_NONCE_LEN])
 	return (0);
 }
 
-static int
+int
 wire_aead_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -82,7 +83,12 @@ wire_aead_hexval(int c)
 	return (-1);
 }
 
-/* tunnel_key: exactly 64 hex characters (either case). */
+/*
+ * tunnel_key: exactly 64 hex characters (either case).  The one key
+ * parser: the configuration (supervisor/conf_values.c) and the tools use
+ * it.  errstr names no key (the caller knows which one it read) and
+ * reads after "tunnel_key: ".
+ */
 int
 wire_key_parse(const char *hex, uint8_t key[WIRE_KEY_LEN],
     const char **errstr)
@@ -91,20 +97,20 @@ wire_key_parse(const char *hex, uint8_t key[WIRE_KEY_LEN],
 	int	 hi, lo;
 
 	if (hex == NULL || *hex == '\0') {
-		*errstr = "tunnel_key is empty (need 64 hex characters)";
+		*errstr = "is empty (need 64 hex characters)";
 		return (-1);
 	}
 	n = strlen(hex);
 	if (n != 2 * WIRE_KEY_LEN) {
-		*errstr = "tunnel_key must be exactly 64 hex characters "
-		    "(32 bytes)";
+		*errstr = "must be exactly 64 hex characters";
 		return (-1);
 	}
 	for (i = 0; i < WIRE_KEY_LEN; i++) {
 		hi = wire_aead_hexval((unsigned char)hex[2 * i]);
 		lo = wire_aead_hexval((unsigned char)hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
-			*errstr = "tunnel_key contains a non-hex character";
+			*errstr = "contains non-hex characters (valid: 0-9, "
+			    "a-f)";
 			return (-1);
 		}
 		key[i] = hi << 4 | lo;

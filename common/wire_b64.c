@@ -1,5 +1,5 @@
 /*
- * Base64, standard alphabet (protocol.md 1.4): emit unpadded (Go's
+ * Base64, standard alphabet (docs/protocol.md 1.4): emit unpadded (Go's
  * RawStdEncoding), accept padded or unpadded input with surrounding
  * whitespace (Go trims space and trailing '=' before decoding; like Go's
  * non-strict decoder, unused low bits of the last group are ignored).

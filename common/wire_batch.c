@@ -1,5 +1,5 @@
 /*
- * Batch codec (protocol.md 1.2, 1.5): layout, compression and parsing.
+ * Batch codec (docs/protocol.md 1.2, 1.5): layout, compression and parsing.
  *
  * Sealing walks the batch as a list of pieces (headers built on the stack,
  * payloads where the caller keeps them) and encrypts each piece straight
@@ -506,7 +506,7 @@ wire_batch_inflate(struct wire_batch *b, const uint8_t *src, size_t n,
 /*
  * Parse a decrypted plaintext: layout v1.6 first (flags byte, optional
  * decompression, exact parse), then the v1.5 layout (no flags byte) as
- * protocol.md 1.5 rule 1 allows.  The v1.6 error is reported when both
+ * docs/protocol.md 1.5 rule 1 allows.  The v1.6 error is reported when both
  * fail, since that is what current peers speak.
  */
 int

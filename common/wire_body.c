@@ -1,5 +1,5 @@
 /*
- * HTTP/WebSocket bodies (protocol.md 1.4): the sealed envelope either raw
+ * HTTP/WebSocket bodies (docs/protocol.md 1.4): the sealed envelope either raw
  * (binary) or as unpadded base64 text.  Batches in the v1.5 layout get
  * padded text: GooseRelayVPN v1.5 decodes with Go's StdEncoding, which
  * rejects a body without its '=' padding (v1.6+ strips it either way).

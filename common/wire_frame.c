@@ -1,5 +1,5 @@
 /*
- * Frame codec (protocol.md 1.1) and the downstream ACK payload ("GACK").
+ * Frame codec (docs/protocol.md 1.1) and the downstream ACK payload ("GACK").
  * All integers are big-endian.
  */
 #include "gr_config.h"

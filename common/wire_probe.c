@@ -1,5 +1,5 @@
 /*
- * Version probe (protocol.md 2.6): the ACK payload
+ * Version probe (docs/protocol.md 2.6): the ACK payload
  * "goose_version_probe:v1|{json}" and the server's RST + JSON reply.
  * JSON through jansson.  Unknown keys and unknown feature strings are
  * ignored (Go peers add fields over time); known keys with the wrong

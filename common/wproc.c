@@ -342,6 +342,18 @@ wproc_append(char **buf, size_t *len, size_t max, const void *data,
 	return 0;
 }
 
+int
+wproc_listener(const struct wproc_conf *wc, uint32_t kind)
+{
+	int	 i;
+
+	for (i = 0; i < wc->wc_nlisteners; i++)
+		if (wc->wc_listeners[i].kind == kind &&
+		    wc->wc_listeners[i].fd != -1)
+			return (i);
+	return (-1);
+}
+
 #ifdef GR_TEST_HOOKS
 const char *
 wproc_test_reject(const struct wproc_conf *wc)

@@ -137,6 +137,8 @@ void	wproc_init(struct ev_loop *, enum proc_role, const struct wproc_ops *);
  * prepared everything aside, to prove a refusal leaves no trace.
  */
 const char *wproc_test_reject(const struct wproc_conf *);
+/* Index of the generation's listener of kind that has its fd, or -1. */
+int	wproc_listener(const struct wproc_conf *, uint32_t kind);
 /* Parse the worker command line (above); exits 1 on a bad one. */
 void	wproc_args(int argc, char *argv[]);
 int	wproc_instance(void);

@@ -1,7 +1,8 @@
 # Shared regress helpers; components add their own tests in their fragments.
 EXTRA_DIST += regress/lib.sh
 
-# Wire interoperability with GooseRelayVPN's Go peers (interop-audit.md).
+# Wire interoperability with GooseRelayVPN's Go peers (docs/protocol.md
+# 1.5, 2.6, 6).
 INTEROP_CASES = regress/cases/interop_go.sh
 TESTS += $(INTEROP_CASES)
 EXTRA_DIST += $(INTEROP_CASES)

@@ -1,6 +1,6 @@
 /*
  * Checks that need the whole file: performance_mode presets under the
- * explicit keys, transport_mode rules (protocol.md 4.1), keys that must
+ * explicit keys, transport_mode rules (docs/protocol.md 4.1), keys that must
  * agree, paths relative to the file, and the exit's DNS servers.
  */
 #include "gr_config.h"
@@ -163,30 +163,21 @@ conf_check_tls(const char *url)
 
 /*
  * GooseRelayVPN v1.5 and v1.6 have no transport_mode: a non-empty
- * relay_urls means direct POST and script_keys is then ignored unread
- * (their LoadClient: useFronting = len(relayURLs) == 0).  Newer clients
- * default to apps_script, which rejects relay_urls, so a file without
- * transport_mode that lists relay_urls (and no direct_stream_urls, which
- * only newer clients know) cannot be a working newer config: read it the
- * way v1.5 did.  An explicit transport_mode always wins.
+ * relay_urls means direct POST (their LoadClient: useFronting =
+ * len(relayURLs) == 0).  Newer clients default to apps_script, which
+ * rejects relay_urls, so a file without transport_mode that lists
+ * relay_urls (and no direct_stream_urls, which only newer clients know)
+ * cannot be a working newer config: conf_load.c decided to read it the
+ * way v1.5 did (cx_v15_direct) and left script_keys unread.  An explicit
+ * transport_mode always wins.
  */
 static void
 conf_check_legacy_mode(struct conf_ctx *cx)
 {
-	struct carrier_conf	*cc = &cx->cx_conf->gc_carrier;
-
-	if (conf_check_set(cx, KS_CARRIER, "transport_mode") ||
-	    cc->cc_nrelay == 0 || cc->cc_nstream > 0)
+	if (!cx->cx_v15_direct)
 		return;
-	cc->cc_transport = TM_DIRECT_POST;
+	cx->cx_conf->gc_carrier.cc_transport = TM_DIRECT_POST;
 	conf_check_derived(cx, KS_CARRIER, "transport_mode");
-	if (cc->cc_nscripts > 0) {
-		conf_msgl(cx, 0, conf_check_line(cx, KS_CARRIER,
-		    "script_keys"), "script_keys", "ignored: relay_urls "
-		    "without transport_mode means direct_post, as in "
-		    "GooseRelayVPN v1.5 (set transport_mode to choose)");
-		cc->cc_nscripts = 0;
-	}
 }
 
 static void
@@ -229,7 +220,7 @@ conf_check_carrier(struct conf_ctx *cx)
 
 	conf_check_legacy_mode(cx);
 
-	/* protocol.md 4.1 */
+	/* docs/protocol.md 4.1 */
 	tline = conf_check_line(cx, KS_CARRIER, "transport_mode");
 	mode = conf_keys_transport_names[cc->cc_transport];
 	switch (cc->cc_transport) {
@@ -302,7 +293,7 @@ conf_check_carrier(struct conf_ctx *cx)
 		conf_check_derived(cx, KS_CARRIER, "new_sessions_per_s");
 	if (cc->cc_new_burst == 0)
 		conf_check_derived(cx, KS_CARRIER, "new_sessions_burst");
-	conf_carrier_limits(cc);
+	conf_defaults_limits(cc);
 
 	if (tls)
 		conf_check_path(cx, KS_CARRIER, "ca_file", conf->gc_ca_file,

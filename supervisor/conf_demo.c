@@ -50,23 +50,9 @@ confparse_demo(struct gr_conf *conf, unsigned short socks_port,
 	uint8_t			 id[16];
 	size_t			 i;
 
-	memset(conf, 0, sizeof(*conf));
-	conf_copy(conf->gc_path, sizeof(conf->gc_path), "(demo)");
-	conf_carrier_defaults(cc);
-	conf_exit_defaults(ec);
+	conf_defaults_init(conf, "(demo)");
 	conf->gc_demo = 1;
 	conf->gc_has_carrier = conf->gc_has_exit = 1;
-	conf_copy(conf->gc_user, sizeof(conf->gc_user), GR_USER);
-	conf_copy(conf->gc_chroot, sizeof(conf->gc_chroot), GR_EMPTY_DIR);
-#ifdef RUNSTATEDIR
-	conf_copy(conf->gc_control_socket, sizeof(conf->gc_control_socket),
-	    RUNSTATEDIR "/gooserelayd.sock");
-#else
-	conf_copy(conf->gc_control_socket, sizeof(conf->gc_control_socket),
-	    "/run/gooserelayd.sock");
-#endif
-	conf_copy(conf->gc_resolv_conf, sizeof(conf->gc_resolv_conf),
-	    "/etc/resolv.conf");
 
 	snprintf(cc->cc_socks_host, sizeof(cc->cc_socks_host), "127.0.0.1");
 	cc->cc_socks_port = socks_port;
@@ -74,7 +60,7 @@ confparse_demo(struct gr_conf *conf, unsigned short socks_port,
 	cc->cc_nstream = 1;
 	snprintf(cc->cc_stream_urls[0], CONF_URL_LEN,
 	    "ws://127.0.0.1:%u/stream", exit_port);
-	conf_carrier_limits(cc);
+	conf_defaults_limits(cc);
 	conf_demo_random(id, sizeof(id));
 	for (i = 0; i < sizeof(id); i++)
 		snprintf(cc->cc_instance_id + 2 * i, 3, "%02x", id[i]);

@@ -1,6 +1,6 @@
 /*
  * The table of every configuration key: where it may appear, its type,
- * where the value lives and its bounds (protocol.md section 5), plus the
+ * where the value lives and its bounds (docs/protocol.md section 5), plus the
  * performance_mode presets (section 5.3).  One row per key keeps the
  * parser, the validator and the -n -v dump in step.
  */
@@ -90,7 +90,7 @@ const struct conf_key conf_keys[] = {
 	{ "tunnel_key", KS_TOP, KB_GLOBAL, KT_FN, KF_SECRET, 0, 0, 0, 0,
 	  NULL, conf_values_tunnel_key, conf_dump_secret },
 
-	/* carrier: GooseRelayVPN client_config.json, protocol.md 5.1 */
+	/* carrier: GooseRelayVPN client_config.json, docs/protocol.md 5.1 */
 	C_TYPED("socks_host", KT_HOST, cc_socks_host, 0),
 	C_NUM("socks_port", cc_socks_port, KF_ZERO_DEFAULT, 1, 65535),
 	C_TYPED("socks_user", KT_STR, cc_socks_user, 0),
@@ -173,7 +173,7 @@ const struct conf_key conf_keys[] = {
 	IGNORED(KS_CARRIER, "save_terminal_log"),
 	IGNORED(KS_CARRIER, "terminal_log_file"),
 
-	/* exit: GooseRelayVPN server_config.json, protocol.md 5.2 */
+	/* exit: GooseRelayVPN server_config.json, docs/protocol.md 5.2 */
 	E_TYPED("server_host", KT_HOST, ec_server_host, 0),
 	E_NUM("server_port", ec_server_port, KF_ZERO_DEFAULT, 1, 65535),
 	E_FN("listen_addr", conf_values_listen_addr, NULL, KF_NODUMP),
@@ -256,7 +256,7 @@ _Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) <= CONF_MAX_KEYS,
     "CONF_MAX_KEYS too small for the key table");
 
 /*
- * protocol.md 5.3.  "balanced" is the plain defaults, so it has no rows;
+ * docs/protocol.md 5.3.  "balanced" is the plain defaults, so it has no rows;
  * a value equal to the default still counts as the preset's when the
  * preset names it (latency's 5 ms idle sleep, say).
  */
@@ -283,12 +283,6 @@ conf_keys_find(int sect, const char *name)
 		    strcmp(conf_keys[i].k_name, name) == 0)
 			return ((int)i);
 	return (-1);
-}
-
-int
-conf_keys_index(const struct conf_key *k)
-{
-	return ((int)(k - conf_keys));
 }
 
 /* Address of the value of k inside conf. */

@@ -1,6 +1,9 @@
 /*
  * Internals of the configuration parser (libconf.a): the key table, the
- * parse context and the helpers the conf_*.c files share.  Nothing outside
+ * parse context and the helpers the conf_*.c files share.  The files
+ * point one way: conf_load.c -> conf_check.c -> conf_keys.c ->
+ * conf_values.c, conf_dump.c -> conf.c, conf_defaults.c (conf_show.c and
+ * conf_demo.c sit beside conf_load.c at the top).  Nothing outside
  * supervisor/conf*.c includes this; the public interface is confparse.h.
  */
 #ifndef GR_CONF_KEYS_H
@@ -84,6 +87,11 @@ struct conf_ctx {
 	char			 cx_dir[CONF_PATH_LEN];	/* of the file */
 	int			 cx_have_key;
 	int			 cx_key_tried;	/* a tunnel_key was given */
+	int			 cx_v15_direct;	/* carrier keys read as v1.5's
+						 * direct mode: script_keys
+						 * unread (conf_load.c) */
+	const struct conf_key	*cx_keys;	/* the table being parsed */
+	size_t			 cx_nkeys;
 };
 
 /* conf_keys.c */
@@ -92,13 +100,12 @@ extern const size_t		conf_nkeys;
 extern const struct conf_preset	conf_presets[];
 extern const size_t		conf_npresets;
 int	conf_keys_find(int, const char *);
-int	conf_keys_index(const struct conf_key *);
 void	*conf_keys_ptr(struct gr_conf *, const struct conf_key *);
 const void *conf_keys_cptr(const struct gr_conf *, const struct conf_key *);
 extern const char *const conf_keys_perf_names[];
 extern const char *const conf_keys_transport_names[];
 
-/* conf.c */
+/* conf.c: the context's helpers, the bottom of the parser. */
 void	conf_msg(struct conf_ctx *, int, yaml_node_t *, const char *,
 	    const char *, ...) __attribute__((__format__ (printf, 5, 6)));
 void	conf_msgl(struct conf_ctx *, int, uint32_t, const char *,
@@ -110,7 +117,16 @@ const char *conf_scalar(struct conf_ctx *, const struct conf_key *,
 int	conf_is_null(yaml_node_t *);
 void	conf_mark(struct conf_ctx *, const struct conf_key *, yaml_node_t *);
 void	conf_mark_name(struct conf_ctx *, int, const char *, uint32_t);
+int	conf_find(const struct conf_ctx *, int, const char *);
 int	conf_copy(char *, size_t, const char *);
+int	conf_trim(char *, size_t, const char *);
+
+/* conf_defaults.c (conf_defaults_carrier/_exit: confparse.h) */
+void	conf_defaults_init(struct gr_conf *, const char *);
+/* 1 if sessions may travel through Apps Script (and spend quota). */
+int	conf_defaults_uses_apps(const struct carrier_conf *);
+/* Fill the storm guard keys left at 0 with the transport's defaults. */
+void	conf_defaults_limits(struct carrier_conf *);
 
 /* conf_values.c: KT_FN parsers and the checks they share. */
 void	conf_values_tunnel_key(struct conf_ctx *, const struct conf_key *,
@@ -141,8 +157,6 @@ void	conf_check_all(struct conf_ctx *);
 int	conf_check_resolv(const char *, struct exit_conf *);
 
 /* conf_dump.c: printers for KT_FN keys. */
-void	conf_dump_key(const struct gr_conf *, const struct conf_key *, char *,
-	    size_t);
 void	conf_dump_scripts(const struct gr_conf *, const struct conf_key *,
 	    char *, size_t);
 void	conf_dump_ghosts(const struct gr_conf *, const struct conf_key *,

@@ -1,7 +1,7 @@
 /*
  * Parsers for the keys that are more than a scalar: the tunnel key, the
  * endpoint lists, hosts, the upstream proxy and DNS servers.  Each checks
- * what GooseRelayVPN checks (protocol.md 4.1, 5) with the same advice in
+ * what GooseRelayVPN checks (docs/protocol.md 4.1, 5) with the same advice in
  * its message, and never echoes a secret.
  */
 #include "gr_config.h"
@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "conf_keys.h"
+#include "wire.h"
 
 /* Pieces of scheme://[userinfo@]host[:port][/path?query]. */
 struct conf_url {
@@ -35,8 +36,6 @@ typedef void	(*conf_values_item_fn)(struct conf_ctx *,
 static int	conf_values_list(struct conf_ctx *, const struct conf_key *,
 		    yaml_node_t *, size_t, conf_values_item_fn);
 static const char *conf_values_url(const char *, struct conf_url *);
-static int	conf_values_trim(char *, size_t, const char *);
-static int	conf_values_hex(int);
 static void	conf_values_script(struct conf_ctx *, const struct conf_key *,
 		    yaml_node_t *, const char *, size_t);
 static void	conf_values_ghost(struct conf_ctx *, const struct conf_key *,
@@ -52,44 +51,20 @@ static void	conf_values_dns(struct conf_ctx *, const struct conf_key *,
 		    yaml_node_t *, const char *, size_t);
 static int	conf_values_pct_decode(char *, size_t, const char *, size_t);
 
-static int
-conf_values_trim(char *dst, size_t len, const char *s)
-{
-	size_t	 n;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		n--;
-	if (n >= len)
-		return (-1);
-	memmove(dst, s, n);
-	dst[n] = '\0';
-	return (0);
-}
-
-static int
-conf_values_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
-/* tunnel_key (and legacy aes_key_hex): 64 hex characters, one per file. */
+/*
+ * tunnel_key (and legacy aes_key_hex): 64 hex characters, one per file.
+ * The characters are read by wire_key_parse() (common/wire_aead.c), the
+ * one key parser; this adds what an operator needs to hear: the
+ * placeholder of the example file, the length found, how to make a key.
+ */
 void
 conf_values_tunnel_key(struct conf_ctx *cx, const struct conf_key *k,
     yaml_node_t *v)
 {
 	char		 tmp[80];
-	uint8_t		 key[32];
-	const char	*s;
-	size_t		 n, i;
+	uint8_t		 key[WIRE_KEY_LEN];
+	const char	*s, *err;
+	size_t		 n;
 	int		 top;
 
 	if (conf_is_null(v))
@@ -98,7 +73,7 @@ conf_values_tunnel_key(struct conf_ctx *cx, const struct conf_key *k,
 	if ((s = conf_scalar(cx, k, v, "a string of 64 hex characters")) ==
 	    NULL)
 		return;
-	if (conf_values_trim(tmp, sizeof(tmp), s) == -1) {
+	if (conf_trim(tmp, sizeof(tmp), s) == -1) {
 		conf_msg(cx, 1, v, k->k_name, "must be exactly 64 hex "
 		    "characters (got %zu)", strlen(s));
 		return;
@@ -118,24 +93,14 @@ conf_values_tunnel_key(struct conf_ctx *cx, const struct conf_key *k,
 		explicit_bzero(tmp, sizeof(tmp));
 		return;
 	}
-	if (n != 64) {
-		conf_msg(cx, 1, v, k->k_name, "must be exactly 64 hex "
-		    "characters (got %zu)", n);
+	if (wire_key_parse(tmp, key, &err) == -1) {
+		if (n != 2 * WIRE_KEY_LEN)
+			conf_msg(cx, 1, v, k->k_name, "%s (got %zu)", err, n);
+		else
+			conf_msg(cx, 1, v, k->k_name, "%s", err);
 		explicit_bzero(tmp, sizeof(tmp));
+		explicit_bzero(key, sizeof(key));
 		return;
-	}
-	for (i = 0; i < 32; i++) {
-		int	 hi = conf_values_hex(tmp[2 * i]);
-		int	 lo = conf_values_hex(tmp[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			conf_msg(cx, 1, v, k->k_name, "contains non-hex "
-			    "characters (valid: 0-9, a-f)");
-			explicit_bzero(tmp, sizeof(tmp));
-			explicit_bzero(key, sizeof(key));
-			return;
-		}
-		key[i] = (uint8_t)(hi << 4 | lo);
 	}
 	explicit_bzero(tmp, sizeof(tmp));
 	if (cx->cx_have_key &&
@@ -152,7 +117,7 @@ conf_values_tunnel_key(struct conf_ctx *cx, const struct conf_key *k,
 	cx->cx_key_line = cx->cx_kline;
 	conf_mark(cx, k, v);
 	/* The top-level row carries the origin printed by the dump. */
-	if ((top = conf_keys_find(KS_TOP, "tunnel_key")) >= 0) {
+	if ((top = conf_find(cx, KS_TOP, "tunnel_key")) >= 0) {
 		cx->cx_conf->gc_origin_kind[top] = CONF_ORIGIN_FILE;
 		cx->cx_conf->gc_origin_line[top] = cx->cx_kline;
 	}
@@ -176,7 +141,7 @@ conf_values_list(struct conf_ctx *cx, const struct conf_key *k,
 	if (v->type == YAML_SCALAR_NODE) {
 		if ((s = conf_scalar(cx, k, v, "a string")) == NULL)
 			return (-1);
-		if (conf_values_trim(tmp, sizeof(tmp), s) == -1) {
+		if (conf_trim(tmp, sizeof(tmp), s) == -1) {
 			conf_msg(cx, 1, v, k->k_name, "too long (max %zu "
 			    "bytes)", sizeof(tmp) - 1);
 			return (-1);
@@ -215,7 +180,7 @@ conf_values_list(struct conf_ctx *cx, const struct conf_key *k,
 			    "a NUL byte", idx);
 			continue;
 		}
-		if (conf_values_trim(tmp, sizeof(tmp), s) == -1) {
+		if (conf_trim(tmp, sizeof(tmp), s) == -1) {
 			conf_msg(cx, 1, item, k->k_name, "entry %zu: too long "
 			    "(max %zu bytes)", idx, sizeof(tmp) - 1);
 			continue;
@@ -269,7 +234,7 @@ conf_values_script(struct conf_ctx *cx, const struct conf_key *k,
 				return;
 			}
 			if (strcmp(q, "id") == 0) {
-				if (conf_values_trim(idbuf, sizeof(idbuf),
+				if (conf_trim(idbuf, sizeof(idbuf),
 				    (const char *)pv->data.scalar.value) ==
 				    -1) {
 					conf_msg(cx, 1, pv, k->k_name, "entry "
@@ -277,7 +242,7 @@ conf_values_script(struct conf_ctx *cx, const struct conf_key *k,
 					return;
 				}
 			} else if (strcmp(q, "account") == 0) {
-				if (conf_values_trim(acct, sizeof(acct),
+				if (conf_trim(acct, sizeof(acct),
 				    (const char *)pv->data.scalar.value) ==
 				    -1) {
 					conf_msg(cx, 1, pv, k->k_name, "entry "
@@ -464,7 +429,7 @@ conf_values_ghost(struct conf_ctx *cx, const struct conf_key *k,
 		memcpy(one, s, n);
 		one[n] = '\0';
 		s += n + (comma != NULL);
-		if (conf_values_trim(one, sizeof(one), one) == -1 ||
+		if (conf_trim(one, sizeof(one), one) == -1 ||
 		    one[0] == '\0')
 			continue;
 		if ((err = conf_values_host_error(one, 0)) != NULL) {
@@ -503,7 +468,7 @@ conf_values_sni(struct conf_ctx *cx, const struct conf_key *k,
 	conf_mark(cx, k, v);
 	return;
 keep:
-	conf_carrier_defaults(&def);
+	conf_defaults_carrier(&def);
 	cc->cc_nsni = def.cc_nsni;
 	memcpy(cc->cc_sni, def.cc_sni, sizeof(cc->cc_sni));
 }
@@ -640,6 +605,29 @@ conf_values_relay_urls(struct conf_ctx *cx, const struct conf_key *k,
 		conf_mark(cx, k, v);
 }
 
+/*
+ * The URL rebuilt from u with scheme and rest, appended to urls[*n]
+ * unless already there (conf_values_list bounds *n).
+ */
+static void
+conf_values_url_add(struct conf_ctx *cx, const struct conf_key *k,
+    yaml_node_t *item, size_t idx, const struct conf_url *u,
+    const char *scheme, const char *rest, char (*urls)[CONF_URL_LEN],
+    uint32_t *n)
+{
+	char		 out[CONF_URL_LEN];
+	uint32_t	 i;
+
+	if (conf_values_url_build(out, sizeof(out), u, scheme, rest) == -1) {
+		conf_msg(cx, 1, item, k->k_name, "entry %zu: too long", idx);
+		return;
+	}
+	for (i = 0; i < *n; i++)
+		if (strcmp(urls[i], out) == 0)
+			return;
+	conf_copy(urls[(*n)++], CONF_URL_LEN, out);
+}
+
 /* relay_urls: http(s) POST endpoints, used as given. */
 static void
 conf_values_relay(struct conf_ctx *cx, const struct conf_key *k,
@@ -648,8 +636,6 @@ conf_values_relay(struct conf_ctx *cx, const struct conf_key *k,
 	struct carrier_conf	*cc = &cx->cx_conf->gc_carrier;
 	struct conf_url		 u;
 	const char		*err;
-	char			 out[CONF_URL_LEN];
-	uint32_t		 i;
 
 	if (*s == '\0')
 		return;
@@ -663,15 +649,8 @@ conf_values_relay(struct conf_ctx *cx, const struct conf_key *k,
 		    "http or https", idx);
 		return;
 	}
-	if (conf_values_url_build(out, sizeof(out), &u, u.u_scheme,
-	    u.u_rest) == -1) {
-		conf_msg(cx, 1, item, k->k_name, "entry %zu: too long", idx);
-		return;
-	}
-	for (i = 0; i < cc->cc_nrelay; i++)
-		if (strcmp(cc->cc_relay_urls[i], out) == 0)
-			return;
-	conf_copy(cc->cc_relay_urls[cc->cc_nrelay++], CONF_URL_LEN, out);
+	conf_values_url_add(cx, k, item, idx, &u, u.u_scheme, u.u_rest,
+	    cc->cc_relay_urls, &cc->cc_nrelay);
 }
 
 void
@@ -712,7 +691,7 @@ conf_values_userinfo(const char *ui)
 
 /*
  * direct_stream_urls: ws(s), or http(s) turned into ws(s); an empty
- * path, "/" or "/tunnel" becomes "/stream" (protocol.md 4.1).
+ * path, "/" or "/tunnel" becomes "/stream" (docs/protocol.md 4.1).
  */
 static void
 conf_values_stream(struct conf_ctx *cx, const struct conf_key *k,
@@ -721,9 +700,8 @@ conf_values_stream(struct conf_ctx *cx, const struct conf_key *k,
 	struct carrier_conf	*cc = &cx->cx_conf->gc_carrier;
 	struct conf_url		 u;
 	const char		*err, *scheme, *rest;
-	char			 out[CONF_URL_LEN], path[CONF_URL_LEN];
+	char			 path[CONF_URL_LEN];
 	size_t			 plen;
-	uint32_t		 i;
 
 	if (*s == '\0')
 		return;
@@ -753,14 +731,8 @@ conf_values_stream(struct conf_ctx *cx, const struct conf_key *k,
 		rest = path;
 	} else
 		rest = u.u_rest;
-	if (conf_values_url_build(out, sizeof(out), &u, scheme, rest) == -1) {
-		conf_msg(cx, 1, item, k->k_name, "entry %zu: too long", idx);
-		return;
-	}
-	for (i = 0; i < cc->cc_nstream; i++)
-		if (strcmp(cc->cc_stream_urls[i], out) == 0)
-			return;
-	conf_copy(cc->cc_stream_urls[cc->cc_nstream++], CONF_URL_LEN, out);
+	conf_values_url_add(cx, k, item, idx, &u, scheme, rest,
+	    cc->cc_stream_urls, &cc->cc_nstream);
 }
 
 /* client_instance_id: "auto"/"" or <= 128 of [A-Za-z0-9._:-]. */
@@ -776,7 +748,7 @@ conf_values_instance_id(struct conf_ctx *cx, const struct conf_key *k,
 		return;
 	if ((s = conf_scalar(cx, k, v, "a string")) == NULL)
 		return;
-	if (conf_values_trim(tmp, sizeof(tmp), s) == -1) {
+	if (conf_trim(tmp, sizeof(tmp), s) == -1) {
 		conf_msg(cx, 1, v, k->k_name, "too long (max %d characters)",
 		    CONF_INSTANCE_LEN - 1);
 		return;
@@ -808,7 +780,7 @@ conf_values_listen_addr(struct conf_ctx *cx, const struct conf_key *k,
 		return;
 	if ((s = conf_scalar(cx, k, v, "a string (host:port)")) == NULL)
 		return;
-	if (conf_values_trim(tmp, sizeof(tmp), s) == -1 || tmp[0] == '\0')
+	if (conf_trim(tmp, sizeof(tmp), s) == -1 || tmp[0] == '\0')
 		return;
 	/* ":8443" means every address, as in Go. */
 	snprintf(url, sizeof(url), "tcp://%s%s", tmp[0] == ':' ? "0.0.0.0" :
@@ -819,8 +791,8 @@ conf_values_listen_addr(struct conf_ctx *cx, const struct conf_key *k,
 		return;
 	}
 	conf_mark(cx, k, v);
-	ih = conf_keys_find(KS_EXIT, "server_host");
-	ip = conf_keys_find(KS_EXIT, "server_port");
+	ih = conf_find(cx, KS_EXIT, "server_host");
+	ip = conf_find(cx, KS_EXIT, "server_port");
 	if (ih >= 0 && cx->cx_line[ih] == 0) {
 		conf_copy(ec->ec_server_host, sizeof(ec->ec_server_host),
 		    u.u_host);
@@ -834,6 +806,7 @@ conf_values_listen_addr(struct conf_ctx *cx, const struct conf_key *k,
 	}
 }
 
+/* %XX escapes of URL credentials; %00 is refused. */
 static int
 conf_values_pct_decode(char *dst, size_t len, const char *s, size_t n)
 {
@@ -846,8 +819,8 @@ conf_values_pct_decode(char *dst, size_t len, const char *s, size_t n)
 		if (s[i] == '%') {
 			if (i + 2 >= n)
 				return (-1);
-			hi = conf_values_hex(s[i + 1]);
-			lo = conf_values_hex(s[i + 2]);
+			hi = wire_aead_hexval((unsigned char)s[i + 1]);
+			lo = wire_aead_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return (-1);
 			dst[o++] = (char)(hi << 4 | lo);
@@ -874,7 +847,7 @@ conf_values_upstream_proxy(struct conf_ctx *cx, const struct conf_key *k,
 		return;
 	if ((s = conf_scalar(cx, k, v, "a string")) == NULL)
 		return;
-	if (conf_values_trim(tmp, sizeof(tmp), s) == -1) {
+	if (conf_trim(tmp, sizeof(tmp), s) == -1) {
 		conf_msg(cx, 1, v, k->k_name, "too long");
 		return;
 	}

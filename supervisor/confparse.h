@@ -42,6 +42,9 @@ void	confparse_dump(const struct gr_conf *, FILE *);
 /* "default", "preset latency", "file.yaml:12", ... for one key. */
 const char *confparse_origin(const struct gr_conf *, const char *section,
 	    const char *key, char *, size_t);
+/* Built-in defaults of each section (conf_defaults.c). */
+void	conf_defaults_carrier(struct carrier_conf *);
+void	conf_defaults_exit(struct exit_conf *);
 /* Shorten a deployment id to first6...last6 for logs. */
 const char *confparse_short_id(const char *, char *, size_t);
 

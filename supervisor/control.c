@@ -22,6 +22,7 @@
 
 #include "ctlproto.h"
 #include "stats.h"
+#include "statstab.h"
 #include "log.h"
 #include "supervisor.h"
 
@@ -275,7 +276,7 @@ control_stats_cb(char *json, void *arg)
 			control_reply(cc, CTL_OK, "%s\n", json);
 		return;
 	}
-	if ((table = stats_table_text(json, strlen(json), err,
+	if ((table = statstab_text(json, strlen(json), err,
 	    sizeof(err))) == NULL) {
 		control_reply(cc, CTL_ERROR, "stats: %s\n", err);
 		return;

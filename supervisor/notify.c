@@ -121,7 +121,7 @@ notify_status_line(char *buf, size_t len)
 }
 
 /*
- * The workers' states changed (worker.c calls this after every event):
+ * The workers' states changed (worker.c's wh_changed, after every event):
  * the first time all are ready, READY=1; STATUS= when the line changed.
  */
 void

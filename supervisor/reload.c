@@ -370,6 +370,7 @@ reload_begin_file(struct reload_waiter *ws, char *err, size_t errlen)
 {
 	struct reload_txn	*t;
 	struct gr_conf		*nc;
+	size_t			 n;
 	int			 nerr = 0;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
@@ -382,37 +383,13 @@ reload_begin_file(struct reload_waiter *ws, char *err, size_t errlen)
 	t->rt_ln[0].ln_fd = t->rt_ln[1].ln_fd = -1;
 	log_info("reloading %s", sv_opts.so_conffile);
 	notify_reloading();
-	if (confparse_file(sv_opts.so_conffile, nc, reload_msg, &nerr) != 0 ||
-	    nerr != 0) {
-		snprintf(err, errlen, "%s has errors; keeping the old "
-		    "configuration", sv_opts.so_conffile);
+	if (confload_file(sv_opts.so_conffile, nc, sv_conf, reload_msg, &nerr,
+	    err, errlen) == -1) {
+		n = strlen(err);	/* err names the file and the stage */
+		snprintf(err + n, errlen - n, "; keeping the old "
+		    "configuration");
 		goto fail;
 	}
-	if (!nc->gc_has_carrier && !nc->gc_has_exit) {
-		snprintf(err, errlen, "%s has neither carrier nor exit; "
-		    "keeping the old configuration", sv_opts.so_conffile);
-		goto fail;
-	}
-	/* Workers run as the user and in the directory they started with. */
-	if (strcmp(nc->gc_user, sv_conf->gc_user) != 0) {
-		log_warnx("reload: user changed; restart gooserelayd to apply "
-		    "it (keeping %s)", sv_conf->gc_user);
-		memcpy(nc->gc_user, sv_conf->gc_user, sizeof(nc->gc_user));
-	}
-	if (strcmp(nc->gc_chroot, sv_conf->gc_chroot) != 0) {
-		log_warnx("reload: chroot changed; restart gooserelayd to "
-		    "apply it (keeping %s)", sv_conf->gc_chroot);
-		memcpy(nc->gc_chroot, sv_conf->gc_chroot,
-		    sizeof(nc->gc_chroot));
-	}
-	if (syscheck_conf(nc, reload_msg, &nerr) != 0) {
-		snprintf(err, errlen, "%s does not fit this host; keeping the "
-		    "old configuration", sv_opts.so_conffile);
-		goto fail;
-	}
-	/* An unresolved name is skipped, or keeps its last addresses. */
-	if (resolve_conf(nc, 0) > 0)
-		resolve_inherit(nc, sv_conf);
 	if (reload_read_ca(nc, &t->rt_ca, &t->rt_calen, err, errlen) == -1)
 		goto fail;
 	if (listen_prepare(nc, t->rt_ln, listeners, err, errlen) == -1)

@@ -40,6 +40,9 @@
 static ev_timer	 resolve_timer;
 static int	 resolve_timer_init;
 static double	 resolve_delay = RESOLVE_RETRY_MIN_S;
+/* reload.c's, wired by supervisor.c: resolve.c calls nothing above it. */
+static resolve_push_fn	 resolve_push_cb;
+static int		(*resolve_busy_cb)(void);
 
 static int	resolve_list(struct gr_conf *, const char *,
 		    char (*)[CONF_URL_LEN], char (*)[CONF_ADDRS_LEN],
@@ -263,6 +266,30 @@ resolve_inherit(struct gr_conf *nc, const struct gr_conf *old)
 }
 
 /*
+ * Keep the n names of stride nlen at names whose address (stride
+ * CONF_ADDRS_LEN at addrs) is known, in order; returns how many.
+ */
+static uint32_t
+resolve_keep(char *names, size_t nlen, char *addrs, uint32_t n,
+    uint32_t max)
+{
+	uint32_t	 i, k;
+
+	for (i = k = 0; i < n && i < max; i++)
+		if (addrs[i * CONF_ADDRS_LEN] != '\0') {
+			if (k != i) {
+				memcpy(names + k * nlen, names + i * nlen,
+				    nlen);
+				memcpy(addrs + k * CONF_ADDRS_LEN,
+				    addrs + i * CONF_ADDRS_LEN,
+				    CONF_ADDRS_LEN);
+			}
+			k++;
+		}
+	return (k);
+}
+
+/*
  * The carrier's copy of the configuration: entries whose host has no
  * address yet are left out, so the carrier never sees a name it would
  * have to resolve.
@@ -270,43 +297,14 @@ resolve_inherit(struct gr_conf *nc, const struct gr_conf *old)
 void
 resolve_carrier_copy(struct carrier_conf *cc)
 {
-	uint32_t	 i, n;
-
-	for (i = n = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS; i++)
-		if (cc->cc_relay_addr[i][0] != '\0') {
-			if (n != i) {
-				memcpy(cc->cc_relay_urls[n],
-				    cc->cc_relay_urls[i], CONF_URL_LEN);
-				memcpy(cc->cc_relay_addr[n],
-				    cc->cc_relay_addr[i], CONF_ADDRS_LEN);
-			}
-			n++;
-		}
-	cc->cc_nrelay = n;
-	for (i = n = 0; i < cc->cc_nstream && i < CONF_MAX_URLS; i++)
-		if (cc->cc_stream_addr[i][0] != '\0') {
-			if (n != i) {
-				memcpy(cc->cc_stream_urls[n],
-				    cc->cc_stream_urls[i], CONF_URL_LEN);
-				memcpy(cc->cc_stream_addr[n],
-				    cc->cc_stream_addr[i], CONF_ADDRS_LEN);
-			}
-			n++;
-		}
-	cc->cc_nstream = n;
+	cc->cc_nrelay = resolve_keep(cc->cc_relay_urls[0], CONF_URL_LEN,
+	    cc->cc_relay_addr[0], cc->cc_nrelay, CONF_MAX_URLS);
+	cc->cc_nstream = resolve_keep(cc->cc_stream_urls[0], CONF_URL_LEN,
+	    cc->cc_stream_addr[0], cc->cc_nstream, CONF_MAX_URLS);
 	if (cc->cc_nscripts == 0)
 		return;
-	for (i = n = 0; i < cc->cc_nghosts && i < CONF_MAX_GHOSTS; i++)
-		if (cc->cc_ghost_addr[i][0] != '\0') {
-			if (n != i) {
-				memcpy(cc->cc_google_host[n],
-				    cc->cc_google_host[i], CONF_HOST_LEN);
-				memcpy(cc->cc_ghost_addr[n],
-				    cc->cc_ghost_addr[i], CONF_ADDRS_LEN);
-			}
-			n++;
-		}
-	cc->cc_nghosts = n;
+	cc->cc_nghosts = resolve_keep(cc->cc_google_host[0], CONF_HOST_LEN,
+	    cc->cc_ghost_addr[0], cc->cc_nghosts, CONF_MAX_GHOSTS);
 }
 
 /* Whether conf still has a host without an address. */
@@ -350,6 +348,13 @@ resolve_schedule(void)
 	ev_timer_start(sv_loop, &resolve_timer);
 }
 
+void
+resolve_init(resolve_push_fn push, int (*busy)(void))
+{
+	resolve_push_cb = push;
+	resolve_busy_cb = busy;
+}
+
 static void
 resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -358,9 +363,9 @@ resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	char			 why[96];
 
 	(void)revents;
-	if (sv_conf == NULL || sv_shutting_down)
+	if (sv_conf == NULL || sv_shutting_down || resolve_push_cb == NULL)
 		return;
-	if (reload_busy()) {
+	if (resolve_busy_cb()) {
 		/* A reload under way resolves the names itself. */
 		ev_timer_set(t, RESOLVE_BUSY_S, 0.);
 		ev_timer_start(loop, t);
@@ -384,7 +389,7 @@ resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	    sizeof(cc->cc_ghost_addr)) != 0) {
 		snprintf(why, sizeof(why), "host names resolved: a new "
 		    "configuration generation for the workers");
-		if (reload_push_conf(nc, why) == -1) {
+		if (resolve_push_cb(nc, why) == -1) {
 			explicit_bzero(nc, sizeof(*nc));
 			free(nc);
 			ev_timer_set(t, RESOLVE_BUSY_S, 0.);
@@ -396,7 +401,7 @@ resolve_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		explicit_bzero(nc, sizeof(*nc));
 		free(nc);
 	}
-	if (!resolve_pending(sv_conf) && !reload_busy())
+	if (!resolve_pending(sv_conf) && !resolve_busy_cb())
 		return;
 	resolve_delay *= 2;
 	if (resolve_delay > RESOLVE_RETRY_MAX_S)

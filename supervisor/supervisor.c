@@ -29,16 +29,30 @@
 /* -D: write the bundle anyway if the workers never settle. */
 #define SUPERVISOR_DIAG_WAIT_S	45.0
 
-struct sv_opts	 sv_opts;
-struct ev_loop	*sv_loop;
-struct gr_conf	*sv_conf;
-uint32_t	 sv_gen = 1;
-char		*sv_ca;
-size_t		 sv_calen;
-int		 sv_shutting_down;
 static int	 sv_exit_status;
 static int	 sv_diag_done;
 static ev_timer	 sv_diag_timer;
+
+static void	supervisor_shutdown(void);
+static void	supervisor_exit_failed(const char *);
+static void	supervisor_workers_settled(void);
+
+/*
+ * What worker.c reports, and to whom: the files below this one never
+ * call upwards (scripts/depgraph.py).
+ */
+static const struct worker_hooks supervisor_worker_hooks = {
+	.wh_busy = reload_busy,
+	.wh_ack = reload_ack,
+	.wh_nak = reload_nak,
+	.wh_lost = reload_lost,
+	.wh_stats = statsreq_piece,
+	.wh_gone = statsreq_worker_gone,
+	.wh_settled = supervisor_workers_settled,
+	.wh_failed = supervisor_exit_failed,
+	.wh_done = supervisor_shutdown,
+	.wh_changed = notify_update,
+};
 
 static __attribute__((noreturn)) void
 supervisor_usage(void)
@@ -60,7 +74,7 @@ supervisor_confmsg(int is_error, const char *msg, void *arg)
 	fprintf(stderr, "%s%s\n", is_error ? "" : "warning: ", msg);
 }
 
-void
+static void
 supervisor_shutdown(void)
 {
 	control_cleanup();
@@ -92,7 +106,7 @@ supervisor_begin_shutdown(void)
  * A role failed for good: fail closed.  Stop everything and exit
  * non-zero so the service manager decides what happens next.
  */
-void
+static void
 supervisor_exit_failed(const char *why)
 {
 	log_warnx("giving up: %s", why);
@@ -114,7 +128,7 @@ supervisor_diag(void)
 		    sv_opts.so_diagfile);
 }
 
-void
+static void
 supervisor_workers_settled(void)
 {
 	if (worker_all_settled())
@@ -289,22 +303,12 @@ main(int argc, char *argv[])
 			    supervisor_default_conf());
 			return 0;
 		}
-		nerr = confparse_file(sv_opts.so_conffile, sv_conf,
-		    supervisor_confmsg, &nerr) ? 1 : nerr;
-		if (nerr == 0 && !sv_conf->gc_has_carrier &&
-		    !sv_conf->gc_has_exit) {
-			fprintf(stderr, "%s: neither carrier nor exit "
-			    "configured\n", sv_opts.so_conffile);
-			nerr = 1;
-		}
-		if (nerr == 0 && syscheck_conf(sv_conf, supervisor_confmsg,
-		    &nerr) != 0)
-			nerr = 1;
-		if (nerr != 0)
+		if (confload_file(sv_opts.so_conffile, sv_conf, NULL,
+		    supervisor_confmsg, &nerr, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s\n", err);
 			return 1;
+		}
 		supervisor_check_mode(sv_opts.so_conffile, 1);
-		/* Not fatal: at boot DNS may not work yet (resolve.c). */
-		(void)resolve_conf(sv_conf, 0);
 		if (sv_opts.so_verbose)
 			confparse_dump(sv_conf, stdout);
 		printf("configuration OK\n");
@@ -312,18 +316,10 @@ main(int argc, char *argv[])
 	}
 
 	if (sv_opts.so_conffile != NULL) {
-		if (confparse_file(sv_opts.so_conffile, sv_conf,
-		    supervisor_confmsg, &nerr) != 0 || nerr != 0)
-			fatalx("%s: configuration has errors",
-			    sv_opts.so_conffile);
-		if (!sv_conf->gc_has_carrier && !sv_conf->gc_has_exit)
-			fatalx("%s: neither carrier nor exit configured",
-			    sv_opts.so_conffile);
-		if (syscheck_conf(sv_conf, supervisor_confmsg, &nerr) != 0)
-			fatalx("%s: configuration does not fit this host",
-			    sv_opts.so_conffile);
+		if (confload_file(sv_opts.so_conffile, sv_conf, NULL,
+		    supervisor_confmsg, &nerr, err, sizeof(err)) == -1)
+			fatalx("%s", err);
 		supervisor_check_mode(sv_opts.so_conffile, 0);
-		(void)resolve_conf(sv_conf, 0);
 		memset(ln, 0, sizeof(ln));
 		if (listen_prepare(sv_conf, ln, listeners, err,
 		    sizeof(err)) == -1)
@@ -371,7 +367,8 @@ main(int argc, char *argv[])
 	log_info("gooserelayd %s starting (sandbox %s, config %s)",
 	    PACKAGE_VERSION, sandbox_name(), sv_conf->gc_demo ? "demo" :
 	    sv_opts.so_conffile);
-	worker_init();
+	resolve_init(reload_push_conf, reload_busy);
+	worker_init(&supervisor_worker_hooks);
 	worker_configure_roles(sv_conf);
 	worker_start_all();
 	resolve_schedule();

@@ -19,7 +19,10 @@
 struct ipc;
 struct listener;
 
-/* supervisor.c */
+/*
+ * svstate.c: the shared state every file may read (supervisor.c sets the
+ * options and the loop, reload.c commits the configuration).
+ */
 struct sv_opts {
 	int		 so_debug;		/* -d */
 	int		 so_verbose;		/* -v */
@@ -40,10 +43,6 @@ extern uint32_t		 sv_gen;
 extern char		*sv_ca;		/* ca_file bytes read with sv_conf */
 extern size_t		 sv_calen;
 extern int		 sv_shutting_down;
-void	supervisor_shutdown(void);
-void	supervisor_exit_failed(const char *why);
-/* A worker became ready or went to backoff: -D may write its bundle. */
-void	supervisor_workers_settled(void);
 
 /*
  * backoff.c: restart schedule and death tally (pure, unit-tested).  A
@@ -118,7 +117,28 @@ struct worker {
 };
 #define WORKER_NROLES	2
 extern struct worker	 workers[WORKER_NROLES];
-void		 worker_init(void);
+struct imsg;
+/*
+ * What worker.c reports to the files above it, wired by supervisor.c:
+ * worker.c calls none of them by name, so the arrows between the files
+ * point one way (reload.c, statsreq.c and supervisor.c call worker.c).
+ */
+struct worker_hooks {
+	/* The reload transaction (reload.c): answers and deaths. */
+	int	(*wh_busy)(void);
+	void	(*wh_ack)(struct worker *, uint32_t gen);
+	void	(*wh_nak)(struct worker *, uint32_t gen, const char *reason);
+	void	(*wh_lost)(struct worker *, const char *why);
+	/* gooserelayctl stats (statsreq.c): a piece, or no more pieces. */
+	void	(*wh_stats)(struct worker *, struct imsg *);
+	void	(*wh_gone)(struct worker *, const char *why);
+	/* The daemon (supervisor.c). */
+	void	(*wh_settled)(void);		/* all up or given up */
+	void	(*wh_failed)(const char *why);	/* a role failed for good */
+	void	(*wh_done)(void);		/* shutting down, all gone */
+	void	(*wh_changed)(void);		/* after every worker event */
+};
+void		 worker_init(const struct worker_hooks *);
 void		 worker_configure_roles(const struct gr_conf *);
 void		 worker_start_all(void);
 void		 worker_shutdown_all(unsigned grace_ms);
@@ -151,11 +171,17 @@ int		 worker_all_settled(void);
 int	resolve_conf(struct gr_conf *, int retry);
 void	resolve_inherit(struct gr_conf *, const struct gr_conf *old);
 void	resolve_carrier_copy(struct carrier_conf *);
+/*
+ * Names still unresolved are tried again in the background; a result
+ * that changes the addresses goes out through push (reload.c's
+ * reload_push_conf, which takes nc; -1: not now), never while busy().
+ */
+typedef int	(*resolve_push_fn)(struct gr_conf *nc, const char *why);
+void	resolve_init(resolve_push_fn push, int (*busy)(void));
 void	resolve_schedule(void);
 
 /* statsreq.c: gather every worker's stats (bounded: 2 s) */
 struct statsreq;
-struct imsg;
 /* json: the array (NULL on ENOMEM); it is freed after the call. */
 typedef void	(*statsreq_cb)(char *json, void *arg);
 struct statsreq	*statsreq_start(statsreq_cb, void *arg);
@@ -240,8 +266,9 @@ int		 reload_read_ca(const struct gr_conf *, char **buf,
 
 /*
  * notify.c: sd_notify(3) for Type=notify (nothing when built without
- * libsystemd).  notify_update after every worker event: READY=1 the
- * first time every role is ready, STATUS= when the line changes.
+ * libsystemd).  notify_update after every worker event (worker.c's
+ * wh_changed hook, wired by supervisor.c): READY=1 the first time every
+ * role is ready, STATUS= when the line changes.
  * notify_reloading / notify_reloaded around a reload of the file,
  * notify_stop at shutdown (why: NULL, or why it gives up).
  */
@@ -263,6 +290,15 @@ void		 files_resolv_conf(struct exit_conf *, const char *path);
  */
 typedef void	(*syscheck_cb)(int is_error, const char *msg, void *arg);
 int		 syscheck_conf(const struct gr_conf *, syscheck_cb, void *);
+
+/*
+ * confload.c: the one load used by start, -n and reload: parse, roles,
+ * user and chroot kept from prev (a reload; NULL at start), syscheck,
+ * names resolved.  0, or -1 with err; diagnostics go to cb.
+ */
+int		 confload_file(const char *path, struct gr_conf *nc,
+		    const struct gr_conf *prev, syscheck_cb cb, void *arg,
+		    char *err, size_t errlen);
 
 /* control.c */
 /* Refuse a path that exists and is not a socket: 0, or -1 with err. */

@@ -7,6 +7,9 @@ gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/ctlproto.h supervisor/confparse.h \
 	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c \
 	supervisor/worker_fsm.c supervisor/worker_fsm.h supervisor/syscheck.c \
+	supervisor/svstate.c supervisor/confload.c \
+	supervisor/statstab.c supervisor/statstab.h \
+	supervisor/stats_collect.c supervisor/stats_collect.h \
 	supervisor/notify.c
 gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor \
 	$(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
@@ -53,9 +56,10 @@ FOUNDATION_CASES = regress/cases/daemon_sandbox.sh \
 	regress/cases/daemon_violation.sh regress/cases/daemon_restart.sh \
 	regress/cases/daemon_reload.sh regress/cases/daemon_lifecycle.sh \
 	regress/cases/daemon_files.sh regress/cases/daemon_nonroot.sh \
-	regress/cases/man_lint.sh
+	regress/cases/man_lint.sh regress/cases/arch_circles.sh
 TESTS += $(FOUNDATION_CASES)
-EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh
+EXTRA_DIST += $(FOUNDATION_CASES) regress/lib-foundation.sh \
+	scripts/depgraph.py
 # The same with the real workers.
 TESTS += regress/cases/daemon_real.sh
 EXTRA_DIST += regress/cases/daemon_real.sh

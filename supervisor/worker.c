@@ -77,6 +77,8 @@
 #define WORKER_ENV_MAX		8
 
 struct worker	 workers[WORKER_NROLES];
+/* What this file tells the ones above it (supervisor.c wires them). */
+static const struct worker_hooks *worker_hooks;
 
 static void	worker_spawn(struct worker *);
 static void	worker_event(struct worker *, uint32_t, struct imsg *);
@@ -107,10 +109,11 @@ worker_name(const struct worker *w)
 }
 
 void
-worker_init(void)
+worker_init(const struct worker_hooks *hooks)
 {
 	int	 i;
 
+	worker_hooks = hooks;
 	for (i = 0; i < WORKER_NROLES; i++) {
 		memset(&workers[i], 0, sizeof(workers[i]));
 		workers[i].w_role = i == 0 ? PROC_CARRIER : PROC_EXIT;
@@ -388,8 +391,8 @@ worker_catch_up(struct worker *w)
 {
 	struct sv_generation	 g;
 
-	if (w->w_state != SS_RUNNING || w->w_gen == sv_gen || reload_busy() ||
-	    sv_shutting_down)
+	if (w->w_state != SS_RUNNING || w->w_gen == sv_gen ||
+	    worker_hooks->wh_busy() || sv_shutting_down)
 		return;
 	worker_committed(&g);
 	worker_reload_push(w, &g);
@@ -523,7 +526,7 @@ worker_act_done(struct worker *w, struct imsg *imsg)
 	log_info("%s: configuration generation %u applied", worker_name(w),
 	    mg.mg_gen);
 	if (w->w_txn)
-		reload_ack(w, mg.mg_gen);
+		worker_hooks->wh_ack(w, mg.mg_gen);
 	else
 		worker_catch_up(w);
 }
@@ -546,7 +549,7 @@ worker_act_fail(struct worker *w, struct imsg *imsg)
 		if (!w->w_everready) {
 			/* It never ran with it: retrying cannot help. */
 			w->w_state = SS_FAILED;
-			supervisor_exit_failed("a worker rejected the "
+			worker_hooks->wh_failed("a worker rejected the "
 			    "configuration");
 		}
 		return;
@@ -554,7 +557,7 @@ worker_act_fail(struct worker *w, struct imsg *imsg)
 	ev_timer_stop(sv_loop, &w->w_timer);
 	w->w_state = SS_RUNNING;
 	if (w->w_txn) {
-		reload_nak(w, mf.mf_gen, mf.mf_reason);
+		worker_hooks->wh_nak(w, mf.mf_gen, mf.mf_reason);
 		return;
 	}
 	/* The committed generation, which it may not refuse. */
@@ -579,7 +582,7 @@ worker_act_ready(struct worker *w, struct imsg *imsg)
 	    w->w_pid, w->w_gen, ln != NULL ? ", " : "",
 	    ln != NULL ? ln->ln_addr : "");
 	worker_catch_up(w);
-	supervisor_workers_settled();
+	worker_hooks->wh_settled();
 }
 
 static void
@@ -599,7 +602,7 @@ worker_act_log(struct worker *w, struct imsg *imsg)
 static void
 worker_act_stats(struct worker *w, struct imsg *imsg)
 {
-	statsreq_piece(w, imsg);
+	worker_hooks->wh_stats(w, imsg);
 }
 
 static void
@@ -727,21 +730,21 @@ worker_act_died(struct worker *w, struct imsg *imsg)
 	w->w_quota = NULL;
 	w->w_quotalen = 0;
 	worker_describe_status(w->w_child.rstatus, cause, sizeof(cause));
-	statsreq_worker_gone(w, "exited");
+	worker_hooks->wh_gone(w, "exited");
 	worker_record_death(w, cause);
 	up = w->w_ready > 0 ? now - w->w_ready : -1;
 	if (up >= BACKOFF_PROVEN_S)
 		w->w_proven = 1;
 	if (w->w_txn) {
 		w->w_txn = 0;
-		reload_lost(w, cause);
+		worker_hooks->wh_lost(w, cause);
 	}
 	if (sv_shutting_down || w->w_state == SS_DRAINING) {
 		log_info("%s: pid %d %s", worker_name(w), w->w_pid, cause);
 		w->w_pid = 0;
 		w->w_state = SS_EXITED;
 		if (sv_shutting_down && worker_all_gone())
-			supervisor_shutdown();
+			worker_hooks->wh_done();
 		else if (!sv_shutting_down && w->w_enabled) {
 			/* Drained for a role change but wanted again. */
 			worker_spawn(w);
@@ -753,7 +756,7 @@ worker_act_died(struct worker *w, struct imsg *imsg)
 	if (w->w_refused || w->w_state == SS_FAILED) {
 		w->w_state = SS_FAILED;
 		if (worker_all_failed())
-			supervisor_exit_failed("no worker can run");
+			worker_hooks->wh_failed("no worker can run");
 		return;
 	}
 	if (!w->w_enabled) {
@@ -765,7 +768,7 @@ worker_act_died(struct worker *w, struct imsg *imsg)
 		w->w_state = SS_FAILED;
 		log_warnx("%s: %u deaths at start within %.0f s: giving up on "
 		    "this role", worker_name(w), TALLY_MAX, TALLY_WINDOW_S);
-		supervisor_exit_failed("a worker keeps dying at start");
+		worker_hooks->wh_failed("a worker keeps dying at start");
 		return;
 	}
 	if (start)
@@ -781,7 +784,7 @@ worker_act_died(struct worker *w, struct imsg *imsg)
 	log_warnx("%s: restarting in %.1f s (backoff step %u)",
 	    worker_name(w), delay, w->w_backoff_n);
 	worker_timer(w, delay);
-	supervisor_workers_settled();
+	worker_hooks->wh_settled();
 }
 
 /* Something that is not acceptable in this state. */
@@ -835,7 +838,7 @@ static void
 worker_event(struct worker *w, uint32_t ev, struct imsg *imsg)
 {
 	worker_acts[fsm_action(&worker_fsm, w->w_state, ev)](w, imsg);
-	notify_update();
+	worker_hooks->wh_changed();
 }
 
 static void
@@ -854,7 +857,7 @@ worker_ipc_error(struct ipc *ipc, const char *why, void *arg)
 		worker_kill(w, why);
 	} else if (w->w_pid > 0)
 		worker_event(w, FSM_EV_EOF, NULL);
-	statsreq_worker_gone(w, "IPC closed");
+	worker_hooks->wh_gone(w, "IPC closed");
 	ipc_free(w->w_ipc);
 	w->w_ipc = NULL;
 }

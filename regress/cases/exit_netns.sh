@@ -45,7 +45,7 @@ dead_dial -b 192.0.2.1:80
 dead_dial -w 192.0.2.1:80
 
 # Backoff: after two timeouts the target is refused at once, without a
-# dial, for 4 s (protocol.md 3).
+# dial, for 4 s (docs/protocol.md 3).
 d0=$(gr_exit_stat dials_fail)
 rc=0; gr_drv -b -t 10 fetch 192.0.2.1:80 "$T/x" 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || gr_fail "suppressed target: status $rc, want 2 (RST)"

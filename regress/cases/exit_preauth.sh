@@ -1,5 +1,5 @@
 #!/bin/bash
-# At most 16 unauthenticated streams (protocol.md 2.4; GooseRelayVPN
+# At most 16 unauthenticated streams (docs/protocol.md 2.4; GooseRelayVPN
 # answers 503 before the upgrade when its 16 handshake slots are taken):
 # with an authenticated stream up, 16 upgrades that never send a hello
 # hold every slot and the 17th is refused with 503, while the stream and

@@ -1,5 +1,5 @@
 #!/bin/bash
-# auto_tune on the exit gets real queue-wait samples (protocol.md 5.4):
+# auto_tune on the exit gets real queue-wait samples (docs/protocol.md 5.4):
 # after traffic over /stream and POST, gooserelayctl stats --json shows a
 # queue_wait histogram with one sample per session per batch written,
 # and the tuner's current values (auto_tune on, the configured active

@@ -1,5 +1,5 @@
 #!/bin/bash
-# /stream rules beyond the pre-auth limits (protocol.md 2.4): no
+# /stream rules beyond the pre-auth limits (docs/protocol.md 2.4): no
 # permessage-deflate, cross-origin browser dials refused (403) and
 # same-origin ones accepted, pings answered with their payload, and the
 # stream closed on a text message, an undecryptable hello or a message

@@ -1,5 +1,5 @@
 #!/bin/bash
-# What a user sees when the apps_script setup is wrong (protocol.md 2.7):
+# What a user sees when the apps_script setup is wrong (docs/protocol.md 2.7):
 # a tunnel_key that differs from the exit's -> pre-flight says key
 # mismatch; a CA that did not sign the Google edge -> a TLS error naming
 # the SNI host and address; an SNI the edge refuses is dropped at start.

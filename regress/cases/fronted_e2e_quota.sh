@@ -1,5 +1,5 @@
 #!/bin/bash
-# Quota rotation end to end (protocol.md 4.4, 4.5): deployment A (account
+# Quota rotation end to end (docs/protocol.md 4.4, 4.5): deployment A (account
 # "a") starts answering Google's daily-quota page; traffic moves to B with
 # no byte lost and the quarantine lands in quota_state_path; a restart
 # with that file leaves A alone; when B dies too, sessions are held for

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Interoperability with GooseRelayVPN's Go peers (interop-audit.md):
+# Interoperability with GooseRelayVPN's Go peers (docs/protocol.md 1.5,
+# 2.6 and 6: what differs between versions, what is negotiated):
 #  1. a target named "localhost" reaches the loopback, as through the Go
 #     exit (its resolver reads /etc/hosts): text POST, binary POST, stream;
 #  2. the carrier's stream hello stays under the exit's 64 KiB pre-auth

@@ -82,7 +82,7 @@ for id in "$A" "$B"; do
 	done
 done
 grep '\[stats\] endpoints:' "$T/gooserelayd.log" | tail -1 >&2
-# The per-account line of protocol.md 4.6.
+# The per-account line of docs/protocol.md 4.6.
 gr_wait_log "$T/gooserelayd.log" '\[stats\]  accounts=\[a today=[0-9]+ quota \| b today=[0-9]+\]' 5 ||
     gr_fail "no [stats] accounts line"
 gr_log "ok"

@@ -1,5 +1,5 @@
-/* FUZZ-SOURCES: supervisor/conf.c supervisor/conf_keys.c supervisor/conf_values.c supervisor/conf_check.c supervisor/conf_dump.c supervisor/conf_demo.c */
-/* FUZZ-LIBS: -lyaml */
+/* FUZZ-SOURCES: supervisor/conf.c supervisor/conf_defaults.c supervisor/conf_load.c supervisor/conf_keys.c supervisor/conf_values.c supervisor/conf_check.c supervisor/conf_dump.c supervisor/conf_show.c supervisor/conf_demo.c common/wire_aead.c common/wbuf.c */
+/* FUZZ-LIBS: -lyaml -lcrypto -lzstd */
 /*
  * Configuration parser: any input parses or fails with messages, never
  * crashes; an accepted configuration satisfies the rules the workers rely

@@ -1,10 +1,10 @@
-/* FUZZ-SOURCES: workers/exit/reqcheck.c workers/exit/resolve.c workers/exit/socks.c */
+/* FUZZ-SOURCES: workers/exit/reqcheck.c workers/exit/dns.c workers/exit/socks.c */
 /* FUZZ-LIBS: -lcares -lev */
 /*
  * The exit's parsers of bytes it did not authenticate, or that come from
  * a peer it does not control: the Content-Length of a POST /tunnel, the
  * body and /stream message size checks, the Content-Type test (reqcheck.c),
- * a frame's "host:port" target (resolve_split, resolve_literal) and the
+ * a frame's "host:port" target (dns_split, dns_literal) and the
  * SOCKS5 client handshake with an upstream_proxy fed arbitrary replies
  * (socks.c).  Invariants: no crash, results inside their bounds, the
  * SOCKS machine never consumes more than it was given nor asks for more
@@ -105,10 +105,10 @@ fuzz_target(const uint8_t *d, size_t n)
 
 	if (n > WIRE_MAX_TARGET)
 		n = WIRE_MAX_TARGET;
-	if (resolve_split((const char *)d, n, host, sizeof(host),
+	if (dns_split((const char *)d, n, host, sizeof(host),
 	    &port) == 0) {
 		assert(strlen(host) < sizeof(host) && port != 0);
-		if (resolve_literal(host, port, &xa) == 0)
+		if (dns_literal(host, port, &xa) == 0)
 			assert(xa.xa_n >= 1 && xa.xa_n <= XADDRS_MAX);
 	}
 }

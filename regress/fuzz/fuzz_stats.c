@@ -1,4 +1,4 @@
-/* FUZZ-SOURCES: common/stats.c */
+/* FUZZ-SOURCES: common/stats.c supervisor/statstab.c */
 /* FUZZ-LIBS: -ljansson */
 /*
  * Stats rendering of worker JSON (the supervisor and gooserelayctl render
@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "stats.h"
+#include "statstab.h"
 
 static void
 fuzz_stats_line(const char *line, void *arg)
@@ -37,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		 n = 0, i;
 	uint64_t	 v, p50, p99;
 
-	t = stats_table_text((const char *)data, size, err, sizeof(err));
+	t = statstab_text((const char *)data, size, err, sizeof(err));
 	assert(t != NULL || err[0] != '\0');
 	free(t);
 	if ((o = json_loadb((const char *)data, size, 0, &je)) != NULL) {

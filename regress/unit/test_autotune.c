@@ -1,5 +1,5 @@
 /*
- * auto_tune (protocol.md 5.4): synthetic samples drive every kind of
+ * auto_tune (docs/protocol.md 5.4): synthetic samples drive every kind of
  * step; each step is checked for its direction, its size, its bounds and
  * its change record.
  */

@@ -304,6 +304,38 @@ test_good_v15_direct(void **state)
 	assert_int_equal(C.gc_carrier.cc_transport, TM_DIRECT_POST);
 	assert_int_equal(C.gc_carrier.cc_nscripts, 0);
 
+	/*
+	 * v1.5 never reads script_keys in direct mode: its example's
+	 * placeholders (and an empty entry) left next to relay_urls load,
+	 * script_keys listed before relay_urls, said once as a warning.
+	 */
+	assert_int_equal(test_conf_file("v15_direct_placeholder.json"), 0);
+	assert_int_equal(M.n, 1);
+	test_conf_expect(0, "v15_direct_placeholder.json", "7: script_keys: "
+	    "ignored: relay_urls without transport_mode means direct_post, "
+	    "as in GooseRelayVPN v1.5 (set transport_mode to choose)");
+	assert_int_equal(cc->cc_transport, TM_DIRECT_POST);
+	assert_int_equal(cc->cc_nscripts, 0);
+	assert_int_equal(cc->cc_nrelay, 1);
+	assert_int_equal(cc->cc_socks_port, 18081);
+	/* The same in a carrier: section, with a script_keys of bad type. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "carrier:\n"
+	    "  script_keys: {not: a list}\n"
+	    "  relay_urls: http://127.0.0.1:9/tunnel\n"), 0);
+	test_conf_expect(0, "mem.yaml", "3: script_keys: ignored: relay_urls "
+	    "without transport_mode means direct_post, as in GooseRelayVPN "
+	    "v1.5 (set transport_mode to choose)");
+	assert_int_equal(C.gc_carrier.cc_transport, TM_DIRECT_POST);
+	/* With transport_mode set, script_keys is read and checked. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "transport_mode: direct_post\n"
+	    "script_keys: [REPLACE_WITH_DEPLOYMENT_ID]\n"
+	    "relay_urls: [http://127.0.0.1:9/tunnel]\n"), 1);
+	test_conf_expect(1, "mem.yaml", "3: script_keys: entry 0: still the "
+	    "placeholder text from the example config; paste your "
+	    "Deployment ID");
+
 	/* Empty entries do not count (v1.5 skips them too). */
 	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
 	    "relay_urls: [\"\"]\n"
@@ -580,6 +612,18 @@ test_bad_proxy(void **state)
 	    "upstream_proxy: \"socks5://127.0.0.1:1080/x\"\n"), 1);
 	test_conf_expect(1, "mem.yaml", "2: upstream_proxy: must not have a "
 	    "path");
+	/* Credentials are percent-decoded (either case); %00 is refused. */
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "upstream_proxy: \"socks5://w%41rp:p%3aw%2Fd@127.0.0.1:1080\"\n"),
+	    0);
+	assert_string_equal(C.gc_exit.ec_proxy_user, "wArp");
+	assert_string_equal(C.gc_exit.ec_proxy_pass, "p:w/d");
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "upstream_proxy: \"socks5://w:p%00@127.0.0.1:1080\"\n"), 1);
+	assert_int_equal(test_conf_mem("tunnel_key: " KEY_HEX "\n"
+	    "upstream_proxy: \"socks5://w:p%4g@127.0.0.1:1080\"\n"), 1);
+	test_conf_expect(1, "mem.yaml", "2: upstream_proxy: invalid "
+	    "credentials (expected user:pass@, percent-encoded)");
 }
 
 static void

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the exit worker's pure parts: dial backoff table
- * (protocol.md section 3 numbers), SOCKS5 client handshake, target
+ * (docs/protocol.md section 3 numbers), SOCKS5 client handshake, target
  * splitting and IP literals, checks of unauthenticated request bytes.
  */
 #include "gr_config.h"
@@ -50,13 +50,13 @@ log_debug(const char *fmt, ...)
 static void
 test_window(void **state)
 {
-	assert_true(backoff_window(0) == 0);
-	assert_true(backoff_window(1) == 2);
-	assert_true(backoff_window(2) == 4);
-	assert_true(backoff_window(3) == 8);
-	assert_true(backoff_window(5) == 32);
-	assert_true(backoff_window(6) == 60);
-	assert_true(backoff_window(30) == 60);
+	assert_true(dialback_window(0) == 0);
+	assert_true(dialback_window(1) == 2);
+	assert_true(dialback_window(2) == 4);
+	assert_true(dialback_window(3) == 8);
+	assert_true(dialback_window(5) == 32);
+	assert_true(dialback_window(6) == 60);
+	assert_true(dialback_window(30) == 60);
 }
 
 static void
@@ -65,37 +65,37 @@ test_suppression(void **state)
 	const char	*t = "blackhole.example:81";
 	double		 now = 5000;
 
-	assert_false(backoff_suppressed(t, now));
-	backoff_fail(t, now);
+	assert_false(dialback_suppressed(t, now));
+	dialback_fail(t, now);
 	/* One failure opens a window but does not suppress yet. */
-	assert_false(backoff_suppressed(t, now + 1));
-	backoff_fail(t, now + 1);
-	assert_true(backoff_suppressed(t, now + 2));	/* window 4 s */
-	assert_false(backoff_suppressed(t, now + 5.5));
-	assert_false(backoff_suppressed("other.example:81", now + 2));
-	backoff_ok(t);
-	assert_false(backoff_suppressed(t, now + 2));
-	assert_int_equal(backoff_count(), 0);
+	assert_false(dialback_suppressed(t, now + 1));
+	dialback_fail(t, now + 1);
+	assert_true(dialback_suppressed(t, now + 2));	/* window 4 s */
+	assert_false(dialback_suppressed(t, now + 5.5));
+	assert_false(dialback_suppressed("other.example:81", now + 2));
+	dialback_ok(t);
+	assert_false(dialback_suppressed(t, now + 2));
+	assert_int_equal(dialback_count(), 0);
 
-	backoff_fail(t, now);
-	backoff_fail(t, now);
-	assert_int_equal(backoff_count(), 1);
+	dialback_fail(t, now);
+	dialback_fail(t, now);
+	assert_int_equal(dialback_count(), 1);
 	/* Forgotten 10 min after the window. */
-	backoff_gc(now + 4 + 599);
-	assert_int_equal(backoff_count(), 1);
-	backoff_gc(now + 4 + 601);
-	assert_int_equal(backoff_count(), 0);
+	dialback_gc(now + 4 + 599);
+	assert_int_equal(dialback_count(), 1);
+	dialback_gc(now + 4 + 601);
+	assert_int_equal(dialback_count(), 0);
 }
 
 static void
 test_structural(void **state)
 {
-	assert_true(backoff_structural(ECONNREFUSED));
-	assert_true(backoff_structural(ETIMEDOUT));
-	assert_true(backoff_structural(ENETUNREACH));
-	assert_true(backoff_structural(ENOENT));
-	assert_false(backoff_structural(EMFILE));
-	assert_false(backoff_structural(ENOMEM));
+	assert_true(dialback_structural(ECONNREFUSED));
+	assert_true(dialback_structural(ETIMEDOUT));
+	assert_true(dialback_structural(ENETUNREACH));
+	assert_true(dialback_structural(ENOENT));
+	assert_false(dialback_structural(EMFILE));
+	assert_false(dialback_structural(ENOMEM));
 }
 
 static void
@@ -104,13 +104,13 @@ test_cap(void **state)
 	char	 t[64];
 	int	 i;
 
-	for (i = 0; i < BACKOFF_MAX_TARGETS + 10; i++) {
+	for (i = 0; i < DIALBACK_MAX_TARGETS + 10; i++) {
 		snprintf(t, sizeof(t), "h%d.example:1", i);
-		backoff_fail(t, 100);
+		dialback_fail(t, 100);
 	}
-	assert_true(backoff_count() <= BACKOFF_MAX_TARGETS);
-	backoff_gc(1e9);
-	assert_int_equal(backoff_count(), 0);
+	assert_true(dialback_count() <= DIALBACK_MAX_TARGETS);
+	dialback_gc(1e9);
+	assert_int_equal(dialback_count(), 0);
 }
 
 /* Drive a socks_state against a scripted proxy. */
@@ -215,7 +215,7 @@ test_split(void **state)
 	char		 host[256];
 	uint16_t	 port;
 
-#define SPLIT(s)	resolve_split(s, strlen(s), host, sizeof(host), &port)
+#define SPLIT(s)	dns_split(s, strlen(s), host, sizeof(host), &port)
 	assert_int_equal(SPLIT("example.com:443"), 0);
 	assert_string_equal(host, "example.com");
 	assert_int_equal(port, 443);
@@ -233,7 +233,7 @@ test_split(void **state)
 	assert_int_equal(SPLIT("a:8x"), -1);
 	assert_int_equal(SPLIT("a:123456"), -1);
 	assert_int_equal(SPLIT("[::1:80"), -1);
-	assert_int_equal(resolve_split("a\0b:80", 6, host, sizeof(host),
+	assert_int_equal(dns_split("a\0b:80", 6, host, sizeof(host),
 	    &port), -1);
 #undef SPLIT
 }
@@ -243,14 +243,14 @@ test_literal(void **state)
 {
 	struct xaddrs	 xa;
 
-	assert_int_equal(resolve_literal("127.0.0.1", 80, &xa), 0);
+	assert_int_equal(dns_literal("127.0.0.1", 80, &xa), 0);
 	assert_int_equal(xa.xa_n, 1);
 	assert_int_equal(xa.xa_ss[0].ss_family, AF_INET);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&xa.xa_ss[0])->sin_port),
 	    80);
-	assert_int_equal(resolve_literal("::1", 443, &xa), 0);
+	assert_int_equal(dns_literal("::1", 443, &xa), 0);
 	assert_int_equal(xa.xa_ss[0].ss_family, AF_INET6);
-	assert_int_equal(resolve_literal("example.com", 443, &xa), -1);
+	assert_int_equal(dns_literal("example.com", 443, &xa), -1);
 }
 
 #define CL(s)	(s), (int)strlen(s)

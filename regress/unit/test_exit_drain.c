@@ -128,6 +128,9 @@ test_conf(void)
 	ec->ec_initial_response_bytes = 524288;
 	ec->ec_second_cap_enabled = 1;
 	ec->ec_second_response_bytes = 1048576;
+	/* What the supervisor sends (supervisor/conf_defaults.c). */
+	ec->ec_idle_timeout_s = 600;
+	ec->ec_stream_grace_s = 30;
 	sess_cfg_default(&test_cfg);
 	test_cfg.sc_tx_highwater = 64U * 1024 * 1024;
 }

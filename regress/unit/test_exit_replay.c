@@ -128,7 +128,7 @@ udp_route(struct xclient *cl, const struct wire_frame *f)
 }
 
 void
-udp_route_rst(struct xclient *cl, const uint8_t *sid)
+udp_route_rst(struct xclient *cl, const uint8_t sid[WIRE_SID_LEN])
 {
 }
 

@@ -2,7 +2,7 @@
  * health.c: blacklist ladder and jitter, failure classes, scoring and
  * selection, buckets and slots, idle_poll_mode, outage grace, quota
  * quarantine with its JSON state, the Pacific clock, and the non-batch
- * body classification of protocol.md 4.4.
+ * body classification of docs/protocol.md 4.4.
  */
 #include "gr_config.h"
 

@@ -51,7 +51,7 @@ t_conf(void)
 	c = calloc(1, sizeof(*c));
 	assert_non_null(c);
 	c->gc_has_carrier = 1;
-	conf_carrier_defaults(&c->gc_carrier);
+	conf_defaults_carrier(&c->gc_carrier);
 	return (c);
 }
 

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "stats.h"
+#include "statstab.h"
 #include "stats_collect.h"
 
 #define LONG_ID	"AKfycbSECRETdeploymentIDthatmustnotleak0123456789xyzQWE"
@@ -261,7 +262,7 @@ test_stats_render(void **state)
 	stats_add(st, STC_DIALS_OK, 41);
 	stats_add(st, STC_DIALS_FAIL, 4);
 	json_array_append_new(arr, stats_json(st, st->st_start_ms));
-	t = stats_table(arr, err, sizeof(err));
+	t = statstab_render(arr, err, sizeof(err));
 	assert_non_null(t);
 	assert_null(strstr(t, "SECRET"));
 	assert_non_null(strstr(t, "carrier#1"));
@@ -281,23 +282,23 @@ test_stats_render(void **state)
 	w = json_pack("{s:O}", "workers", arr);
 	s = json_dumps(w, JSON_COMPACT);
 	json_decref(w);
-	t = stats_table_text(s, strlen(s), err, sizeof(err));
+	t = statstab_text(s, strlen(s), err, sizeof(err));
 	assert_non_null(t);
 	assert_non_null(strstr(t, "exit#0"));
 	free(t);
 
 	/* Bad input: clear errors, no crash. */
-	assert_null(stats_table_text("[1,2", 4, err, sizeof(err)));
+	assert_null(statstab_text("[1,2", 4, err, sizeof(err)));
 	assert_non_null(strstr(err, "bad JSON"));
-	assert_null(stats_table_text("[1]", 3, err, sizeof(err)));
-	assert_null(stats_table_text("\"x\"", 3, err, sizeof(err)));
+	assert_null(statstab_text("[1]", 3, err, sizeof(err)));
+	assert_null(statstab_text("\"x\"", 3, err, sizeof(err)));
 	/* A flat worker object: counters at the top level. */
 	s2 = "{\"role\":\"exit\",\"bytes_out\":77,\"bytes_in\":88}";
-	t = stats_table_text(s2, strlen(s2), err, sizeof(err));
+	t = statstab_text(s2, strlen(s2), err, sizeof(err));
 	assert_non_null(t);
 	assert_non_null(strstr(t, "77/88"));
 	free(t);
-	t = stats_table_text("[{\"counters\":{}}]", 17, err, sizeof(err));
+	t = statstab_text("[{\"counters\":{}}]", 17, err, sizeof(err));
 	assert_non_null(t);
 	assert_non_null(strstr(t, "-#-"));
 	free(t);
@@ -358,7 +359,7 @@ test_stats_collect(void **state)
 	    "\"error\":\"reply is not a JSON object\"}"));
 	assert_non_null(strstr(s, "\"error\":\"reply too large\""));
 	assert_non_null(strstr(s, "\"error\":\"timeout\""));
-	t = stats_table_text(s, strlen(s), err, sizeof(err));
+	t = statstab_text(s, strlen(s), err, sizeof(err));
 	assert_non_null(t);
 	assert_non_null(strstr(t, "exit#1       (no stats: timeout)"));
 	assert_non_null(strstr(t, "5/-"));

@@ -118,7 +118,7 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	struct wire_aead		*aead = NULL, *oaead;
 	const char			*why;
 	uint8_t				 okey[WIRE_KEY_LEN];
-	int				 i, li = -1, first = !car->c_configured;
+	int				 li, first = !car->c_configured;
 
 	if (!wc->wc_has_carrier) {
 		snprintf(err, errlen, "no carrier section");
@@ -128,17 +128,12 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no tunnel key");
 		return (-1);
 	}
+	/* As received: the supervisor filled every default and bound. */
 	nc = wc->wc_carrier;
-	conf_carrier_limits(&nc);	/* the supervisor fills them */
-	if (nc.cc_tx_buffer_budget < 256 * 1024)
-		nc.cc_tx_buffer_budget = 256 * 1024;
 	if (!first)
 		carrier_restart_keys(&car->c_conf, &nc);
 	/* Every generation carries the current listener: serve that one. */
-	for (i = 0; i < wc->wc_nlisteners && li == -1; i++)
-		if (wc->wc_listeners[i].kind == LISTENER_SOCKS &&
-		    wc->wc_listeners[i].fd != -1)
-			li = i;
+	li = wproc_listener(wc, LISTENER_SOCKS);
 	if (li == -1 && car->c_lfd == -1) {
 		snprintf(err, errlen, "no SOCKS listener");
 		return (-1);

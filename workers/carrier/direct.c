@@ -1,7 +1,7 @@
 /*
  * The direct_post endpoint: one relay URL (http(s)://VPS:8443/tunnel)
  * behind the cendpoint interface of endpoint.h, on the httpc client.
- * It performs one exchange and classifies the outcome (protocol.md 2.7,
+ * It performs one exchange and classifies the outcome (docs/protocol.md 2.7,
  * 4.4); batching and rollback belong to post.c.
  */
 #include "gr_config.h"

@@ -16,7 +16,7 @@
 struct ev_loop;
 struct cendpoint;
 
-/* Outcome classes (protocol.md 4.4). */
+/* Outcome classes (docs/protocol.md 4.4). */
 enum ep_result {
 	EP_OK = 0,		/* 200 with a body that should be a batch */
 	EP_FAIL_SOFT,		/* transient: 5xx, "try again", timeouts */

@@ -1,6 +1,6 @@
 /*
  * apps_script transport: domain-fronted HTTPS to Apps Script deployments.
- * See fronted.h for the model; protocol.md 2.5, 2.7, 4.2, 4.4.
+ * See fronted.h for the model; docs/protocol.md 2.5, 2.7, 4.2, 4.4.
  */
 #include "gr_config.h"
 
@@ -710,8 +710,8 @@ fronted_new(struct ev_loop *loop, const struct carrier_conf *cc,
 	    cc->cc_nghosts > 0 && cc->cc_ghost_addr[0][0] != '\0' ?
 	    cc->cc_ghost_addr[0] : ghost[0]);
 	f->f_ghost[strcspn(f->f_ghost, " ")] = '\0';
-	maxidle = 2 * (cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint
-	    : 3) * (cc->cc_nscripts ? cc->cc_nscripts : 1);
+	maxidle = 2 * cc->cc_workers_per_endpoint *
+	    (cc->cc_nscripts ? cc->cc_nscripts : 1);
 	if (maxidle > 64)
 		maxidle = 64;
 	if ((f->f_pools = calloc(ng * ns, sizeof(*f->f_pools))) == NULL) {

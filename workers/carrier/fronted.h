@@ -1,6 +1,6 @@
 /*
  * The apps_script transport: domain-fronted HTTPS to Google Apps Script
- * deployments running contrib/apps-script/Code.gs (protocol.md 2.5, 2.7,
+ * deployments running contrib/apps-script/Code.gs (docs/protocol.md 2.5, 2.7,
  * 4.2).  TCP to google_host:443, TLS 1.3 with SNI = one of the configured
  * Google names (certificate checked against it), Host script.google.com,
  * POST /macros/s/<id>/exec with the base64 batch, then the 302 to

@@ -34,6 +34,22 @@ regress_unit_test_health_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/workers/carrier
 regress_unit_test_health_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
 
+# health.c for stats rows and reload (health_ep_stats, health_remove).
+check_PROGRAMS += regress/unit/test_health_reload
+TESTS += regress/unit/test_health_reload
+regress_unit_test_health_reload_SOURCES = regress/unit/test_health_reload.c \
+	regress/unit/log_weak.c
+regress_unit_test_health_reload_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(JANSSON_CFLAGS) -I$(top_srcdir)/workers/carrier
+regress_unit_test_health_reload_LDADD = $(FRONTED_LIBS) $(CMOCKA_LIBS)
+
+# Per-endpoint stats rows and SIGHUP endpoint changes under a running
+# download (carrier; relay_urls, direct_stream_urls, script_keys).
+OPS_EP_CASES = regress/cases/ops_endpoints.sh regress/cases/ops_reload.sh \
+	regress/cases/ops_reload_fronted.sh
+TESTS += $(OPS_EP_CASES)
+EXTRA_DIST += $(OPS_EP_CASES) regress/tools/slowsrc.py
+
 EXTRA_DIST += regress/fuzz/fuzz_http_resp.c regress/fuzz/corpus/http_resp
 
 # Drives the apps_script transport against the emulator (no carrier).

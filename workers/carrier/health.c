@@ -1,6 +1,6 @@
 /*
  * Endpoint health, buckets, slots and quota for the POST transports
- * (protocol.md 4.3-4.5).  Pure bookkeeping: the caller supplies the time.
+ * (docs/protocol.md 4.3-4.5).  Pure bookkeeping: the caller supplies the time.
  */
 #include "gr_config.h"
 

@@ -1,5 +1,5 @@
 /*
- * Endpoint health for the carrier's POST transports (protocol.md 4.3-4.5):
+ * Endpoint health for the carrier's POST transports (docs/protocol.md 4.3-4.5):
  * selection score, failure classes and blacklist TTLs with deterministic
  * jitter, local-offline handling, outage grace, account buckets with idle
  * and active slot caps, idle_poll_mode, daily request counting with the

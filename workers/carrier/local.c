@@ -76,7 +76,6 @@ local_start(struct carrier *car, int fd)
 	acceptgate_init(&local_agate, car->c_loop, &car->c_accept,
 	    "socks accept", local_accept_want, car, wproc_nofile_limit());
 	car->c_lfd = fd;
-	conf_carrier_limits(&car->c_conf);
 	car->c_tokens = car->c_conf.cc_new_burst;
 	car->c_tokens_at = ev_now(car->c_loop);
 	TAILQ_INIT(&car->c_waitq);
@@ -94,7 +93,7 @@ local_start(struct carrier *car, int fd)
 }
 
 /*
- * Done-session sweep (protocol.md 3, every 15 s like the Go client): a
+ * Done-session sweep (docs/protocol.md 3, every 15 s like the Go client): a
  * session whose FIN went out 30 s ago without the exit's FIN, or whose
  * FIN waits for an acknowledgement that never comes, is closed here.
  * Housekeeping only; nothing on the data path waits for it.
@@ -140,7 +139,7 @@ local_listen(struct carrier *car, int fd)
 }
 
 /*
- * Storm guard (protocol.md 3).  GooseRelayVPN closes a connection over
+ * Storm guard (docs/protocol.md 3).  GooseRelayVPN closes a connection over
  * its limits at once, which a browser shows as a broken page element.
  * Here a CONNECT over them waits, first come first served, for a token
  * of the new_sessions_per_s bucket and a free max_live_sessions slot;

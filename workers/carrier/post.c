@@ -1,5 +1,5 @@
 /*
- * The POST poll loop (protocol.md 4.3, 4.4), shared by direct_post and
+ * The POST poll loop (docs/protocol.md 4.3, 4.4), shared by direct_post and
  * apps_script: workers_per_endpoint pollers per endpoint, each with at
  * most one exchange in flight.  A poller drains a batch (one outstanding
  * POST per session unless pipelined, below), seals it as base64 text or,
@@ -413,7 +413,7 @@ post_fail_batch(struct poller *p, int sent, int rekick)
 	    CARRIER_FEAT_UPACK))) {
 		/*
 		 * The lost answer may have carried downstream frames the
-		 * exit does not keep: protocol.md 4.4 aborts the sessions.
+		 * exit does not keep: docs/protocol.md 4.4 aborts the sessions.
 		 */
 		for (i = 0; i < tb->tb_nearly; i++) {
 			s = sess_table_find(&car->c_table, tb->tb_early[i]);
@@ -563,8 +563,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	    cc->cc_transport != TM_APPS_SCRIPT; i++) {
 		ep = direct_new(car->c_loop, cc->cc_relay_urls[i],
 		    cc->cc_relay_addr[i], po->po_tls,
-		    4 * (cc->cc_workers_per_endpoint ?
-		    cc->cc_workers_per_endpoint : 3));
+		    4 * cc->cc_workers_per_endpoint);
 		if (ep == NULL) {
 			log_warnx("relay_urls #%zu: cannot use it", i + 1);
 			continue;
@@ -576,7 +575,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	if (po->po_neps == 0)
 		return (0);
 	post_px_setup(po);
-	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
+	w = cc->cc_workers_per_endpoint;
 	po->po_wpe = w;
 	/*
 	 * Pipelining: direct relays only (through Apps Script every POST
@@ -650,8 +649,7 @@ post_px_setup(struct post *po)
 	px->px_adopt_v15 = post_adopt_v15;
 	px->px_count = post_px_count;
 	/* Direct relays: endpoint_blacklist_base_ms doubling, capped. */
-	px->px_base = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms :
-	    3000) / 1000.0;
+	px->px_base = cc->cc_blacklist_base_ms / 1000.0;
 	px->px_cap = cc->cc_blacklist_max_ms / 1000.0;
 	if (px->px_cap <= 0 || px->px_cap > POSTEP_DIRECT_CAP)
 		px->px_cap = POSTEP_DIRECT_CAP;
@@ -1163,7 +1161,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	else
 		postep_failed(ep, res, detail, 0, p->p_v15, now);
 	/*
-	 * protocol.md 4.4: roll back what provably did not reach the exit,
+	 * docs/protocol.md 4.4: roll back what provably did not reach the exit,
 	 * local-offline errors and, fronting only, wrapper-level statuses
 	 * and non-hard non-batch bodies (soft, rate, quota); abort the
 	 * sessions whose frames may have been acted on with the answer lost

@@ -1,7 +1,7 @@
 /*
  * SOCKS5 message parsers and reply builders (RFC 1928, RFC 1929).  No
  * local DNS: domain names are passed on verbatim as "host:port" and
- * resolved by the exit ("socks5h" semantics, protocol.md 4.7).
+ * resolved by the exit ("socks5h" semantics, docs/protocol.md 4.7).
  */
 #include "gr_config.h"
 

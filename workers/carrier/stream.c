@@ -26,7 +26,8 @@
  * CARRIER_STREAM_BUDGET.
  *
  * lws 4.1.6 on a foreign libev loop misses its own timers while idle
- * (stack-notes.md 1), hence the 250 ms lws_cancel_service() tick; and a
+ * (its libev glue re-arms one timer without stopping it, so an earlier
+ * deadline is missed), hence the 250 ms lws_cancel_service() tick; and a
  * client-side lws_write masks the buffer in place, so every message lws
  * sends is sealed into a fresh LWS_PRE-headroom buffer and never reused.
  */

@@ -3,7 +3,7 @@
  * batch from the ready sessions (control frames, ACKs, a SYN-only pass,
  * then data, with the GooseRelayVPN caps), settling it, and dispatching
  * the frames of a received batch.  Also the version probe and the
- * features it negotiates (protocol.md 2.6).
+ * features it negotiates (docs/protocol.md 2.6).
  */
 #include "gr_config.h"
 
@@ -582,7 +582,7 @@ tunnel_commit_delivered(struct carrier *car, struct tunnel_batch *tb)
  * A pipelined POST failed.  Settled sessions send every unacknowledged
  * frame again; the held part rolls back, which with a replay store keeps
  * the frames unchanged and is right even if the exit got them.  Held
- * sessions without a store follow protocol.md 4.4: rolled back if the
+ * sessions without a store follow docs/protocol.md 4.4: rolled back if the
  * request provably did not leave, else aborted.
  */
 void

@@ -2,7 +2,7 @@
  * Per-client_id state: the ready list of its sessions (first-ready order),
  * its queue of control frames (probe replies, GACKs) and RSTs, the held
  * requests and the stream waiting for its data.  Wake-ups are per client:
- * one client's traffic never wakes another's poll (protocol.md 2.3).
+ * one client's traffic never wakes another's poll (docs/protocol.md 2.3).
  */
 #include "gr_config.h"
 
@@ -36,7 +36,7 @@ client_get(const uint8_t cid[WIRE_CID_LEN], int create)
 	TAILQ_INIT(&cl->cl_rst);
 	LIST_INIT(&cl->cl_waiters);
 	TAILQ_INIT(&cl->cl_sessions);
-	ev_timer_init(&cl->cl_grace, client_grace_cb, EXIT_STREAM_GRACE, 0);
+	ev_timer_init(&cl->cl_grace, client_grace_cb, exit_stream_grace(), 0);
 	cl->cl_grace.data = cl;
 	ev_timer_init(&cl->cl_retry, client_retry_cb, EXIT_REPLAY_RETRY, 0);
 	cl->cl_retry.data = cl;
@@ -345,7 +345,7 @@ client_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * Account a session's replay store into its client's and the global
- * totals (protocol.md 3: 64 MiB / 9216 frames per client, 256 MiB /
+ * totals (docs/protocol.md 3: 64 MiB / 9216 frames per client, 256 MiB /
  * 36864 frames in all; the per-session caps live in the engine).
  * gone: the session is going away.  Returns 1 if a cap is exceeded.
  */

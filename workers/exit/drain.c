@@ -1,6 +1,6 @@
 /*
  * Drain scheduler: what goes into one response for one client
- * (protocol.md 2.3, server drainAll).  Order: control frames (probe
+ * (docs/protocol.md 2.3, server drainAll).  Order: control frames (probe
  * replies, GACKs), then RSTs, then replay resends that are due, then
  * sessions awaiting their first response (each capped at the initial
  * cap) - if any, stop there - then sessions at their second response

@@ -64,7 +64,7 @@ estats_sync(void)
 	(void)stats_gauge(st, "probes", (int64_t)s->es_probes);
 	(void)stats_gauge(st, "http_4xx", (int64_t)s->es_http_4xx);
 	(void)stats_gauge(st, "http_503", (int64_t)s->es_http_503);
-	(void)stats_gauge(st, "backoff_targets", (int64_t)backoff_count());
+	(void)stats_gauge(st, "dialback_targets", (int64_t)dialback_count());
 	(void)stats_gauge(st, "replay_bytes", (int64_t)ex->ee_rp_bytes);
 	/* Client bytes waiting for slow upstreams (rxflow.c). */
 	(void)stats_gauge(st, "rx_queued_bytes", (int64_t)ex->ee_rxq);

@@ -81,7 +81,7 @@ exit_gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	upstream_gc(now);
 	client_gc(now);
-	backoff_gc(now);
+	dialback_gc(now);
 	chunk_pool_trim(64);
 }
 
@@ -129,7 +129,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 {
 	struct wire_aead	*aead = NULL;
 	const char		*why;
-	int			 i, li = -1, had_stream;
+	int			 li, had_stream;
 
 	if (!wc->wc_has_exit) {
 		snprintf(err, errlen, "no exit section");
@@ -139,10 +139,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		snprintf(err, errlen, "no tunnel key");
 		return (-1);
 	}
-	for (i = 0; i < wc->wc_nlisteners && li == -1; i++)
-		if (wc->wc_listeners[i].kind == LISTENER_HTTP &&
-		    wc->wc_listeners[i].fd != -1)
-			li = i;
+	li = wproc_listener(wc, LISTENER_HTTP);
 	if (li == -1 && ex->ee_listen_fd == -1) {
 		snprintf(err, errlen, "no HTTP listener");
 		return (-1);
@@ -179,11 +176,7 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	 */
 	if (had_stream && !ex->ee_conf.ec_stream_enabled)
 		http_streams_close();
-	if (ex->ee_conf.ec_max_drain_frames_per_session == 0)
-		ex->ee_conf.ec_max_drain_frames_per_session = 8;
-	if (ex->ee_conf.ec_max_response_bytes == 0)
-		ex->ee_conf.ec_max_response_bytes = 6291456;
-	(void)resolve_set_servers(&ex->ee_conf);
+	(void)dns_set_servers(&ex->ee_conf);
 	udp_configure();
 
 	if (li != -1) {
@@ -331,7 +324,7 @@ main(int argc, char *argv[])
 	 */
 	if (http_init(ex->ee_loop) == -1)
 		fatalx("cannot create the libwebsockets context");
-	if (resolve_init(ex->ee_loop, NULL) == -1)
+	if (dns_init(ex->ee_loop, NULL) == -1)
 		fatalx("cannot initialise c-ares");
 	tzset();
 	exit_warm_json();

@@ -1,5 +1,5 @@
 /*
- * gooserelay-exit: the server side of the tunnel (protocol.md sections 2
+ * gooserelay-exit: the server side of the tunnel (docs/protocol.md sections 2
  * and 3).  Shared types of the exit worker's files:
  *
  *	exit.c		main, supervisor glue, stats, shutdown
@@ -8,8 +8,8 @@
  *	drain.c		drain scheduler (what goes into one response)
  *	route.c		frames from a client batch to sessions
  *	upstream.c	upstream sockets: dial, read/write, back-pressure, GC
- *	backoff.c	per-target dial failure backoff and suppression
- *	resolve.c	c-ares lookups with a 5 minute cache
+ *	dialback.c	per-target dial failure backoff and suppression
+ *	dns.c		c-ares lookups with a 5 minute cache
  *	socks.c		SOCKS5 client handshake for upstream_proxy
  *	rxflow.c	budgets for client bytes queued toward upstreams
  *	reqcheck.c	checks of unauthenticated request bytes (pure)
@@ -57,8 +57,6 @@
 #define ADMIT_HELLO_STRANGER	5.0
 #define EXIT_HELLO_MAX		(64 * 1024)
 #define EXIT_WS_MSG_MAX		(12 * 1024 * 1024)
-#define EXIT_STREAM_GRACE	30.0
-#define EXIT_IDLE_TIMEOUT	600.0
 #define EXIT_GC_INTERVAL	60.0
 #define EXIT_CLIENT_PRUNE	120.0
 #define EXIT_REPLAY_RETRY	3.0
@@ -159,7 +157,7 @@ enum xsess_state {
 };
 
 struct xaddrs;
-struct resolve_req;
+struct dns_req;
 struct socks_state;
 struct xsess;
 
@@ -172,7 +170,7 @@ struct xsess {
 	ev_io			 x_wio;
 	ev_timer		 x_dtimer;	/* dial deadline */
 	struct xaddrs		*x_addrs;	/* while dialing */
-	struct resolve_req	*x_rq;
+	struct dns_req	*x_rq;
 	struct socks_state	*x_socks;
 	uint16_t		 x_port;
 	unsigned int		 x_up_eof:1;	/* upstream sent EOF */
@@ -248,22 +246,21 @@ double		 exit_now(void);
 uint64_t	 exit_accept_pauses(void);
 
 /*
- * session_idle_timeout_s and stream_disconnect_grace_s; 0 (a worker
- * configured by an older supervisor) means GooseRelayVPN's fixed values.
+ * session_idle_timeout_s and stream_disconnect_grace_s as received: the
+ * supervisor never sends 0 for them (supervisor/conf_defaults.c, and
+ * HELLO's layout identity refuses a supervisor of another build).
  * Inline so the unit tests that link client.c need no stub.
  */
 static inline double
 exit_idle_timeout(void)
 {
-	return (ex->ee_conf.ec_idle_timeout_s > 0 ?
-	    ex->ee_conf.ec_idle_timeout_s : EXIT_IDLE_TIMEOUT);
+	return (ex->ee_conf.ec_idle_timeout_s);
 }
 
 static inline double
 exit_stream_grace(void)
 {
-	return (ex->ee_conf.ec_stream_grace_s > 0 ?
-	    ex->ee_conf.ec_stream_grace_s : EXIT_STREAM_GRACE);
+	return (ex->ee_conf.ec_stream_grace_s);
 }
 
 /* client.c */
@@ -338,34 +335,34 @@ void		 upstream_rx(struct xsess *);
 void		 upstream_gc(double now);
 void		 upstream_abort_all(int send_rst);
 
-/* backoff.c */
-#define BACKOFF_MAX_TARGETS	4096
-int		 backoff_suppressed(const char *target, double now);
-void		 backoff_fail(const char *target, double now);
-void		 backoff_ok(const char *target);
-int		 backoff_structural(int err);
-double		 backoff_window(unsigned int nfail);
-void		 backoff_gc(double now);
-size_t		 backoff_count(void);
+/* dialback.c */
+#define DIALBACK_MAX_TARGETS	4096
+int		 dialback_suppressed(const char *target, double now);
+void		 dialback_fail(const char *target, double now);
+void		 dialback_ok(const char *target);
+int		 dialback_structural(int err);
+double		 dialback_window(unsigned int nfail);
+void		 dialback_gc(double now);
+size_t		 dialback_count(void);
 
-/* resolve.c */
+/* dns.c */
 #define XADDRS_MAX	8
 struct xaddrs {
 	int			 xa_n;
 	struct sockaddr_storage	 xa_ss[XADDRS_MAX];
 	socklen_t		 xa_len[XADDRS_MAX];
 };
-typedef void (*resolve_cb)(void *, int err, const struct xaddrs *);
-int		 resolve_init(struct ev_loop *, const struct exit_conf *);
-struct resolve_req *resolve_start(const char *host, uint16_t port,
-		    resolve_cb, void *);
-void		 resolve_cancel(struct resolve_req *);
-int		 resolve_set_servers(const struct exit_conf *);
-int		 resolve_literal(const char *host, uint16_t port,
+typedef void (*dns_cb)(void *, int err, const struct xaddrs *);
+int		 dns_init(struct ev_loop *, const struct exit_conf *);
+struct dns_req *dns_start(const char *host, uint16_t port,
+		    dns_cb, void *);
+void		 dns_cancel(struct dns_req *);
+int		 dns_set_servers(const struct exit_conf *);
+int		 dns_literal(const char *host, uint16_t port,
 		    struct xaddrs *);
-int		 resolve_cached(const char *host, uint16_t port,
+int		 dns_cached(const char *host, uint16_t port,
 		    struct xaddrs *);
-int		 resolve_split(const char *target, size_t tlen, char *host,
+int		 dns_split(const char *target, size_t tlen, char *host,
 		    size_t hostlen, uint16_t *port);
 
 /* socks.c */

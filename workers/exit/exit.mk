@@ -2,8 +2,8 @@
 libexec_PROGRAMS += gooserelay-exit
 gooserelay_exit_SOURCES = workers/exit/exit.h workers/exit/exit.c \
 	workers/exit/http.c workers/exit/client.c workers/exit/drain.c \
-	workers/exit/route.c workers/exit/upstream.c workers/exit/backoff.c \
-	workers/exit/resolve.c workers/exit/socks.c workers/exit/estats.c \
+	workers/exit/route.c workers/exit/upstream.c workers/exit/dialback.c \
+	workers/exit/dns.c workers/exit/socks.c workers/exit/estats.c \
 	workers/exit/rxflow.c workers/exit/reqcheck.c workers/exit/admit.c \
 	workers/exit/wsraw.c \
 	common/liblog.h common/liblog.c \
@@ -18,7 +18,7 @@ gooserelay_exit_LDADD = $(OPS_LIBS) $(SESSION_LIBS) $(TUNIO_LIBS) \
 check_PROGRAMS += regress/unit/test_exit_backoff
 TESTS += regress/unit/test_exit_backoff
 regress_unit_test_exit_backoff_SOURCES = regress/unit/test_exit_backoff.c \
-	workers/exit/backoff.c workers/exit/socks.c workers/exit/resolve.c \
+	workers/exit/dialback.c workers/exit/socks.c workers/exit/dns.c \
 	workers/exit/reqcheck.c
 regress_unit_test_exit_backoff_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(CARES_CFLAGS) -I$(top_srcdir)/workers/exit

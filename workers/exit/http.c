@@ -1,5 +1,5 @@
 /*
- * HTTP and WebSocket surface of the exit (protocol.md 2.1-2.4), served by
+ * HTTP and WebSocket surface of the exit (docs/protocol.md 2.1-2.4), served by
  * libwebsockets on our libev loop.  The supervisor's listening socket is
  * accepted here and each connection adopted by lws.
  *
@@ -97,7 +97,8 @@ http_lws_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	/*
 	 * lws 4.1's libev glue re-arms its single timer without stopping it,
 	 * so earlier deadlines (timeouts, validity pings) are missed while
-	 * idle (stack-notes.md 1): poke it regularly.
+	 * idle (an lws 4.1 bug, seen as validity pings and timeouts that
+	 * fire only when other traffic wakes the loop): poke it regularly.
 	 */
 	if (ex->ee_lws != NULL)
 		lws_cancel_service(ex->ee_lws);
@@ -419,7 +420,7 @@ http_batch_ready(struct xconn *xc)
 /*
  * Is another POST of this client held, able to carry what comes
  * downstream?  The carrier sends a session's next frames only once the
- * POST that carried its previous ones returned (protocol.md 4.3), so
+ * POST that carried its previous ones returned (docs/protocol.md 4.3), so
  * holding a POST with frames for the whole active window stalls that
  * session's uplink: the request that follows a SYN waited 150 ms for the
  * SYN's POST to come back empty.  When an idle long-poll of the same
@@ -585,7 +586,7 @@ http_coalesce_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
- * Urgent work skips coalescing (protocol.md 2.3): control frames, RSTs,
+ * Urgent work skips coalescing (docs/protocol.md 2.3): control frames, RSTs,
  * a session's first or second response, datagrams (udp_v1).
  */
 static int

@@ -1,6 +1,6 @@
 /*
  * Checks of what an unauthenticated peer sends before its batch can be
- * decrypted (protocol.md 2.2, 2.4), as pure functions so a fuzz harness
+ * decrypted (docs/protocol.md 2.2, 2.4), as pure functions so a fuzz harness
  * (regress/fuzz/fuzz_exit_req.c) can drive them: the Content-Length of a
  * POST /tunnel, the body as it accumulates, its Content-Type, and the
  * size of a /stream message as it is reassembled.

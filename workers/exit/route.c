@@ -1,5 +1,5 @@
 /*
- * Routing of one authenticated client batch (protocol.md 2.2 step 6 and
+ * Routing of one authenticated client batch (docs/protocol.md 2.2 step 6 and
  * section 3): version probes and GACKs are handled here, RSTs close
  * upstreams, SYNs open sessions (dials run in parallel and never hold the
  * response), other frames go to their session's receive side, where they

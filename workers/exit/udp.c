@@ -16,7 +16,7 @@
  * sendto(2) and takes replies from anyone.  (Linux releases the port of
  * a socket that disconnects unless bind(2) chose it, and the sandbox has
  * no bind: the source port changes once, at that switch.)  Domain
- * destinations are resolved by the c-ares resolver (resolve.c, with its
+ * destinations are resolved by the c-ares resolver (dns.c, with its
  * cache); while a name is looked up its datagrams wait, at most
  * UDP_PEND_MAX of them.  Nothing goes where the TCP path could not:
  * port 0, multicast and broadcast are dropped, and with upstream_proxy
@@ -100,7 +100,7 @@ struct xudp {
 	ev_timer		 xu_idle;
 	double			 xu_last;
 	uint64_t		 xu_seq;	/* replies sent (frame seq) */
-	struct resolve_req	*xu_rq;		/* one lookup at a time */
+	struct dns_req	*xu_rq;		/* one lookup at a time */
 	char			 xu_rqname[256];
 	struct xudp_rec		*xu_pend;	/* waiting for it */
 	uint32_t		 xu_npend;
@@ -364,7 +364,7 @@ udp_close(struct xudp *x, int rst)
 		close(x->xu_fd);
 	}
 	if (x->xu_rq != NULL)
-		resolve_cancel(x->xu_rq);
+		dns_cancel(x->xu_rq);
 	while ((r = x->xu_pend) != NULL) {
 		x->xu_pend = r->xr_next;
 		udp_rec_free(r);
@@ -602,8 +602,8 @@ udp_send_name(struct xudp *x, const struct wire_frame *f,
 
 	memcpy(host, a->ua_addr, a->ua_alen);
 	host[a->ua_alen] = '\0';
-	if (resolve_literal(host, a->ua_port, &xa) == 0 ||
-	    resolve_cached(host, a->ua_port, &xa) == 0) {
+	if (dns_literal(host, a->ua_port, &xa) == 0 ||
+	    dns_cached(host, a->ua_port, &xa) == 0) {
 		for (i = 0; i < xa.xa_n; i++) {
 			if (xa.xa_ss[i].ss_family == AF_INET ||
 			    x->xu_fam != AF_INET) {
@@ -630,7 +630,7 @@ udp_send_name(struct xudp *x, const struct wire_frame *f,
 	x->xu_npend++;
 	if (x->xu_rq == NULL) {
 		snprintf(x->xu_rqname, sizeof(x->xu_rqname), "%s", host);
-		if ((x->xu_rq = resolve_start(host, a->ua_port, udp_resolved,
+		if ((x->xu_rq = dns_start(host, a->ua_port, udp_resolved,
 		    x)) == NULL) {
 			/* Nothing pending can be sent: drop them. */
 			while ((r = x->xu_pend) != NULL) {

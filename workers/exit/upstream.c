@@ -94,7 +94,7 @@ upstream_dial_cleanup(struct xsess *x)
 {
 	ev_timer_stop(ex->ee_loop, &x->x_dtimer);
 	if (x->x_rq != NULL) {
-		resolve_cancel(x->x_rq);
+		dns_cancel(x->x_rq);
 		x->x_rq = NULL;
 	}
 	free(x->x_addrs);
@@ -161,12 +161,12 @@ upstream_open(struct xclient *cl, const struct wire_frame *f)
 	}
 	memcpy(target, f->f_target, f->f_tlen);
 	target[f->f_tlen] = '\0';
-	if (f->f_seq != 0 || resolve_split(f->f_target, f->f_tlen, host,
+	if (f->f_seq != 0 || dns_split(f->f_target, f->f_tlen, host,
 	    sizeof(host), &port) == -1) {
 		upstream_refuse(cl, f, "bad target");
 		return (NULL);
 	}
-	if (backoff_suppressed(target, now)) {
+	if (dialback_suppressed(target, now)) {
 		ex->ee_stats.es_dial_suppressed++;
 		upstream_refuse(cl, f, "target in dial backoff");
 		return (NULL);
@@ -239,20 +239,20 @@ upstream_open(struct xclient *cl, const struct wire_frame *f)
 			upstream_close(x, 1);
 			return (NULL);
 		}
-		if (resolve_literal(ec->ec_proxy_host, ec->ec_proxy_port,
-		    &lit) == 0 || resolve_cached(ec->ec_proxy_host,
+		if (dns_literal(ec->ec_proxy_host, ec->ec_proxy_port,
+		    &lit) == 0 || dns_cached(ec->ec_proxy_host,
 		    ec->ec_proxy_port, &lit) == 0) {
 			upstream_resolved(x, 0, &lit);
 			return (x);
 		}
-		x->x_rq = resolve_start(ec->ec_proxy_host, ec->ec_proxy_port,
+		x->x_rq = dns_start(ec->ec_proxy_host, ec->ec_proxy_port,
 		    upstream_resolved, x);
-	} else if (resolve_literal(host, port, &lit) == 0 ||
-	    resolve_cached(host, port, &lit) == 0) {
+	} else if (dns_literal(host, port, &lit) == 0 ||
+	    dns_cached(host, port, &lit) == 0) {
 		upstream_resolved(x, 0, &lit);
 		return (x);
 	} else
-		x->x_rq = resolve_start(host, port, upstream_resolved, x);
+		x->x_rq = dns_start(host, port, upstream_resolved, x);
 	if (x->x_rq == NULL) {
 		upstream_close(x, 1);
 		return (NULL);
@@ -265,8 +265,8 @@ upstream_dial_failed(struct xsess *x, int err)
 {
 	ex->ee_stats.es_dial_fail++;
 	log_debug("dial failed: %s", strerror(err));
-	if (backoff_structural(err) && !ex->ee_conf.ec_has_proxy)
-		backoff_fail(x->x_s->s_target, exit_now());
+	if (dialback_structural(err) && !ex->ee_conf.ec_has_proxy)
+		dialback_fail(x->x_s->s_target, exit_now());
 	upstream_close(x, 1);
 }
 
@@ -313,7 +313,7 @@ upstream_connected(struct xsess *x)
 	x->x_state = XS_OPEN;
 	ex->ee_stats.es_dial_ok++;
 	if (!ex->ee_conf.ec_has_proxy)
-		backoff_ok(s->s_target);
+		dialback_ok(s->s_target);
 	ev_io_stop(ex->ee_loop, &x->x_wio);
 	x->x_reading = 1;
 	if (!sess_tx_paused(s))

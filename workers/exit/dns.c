@@ -1,5 +1,6 @@
 /*
- * Asynchronous DNS with c-ares on the libev loop (stack-notes.md 5), with
+ * Asynchronous DNS with c-ares on the libev loop (its sockets watched
+ * through ARES_OPT_SOCK_STATE_CB, its timeouts by one ev_timer), with
  * a 5 minute cache.  Initialised before the sandbox: servers come from
  * exit_conf (never re-read), lookups "b" and numeric services only, so
  * nothing opens a file after chroot.  IP literals never touch DNS.
@@ -20,11 +21,11 @@
 #include "exit.h"
 #include "log.h"
 
-#define RESOLVE_MAX_FDS		16
-#define RESOLVE_CACHE_MAX	4096
+#define DNS_MAX_FDS		16
+#define DNS_CACHE_MAX	4096
 
-struct resolve_req {
-	resolve_cb	 rq_cb;		/* NULL once cancelled */
+struct dns_req {
+	dns_cb	 rq_cb;		/* NULL once cancelled */
 	void		*rq_arg;
 	uint16_t	 rq_port;
 	int		 rq_starting;	/* inside ares_getaddrinfo */
@@ -35,67 +36,67 @@ struct resolve_req {
 	char		 rq_host[WIRE_MAX_TARGET + 1];
 };
 
-struct resolve_cache {
+struct dns_cache {
 	UT_hash_handle	 hh;
 	double		 rc_expires;
 	struct xaddrs	 rc_addrs;	/* ports are 0 */
 	char		 rc_host[WIRE_MAX_TARGET + 1];
 };
 
-static struct ev_loop		*resolve_loop;
-static ares_channel		 resolve_chan;
-static int			 resolve_ready;
-static ev_timer			 resolve_timer;
-static ev_io			 resolve_io[RESOLVE_MAX_FDS];
-static struct resolve_cache	*resolve_cache;
-static size_t			 resolve_ncache;
+static struct ev_loop		*dns_loop;
+static ares_channel		 dns_chan;
+static int			 dns_ready;
+static ev_timer			 dns_timer;
+static ev_io			 dns_io[DNS_MAX_FDS];
+static struct dns_cache	*dns_cache;
+static size_t			 dns_ncache;
 
 static void
-resolve_rearm(void)
+dns_rearm(void)
 {
 	struct timeval	 tv, *tvp;
 
-	ev_timer_stop(resolve_loop, &resolve_timer);
-	if ((tvp = ares_timeout(resolve_chan, NULL, &tv)) == NULL)
+	ev_timer_stop(dns_loop, &dns_timer);
+	if ((tvp = ares_timeout(dns_chan, NULL, &tv)) == NULL)
 		return;
-	ev_timer_set(&resolve_timer, tvp->tv_sec + tvp->tv_usec / 1e6, 0);
-	ev_timer_start(resolve_loop, &resolve_timer);
+	ev_timer_set(&dns_timer, tvp->tv_sec + tvp->tv_usec / 1e6, 0);
+	ev_timer_start(dns_loop, &dns_timer);
 }
 
 static void
-resolve_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+dns_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	ares_process_fd(resolve_chan, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	resolve_rearm();
+	ares_process_fd(dns_chan, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	dns_rearm();
 }
 
 static void
-resolve_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+dns_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	ares_process_fd(resolve_chan,
+	ares_process_fd(dns_chan,
 	    (revents & EV_READ) ? w->fd : ARES_SOCKET_BAD,
 	    (revents & EV_WRITE) ? w->fd : ARES_SOCKET_BAD);
-	resolve_rearm();
+	dns_rearm();
 }
 
 static void
-resolve_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
 	int	 i, slot = -1;
 
-	for (i = 0; i < RESOLVE_MAX_FDS; i++) {
-		if (ev_is_active(&resolve_io[i]) && resolve_io[i].fd == fd) {
+	for (i = 0; i < DNS_MAX_FDS; i++) {
+		if (ev_is_active(&dns_io[i]) && dns_io[i].fd == fd) {
 			slot = i;
 			break;
 		}
 	}
 	if (slot != -1)
-		ev_io_stop(resolve_loop, &resolve_io[slot]);
+		ev_io_stop(dns_loop, &dns_io[slot]);
 	if (!readable && !writable)
 		return;
 	if (slot == -1) {
-		for (i = 0; i < RESOLVE_MAX_FDS; i++) {
-			if (!ev_is_active(&resolve_io[i])) {
+		for (i = 0; i < DNS_MAX_FDS; i++) {
+			if (!ev_is_active(&dns_io[i])) {
 				slot = i;
 				break;
 			}
@@ -105,50 +106,50 @@ resolve_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 			return;
 		}
 	}
-	ev_io_init(&resolve_io[slot], resolve_io_cb, fd,
+	ev_io_init(&dns_io[slot], dns_io_cb, fd,
 	    (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
-	ev_io_start(resolve_loop, &resolve_io[slot]);
+	ev_io_start(dns_loop, &dns_io[slot]);
 }
 
 int
-resolve_init(struct ev_loop *loop, const struct exit_conf *ec)
+dns_init(struct ev_loop *loop, const struct exit_conf *ec)
 {
 	struct ares_options	 o;
 	int			 rc;
 
-	resolve_loop = loop;
-	ev_timer_init(&resolve_timer, resolve_timer_cb, 1, 0);
+	dns_loop = loop;
+	ev_timer_init(&dns_timer, dns_timer_cb, 1, 0);
 	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
 		log_warnx("c-ares: %s", ares_strerror(rc));
 		return (-1);
 	}
 	memset(&o, 0, sizeof(o));
-	o.sock_state_cb = resolve_sock_state;
+	o.sock_state_cb = dns_sock_state;
 	o.lookups = (char *)"b";
 	o.timeout = 1000;
 	o.tries = 2;
-	rc = ares_init_options(&resolve_chan, &o, ARES_OPT_SOCK_STATE_CB |
+	rc = ares_init_options(&dns_chan, &o, ARES_OPT_SOCK_STATE_CB |
 	    ARES_OPT_LOOKUPS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
 	if (rc != ARES_SUCCESS) {
 		log_warnx("c-ares init: %s", ares_strerror(rc));
 		return (-1);
 	}
-	resolve_ready = 1;
+	dns_ready = 1;
 	if (ec != NULL && ec->ec_ndns > 0)
-		return (resolve_set_servers(ec));
+		return (dns_set_servers(ec));
 	return (0);
 }
 
 /* Servers from the supervisor ("ip" or "ip:port", "[v6]:port"). */
 int
-resolve_set_servers(const struct exit_conf *ec)
+dns_set_servers(const struct exit_conf *ec)
 {
 	char		 csv[CONF_MAX_DNS * (CONF_HOST_LEN + 1)];
 	size_t		 off = 0;
 	uint32_t	 i;
 	int		 rc;
 
-	if (!resolve_ready || ec->ec_ndns == 0)
+	if (!dns_ready || ec->ec_ndns == 0)
 		return (0);
 	csv[0] = '\0';
 	for (i = 0; i < ec->ec_ndns && i < CONF_MAX_DNS; i++) {
@@ -158,7 +159,7 @@ resolve_set_servers(const struct exit_conf *ec)
 			break;
 		off += rc;
 	}
-	if ((rc = ares_set_servers_ports_csv(resolve_chan, csv)) !=
+	if ((rc = ares_set_servers_ports_csv(dns_chan, csv)) !=
 	    ARES_SUCCESS) {
 		log_warnx("c-ares servers: %s", ares_strerror(rc));
 		return (-1);
@@ -167,7 +168,7 @@ resolve_set_servers(const struct exit_conf *ec)
 }
 
 static void
-resolve_setport(struct xaddrs *xa, uint16_t port)
+dns_setport(struct xaddrs *xa, uint16_t port)
 {
 	int	 i;
 
@@ -188,7 +189,7 @@ resolve_setport(struct xaddrs *xa, uint16_t port)
  * must reach the loopback here too.
  */
 static int
-resolve_is_localhost(const char *host)
+dns_is_localhost(const char *host)
 {
 	size_t	 n = strlen(host);
 
@@ -200,13 +201,13 @@ resolve_is_localhost(const char *host)
 }
 
 int
-resolve_literal(const char *host, uint16_t port, struct xaddrs *xa)
+dns_literal(const char *host, uint16_t port, struct xaddrs *xa)
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&xa->xa_ss[0];
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&xa->xa_ss[0];
 
 	memset(xa, 0, sizeof(*xa));
-	if (resolve_is_localhost(host)) {
+	if (dns_is_localhost(host)) {
 		/* IPv4 first, as for DNS answers; the dial falls through. */
 		sin->sin_family = AF_INET;
 		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -216,7 +217,7 @@ resolve_literal(const char *host, uint16_t port, struct xaddrs *xa)
 		sin6->sin6_addr = in6addr_loopback;
 		xa->xa_len[1] = sizeof(*sin6);
 		xa->xa_n = 2;
-		resolve_setport(xa, port);
+		dns_setport(xa, port);
 		return (0);
 	}
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
@@ -228,7 +229,7 @@ resolve_literal(const char *host, uint16_t port, struct xaddrs *xa)
 	} else
 		return (-1);
 	xa->xa_n = 1;
-	resolve_setport(xa, port);
+	dns_setport(xa, port);
 	return (0);
 }
 
@@ -237,7 +238,7 @@ resolve_literal(const char *host, uint16_t port, struct xaddrs *xa)
  * Port 1..65535; host non-empty.
  */
 int
-resolve_split(const char *target, size_t tlen, char *host, size_t hostlen,
+dns_split(const char *target, size_t tlen, char *host, size_t hostlen,
     uint16_t *port)
 {
 	const char	*colon = NULL, *hs, *he;
@@ -277,47 +278,47 @@ resolve_split(const char *target, size_t tlen, char *host, size_t hostlen,
 	return (0);
 }
 
-static struct resolve_cache *
-resolve_cache_find(const char *host, double now)
+static struct dns_cache *
+dns_cache_find(const char *host, double now)
 {
-	struct resolve_cache	*rc;
+	struct dns_cache	*rc;
 
-	HASH_FIND_STR(resolve_cache, host, rc);
+	HASH_FIND_STR(dns_cache, host, rc);
 	if (rc != NULL && now >= rc->rc_expires) {
-		HASH_DEL(resolve_cache, rc);
+		HASH_DEL(dns_cache, rc);
 		free(rc);
-		resolve_ncache--;
+		dns_ncache--;
 		rc = NULL;
 	}
 	return (rc);
 }
 
 static void
-resolve_cache_put(const char *host, const struct xaddrs *xa, double now)
+dns_cache_put(const char *host, const struct xaddrs *xa, double now)
 {
-	struct resolve_cache	*rc, *tmp;
+	struct dns_cache	*rc, *tmp;
 
-	if ((rc = resolve_cache_find(host, now)) == NULL) {
-		if (resolve_ncache >= RESOLVE_CACHE_MAX) {
-			HASH_ITER(hh, resolve_cache, rc, tmp) {
-				HASH_DEL(resolve_cache, rc);
+	if ((rc = dns_cache_find(host, now)) == NULL) {
+		if (dns_ncache >= DNS_CACHE_MAX) {
+			HASH_ITER(hh, dns_cache, rc, tmp) {
+				HASH_DEL(dns_cache, rc);
 				free(rc);
-				resolve_ncache--;
+				dns_ncache--;
 				break;
 			}
 		}
 		if ((rc = calloc(1, sizeof(*rc))) == NULL)
 			return;
 		snprintf(rc->rc_host, sizeof(rc->rc_host), "%s", host);
-		HASH_ADD_STR(resolve_cache, rc_host, rc);
-		resolve_ncache++;
+		HASH_ADD_STR(dns_cache, rc_host, rc);
+		dns_ncache++;
 	}
 	rc->rc_addrs = *xa;
 	rc->rc_expires = now + EXIT_DNS_TTL;
 }
 
 static int
-resolve_errno(int status)
+dns_errno(int status)
 {
 	switch (status) {
 	case ARES_ENOTFOUND:
@@ -335,9 +336,9 @@ resolve_errno(int status)
 }
 
 static void
-resolve_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+dns_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
-	struct resolve_req		*rq = arg;
+	struct dns_req		*rq = arg;
 	struct ares_addrinfo_node	*n;
 	struct xaddrs			 xa;
 	int				 pass;
@@ -358,28 +359,28 @@ resolve_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 			}
 		}
 		if (xa.xa_n > 0)
-			resolve_cache_put(rq->rq_host, &xa, exit_now());
+			dns_cache_put(rq->rq_host, &xa, exit_now());
 	}
 	if (res != NULL)
 		ares_freeaddrinfo(res);
-	resolve_setport(&xa, rq->rq_port);
+	dns_setport(&xa, rq->rq_port);
 	rq->rq_xa = xa;
 	if (status != ARES_SUCCESS)
-		rq->rq_err = resolve_errno(status);
+		rq->rq_err = dns_errno(status);
 	else
 		rq->rq_err = xa.xa_n ? 0 : ENOENT;
 	rq->rq_done = 1;
 	if (rq->rq_starting)
-		return;		/* resolve_start defers the callback */
+		return;		/* dns_start defers the callback */
 	if (rq->rq_cb != NULL)
 		rq->rq_cb(rq->rq_arg, rq->rq_err, &rq->rq_xa);
 	free(rq);
 }
 
 static void
-resolve_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+dns_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct resolve_req	*rq = w->data;
+	struct dns_req	*rq = w->data;
 
 	if (rq->rq_cb != NULL)
 		rq->rq_cb(rq->rq_arg, rq->rq_err, &rq->rq_xa);
@@ -388,15 +389,15 @@ resolve_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * Start a lookup; the callback always runs later from the loop, never
- * before this returns (callers check resolve_cached() first).
+ * before this returns (callers check dns_cached() first).
  */
-struct resolve_req *
-resolve_start(const char *host, uint16_t port, resolve_cb cb, void *arg)
+struct dns_req *
+dns_start(const char *host, uint16_t port, dns_cb cb, void *arg)
 {
-	struct resolve_req		*rq;
+	struct dns_req		*rq;
 	struct ares_addrinfo_hints	 hints;
 
-	if (!resolve_ready)
+	if (!dns_ready)
 		return (NULL);
 	if ((rq = calloc(1, sizeof(*rq))) == NULL)
 		return (NULL);
@@ -409,33 +410,33 @@ resolve_start(const char *host, uint16_t port, resolve_cb cb, void *arg)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = ARES_AI_NUMERICSERV | ARES_AI_NOSORT;
 	rq->rq_starting = 1;
-	ares_getaddrinfo(resolve_chan, host, NULL, &hints, resolve_done, rq);
+	ares_getaddrinfo(dns_chan, host, NULL, &hints, dns_done, rq);
 	rq->rq_starting = 0;
 	if (rq->rq_done) {
-		ev_timer_init(&rq->rq_defer, resolve_defer_cb, 0, 0);
+		ev_timer_init(&rq->rq_defer, dns_defer_cb, 0, 0);
 		rq->rq_defer.data = rq;
-		ev_timer_start(resolve_loop, &rq->rq_defer);
+		ev_timer_start(dns_loop, &rq->rq_defer);
 	}
-	resolve_rearm();
+	dns_rearm();
 	return (rq);
 }
 
 /* A fresh cached answer for host, with the port set. */
 int
-resolve_cached(const char *host, uint16_t port, struct xaddrs *xa)
+dns_cached(const char *host, uint16_t port, struct xaddrs *xa)
 {
-	struct resolve_cache	*rc;
+	struct dns_cache	*rc;
 
-	if ((rc = resolve_cache_find(host, exit_now())) == NULL)
+	if ((rc = dns_cache_find(host, exit_now())) == NULL)
 		return (-1);
 	*xa = rc->rc_addrs;
-	resolve_setport(xa, port);
+	dns_setport(xa, port);
 	return (0);
 }
 
 /* The request's owner is gone; c-ares still completes it later. */
 void
-resolve_cancel(struct resolve_req *rq)
+dns_cancel(struct dns_req *rq)
 {
 	if (rq != NULL)
 		rq->rq_cb = NULL;
