@@ -50,6 +50,9 @@
 #define POST_SKIP_MAX		60.0	/* relay back-off cap, s */
 #define POST_UP_TIME		0.005	/* direct request: s of the path */
 #define POST_BULK_MAX		3	/* requests with bulk in flight */
+#define POST_SYN_HOLD_MIN	0.0005	/* s: a SYN waits for its data */
+#define POST_SYN_HOLD_MAX	0.010
+#define POST_SYN_HOLD_NONE	0.002	/* ... no exchange measured yet */
 
 /* One session's frames in a pipelined POST. */
 struct prun {
@@ -1059,6 +1062,30 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		post_sleep(p, POST_FAIL_PAUSE);
 	if (hep != NULL && slot == HS_ACTIVE)
 		post_slot_wake(po);
+}
+
+/*
+ * How long a new session's SYN may wait for the app's first bytes so
+ * that one exchange carries both (local.c): half an exchange's round
+ * trip, the least an exchange saved is worth, between
+ * POST_SYN_HOLD_MIN and POST_SYN_HOLD_MAX.
+ */
+double
+post_syn_hold(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+	double		 rtt = 0;
+	size_t		 i;
+
+	for (i = 0; po != NULL && i < po->po_neps; i++)
+		if (po->po_info[i].pe_rtt > 0 &&
+		    (rtt == 0 || po->po_info[i].pe_rtt < rtt))
+			rtt = po->po_info[i].pe_rtt;
+	if (rtt <= 0)
+		return (POST_SYN_HOLD_NONE);
+	rtt /= 2;
+	return (rtt < POST_SYN_HOLD_MIN ? POST_SYN_HOLD_MIN :
+	    rtt > POST_SYN_HOLD_MAX ? POST_SYN_HOLD_MAX : rtt);
 }
 
 /* The stream went away: every idle poller polls again now. */
