@@ -298,6 +298,7 @@ struct xresp {
 	struct sess		*r_replayed[EXIT_RESP_FRAMES];
 	size_t			 r_nreplayed;
 	int			 r_urgent;
+	int			 r_first;	/* a session's first bytes */
 	struct wbuf		 r_out;		/* LWS_PRE + body */
 	struct wbuf		 r_scratch;
 	struct xresp		*r_next;	/* free list */
