@@ -56,7 +56,8 @@ enum conf_http_version {
 
 enum conf_wire_compat {
 	WIRE_COMPAT_CURRENT = 0,	/* v1.6+ layout */
-	WIRE_COMPAT_V15			/* emit GooseRelayVPN v1.5 batches */
+	WIRE_COMPAT_V15			/* carrier: emit v1.5 batches; exit:
+					 * serve as a v1.5 server does */
 };
 
 struct conf_script {
@@ -195,6 +196,8 @@ struct exit_conf {
 	uint32_t	 ec_udp_max_dps_client;		/* 50000 */
 	uint32_t	 ec_udp_queue_bytes;		/* 64 MiB per worker */
 	uint32_t	 ec_udp_queue_bytes_client;	/* 4 MiB */
+	/* v1.5: behave as a GooseRelayVPN v1.5 server (for testing) */
+	enum conf_wire_compat ec_wire_compat;
 };
 
 /*

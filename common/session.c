@@ -31,6 +31,7 @@
 struct sess_sent {
 	uint64_t	 ss_seq;
 	uint64_t	 ss_off;	/* absolute TX offset of the payload */
+	double		 ss_at;		/* last (re)sent */
 	uint32_t	 ss_len;
 	uint8_t		 ss_flags;
 };
@@ -49,6 +50,7 @@ struct sess_rxo {
 #define SESS_P_ACK_FORCE	0x02	/* duplicate seen: ACK again */
 #define SESS_P_REPLAY_SET	0x04	/* replay mode change at settle */
 #define SESS_P_REPLAY_ON	0x08	/* ... to this */
+#define SESS_P_RESEND		0x10	/* the peer lacks the oldest */
 
 #define SESS_SENT_INIT		16	/* first replay ring size */
 #define SESS_REORDER_INIT	8	/* first reorder array size */
@@ -499,6 +501,7 @@ sess_drain(struct sess *s, struct sess_txn *txn, struct wire_frame *out,
 			break;
 		sess_frame(s, &out[n++], ss->ss_seq, ss->ss_flags, ss->ss_off,
 		    ss->ss_len);
+		ss->ss_at = now;
 		bytes += ss->ss_len;
 		s->s_resend++;
 	}
@@ -548,6 +551,7 @@ sess_drain(struct sess *s, struct sess_txn *txn, struct wire_frame *out,
 			ss = sess_sent_at(s, s->s_sent_count);
 			ss->ss_seq = s->s_tx_seq;
 			ss->ss_off = s->s_tx_sent;
+			ss->ss_at = now;
 			ss->ss_len = (uint32_t)len;
 			ss->ss_flags = fl;
 			s->s_sent_count++;
@@ -596,11 +600,16 @@ sess_replay_drain(struct sess *s, struct wire_frame *out, size_t maxframes,
 			break;
 		sess_frame(s, &out[n++], ss->ss_seq, ss->ss_flags, ss->ss_off,
 		    ss->ss_len);
+		ss->ss_at = now;
 		bytes += ss->ss_len;
 	}
 	if (n > 0) {
 		s->s_replay_at = now;
 		s->s_last_tx = now;
+		if (s->s_pflags & SESS_P_RESEND) {
+			s->s_pflags &= ~SESS_P_RESEND;
+			s->s_fast_at = now;
+		}
 	}
 	return ((int)n);
 }
@@ -731,6 +740,7 @@ sess_replay_prune(struct sess *s, double now)
 	}
 	if (pruned == 0)
 		return;
+	s->s_pflags &= ~SESS_P_RESEND;	/* that frame arrived after all */
 	if (s->s_flags & SESS_IN_TXN) {
 		s->s_snap_count -= pruned;
 		s->s_snap_resend -= s->s_snap_resend < pruned ?
@@ -778,6 +788,7 @@ sess_replay_bytes(const struct sess *s)
 static void
 sess_requeue_now(struct sess *s)
 {
+	s->s_pflags &= ~SESS_P_RESEND;	/* all of it goes again */
 	if (s->s_resend == 0)
 		return;
 	s->s_resend = 0;
@@ -847,7 +858,70 @@ sess_replay_due(const struct sess *s, double now, double retry)
 {
 	return (s->s_replay && s->s_resend > 0 &&
 	    !(s->s_flags & (SESS_IN_TXN | SESS_ABORTED)) &&
-	    now - s->s_replay_at >= retry);
+	    (((s->s_pflags & SESS_P_RESEND) && now >= s->s_resend_at) ||
+	    now - s->s_replay_at >= retry));
+}
+
+double
+sess_replay_due_at(const struct sess *s, double retry)
+{
+	double	 at = s->s_replay_at + retry;
+
+	if (!s->s_replay || s->s_resend == 0 ||
+	    (s->s_flags & (SESS_IN_TXN | SESS_ABORTED)))
+		return (0);
+	if ((s->s_pflags & SESS_P_RESEND) && s->s_resend_at < at)
+		at = s->s_resend_at;
+	return (at);
+}
+
+/*
+ * A cumulative ACK from the peer, and what it says about loss.  The peer
+ * ACKs without progress only when something went missing: a request of
+ * its own failed (its ACKs go again), it checks its sessions after a
+ * disruption, or a duplicate arrived.  The oldest frame it lacks may be
+ * on its way still if it left here less than fast s ago: it goes once it
+ * is that old, unless an ACK for it comes first.  Otherwise it was lost
+ * with a response that failed after being handed to the kernel (a reset
+ * POST connection), where the exit cannot see the loss, and it goes now.
+ * Waiting for the retry timer (3 s after the session's last send) would
+ * cost 3 s per lost response, and with the store or the window full
+ * nothing else moves meanwhile.  Progress that stops short of s_recover
+ * (every seq cut when the loss was seen) finds the next frame lost with
+ * the same responses: it goes too, as TCP does after a partial ACK (RFC
+ * 6582).  A spurious resend costs one response budget of duplicates
+ * (the peer drops them), and there is at most one every fast s: on a
+ * path that holds frames longer than that (a slow stream), progress from
+ * originals still arriving would otherwise resend a frame for each ACK.
+ */
+double
+sess_replay_gack(struct sess *s, uint64_t next_seq, double now, double fast)
+{
+	const struct sess_sent	*ss;
+	uint64_t		 prev = s->s_peer_next;
+	double			 at;
+
+	sess_replay_ack(s, next_seq, now);
+	if (!s->s_replay || (s->s_flags & SESS_ABORTED) ||
+	    s->s_sent_count == 0 || s->s_resend == 0)
+		return (0);
+	if (next_seq > prev && s->s_peer_next >= s->s_recover)
+		return (0);		/* progress: nothing known lost */
+	ss = sess_sent_at(s, 0);
+	if (ss->ss_seq != s->s_peer_next)
+		return (0);
+	if ((s->s_pflags & SESS_P_RESEND))
+		return (s->s_resend_at);	/* known already */
+	at = ss->ss_at + fast;
+	if (s->s_fast_at + fast > at)
+		at = s->s_fast_at + fast;
+	if (at < now)
+		at = now;
+	if (s->s_peer_next >= s->s_recover)
+		s->s_recover = s->s_tx_seq;
+	s->s_resend_at = at;
+	s->s_pflags |= SESS_P_RESEND;
+	return (at);
 }
 
 double

@@ -139,6 +139,10 @@ struct sess {
 	uint32_t		 s_resend;	/* first entry to send again */
 	double			 s_replay_at;	/* last (re)send time */
 	double			 s_replay_progress; /* last ACK progress */
+	/* A loss the peer's ACKs showed (sess_replay_gack). */
+	uint64_t		 s_recover;	/* s_tx_seq then */
+	double			 s_resend_at;	/* resend it then */
+	double			 s_fast_at;	/* last such resend */
 
 	/* RX */
 	uint64_t		 s_rx_next;	/* next expected seq */
@@ -296,8 +300,23 @@ void	sess_set_replay(struct sess *, int);
  * ACK prunes it (it never goes over a cap by itself).
  */
 int	sess_replay_full(const struct sess *);
-/* Unacked frames whose last (re)send is >= retry s old (3 s resend). */
+/*
+ * Unacked frames whose last (re)send is >= retry s old (3 s resend), or
+ * whose oldest one the peer was found to miss (sess_replay_gack).
+ */
 int	sess_replay_due(const struct sess *, double now, double retry);
+/* When sess_replay_due turns true (0: nothing to resend, or in a txn). */
+double	sess_replay_due_at(const struct sess *, double retry);
+/*
+ * An ACK of next_seq from the peer (sess_replay_ack) that may say a frame
+ * was lost: without progress, or, after such a loss, with progress that
+ * stops short of what was sent then.  Returns when the oldest unacked
+ * frames are due (sess_replay_due; now if the frame the peer lacks was
+ * (re)sent at least fast s ago and the last such resend was too), or 0
+ * if nothing was lost.  An ACK for the frame meanwhile cancels it.
+ */
+double	sess_replay_gack(struct sess *, uint64_t next_seq, double now,
+	    double fast);
 /* Seconds since the store last made progress (5 min expiry); 0 if empty. */
 double	sess_replay_age(const struct sess *, double now);
 

@@ -325,6 +325,13 @@ stats_json_endpoint(const struct stats *st, size_t i)
 		json_decref(o);
 		return NULL;
 	}
+	/* The batch layout (a GooseRelayVPN v1.5 server: "v1.5"). */
+	if (o != NULL && ep->se_layout[0] != '\0' && json_object_set_new(o,
+	    "layout", json_stringn(ep->se_layout, strnlen(ep->se_layout,
+	    sizeof(ep->se_layout)))) == -1) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -812,10 +819,10 @@ stats_table(const json_t *in, char *err, size_t errlen)
 		j += json_array_size(json_object_get(W(i), "endpoints"));
 	if (j > 0) {
 		fprintf(f, "\n%-12s %-6s %-40s %-12s %-7s %9s %9s %9s %9s "
-		    "%7s %-5s %7s\n", "WORKER", "KIND", "ENDPOINT", "ACCOUNT",
-		    "HEALTHY",
+		    "%7s %-5s %7s %-6s\n", "WORKER", "KIND", "ENDPOINT",
+		    "ACCOUNT", "HEALTHY",
 		    "OK", "FAIL", "TODAY", "SCRIPT", "BL_S", "QUOTA",
-		    "RTT_MS");
+		    "RTT_MS", "LAYOUT");
 	}
 	for (i = 0; i < nw; i++) {
 		o = W(i);
@@ -836,14 +843,16 @@ stats_table(const json_t *in, char *err, size_t errlen)
 			    stats_get_str(ep, "account") : "-",
 			    stats_get(ep, "healthy", NULL) == 1 ? "yes" :
 			    "no");
-			fprintf(f, " %9s %9s %9s %9s %7s %-5s %7s\n",
+			fprintf(f, " %9s %9s %9s %9s %7s %-5s %7s %-6s\n",
 			    N(stats_get(ep, "ok", NULL)),
 			    N(stats_get(ep, "fail", NULL)),
 			    N(stats_get(ep, "today", NULL)),
 			    N(stats_get(ep, "script", NULL)),
 			    N(bl > 0 ? (bl + 999) / 1000 : bl),
 			    stats_get(ep, "quota", NULL) == 1 ? "yes" : "no",
-			    N(stats_get(ep, "rtt_ms", NULL)));
+			    N(stats_get(ep, "rtt_ms", NULL)),
+			    *stats_get_str(ep, "layout") ?
+			    stats_get_str(ep, "layout") : "-");
 		}
 	}
 

@@ -111,6 +111,7 @@ struct stats_endpoint {
 	int		 se_quota;		/* quarantined until reset */
 	uint64_t	 se_rtt_ms;		/* RTT EWMA, 0 = unknown */
 	char		 se_kind[12];		/* "script", "relay", "stream" */
+	char		 se_layout[8];		/* "v1.6", "v1.5", "" */
 };
 
 struct stats {

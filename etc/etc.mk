@@ -8,7 +8,9 @@ ETC_SUBST = sed -e 's|@sbindir[@]|$(sbindir)|g' \
 	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@runstatedir[@]|$(runstatedir)|g' \
 	-e 's|@GR_USER[@]|$(GR_USER)|g' \
-	-e 's|@GR_EMPTY_DIR[@]|$(GR_EMPTY_DIR)|g'
+	-e 's|@GR_EMPTY_DIR[@]|$(GR_EMPTY_DIR)|g' \
+	-e 's|@GR_SD_TYPE[@]|$(GR_SD_TYPE)|g' \
+	-e 's|@GR_SD_NOTIFY[@]|$(GR_SD_NOTIFY)|g'
 
 systemdunitdir = $(prefix)/lib/systemd/system
 systemdunit_DATA = etc/gooserelayd.service

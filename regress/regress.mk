@@ -41,3 +41,12 @@ EXTRA_DIST += $(HOSTILE_CASES) regress/lib-hostile.sh
 SHAPED_CASES = regress/cases/shaped_tunnel.sh
 TESTS += $(SHAPED_CASES)
 EXTRA_DIST += $(SHAPED_CASES) regress/lib-shaped.sh
+
+# Issue 15 (second part): the pre-flight's probes each with their own
+# identity; failures said once with back-off; GooseRelayVPN v1.5 servers
+# detected; sd_notify.
+FIRSTHOUR2_CASES = regress/cases/fronted_preflight.sh \
+	regress/cases/carrier_v15.sh regress/cases/carrier_failonce.sh \
+	regress/cases/daemon_notify.sh
+TESTS += $(FIRSTHOUR2_CASES)
+EXTRA_DIST += $(FIRSTHOUR2_CASES) regress/tools/notifysock.py

@@ -5,10 +5,10 @@ set -e
 PKGS="build-essential autoconf automake libtool pkg-config
 libwebsockets-dev libwebsockets-evlib-ev libtls-dev libev-dev libyaml-dev
 libc-ares-dev libseccomp-dev libcmocka-dev libssl-dev libzstd-dev zlib1g-dev
-libjansson-dev libhttp-parser-dev uthash-dev libarchive-dev"
+libjansson-dev libhttp-parser-dev uthash-dev libarchive-dev libsystemd-dev"
 TESTPKGS="curl nginx dnsmasq-base mandoc clang libclang-rt-14-dev nodejs
 shadowsocks-libev microsocks openssh-server openssh-client iproute2 procps
-psmisc strace python3 debhelper dpkg-dev fakeroot lintian haproxy"
+psmisc strace python3 bc debhelper dpkg-dev fakeroot lintian haproxy"
 case "$1" in
 --test) PKGS="$PKGS $TESTPKGS" ;;
 esac

@@ -56,8 +56,12 @@ test)
 		# Leak checking needs ptrace, which the sandbox forbids; the
 		# bulk cases move 16 MiB instead of 100 and each fuzzer runs
 		# 2 s: the first pass already did the long runs.
+		# Instrumented code is 2-3x slower: the fleet cases' bounds
+		# on failover (5 s in the first pass, as issue 16 asks) are
+		# doubled here.
 		(cd build-asan && ASAN_OPTIONS=detect_leaks=0 \
 		    GR_BULK_MIB=16 GR_EXIT_BULK_MIB=16 FUZZ_SECONDS=2 \
+		    FL_NEW_MAX=10 FL_RST_MAX=16 \
 		    make -j"$jobs" check) || rc=$?
 		sh scripts/summary.sh build-asan
 	fi

@@ -221,6 +221,7 @@ const struct conf_key conf_keys[] = {
 	    KF_ZERO_DEFAULT, 256 * KIB, 22 * MIB),
 	E_TYPED("downstream_replay_enabled", KT_BOOL, ec_replay_enabled, 0),
 	E_TYPED("stream_enabled", KT_BOOL, ec_stream_enabled, 0),
+	E_ENUM("wire_compat", ec_wire_compat, conf_keys_wire_names),
 	E_NUM("session_idle_timeout_s", ec_idle_timeout_s, KF_ZERO_DEFAULT,
 	    1, 86400),
 	E_NUM("stream_disconnect_grace_s", ec_stream_grace_s,

@@ -189,6 +189,7 @@ reload_commit(struct reload_txn *t)
 	if (t->rt_file)
 		resolve_schedule();
 	reload_txn_free(t);
+	notify_reloaded();
 	snprintf(msg, sizeof(msg), "reloaded: generation %u", sv_gen);
 	reload_notify(ws, 1, msg);
 	reload_next();
@@ -208,6 +209,7 @@ reload_finish_failed(struct reload_txn *t)
 	    "worker is on generation %u", t->rt_gen, t->rt_why, sv_gen);
 	log_warnx("configuration reloading FAILED: %s", msg);
 	reload_txn_free(t);
+	notify_reloaded();
 	reload_notify(ws, 0, msg);
 	reload_next();
 }
@@ -379,6 +381,7 @@ reload_begin_file(struct reload_waiter *ws, char *err, size_t errlen)
 	t->rt_file = 1;
 	t->rt_ln[0].ln_fd = t->rt_ln[1].ln_fd = -1;
 	log_info("reloading %s", sv_opts.so_conffile);
+	notify_reloading();
 	if (confparse_file(sv_opts.so_conffile, nc, reload_msg, &nerr) != 0 ||
 	    nerr != 0) {
 		snprintf(err, errlen, "%s has errors; keeping the old "
@@ -419,6 +422,7 @@ reload_begin_file(struct reload_waiter *ws, char *err, size_t errlen)
  fail:
 	log_warnx("configuration reloading FAILED: %s", err);
 	reload_txn_free(t);
+	notify_reloaded();	/* still serving the committed one */
 	return -1;
 }
 

@@ -80,6 +80,7 @@ supervisor_begin_shutdown(void)
 	if (sv_shutting_down)
 		return;
 	sv_shutting_down = 1;
+	notify_stop(NULL);
 	/* A reload under way or queued is dropped; its askers are told. */
 	reload_abort("gooserelayd is shutting down");
 	worker_shutdown_all(SUPERVISOR_GRACE_MS);
@@ -96,6 +97,7 @@ supervisor_exit_failed(const char *why)
 {
 	log_warnx("giving up: %s", why);
 	sv_exit_status = 1;
+	notify_stop(why);
 	supervisor_begin_shutdown();
 }
 

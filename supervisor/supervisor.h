@@ -238,6 +238,18 @@ void		 reload_lost(struct worker *, const char *why);
 int		 reload_read_ca(const struct gr_conf *, char **buf,
 		    size_t *len, char *err, size_t errlen);
 
+/*
+ * notify.c: sd_notify(3) for Type=notify (nothing when built without
+ * libsystemd).  notify_update after every worker event: READY=1 the
+ * first time every role is ready, STATUS= when the line changes.
+ * notify_reloading / notify_reloaded around a reload of the file,
+ * notify_stop at shutdown (why: NULL, or why it gives up).
+ */
+void		 notify_update(void);
+void		 notify_reloading(void);
+void		 notify_reloaded(void);
+void		 notify_stop(const char *why);
+
 /* files.c: the supervisor alone reads and writes files. */
 int		 files_read(const char *path, size_t max, char **buf,
 		    size_t *len);

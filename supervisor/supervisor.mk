@@ -6,10 +6,12 @@ gooserelayd_SOURCES = supervisor/supervisor.c supervisor/supervisor.h \
 	supervisor/reload.c supervisor/control.c supervisor/files.c \
 	supervisor/ctlproto.h supervisor/confparse.h \
 	supervisor/statsreq.c supervisor/opsdiag.c supervisor/resolve.c \
-	supervisor/worker_fsm.c supervisor/worker_fsm.h supervisor/syscheck.c
+	supervisor/worker_fsm.c supervisor/worker_fsm.h supervisor/syscheck.c \
+	supervisor/notify.c
 gooserelayd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/supervisor \
-	$(JANSSON_CFLAGS)
-gooserelayd_LDADD = $(OPS_LIBS) $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS)
+	$(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+gooserelayd_LDADD = $(OPS_LIBS) $(DIAG_LIBS) $(CONF_LIBS) $(IPC_LIBS) \
+	$(SYSTEMD_LIBS)
 gooserelayctl_SOURCES = supervisor/gooserelayctl.c supervisor/ctlproto.h
 gooserelayctl_CFLAGS = $(AM_CFLAGS)
 

@@ -835,6 +835,7 @@ static void
 worker_event(struct worker *w, uint32_t ev, struct imsg *imsg)
 {
 	worker_acts[fsm_action(&worker_fsm, w->w_state, ev)](w, imsg);
+	notify_update();
 }
 
 static void

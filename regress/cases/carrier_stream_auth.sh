@@ -60,7 +60,7 @@ conf "ws://goose:s3cr%40t%3Ax%2Fy@127.0.0.1:$STREAMP/stream" >"$T/conf.yaml"
 "$GOOSERELAYD" -n -f "$T/conf.yaml" >"$T/check.out" 2>&1 ||
     gr_fail "-n refused userinfo ($(cat "$T/check.out"))"
 gc_start
-gr_wait_log "$T/gooserelayd.log" "cannot connect to wss://127.0.0.1:$DEADP" \
+gr_wait_log "$T/gooserelayd.log" "stream: wss://127.0.0.1:$DEADP/stream: " \
     10 || gr_fail "the wss:// URL was never tried"
 gr_wait_log "$T/gooserelayd.log" \
     "stream: connected to ws://127.0.0.1:$STREAMP/stream" 10 ||

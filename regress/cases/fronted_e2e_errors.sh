@@ -17,7 +17,8 @@ gf_split "$(gr_key)"
 GF_NOWAIT=1 gf_start exitd "$T/exit.yaml"
 gr_wait_port "$EXITP" 20 || gr_fail "exit did not start"
 gf_start carrierd "$T/carrier.yaml"
-gr_wait_log "$T/carrierd.log" 'pre-flight .*tunnel_key mismatch' 30 ||
+# Said as a fact (204 to both batch layouts), not as a guess.
+gr_wait_log "$T/carrierd.log" 'tunnel_key mismatch: the exit cannot decrypt' 30 ||
     gr_fail "no key mismatch message"
 gr_stop carrierd
 gr_stop exitd

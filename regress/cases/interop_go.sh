@@ -16,7 +16,12 @@
 #     client_config.json (socks_host, socks_port, relay_urls, tunnel_key,
 #     no transport_mode) drives that client against our exit, and the very
 #     same file drives gooserelayd's carrier; both echo 20 x 64 KiB
-#     byte-exact.
+#     byte-exact;
+#  5. also only there (their `server` binary): our carrier with default
+#     settings against GooseRelayVPN's own server.  v1.5.0: the endpoint
+#     is switched to the v1.5 layout by itself (issue 15), said once;
+#     v1.6: nothing to switch.  20 x 64 KiB echoed byte-exact each; then
+#     another tunnel_key: one "tunnel_key mismatch" line, no v1.5 line.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/regress/lib.sh"
 . "$top_srcdir/regress/lib-exit.sh"
@@ -243,5 +248,58 @@ for v in 15 16; do
 		gr_log "v1.${v#1} client_config.json, $who client: ok"
 	done
 	gr_stop gx$v
+done
+
+# --- 5. our carrier, default settings, against their servers ------------
+for v in 15 16; do
+	eval "dir=\${GR_GOOSE_V$v:-}"
+	if [ -z "$dir" ] || [ ! -x "$dir/server" ]; then
+		gr_log "GooseRelayVPN v1.${v#1} server: not given, part 5 not" \
+		    "run for it"
+		continue
+	fi
+	KEY=$(gr_key)
+	CP=$(gr_free_port)
+	XP=$(gr_free_port)
+	printf '{"server_host": "127.0.0.1", "server_port": %s,\n' "$XP" \
+	    >"$T/server_config.json"
+	printf ' "tunnel_key": "%s"}\n' "$KEY" >>"$T/server_config.json"
+	gr_spawn gs$v "$dir/server" -config "$T/server_config.json"
+	gr_wait_port "$XP" 15 || gr_fail "v$v: Go server did not start"
+	for k in same other; do
+		K=$KEY
+		[ $k = other ] && K=$(gr_key)
+		printf '{"socks_host": "127.0.0.1", "socks_port": %s,\n' \
+		    "$CP" >"$T/c5.json"
+		printf ' "relay_urls": ["http://127.0.0.1:%s/tunnel"],\n' \
+		    "$XP" >>"$T/c5.json"
+		printf ' "tunnel_key": "%s"}\n' "$K" >>"$T/c5.json"
+		gr_spawn c5$v$k "$GOOSERELAYD" -d -f "$T/c5.json" \
+		    -s "$T/c5.sock" -X "$GR_LIBEXEC"
+		L="$T/c5$v$k.log"
+		gr_wait_port "$CP" 15 || gr_fail "v$v $k: no SOCKS port"
+		if [ $k = same ]; then
+			if [ $v = 15 ]; then
+				gr_wait_log "$L" "server speaks the GooseRelayVPN v1.5 layout: switched this endpoint to it" 20 ||
+				    gr_fail "v1.5: not switched"
+			else
+				gr_wait_log "$L" "pre-flight .*: ok" 20 ||
+				    gr_fail "v1.6: pre-flight"
+			fi
+			python3 "$LOAD" seq "$CP" "$EP" 20 65536 >"$T/l5$v" \
+			    2>&1 || gr_fail "v$v: $(tr '\n' ' ' <"$T/l5$v")"
+			[ "$(grep -c 'carrier: .*GooseRelayVPN v1.5' "$L")" = \
+			    "$([ $v = 15 ] && echo 1 || echo 0)" ] ||
+			    gr_fail "v$v: the layout said wrong"
+		else
+			gr_wait_log "$L" "tunnel_key mismatch: the exit cannot decrypt" 20 ||
+			    gr_fail "v$v: the wrong key not said"
+			grep -q 'carrier: .*GooseRelayVPN v1' "$L" &&
+			    gr_fail "v$v: a wrong key taken for a layout"
+		fi
+		gr_stop c5$v$k
+		gr_log "v1.${v#1} server, our carrier, $k key: ok"
+	done
+	gr_stop gs$v
 done
 gr_log "ok"

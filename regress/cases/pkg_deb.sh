@@ -101,6 +101,12 @@ getent passwd gooserelay >/dev/null || gr_fail "no service user"
 [ -d /var/empty ] || gr_fail "no /var/empty"
 grep -q '^ExecStart=/usr/sbin/gooserelayd -d -f /etc/gooserelayd.yaml$' \
     /lib/systemd/system/gooserelayd.service || gr_fail "unit paths"
+# Built --with-systemd: readiness through sd_notify (issue 15).
+grep -q '^Type=notify$' /lib/systemd/system/gooserelayd.service &&
+    grep -q '^NotifyAccess=main$' /lib/systemd/system/gooserelayd.service ||
+    gr_fail "unit is not Type=notify with NotifyAccess=main"
+dpkg-deb -f "$DEB" Depends | grep -q 'libsystemd0' ||
+    gr_fail "Depends lacks libsystemd0: $(dpkg-deb -f "$DEB" Depends)"
 /usr/sbin/gooserelayd -n -f /etc/gooserelayd.yaml.sample >"$T/n.log" 2>&1 ||
     gr_fail "gooserelayd -n on the sample: $(cat "$T/n.log")"
 /usr/sbin/gooserelayd -V | grep -q seccomp || gr_fail "not built with seccomp"

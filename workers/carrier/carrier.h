@@ -203,6 +203,7 @@ extern const struct sess_ops local_sess_ops;
 /* tunnel.c */
 void	tunnel_init(struct carrier *);
 void	tunnel_probe_build(struct carrier *);
+void	tunnel_probe_plain(struct carrier *, struct wbuf *);
 void	tunnel_kick(struct carrier *);
 int	tunnel_has_work(struct carrier *);
 void	tunnel_batch_init(struct tunnel_batch *);
@@ -214,6 +215,8 @@ size_t	tunnel_fill_ex(struct carrier *, struct tunnel_batch *,
 	    size_t maxbytes, int skip_inflight, int with_probe, int bulk);
 int	tunnel_seal(struct carrier *, struct tunnel_batch *, int text,
 	    size_t headroom);
+int	tunnel_seal_eo(struct carrier *, struct tunnel_batch *, int text,
+	    size_t headroom, const struct wire_encopts *);
 void	tunnel_commit(struct carrier *, struct tunnel_batch *);
 void	tunnel_rollback(struct carrier *, struct tunnel_batch *);
 void	tunnel_abort_batch(struct carrier *, struct tunnel_batch *);
@@ -252,6 +255,13 @@ void	failover_stream_sock(struct carrier *, int fd);
 int	failover_stream_now(struct carrier *, unsigned int fails, size_t nurls);
 uint64_t failover_probe_count(void);
 
+/* streamchk.c: why a stream URL fails, from POST /tunnel (ws:// only) */
+typedef void	(*streamchk_cb)(const char *label, const char *what,
+		    void *arg);
+int	streamchk_start(struct carrier *, const char *label, int tls,
+	    const char *host, int port, const char *addr, int refused,
+	    streamchk_cb, void *arg);
+
 /* carrier.c */
 void	carrier_settled(struct carrier *);
 
@@ -282,6 +292,7 @@ void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
 int	post_local_ack(struct carrier *);
 double	post_syn_hold(struct carrier *);
+int	post_v15(struct carrier *);
 void	post_quota_load(const char *, size_t);
 void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
 struct stats_endpoint;

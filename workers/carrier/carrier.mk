@@ -31,6 +31,10 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/post.c workers/carrier/direct.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
 	workers/carrier/liveness.c workers/carrier/rxwin.c \
+	workers/carrier/epfail.c workers/carrier/epfail.h \
+	workers/carrier/epcheck.c workers/carrier/epcheck.h \
+	workers/carrier/postep.c workers/carrier/postep.h \
+	workers/carrier/streamchk.c \
 	common/liblog.h common/liblog.c \
 	workers/carrier/udp.c workers/carrier/udp.h \
 	workers/carrier/failover.c
@@ -75,3 +79,13 @@ TESTS += regress/cases/fleet_blackhole.sh regress/cases/fleet_haproxy.sh
 EXTRA_DIST += regress/cases/fleet_blackhole.sh \
 	regress/cases/fleet_haproxy.sh regress/lib-fleet.sh \
 	regress/tools/fleetload.py etc/haproxy.cfg.sample
+
+# epfail.c: failures said once, reminders, back-off (issue 15).
+check_PROGRAMS += regress/unit/test_epfail
+TESTS += regress/unit/test_epfail
+regress_unit_test_epfail_SOURCES = regress/unit/test_epfail.c \
+	workers/carrier/epfail.c workers/carrier/epfail.h
+regress_unit_test_epfail_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/workers/carrier
+regress_unit_test_epfail_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+regress_unit_test_epfail_LDADD = $(CMOCKA_LIBS)

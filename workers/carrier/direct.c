@@ -62,8 +62,9 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 			if (len == 0)
 				snprintf(detail, sizeof(detail), "empty 200");
 		} else {
+			/* epcheck.c tells a wrong key from a v1.5 server. */
 			if (resp->hs_status == 204)
-				res = EP_FAIL_HARD;	/* key mismatch */
+				res = EP_FAIL_KEY;
 			else if (resp->hs_status == 429)
 				res = EP_FAIL_RATE;
 			else if (resp->hs_status >= 500)
@@ -72,7 +73,7 @@ direct_done(struct httpc_call *hc, int err, const char *errstr, int sent,
 				res = EP_FAIL_HARD;
 			snprintf(detail, sizeof(detail), "HTTP %d%s",
 			    resp->hs_status, resp->hs_status == 204 ?
-			    " (tunnel_key mismatch?)" : "");
+			    " (the request could not be decrypted)" : "");
 		}
 		break;
 	case HTTPC_ERR_OFFLINE:

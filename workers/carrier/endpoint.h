@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "epfail.h"
+
 struct ev_loop;
 struct cendpoint;
 
@@ -20,9 +22,12 @@ enum ep_result {
 	EP_FAIL_SOFT,		/* transient: 5xx, "try again", timeouts */
 	EP_FAIL_RATE,		/* 429 / rate-limit text */
 	EP_FAIL_QUOTA,		/* daily quota text */
-	EP_FAIL_HARD,		/* 204, empty 200, 403, 404, auth, relay loop */
+	EP_FAIL_HARD,		/* empty 200, 403, 404, auth, relay loop */
 	EP_FAIL_OFFLINE,	/* local network down (ENETUNREACH, DNS, ...) */
-	EP_FAIL_TRANSPORT	/* connection reset / EOF mid-exchange */
+	EP_FAIL_TRANSPORT,	/* connection reset / EOF mid-exchange */
+	EP_FAIL_KEY		/* the exit could not decrypt it: 204 (a
+				 * hard failure; epcheck.c tells a wrong
+				 * tunnel_key from a v1.5 server) */
 };
 const char	*ep_result_str(enum ep_result);
 
@@ -47,6 +52,7 @@ struct cendpoint_ops {
 };
 
 struct health;			/* health.c: score, blacklist, quota */
+struct post_epchk;		/* post.c: retries and checks */
 
 struct cendpoint {
 	const struct cendpoint_ops *ep_ops;
@@ -60,6 +66,9 @@ struct cendpoint {
 					   socket (TCP_INFO), else -1 */
 	struct txpace_conn *ep_resp_pace; /* ... its exchange snapshot */
 	void		*ep_priv;	/* implementation's state */
+	struct epfail	 ep_fail;	/* failures said once, back-off */
+	int		 ep_v15;	/* GooseRelayVPN v1.5 layout */
+	struct post_epchk *ep_chk;	/* post.c: retry timer, checks */
 };
 
 #endif /* GR_ENDPOINT_H */

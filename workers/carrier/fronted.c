@@ -202,9 +202,8 @@ fronted_classify(int status, const uint8_t *b, size_t len,
 		}
 		return (health_classify_text(b, len, detail));
 	case 204:
-		*detail = "the exit could not decrypt the request (tunnel_key "
-		    "mismatch)";
-		return (EP_FAIL_HARD);
+		*detail = "HTTP 204 (the request could not be decrypted)";
+		return (EP_FAIL_KEY);
 	case 429:
 		*detail = "deployment rate-limited";
 		return (EP_FAIL_RATE);

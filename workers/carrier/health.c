@@ -814,9 +814,6 @@ health_report(struct cendpoint *ep, enum ep_result r, double rtt,
 	if (detail == NULL)
 		detail = "";
 	if (r == EP_OK) {
-		/* A late answer does not lift a quota quarantine. */
-		if (h->h_listed && !health_h_quarantined(h, now))
-			log_info("endpoint %s healthy again", h->h_short);
 		h->h_fail = 0;
 		h->h_until = 0;
 		h->h_offline = 0;
@@ -841,10 +838,6 @@ health_report(struct cendpoint *ep, enum ep_result r, double rtt,
 		h->h_offline = 1;
 		if (h->h_until < now + HEALTH_OFFLINE_TTL)
 			h->h_until = now + HEALTH_OFFLINE_TTL;
-		if (!h->h_listed)
-			log_warnx("endpoint %s unreachable (local network?): "
-			    "%s; retrying in %.0fs", h->h_short, detail,
-			    HEALTH_OFFLINE_TTL);
 		h->h_listed = 1;
 		return;
 	case EP_FAIL_RATE:
@@ -853,6 +846,7 @@ health_report(struct cendpoint *ep, enum ep_result r, double rtt,
 		h->h_fail++;
 		break;
 	case EP_FAIL_HARD:
+	case EP_FAIL_KEY:
 		if (h->h_fail < 5)
 			h->h_fail = 5;
 		h->h_fail++;
@@ -877,15 +871,8 @@ health_report(struct cendpoint *ep, enum ep_result r, double rtt,
 	h->h_offline = 0;
 	ttl = health_ttl(hs, h->h_id, h->h_fail);
 	h->h_until = now + ttl;
-	if (!h->h_listed) {
-		log_warnx("endpoint %s blacklisted for %.0fs: %s%s%s",
-		    h->h_short, ttl, ep_result_str(r), detail[0] ? ": " : "",
-		    detail);
-		h->h_listed = 1;
-	} else if (h->h_fail == 9)
-		log_warnx("endpoint %s keeps failing (%s%s%s); retrying every "
-		    "%.0fs", h->h_short, ep_result_str(r), detail[0] ? ": " :
-		    "", detail, ttl);
+	/* The caller says it once (epfail.c), with the TTL as its delay. */
+	h->h_listed = 1;
 }
 
 int
@@ -1008,10 +995,10 @@ static const struct health_rule health_rules[] = {
 	    "daily Apps Script quota exhausted" },
 	{ "relay_loop_detected", EP_FAIL_HARD, "relay loop: RELAY_URLS in "
 	    "Code.gs points at Apps Script" },
-	{ "upstream status 204", EP_FAIL_HARD, "the exit could not decrypt "
-	    "(tunnel_key mismatch)" },
-	{ "\"status\":204", EP_FAIL_HARD, "the exit could not decrypt "
-	    "(tunnel_key mismatch)" },
+	{ "upstream status 204", EP_FAIL_KEY, "the exit answered HTTP 204 "
+	    "(it could not decrypt the request)" },
+	{ "\"status\":204", EP_FAIL_KEY, "the exit answered HTTP 204 (it "
+	    "could not decrypt the request)" },
 	{ "bad_payload", EP_FAIL_HARD, "Code.gs rejected the request body" },
 	{ "too many times in a short time", EP_FAIL_RATE, "rate limited" },
 	{ "per second", EP_FAIL_RATE, "rate limited" },
@@ -1185,6 +1172,8 @@ ep_result_str(enum ep_result r)
 		return ("local network unreachable");
 	case EP_FAIL_TRANSPORT:
 		return ("transport error");
+	case EP_FAIL_KEY:
+		return ("the exit could not decrypt it");
 	}
 	return ("unknown");
 }

@@ -74,8 +74,9 @@ void		 health_release(struct cendpoint *, enum health_slot);
 
 /*
  * Record the outcome of one exchange.  rtt in seconds (ignored for
- * failures), got_data = the response carried frames.  Logs the
- * healthy -> blacklisted transition once, and failCount 9.
+ * failures), got_data = the response carried frames.  Logs only a quota
+ * quarantine; the caller reports failures and recoveries through
+ * epfail.c, with health_blacklisted_for() as the delay.
  */
 void		 health_report(struct cendpoint *, enum ep_result, double rtt,
 		    int got_data, double now, const char *detail);

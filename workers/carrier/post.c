@@ -25,6 +25,12 @@
  * takes an endpoint and an idle or active slot with health_acquire() and
  * reports its outcome with health_report(), so buckets, blacklists and
  * quota quarantine (persisted through the supervisor) steer the pollers.
+ *
+ * Failures of every endpoint go to postep.c (issue 15): said once, with a
+ * reminder, and while an endpoint fails the pollers leave it alone; one
+ * check per back-off step (epfail.c) finds out when it answers again,
+ * and a 204 is told apart: another tunnel_key, or a GooseRelayVPN v1.5
+ * server whose layout the endpoint then switches to (post_adopt_v15()).
  */
 #include "gr_config.h"
 
@@ -32,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
 #include <tls.h>
 
 #include "carrier.h"
@@ -40,6 +47,7 @@
 #include "fronted.h"
 #include "health.h"
 #include "log.h"
+#include "postep.h"
 #include "stats.h"
 #include "txpace.h"
 #include "wproc.h"
@@ -47,7 +55,7 @@
 #define POST_FAIL_PAUSE		1.0
 #define POST_REAP_DELAY		60.0	/* after start: the SNI probe */
 #define POST_REAP_TICK		2.0
-#define POST_SKIP_MAX		60.0	/* relay back-off cap, s */
+#define POST_DOWN_SLEEP		30.0	/* every relay fails: a wake comes */
 #define POST_UP_TIME		0.005	/* direct request: s of the path */
 #define POST_BULK_MAX		3	/* requests with bulk in flight */
 #define POST_SYN_HOLD_MIN	0.0005	/* s: a SYN waits for its data */
@@ -79,6 +87,7 @@ struct poller {
 	struct prun		*p_runs;	/* TB_MAXFRAMES, in flight */
 	size_t			 p_nruns;
 	int			 p_extra;	/* pipelined TX only */
+	int			 p_v15;		/* the batch's layout */
 	int			 p_bulk;	/* in flight with bulk TX */
 };
 
@@ -89,8 +98,6 @@ struct post_epinfo {
 	uint64_t		 pe_ok, pe_fail;
 	double			 pe_rtt;		/* EWMA s, 0 unknown */
 	int			 pe_bad;		/* last exchange failed */
-	unsigned int		 pe_fails;		/* in a row (relays) */
-	double			 pe_until;		/* skipped until */
 	uint64_t		 pe_redials;		/* direct_redials() */
 };
 
@@ -100,9 +107,18 @@ struct post_retired {
 	double			 pr_since;
 };
 
+/*
+ * One pre-flight probe.  It has a client id and a probe session of its
+ * own: the exit answers a probe on any request it holds for the client
+ * id, so probes sharing the carrier's could find their answer in
+ * another's reply (issue 15).
+ */
 struct preflight {
 	struct post		*pf_post;
 	struct cendpoint	*pf_ep;
+	uint8_t			 pf_cid[WIRE_CID_LEN];
+	uint8_t			 pf_sid[WIRE_SID_LEN];
+	int			 pf_v15;	/* layout it was sealed in */
 	struct wbuf		 pf_body;
 	struct wbuf		 pf_scratch;
 };
@@ -136,6 +152,10 @@ struct post {
 	size_t			 po_nretired;
 	ev_timer		 po_reap;
 	double			 po_started_at;
+	struct postep_ctx	 po_px;		/* failing endpoints */
+	int			 po_v15;	/* a v1.5 server was adopted */
+	double			 po_down_since;	/* every relay fails since */
+	int			 po_down_said;
 	struct txpace		 po_pace;	/* direct requests by time */
 	int			 po_pace_on;
 };
@@ -146,6 +166,7 @@ static void	post_info_set(struct post *, size_t, const char *,
 		    const char *);
 static void	post_ep_count(struct post *, struct cendpoint *, int, double);
 static int	post_pollers_grow(struct post *, size_t);
+static void	post_px_setup(struct post *);
 
 /* Pollers wanted: as many again for pipelined TX. */
 static size_t
@@ -162,6 +183,13 @@ post_pipelining(struct post *po)
 
 	return (po->po_pipe && car->c_scfg.sc_replay && (po->po_localack ||
 	    (car->c_features & CARRIER_FEAT_UPACK)));
+}
+
+/* The carrier switched to the v1.5 layout for a v1.5 server. */
+int
+post_v15(struct carrier *car)
+{
+	return (car->c_post != NULL && car->c_post->po_v15);
 }
 
 /* Sessions keep sent frames until confirmed by POST answers. */
@@ -317,81 +345,25 @@ post_rollback(struct post *po, struct tunnel_batch *tb, int rekick)
 }
 
 /*
- * direct_post with several relay_urls: the current relay, or the next one
- * not being skipped; when every one is, the one back first (what a single
- * URL does anyway).  Every poller uses the current one (po_cur), which
- * changes only when it fails: relay_urls without a balancer may be
- * different exits, and a session lives in one (issue 16).
+ * direct_post: the current relay, or the next one that is not failing;
+ * -1 when every relay fails (postep.c retries them; a recovery wakes the
+ * pollers).  Every poller uses the current one (po_cur), which changes
+ * only when it fails: relay_urls without a balancer may be different
+ * exits, and a session lives in one (issue 16).
  */
-static size_t
-post_direct_pick(struct post *po, size_t cur, double now)
+static ssize_t
+post_direct_pick(struct post *po, size_t cur)
 {
-	size_t	 i, k, best;
+	size_t	 i, k;
 
 	if (cur >= po->po_neps)
 		cur = 0;		/* a reload removed it */
-	best = cur;
-	if (po->po_neps < 2 || po->po_fs.fs_health != NULL ||
-	    po->po_info[cur].pe_until <= now)
-		return (cur);
-	for (i = 1; i < po->po_neps; i++) {
+	for (i = 0; i < po->po_neps; i++) {
 		k = (cur + i) % po->po_neps;
-		if (po->po_info[k].pe_until <= now)
-			return (k);
-		if (po->po_info[k].pe_until < po->po_info[best].pe_until)
-			best = k;
+		if (postep_usable(po->po_eps[k]))
+			return ((ssize_t)k);
 	}
-	return (best);
-}
-
-/*
- * Outcome of an exchange with a direct relay: a failing one is skipped for
- * endpoint_blacklist_base_ms, doubling with each failure in a row (capped
- * at endpoint_blacklist_max_ms and POST_SKIP_MAX); one answer clears it.
- * A local network error says nothing about the relay.
- */
-static void
-post_direct_report(struct post *po, struct cendpoint *ep,
-    enum ep_result res, double now)
-{
-	const struct carrier_conf *cc = &po->po_car->c_conf;
-	struct post_epinfo	*pe;
-	double			 d, cap;
-	unsigned int		 n;
-	size_t			 k;
-
-	if (po->po_fs.fs_health != NULL)
-		return;
-	for (k = 0; k < po->po_neps; k++)
-		if (po->po_eps[k] == ep)
-			break;
-	if (k == po->po_neps)
-		return;		/* retired by a reload meanwhile */
-	pe = &po->po_info[k];
-	if (res == EP_OK) {
-		if (pe->pe_fails > 0 && po->po_neps > 1)
-			log_info("%s: answering again", ep->ep_label);
-		pe->pe_fails = 0;
-		pe->pe_until = 0;
-		return;
-	}
-	if (res == EP_FAIL_OFFLINE || po->po_neps < 2)
-		return;
-	if (pe->pe_until > now)
-		return;		/* sent before the skip began */
-	n = ++pe->pe_fails;
-	d = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms : 3000) /
-	    1000.0;
-	cap = cc->cc_blacklist_max_ms / 1000.0;
-	if (cap <= 0 || cap > POST_SKIP_MAX)
-		cap = POST_SKIP_MAX;
-	while (--n > 0 && d < cap)
-		d *= 2;
-	if (d > cap)
-		d = cap;
-	pe->pe_until = now + d;
-	log_warnx("%s: failing, skipped for %.1f s (failure %u in a row)",
-	    ep->ep_label, d, pe->pe_fails);
+	return (-1);
 }
 
 /*
@@ -492,28 +464,6 @@ post_quota_load(const char *json, size_t len)
 	memcpy(po->po_quota, json, len);
 	po->po_quota[len] = '\0';
 	po->po_quotalen = len;
-}
-
-static const char *
-post_result_str(enum ep_result r)
-{
-	switch (r) {
-	case EP_OK:
-		return ("ok");
-	case EP_FAIL_SOFT:
-		return ("transient failure");
-	case EP_FAIL_RATE:
-		return ("rate-limited");
-	case EP_FAIL_QUOTA:
-		return ("quota exhausted");
-	case EP_FAIL_HARD:
-		return ("hard failure");
-	case EP_FAIL_OFFLINE:
-		return ("local network down");
-	case EP_FAIL_TRANSPORT:
-		return ("connection failed");
-	}
-	return ("?");
 }
 
 /* Before the sandbox: OpenSSL init through a libtls config for https. */
@@ -628,6 +578,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	}
 	if (po->po_neps == 0)
 		return (0);
+	post_px_setup(po);
 	w = cc->cc_workers_per_endpoint ? cc->cc_workers_per_endpoint : 3;
 	po->po_wpe = w;
 	/*
@@ -647,6 +598,75 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 		return (-1);
 	po->po_cap = n;
 	return (post_pollers_grow(po, post_nwant(po)));
+}
+
+/*
+ * A GooseRelayVPN v1.5 server answered the v1.5 probe (postep.c): can
+ * the carrier speak its layout?  Only while it has negotiated nothing
+ * with a current exit (no features, no stream up): then the probe, binary
+ * bodies and pipelining (v1.5 does not reorder) go for good.
+ */
+static int
+post_adopt_v15(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+
+	if (po->po_v15)
+		return (1);
+	if (stream_up(car) || (car->c_probe_answered && car->c_features != 0))
+		return (0);
+	po->po_v15 = 1;
+	po->po_pipe = 0;
+	po->po_localack = 0;
+	car->c_features = 0;
+	car->c_probe_answered = 1;	/* v1.5 has no version probe */
+	car->c_scfg.sc_replay = 0;
+	car->c_scfg.sc_rx_ack = 0;
+	return (1);
+}
+
+/* A check's exchange (postep.c), counted like the pollers'. */
+static void
+post_px_count(struct carrier *car, struct cendpoint *ep, int ok)
+{
+	struct post	*po = car->c_post;
+
+	if (ok)
+		po->po_n_ok++;
+	else
+		po->po_n_fail++;
+	post_ep_count(po, ep, ok, -1);
+}
+
+/* The failure handling of postep.c for every endpoint of the tier. */
+static void
+post_px_setup(struct post *po)
+{
+	struct carrier		*car = po->po_car;
+	const struct carrier_conf *cc = &car->c_conf;
+	struct postep_ctx	*px = &po->po_px;
+	size_t			 i;
+
+	px->px_car = car;
+	px->px_hs = po->po_fs.fs_health;
+	px->px_wake = post_wake_all;
+	px->px_adopt_v15 = post_adopt_v15;
+	px->px_count = post_px_count;
+	/* Direct relays: endpoint_blacklist_base_ms doubling, capped. */
+	px->px_base = (cc->cc_blacklist_base_ms ? cc->cc_blacklist_base_ms :
+	    3000) / 1000.0;
+	px->px_cap = cc->cc_blacklist_max_ms / 1000.0;
+	if (px->px_cap <= 0 || px->px_cap > POSTEP_DIRECT_CAP)
+		px->px_cap = POSTEP_DIRECT_CAP;
+	if (px->px_hs != NULL)
+		for (i = 0; i < po->po_fs.fs_neps; i++) {
+			postep_attach(px, po->po_fs.fs_eps[i]);
+			postep_ladder(px, po->po_fs.fs_eps[i]);
+		}
+	for (i = 0; i < po->po_neps; i++) {
+		postep_attach(px, po->po_eps[i]);
+		postep_ladder(px, po->po_eps[i]);
+	}
 }
 
 /* Set up pollers up to n (of po_cap); started ones poll at once. */
@@ -743,6 +763,71 @@ post_slot_wake(struct post *po)
 }
 
 /*
+ * Every relay fails: hold the sessions for endpoint_outage_grace_ms (at
+ * most a minute, as GooseRelayVPN does unless the local network is down),
+ * then reset them, and any made later while it lasts, at once: a browser
+ * should not wait for its own timeout.  Returns how long to sleep.
+ */
+static double
+post_direct_down(struct post *po)
+{
+	struct carrier	*car = po->po_car;
+	struct lconn	*lc, *nlc;
+	double		 now = ev_now(car->c_loop), grace;
+	size_t		 n = 0;
+
+	if (po->po_down_since == 0)
+		po->po_down_since = now;
+	grace = car->c_conf.cc_outage_grace_ms / 1000.0;
+	if (grace > HEALTH_OUTAGE_CAP)
+		grace = HEALTH_OUTAGE_CAP;
+	if (car->c_nlive == 0 || po->po_rolling)
+		return (POST_DOWN_SLEEP);
+	if (now - po->po_down_since < grace)
+		return (po->po_down_since + grace - now);
+	po->po_rolling++;
+	for (lc = TAILQ_FIRST(&car->c_conns); lc != NULL; lc = nlc) {
+		nlc = TAILQ_NEXT(lc, lc_all);
+		if (lc->lc_sess != NULL) {
+			local_abort(lc, "every relay down");
+			n++;
+		}
+	}
+	po->po_rolling--;
+	po->po_kick_pending = 0;
+	if (!po->po_down_said && n > 0)
+		log_warnx("every relay unavailable for %.0f s: resetting %zu "
+		    "local session%s (and new ones until one answers)",
+		    now - po->po_down_since, n, n == 1 ? "" : "s");
+	po->po_down_said = 1;
+	return (POST_DOWN_SLEEP);
+}
+
+/* The deployments that fail (postep.c checks them): not for pollers. */
+static size_t
+post_failing(struct post *po, struct cendpoint **ex)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < po->po_fs.fs_neps; i++)
+		if (!postep_usable(po->po_fs.fs_eps[i]))
+			ex[n++] = po->po_fs.fs_eps[i];
+	return (n);
+}
+
+/* The batch layout of an endpoint: v1.5 is plain, no compression. */
+static void
+post_encopts(struct carrier *car, const struct cendpoint *ep,
+    struct wire_encopts *eo)
+{
+	*eo = car->c_enc;
+	if (ep->ep_v15) {
+		eo->eo_layout = WIRE_LAYOUT_V15;
+		eo->eo_compress = 0;
+	}
+}
+
+/*
  * apps_script with no usable deployment: hold the sessions for the outage
  * grace (4.4), then abort them all; health_outage() logs each once per
  * outage.  Returns 1 if the poller should wait instead of draining TX
@@ -761,7 +846,9 @@ post_outage(struct poller *p)
 	wait = car->c_nlive > 0 ? 0.5 : 5.0;
 
 	for (k = 0; k < po->po_neps; k++) {
-		if (health_usable(po->po_eps[k], now))
+		/* A failing one comes back through its check (postep.c). */
+		if (health_usable(po->po_eps[k], now) &&
+		    postep_usable(po->po_eps[k]))
 			return (0);
 		t = health_blacklisted_for(po->po_eps[k], now);
 		if (t > 0 && t < wait)
@@ -866,6 +953,8 @@ post_poll(struct poller *p)
 	struct carrier		*car = po->po_car;
 	struct tunnel_batch	*tb = p->p_tb;
 	struct cendpoint	*ep;
+	struct wire_encopts	 eo;
+	ssize_t			 pick = p->p_ep;
 	size_t			 n;
 	int			 probe, text;
 
@@ -881,6 +970,14 @@ post_poll(struct poller *p)
 		return;
 	if (po->po_fs.fs_health != NULL && post_outage(p))
 		return;
+	if (po->po_fs.fs_health == NULL &&
+	    (pick = post_direct_pick(po, po->po_cur)) == -1) {
+		/* Every relay fails: their checks wake us (post_wake_all). */
+		post_sleep(p, post_direct_down(po));
+		return;
+	}
+	po->po_down_since = 0;
+	po->po_down_said = 0;
 	/* Too much waits for the apps: rxwin_drained() wakes us. */
 	if (car->c_nrst == 0 && rxwin_post_hold(car))
 		return;
@@ -897,17 +994,18 @@ post_poll(struct poller *p)
 			return;		/* wait for a kick */
 		po->po_nidle++;
 	}
-	p->p_ep = po->po_cur = post_direct_pick(po, po->po_cur,
-	    ev_now(car->c_loop));
+	p->p_ep = po->po_cur = (size_t)pick;
 	ep = po->po_eps[p->p_ep];
 	p->p_cur = NULL;
 	if (po->po_fs.fs_health != NULL) {
 		struct health_set	*hs = po->po_fs.fs_health;
+		struct cendpoint	*ex[CONF_MAX_SCRIPTS];
 		double			 now = ev_now(car->c_loop);
 
 		health_set_sessions(hs, car->c_nlive, now);
 		p->p_slot = p->p_idle ? HS_IDLE : HS_ACTIVE;
-		ep = health_acquire(hs, p->p_slot, NULL, 0, now, NULL);
+		ep = health_acquire(hs, p->p_slot, ex, post_failing(po, ex),
+		    now, NULL);
 		if (ep == NULL) {
 			/*
 			 * Every slot is taken: an idle poll backs off; TX
@@ -924,9 +1022,11 @@ post_poll(struct poller *p)
 		p->p_cur = ep;
 		p->p_t0 = now;
 	}
-	text = !(ep->ep_binary && !ep->ep_text_only);
+	text = !(ep->ep_binary && !ep->ep_text_only) || ep->ep_v15;
 	tb->tb_nearly = 0;
-	if (tunnel_seal(car, tb, text, 0) == -1)
+	post_encopts(car, ep, &eo);
+	p->p_v15 = ep->ep_v15;
+	if (tunnel_seal_eo(car, tb, text, 0, &eo) == -1)
 		goto fail;
 	p->p_busy = 1;
 	p->p_bulk = tb->tb_txn.t_bytes > 16 * 1024;
@@ -968,6 +1068,20 @@ fail:
 	post_sleep(p, POST_FAIL_PAUSE);
 }
 
+/*
+ * A v1.6 request answered in the v1.5 layout: Go's v1.5 server can read
+ * a v1.6 batch as an empty batch of another client (its first bytes as a
+ * client id, no exact parse), so our frames are lost although it says
+ * 200.  A failure like a 204, which postep.c checks.
+ */
+static int
+post_v15_reply(const struct poller *p)
+{
+	const struct carrier	*car = p->p_post->po_car;
+
+	return (!p->p_v15 && car->c_rxb.b_layout == WIRE_LAYOUT_V15);
+}
+
 static void
 post_done(struct cendpoint *ep, enum ep_result res, int sent,
     const uint8_t *body, size_t len, int binary, const char *detail,
@@ -981,7 +1095,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	enum health_slot	 slot = p->p_slot;
 	uint64_t		 fin0 = car->c_st_frames_in;
 	double			 now = ev_now(car->c_loop);
-	int			 moved;
+	int			 moved, rx = -1, v15r = 0;
 
 	/*
 	 * The poller stays busy until its batch is settled: dispatching the
@@ -994,7 +1108,11 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	p->p_inflight = NULL;
 	if (hep != NULL)
 		health_release(hep, slot);
-	if (res == EP_OK && tunnel_rx_body(car, body, len, !binary) == 0) {
+	if (res == EP_OK) {
+		rx = tunnel_rx_body(car, body, len, !binary);
+		v15r = rx == 0 && post_v15_reply(p);
+	}
+	if (res == EP_OK && rx == 0 && !v15r) {
 		po->po_n_ok++;
 		post_pace_observe(p, ep);
 		post_ep_count(po, ep, 1, p->p_idle ? -1 : now - p->p_sent_at);
@@ -1005,7 +1123,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		if (!p->p_idle)
 			cstats_rtt((uint64_t)((ev_now(car->c_loop) -
 			    p->p_sent_at) * 1e6));
-		post_direct_report(po, ep, EP_OK, now);
+		postep_ok(ep, now);
 		if (post_direct_redialed(po, ep))
 			liveness_disrupted(car);
 		liveness_transport_ok(car, 0);
@@ -1028,14 +1146,13 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	po->po_n_fail++;
 	liveness_disrupted(car);
 	post_ep_count(po, ep, 0, -1);
-	post_direct_report(po, ep, res == EP_OK ? EP_FAIL_HARD : res, now);
-	if (hep != NULL)
-		health_report(hep, res == EP_OK ? EP_FAIL_HARD : res, 0, 0,
-		    now, res == EP_OK ? "undecryptable response" : detail);
-	log_warnx("%s: %s%s%s", ep->ep_label, res == EP_OK ?
-	    "undecryptable response (tunnel_key mismatch?)" :
-	    post_result_str(res), detail && detail[0] ? ": " : "",
-	    detail ? detail : "");
+	/* Said once, backed off, checked (postep.c); health.c too. */
+	if (res == EP_OK)
+		postep_failed(ep, EP_FAIL_KEY, v15r ?
+		    "answered in the GooseRelayVPN v1.5 layout" :
+		    "the reply does not decrypt", 0, p->p_v15, now);
+	else
+		postep_failed(ep, res, detail, 0, p->p_v15, now);
 	/*
 	 * protocol.md 4.4: roll back what provably did not reach the exit,
 	 * local-offline errors and, fronting only, wrapper-level statuses
@@ -1055,8 +1172,8 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 	if (po->po_neps > 1)
 		p->p_ep = (p->p_ep + 1) % po->po_neps;
 	/* Another relay is answering: go on there at once. */
-	if (po->po_fs.fs_health == NULL && po->po_neps > 1 &&
-	    po->po_info[post_direct_pick(po, p->p_ep, now)].pe_until <= now)
+	if (po->po_fs.fs_health == NULL &&
+	    post_direct_pick(po, po->po_cur) != -1)
 		post_sleep(p, 0.);
 	else
 		post_sleep(p, POST_FAIL_PAUSE);
@@ -1131,6 +1248,18 @@ post_pf_summary(struct post *po)
 }
 
 static void
+post_pf_free(struct preflight *pf)
+{
+	struct post	*po = pf->pf_post;
+
+	wbuf_free(&pf->pf_body);
+	wbuf_free(&pf->pf_scratch);
+	free(pf);
+	if (--po->po_pf_pending == 0)
+		post_pf_summary(po);
+}
+
+static void
 post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
     const uint8_t *body, size_t len, int binary, const char *detail,
     void *arg)
@@ -1143,43 +1272,50 @@ post_pf_done(struct cendpoint *ep, enum ep_result res, int sent,
 	size_t			 i;
 	int			 found = 0;
 
+	if (res == EP_OK &&
+	    wire_body_open(car->c_aead, body, len, !binary, b, &err) == -1) {
+		res = EP_FAIL_KEY;
+		detail = "the reply does not decrypt";
+	} else if (res == EP_OK && b->b_layout == WIRE_LAYOUT_V15 &&
+	    !pf->pf_v15) {
+		/* Go's v1.5 server may parse a v1.6 batch as an empty one. */
+		res = EP_FAIL_KEY;
+		detail = "answered in the GooseRelayVPN v1.5 layout";
+	}
+	if (res == EP_FAIL_KEY) {
+		/* Not a guess: postep.c checks both layouts and says. */
+		log_warnx("pre-flight %s: %s; checking the other batch layout",
+		    ep->ep_label, detail != NULL ? detail : "HTTP 204");
+		postep_failed(ep, res, detail, EPF_SAID, pf->pf_v15,
+		    ev_now(car->c_loop));
+		post_pf_free(pf);
+		return;
+	}
 	if (res != EP_OK) {
-		post_direct_report(po, ep, res, ev_now(car->c_loop));
 		log_warnx("pre-flight %s: %s (%s)", ep->ep_label,
-		    res == EP_FAIL_HARD && detail && strstr(detail, "204") ?
-		    "tunnel_key mismatch" : res == EP_FAIL_HARD ?
-		    "rejected" : "unreachable", detail ? detail : "");
-		goto out;
+		    res == EP_FAIL_HARD ? "rejected" : "unreachable",
+		    detail ? detail : "");
+		postep_failed(ep, res, detail, EPF_SAID, pf->pf_v15,
+		    ev_now(car->c_loop));
+		post_pf_free(pf);
+		return;
 	}
-	if (wire_body_open(car->c_aead, body, len, !binary, b, &err) == -1) {
-		log_warnx("pre-flight %s: response could not be decrypted "
-		    "(tunnel_key mismatch): %s", ep->ep_label, err);
-		goto out;
-	}
+	/* Our own client id: the answer to our probe is in this reply. */
 	for (i = 0; i < b->b_nframes; i++) {
 		if ((b->b_frames[i].f_flags & WIRE_F_RST) &&
-		    memcmp(b->b_frames[i].f_sid, car->c_probe_sid,
+		    memcmp(b->b_frames[i].f_sid, pf->pf_sid,
 		    WIRE_SID_LEN) == 0 && b->b_frames[i].f_len > 0)
 			found = 1;
 	}
-	/* The reply may have ridden on a concurrent poll of this client. */
-	if (!found && car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 &&
-	    !car->c_probe_answered) {
+	po->po_pf_ok++;
+	postep_ok(ep, ev_now(car->c_loop));
+	if (!found && !ep->ep_v15)
 		log_warnx("pre-flight %s: ok, but old server (no version "
 		    "info)", ep->ep_label);
-		po->po_pf_ok++;
-		goto out;
-	}
-	log_info("pre-flight %s: ok", ep->ep_label);
-	po->po_pf_ok++;
-	/* Let the tunnel core adopt the features. */
-	tunnel_rx_body(car, body, len, !binary);
-out:
-	wbuf_free(&pf->pf_body);
-	wbuf_free(&pf->pf_scratch);
-	free(pf);
-	if (--po->po_pf_pending == 0)
-		post_pf_summary(po);
+	else
+		log_info("pre-flight %s: ok", ep->ep_label);
+	/* The pollers' own probe (with the run reset) sets the features. */
+	post_pf_free(pf);
 }
 
 static void
@@ -1188,16 +1324,13 @@ post_preflight(struct post *po)
 	struct carrier		*car = po->po_car;
 	struct preflight	*pf;
 	struct wire_frame	 f;
+	struct wire_encopts	 eo;
+	struct wbuf		 payload = { NULL, 0, 0 };
 	const char		*err = NULL;
-	size_t			 i, nf = 0;
+	size_t			 i;
 
-	memset(&f, 0, sizeof(f));
-	memcpy(f.f_sid, car->c_probe_sid, WIRE_SID_LEN);
-	f.f_flags = WIRE_F_ACK;
-	f.f_payload = car->c_probe_post.wb_data;
-	f.f_len = car->c_probe_post.wb_len;
-	if (f.f_len > 0)
-		nf = 1;
+	tunnel_probe_plain(car, &payload);
+	po->po_pf_pending = 1;		/* until every probe has started */
 	for (i = 0; i < po->po_neps; i++) {
 		/* A quarantined account would only burn what is left. */
 		if (health_quarantined(po->po_eps[i], ev_now(car->c_loop))) {
@@ -1209,22 +1342,32 @@ post_preflight(struct post *po)
 			continue;
 		pf->pf_post = po;
 		pf->pf_ep = po->po_eps[i];
-		if (wire_body_seal(car->c_aead, car->c_cid, &f, nf,
-		    &car->c_enc, 1, &pf->pf_body, &pf->pf_scratch,
+		if (RAND_bytes(pf->pf_cid, sizeof(pf->pf_cid)) != 1 ||
+		    RAND_bytes(pf->pf_sid, sizeof(pf->pf_sid)) != 1) {
+			free(pf);
+			continue;
+		}
+		memset(&f, 0, sizeof(f));
+		memcpy(f.f_sid, pf->pf_sid, WIRE_SID_LEN);
+		f.f_flags = WIRE_F_ACK;
+		f.f_payload = payload.wb_data;
+		f.f_len = payload.wb_len;
+		po->po_pf_pending++;
+		post_encopts(car, pf->pf_ep, &eo);
+		pf->pf_v15 = pf->pf_ep->ep_v15;
+		if (wire_body_seal(car->c_aead, pf->pf_cid, &f, 1,
+		    &eo, 1, &pf->pf_body, &pf->pf_scratch,
 		    &err) == -1 ||
 		    pf->pf_ep->ep_ops->eo_exchange(pf->pf_ep,
 		    pf->pf_body.wb_data, pf->pf_body.wb_len, 0, 20.0,
 		    post_pf_done, pf) == -1) {
 			log_warnx("pre-flight %s: cannot start",
 			    pf->pf_ep->ep_label);
-			wbuf_free(&pf->pf_body);
-			wbuf_free(&pf->pf_scratch);
-			free(pf);
-			continue;
+			post_pf_free(pf);
 		}
-		po->po_pf_pending++;
 	}
-	if (po->po_pf_pending == 0)
+	wbuf_free(&payload);
+	if (--po->po_pf_pending == 0)
 		post_pf_summary(po);
 }
 
@@ -1323,7 +1466,8 @@ post_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	for (i = 0; i < po->po_nretired; ) {
 		ep = po->po_retired[i].pr_ep;
-		busy = po->po_pf_pending > 0 || (ep->ep_fronted &&
+		busy = po->po_pf_pending > 0 || postep_busy(ep) ||
+		    (ep->ep_fronted &&
 		    now - po->po_started_at < POST_REAP_DELAY);
 		for (k = 0; k < po->po_npollers && !busy; k++)
 			if (po->po_pollers[k].p_inflight == ep ||
@@ -1334,6 +1478,7 @@ post_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			continue;
 		}
 		log_info("reload: endpoint %s released", ep->ep_label);
+		postep_detach(ep);
 		health_forget(ep);
 		ep->ep_ops->eo_free(ep);
 		po->po_retired[i] = po->po_retired[--po->po_nretired];
@@ -1348,6 +1493,7 @@ post_retire(struct post *po, struct cendpoint *ep)
 	struct carrier	*car = po->po_car;
 
 	health_remove(ep);
+	postep_retire(ep);
 	if (po->po_nretired == sizeof(po->po_retired) /
 	    sizeof(po->po_retired[0])) {
 		/* Reloads faster than exchanges finish: keep it, unused. */
@@ -1519,6 +1665,7 @@ post_reload(struct carrier *car)
 		log_info("reload: %s: %zu endpoint%s kept, %zu added, %zu "
 		    "removed", what, nn - added, nn - added == 1 ? "" : "s",
 		    added, removed);
+	post_px_setup(po);	/* new ones, and the back-off knobs */
 	return (post_pollers_grow(po, post_nwant(po)));
 }
 
@@ -1564,5 +1711,9 @@ post_endpoint_stats(struct carrier *car, size_t i, struct stats_endpoint *se,
 	}
 	snprintf(se->se_kind, sizeof(se->se_kind), "%s",
 	    ep->ep_fronted ? "script" : "relay");
+	snprintf(se->se_layout, sizeof(se->se_layout), "%s",
+	    postep_layout(ep));
+	if (!postep_usable(ep))
+		se->se_healthy = 0;
 	return (0);
 }

@@ -51,6 +51,7 @@
 #include <openssl/rand.h>
 
 #include "carrier.h"
+#include "epfail.h"
 #include "liblog.h"
 #include "log.h"
 #include "rtoken.h"
@@ -90,6 +91,9 @@ struct stream_url {
 	char		 su_auth[6 + (2 * CONF_URL_LEN + 2) / 3 * 4 + 8];
 	char		 su_addr[CONF_ADDRS_LEN];	/* to dial */
 	unsigned	 su_aidx;	/* which of them; next on failure */
+	struct epfail	 su_ef;		/* failures said once (epfail.c) */
+	char		 su_verdict[CONF_URL_LEN + 200]; /* streamchk.c */
+	int		 su_checked;	/* ... asked in this streak */
 };
 
 struct stream {
@@ -500,24 +504,43 @@ stream_owns(struct stream *st, struct lws *wsi)
 	return (st->st_wsi == wsi);
 }
 
-/* The next attempt: exponential backoff, +-20% jitter, capped. */
+/* A URL's failure state; its back-off ladder starts at the knob. */
+static struct epfail *
+stream_ef(struct stream *st, struct stream_url *su)
+{
+	char	 label[sizeof(su->su_label) + 16];
+
+	if (su->su_ef.ef_label[0] == '\0') {
+		snprintf(label, sizeof(label), "stream: %s", su->su_label);
+		epfail_init(&su->su_ef, label, 0, STREAM_BACKOFF_MAX);
+	}
+	epfail_ladder(&su->su_ef,
+	    st->st_car->c_conf.cc_stream_reconnect_backoff_ms / 1000.0,
+	    STREAM_BACKOFF_MAX);
+	return (&su->su_ef);
+}
+
+/*
+ * The next attempt, on the next URL: after d, and not before that URL's
+ * own back-off is over (epfail.c: exponential, +-20% jitter, capped).
+ */
 static void
-stream_schedule(struct stream *st)
+stream_schedule(struct stream *st, double d)
 {
 	struct carrier	*car = st->st_car;
-	double		 d;
-	uint8_t		 r;
+	struct stream_url *next;
+	double		 w;
 
-	if (RAND_bytes(&r, 1) != 1)
-		r = 128;
-	if (failover_stream_now(car, st->st_fails, st->st_nurls))
-		d = 0;		/* the next URL is another host */
-	else {
-		d = st->st_backoff * (0.8 + 0.4 * r / 255.0);
-		st->st_backoff *= 2;
-		if (st->st_backoff > STREAM_BACKOFF_MAX)
-			st->st_backoff = STREAM_BACKOFF_MAX;
+	if (st->st_nurls > 0) {
+		next = &st->st_urls[st->st_next % st->st_nurls];
+		w = epfail_wait(stream_ef(st, next), ev_now(car->c_loop));
+		/* The next URL is another host (failover.c): at once. */
+		if (failover_stream_now(car, st->st_fails, st->st_nurls))
+			d = 0;
+		if (w > d)
+			d = w;
 	}
+	st->st_backoff = d;
 	if (st->st_fails <= 1)
 		log_info("stream: reconnecting in %.1f s", d);
 	else
@@ -527,24 +550,48 @@ stream_schedule(struct stream *st)
 	ev_timer_start(car->c_loop, &st->st_retry);
 }
 
-/*
- * A failed attempt: logged when the reason changes and every tenth
- * failure in a row, not at every retry of a persistent fault.
- */
+/* streamchk.c found out why a URL fails: say it, as its failure. */
 static void
-stream_log_fail(struct stream *st, const char *why)
+stream_checked(const char *label, const char *what, void *arg)
 {
-	const char	*label;
+	struct stream	*st = arg;
+	size_t		 i;
 
-	label = st->st_cur != NULL ? st->st_cur->su_label : "?";
-	if (st->st_fails == 1 || st->st_fails % 10 == 0 ||
-	    strcmp(why, st->st_lasterr) != 0)
-		log_warnx("stream: cannot connect to %s: %s (%u failure%s in "
-		    "a row)", label, why, st->st_fails,
-		    st->st_fails == 1 ? "" : "s");
-	else
-		log_debug("stream: cannot connect to %s: %s", label, why);
-	snprintf(st->st_lasterr, sizeof(st->st_lasterr), "%s", why);
+	if (what == NULL)
+		return;
+	for (i = 0; i < st->st_nurls; i++)
+		if (strcmp(st->st_urls[i].su_label, label) == 0) {
+			snprintf(st->st_urls[i].su_verdict,
+			    sizeof(st->st_urls[i].su_verdict), "%s", what);
+			epfail_say(stream_ef(st, &st->st_urls[i]),
+			    ev_now(st->st_car->c_loop), what);
+		}
+}
+
+/*
+ * A failed attempt, or a stream the exit closed before it answered:
+ * said once per change (epfail.c), with a reminder; the delay until the
+ * next attempt.  A refused upgrade (HTTP 404) or a closed hello is looked
+ * into once per streak (streamchk.c).
+ */
+static double
+stream_log_fail(struct stream *st, const char *why, int closed)
+{
+	struct stream_url	*su = st->st_cur;
+	double			 now = ev_now(st->st_car->c_loop);
+
+	if (su == NULL)
+		return (st->st_car->c_conf.cc_stream_reconnect_backoff_ms /
+		    1000.0);
+	log_debug("stream: cannot connect to %s: %s", su->su_label, why);
+	if (!su->su_checked && (closed || strstr(why, "HTTP 404") != NULL)) {
+		su->su_checked = 1;
+		(void)streamchk_start(st->st_car, su->su_label, su->su_tls,
+		    su->su_host, su->su_port, su->su_addr, !closed,
+		    stream_checked, st);
+	}
+	return (epfail_failed(stream_ef(st, su), now, su->su_verdict[0] ?
+	    su->su_verdict : why, -1, EPF_RETRY));
 }
 
 static void
@@ -767,10 +814,18 @@ stream_stop(struct carrier *car)
 static void
 stream_backoff_reset(struct stream *st)
 {
+	struct stream_url	*su = st->st_cur;
+
 	st->st_proven = 1;
 	st->st_fails = 0;
 	st->st_backoff = st->st_car->c_conf.cc_stream_reconnect_backoff_ms /
 	    1000.0;
+	if (su != NULL) {
+		/* Says it once if it failed before (epfail.c). */
+		epfail_ok(stream_ef(st, su), ev_now(st->st_car->c_loop), 0);
+		su->su_checked = 0;
+		su->su_verdict[0] = '\0';
+	}
 }
 
 /* The exit answered on this connection (its first message). */
@@ -795,11 +850,13 @@ stream_end(struct stream *st, const char *why)
 {
 	struct carrier	*car = st->st_car;
 	struct lconn	*lc, *next;
+	double		 d;
 
 	if (st->st_state == ST_IDLE)
 		return;
 	if (st->st_why[0] != '\0')
 		why = st->st_why;	/* ours: "connect timeout", ... */
+	d = car->c_conf.cc_stream_reconnect_backoff_ms / 1000.0;
 	ev_timer_stop(car->c_loop, &st->st_ping);
 	ev_timer_stop(car->c_loop, &st->st_pongdl);
 	ev_timer_stop(car->c_loop, &st->st_connto);
@@ -817,10 +874,15 @@ stream_end(struct stream *st, const char *why)
 			st->st_cur->su_drop++;
 			st->st_cur->su_bad = 1;
 		}
-		log_warnx("stream: lost %s: %s", st->st_cur != NULL ?
-		    st->st_cur->su_label : "?", why);
-		if (!st->st_proven)
+		if (st->st_proven)
+			log_warnx("stream: lost %s: %s", st->st_cur != NULL ?
+			    st->st_cur->su_label : "?", why);
+		else {
+			/* Closed before the exit answered: a failure. */
 			st->st_fails++;
+			d = stream_log_fail(st, "closed before the exit "
+			    "answered", 1);
+		}
 	} else {
 		st->st_n_fail++;
 		st->st_fails++;
@@ -829,7 +891,7 @@ stream_end(struct stream *st, const char *why)
 			st->st_cur->su_bad = 1;
 			st->st_cur->su_aidx++;	/* its next address */
 		}
-		stream_log_fail(st, why);
+		d = stream_log_fail(st, why, 0);
 	}
 	stream_raw_stop(st);
 	st->st_state = ST_IDLE;
@@ -852,7 +914,7 @@ stream_end(struct stream *st, const char *why)
 				local_abort(lc, "stream lost");
 		}
 	}
-	stream_schedule(st);
+	stream_schedule(st, d);
 	liveness_disrupted(car);
 	if (post_enabled(car))
 		cstats_fallback();
@@ -1034,8 +1096,9 @@ stream_raw_fail(struct stream *st, const char *why)
 {
 	struct carrier	*car = st->st_car;
 
+	/* stream_end() says it: as "lost", or as a failure (epfail.c). */
 	if (!st->st_kill)
-		log_warnx("stream: %s", why);
+		log_debug("stream: %s", why);
 	if (st->st_why[0] == '\0')
 		snprintf(st->st_why, sizeof(st->st_why), "%s", why);
 	stream_raw_quiet(st);
@@ -1107,7 +1170,11 @@ stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
 			stream_pong_rtt(st);
 			break;
 		case WSFRAME_CLOSE:
-			log_info("stream: exit closed the stream");
+			/* Before an answer it is a failure, said as one. */
+			if (st->st_proven)
+				log_info("stream: exit closed the stream");
+			else
+				log_debug("stream: exit closed the stream");
 			return (-1);
 		}
 		if (st->st_kill || !st->st_raw)
@@ -1456,12 +1523,26 @@ stream_stray(enum lws_callback_reasons reason)
 	}
 }
 
+/* lws's reason, with the HTTP status of a refused upgrade (404: v1.5). */
+static const char *
+stream_errstr(struct lws *wsi, const void *in, char *buf, size_t len)
+{
+	unsigned int	 status = lws_http_client_http_response(wsi);
+
+	snprintf(buf, len, "%s", in != NULL ? (const char *)in : "error");
+	if (status > 0 && status != 101)
+		snprintf(buf + strlen(buf), len - strlen(buf), " (HTTP %u)",
+		    status);
+	return (buf);
+}
+
 static int
 stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct carrier	*car = carrier;
 	struct stream	*st = car != NULL ? car->c_stream : NULL;
+	char		 err[128];
 
 	if (st == NULL)
 		return (0);
@@ -1478,8 +1559,14 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		st->st_cur->su_bad = 0;
 		ev_timer_stop(car->c_loop, &st->st_connto);
 		ev_timer_again(car->c_loop, &st->st_ping);
+		/* While it fails, its epfail.c line says when it answers. */
 		failover_stream_sock(car, lws_get_socket_fd(wsi));
-		log_info("stream: connected to %s", st->st_cur->su_label);
+		if (epfail_failing(&st->st_cur->su_ef))
+			log_debug("stream: connected to %s",
+			    st->st_cur->su_label);
+		else
+			log_info("stream: connected to %s",
+			    st->st_cur->su_label);
 		stream_raw_start(st, wsi);
 		if (!st->st_raw)
 			lws_callback_on_writable(wsi);
@@ -1518,7 +1605,7 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		stream_pong_rtt(st);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		stream_end(st, in != NULL ? (const char *)in : "error");
+		stream_end(st, stream_errstr(wsi, in, err, sizeof(err)));
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		stream_end(st, "closed");

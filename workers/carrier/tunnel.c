@@ -36,8 +36,11 @@ tunnel_init(struct carrier *car)
 		fatalx("RAND_bytes failed");
 }
 
+#define TUNNEL_PJ_UPACK	0x1	/* ask for upstream_ack_v1 */
+#define TUNNEL_PJ_RUN	0x2	/* instance, run id, reset_previous */
+
 static void
-tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
+tunnel_probe_json(struct carrier *car, int what, struct wbuf *out)
 {
 	const struct carrier_conf *cc = &car->c_conf;
 	json_t		*o;
@@ -47,16 +50,19 @@ tunnel_probe_json(struct carrier *car, int upack, struct wbuf *out)
 	json_object_set_new(o, "type", json_string("version_probe"));
 	json_object_set_new(o, "client_version", json_string(CARRIER_VERSION));
 	json_object_set_new(o, "protocol", json_integer(WIRE_PROTOCOL_VERSION));
-	if (cc->cc_fresh_start_reset && cc->cc_instance_id[0] != '\0') {
+	if ((what & TUNNEL_PJ_RUN) && cc->cc_fresh_start_reset &&
+	    cc->cc_instance_id[0] != '\0') {
 		json_object_set_new(o, "client_instance_id",
 		    json_string(cc->cc_instance_id));
 		json_object_set_new(o, "run_id", json_string(car->c_run_id));
 		json_object_set_new(o, "reset_previous", json_true());
 	}
 	/* Our extensions; GooseRelayVPN servers ignore unknown keys. */
-	if (upack)
+	if (what & TUNNEL_PJ_UPACK)
 		json_object_set_new(o, "upstream_ack", json_true());
-	json_object_set_new(o, "rx_window", json_integer(CARRIER_RX_WINDOW));
+	if (what & TUNNEL_PJ_RUN)
+		json_object_set_new(o, "rx_window",
+		    json_integer(CARRIER_RX_WINDOW));
 	js = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (js == NULL)
@@ -89,8 +95,19 @@ tunnel_probe_build(struct carrier *car)
 		for (i = 0; i < sizeof(rb); i++)
 			snprintf(car->c_run_id + 2 * i, 3, "%02x", rb[i]);
 	}
-	tunnel_probe_json(car, 1, &car->c_probe);
-	tunnel_probe_json(car, 0, &car->c_probe_post);
+	tunnel_probe_json(car, TUNNEL_PJ_UPACK | TUNNEL_PJ_RUN, &car->c_probe);
+	tunnel_probe_json(car, TUNNEL_PJ_RUN, &car->c_probe_post);
+}
+
+/*
+ * A probe that asks for nothing and resets nothing: the pre-flight's and
+ * the layout check's (post.c, compat.c), sent under a client id of their
+ * own so that the reply comes back in their own answer.
+ */
+void
+tunnel_probe_plain(struct carrier *car, struct wbuf *out)
+{
+	tunnel_probe_json(car, 0, out);
 }
 
 void
@@ -323,6 +340,14 @@ int
 tunnel_seal(struct carrier *car, struct tunnel_batch *tb, int text,
     size_t headroom)
 {
+	return (tunnel_seal_eo(car, tb, text, headroom, &car->c_enc));
+}
+
+/* The same in a given layout (a POST endpoint's, post.c). */
+int
+tunnel_seal_eo(struct carrier *car, struct tunnel_batch *tb, int text,
+    size_t headroom, const struct wire_encopts *eo)
+{
 	const char	*err = NULL;
 	double		 t0 = ev_time();
 
@@ -335,11 +360,11 @@ tunnel_seal(struct carrier *car, struct tunnel_batch *tb, int text,
 	}
 	if (text) {
 		if (wire_body_seal(car->c_aead, car->c_cid, tb->tb_frames,
-		    tb->tb_n, &car->c_enc, 1, &tb->tb_body, &tb->tb_scratch,
+		    tb->tb_n, eo, 1, &tb->tb_body, &tb->tb_scratch,
 		    &err) == -1)
 			goto fail;
 	} else if (wire_batch_seal(car->c_aead, car->c_cid, tb->tb_frames,
-	    tb->tb_n, &car->c_enc, &tb->tb_body, &err) == -1)
+	    tb->tb_n, eo, &tb->tb_body, &err) == -1)
 		goto fail;
 	car->c_st_batches_out++;
 	car->c_st_frames_out += tb->tb_n;
@@ -624,12 +649,42 @@ tunnel_requeue_all(struct carrier *car)
 	}
 }
 
+/*
+ * The exit's version and features, at info level when they change (the
+ * first answer, an exit replaced by another): liveness.c has the probe
+ * sent again after every disruption, and the same answer each time is
+ * no news.
+ */
+static void
+tunnel_features_log(unsigned int feat, const char *who)
+{
+	static char		 said_who[sizeof(((struct wire_probe_reply *)
+	    NULL)->pr_server_version)];
+	static unsigned int	 said_feat;
+	static int		 said;
+	int			 news;
+
+	news = !said || feat != said_feat || strcmp(who, said_who) != 0;
+	(news ? log_info : log_debug)("%s: features%s%s%s%s%s%s%s", who,
+	    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
+	    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
+	    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
+	    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "",
+	    feat & WIRE_FEAT_SESS_CHECK ? " session_check_v1" : "",
+	    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "",
+	    feat & WIRE_FEAT_UDP ? " udp_v1" : "");
+	said = 1;
+	said_feat = feat;
+	snprintf(said_who, sizeof(said_who), "%s", who);
+}
+
 void
 tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 {
 	int	 winon;
 
-	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15)
+	/* Set to v1.5, or switched to it for a v1.5 server (postep.c). */
+	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15 || post_v15(car))
 		feat = 0;
 	if (!car->c_conf.cc_replay_auto)
 		feat &= ~WIRE_FEAT_REPLAY;
@@ -643,14 +698,7 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	winon = (feat & WIRE_FEAT_RX_WINDOW) &&
 	    !(car->c_features & WIRE_FEAT_RX_WINDOW);
 	if (feat != car->c_features || !car->c_probe_answered)
-		log_info("%s: features%s%s%s%s%s%s%s", who,
-		    feat & WIRE_FEAT_BINARY ? " binary_batch_v1" : "",
-		    feat & WIRE_FEAT_REPLAY ? " downstream_replay_v1" : "",
-		    feat & WIRE_FEAT_RUN_RESET ? " client_run_reset_v1" : "",
-		    feat & CARRIER_FEAT_UPACK ? " upstream_ack_v1" : "",
-		    feat & WIRE_FEAT_SESS_CHECK ? " session_check_v1" : "",
-		    feat & WIRE_FEAT_RX_WINDOW ? " rx_window_v1" : "",
-		    feat & WIRE_FEAT_UDP ? " udp_v1" : "");
+		tunnel_features_log(feat, who);
 	car->c_features = feat;
 	car->c_probe_answered = 1;
 	/*

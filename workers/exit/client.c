@@ -90,7 +90,7 @@ client_has_work(struct xclient *cl)
 	struct sess	*s;
 
 	if (!TAILQ_EMPTY(&cl->cl_ctrl) || !TAILQ_EMPTY(&cl->cl_rst) ||
-	    udp_client_has_work(cl))
+	    cl->cl_replay_due || udp_client_has_work(cl))
 		return (1);
 	TAILQ_FOREACH(s, &cl->cl_ready, s_ready_entry) {
 		if (!(s->s_flags & SESS_IN_TXN) && sess_tx_drainable(s))
@@ -284,24 +284,63 @@ client_arm_retry(struct xclient *cl)
 	}
 }
 
+/*
+ * A resend is due at time at (sess_replay_gack).  Due now, it counts as
+ * work (client_has_work) until drain.c sent it: a held POST takes it at
+ * once; if none is held (the carrier's POSTs were reset meanwhile), the
+ * next one to come in is answered with it instead of being held for the
+ * long-poll window.  Later, the retry timer fires by then.
+ */
+void
+client_replay_at(struct xclient *cl, double at)
+{
+	double	 now = exit_now();
+
+	if (at <= now) {
+		cl->cl_replay_due = 1;
+		client_wake(cl);
+		return;
+	}
+	if (ev_is_active(&cl->cl_retry) &&
+	    ev_timer_remaining(ex->ee_loop, &cl->cl_retry) <= at - now)
+		return;
+	ev_timer_stop(ex->ee_loop, &cl->cl_retry);
+	ev_timer_set(&cl->cl_retry, at - now + 0.01, 0);
+	ev_timer_start(ex->ee_loop, &cl->cl_retry);
+}
+
+/*
+ * Wake for the sessions whose resend is due and sleep until the next one
+ * is (never more than the retry time: a session in a txn now is due
+ * EXIT_REPLAY_RETRY after that txn's commit at the latest).
+ */
 static void
 client_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct xclient	*cl = w->data;
 	struct xsess	*x;
-	int		 pending = 0;
+	double		 now = exit_now(), at, wait = EXIT_REPLAY_RETRY;
+	int		 pending = 0, due = 0;
 
 	TAILQ_FOREACH(x, &cl->cl_sessions, x_cl_entry) {
 		if (sess_replay_frames(x->x_s) == 0)
 			continue;
 		pending = 1;
-		if (sess_replay_due(x->x_s, ev_now(loop), EXIT_REPLAY_RETRY)) {
-			client_wake(cl);
-			break;
-		}
+		if (sess_replay_due(x->x_s, now, EXIT_REPLAY_RETRY))
+			due = 1;
+		else if ((at = sess_replay_due_at(x->x_s,
+		    EXIT_REPLAY_RETRY)) > 0 && at - now < wait)
+			wait = at > now ? at - now : 0;
 	}
-	if (pending)
-		client_arm_retry(cl);
+	if (due) {
+		cl->cl_replay_due = 1;
+		client_wake(cl);
+	}
+	if (pending) {
+		ev_timer_stop(loop, w);
+		ev_timer_set(&cl->cl_retry, wait + 0.01, 0);
+		ev_timer_start(loop, &cl->cl_retry);
+	}
 }
 
 /*

@@ -195,13 +195,16 @@ drain_replay(struct xclient *cl, struct xresp *r,
 	size_t		 room, i, bytes;
 	int		 k;
 
+	cl->cl_replay_due = 0;
 	TAILQ_FOREACH(x, &cl->cl_sessions, x_cl_entry) {
 		s = x->x_s;
-		if (r->r_nframes >= dl->dl_max_frames || *budget == 0)
-			break;
 		if ((s->s_flags & SESS_IN_TXN) ||
 		    !sess_replay_due(s, now, EXIT_REPLAY_RETRY))
 			continue;
+		if (r->r_nframes >= dl->dl_max_frames || *budget == 0) {
+			cl->cl_replay_due = 1;	/* the next response */
+			break;
+		}
 		room = drain_min(EXIT_FRAMES_BUSY,
 		    dl->dl_max_frames - r->r_nframes);
 		k = sess_replay_drain(s, r->r_frames + r->r_nframes, room,
@@ -305,6 +308,10 @@ drain_requeue_sessions(struct xclient *cl, struct xresp *r, int commit,
 		if (s->s_arg != NULL && !(s->s_flags & SESS_ABORTED) &&
 		    sess_tx_drainable(s))
 			client_set_ready(cl, s);
+		/* A resend that came due while the txn held it goes now. */
+		if (commit && s->s_arg != NULL &&
+		    sess_replay_due(s, now, EXIT_REPLAY_RETRY))
+			cl->cl_replay_due = 1;
 		if (commit && s->s_arg != NULL)
 			(void)upstream_reap(s->s_arg);
 		sess_unref(s);

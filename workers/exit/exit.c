@@ -166,6 +166,11 @@ exit_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	}
 	had_stream = ex->ee_configured && ex->ee_conf.ec_stream_enabled;
 	ex->ee_conf = wc->wc_exit;
+	/* A GooseRelayVPN v1.5 server has no /stream and no replay. */
+	if (ex->ee_conf.ec_wire_compat == WIRE_COMPAT_V15) {
+		ex->ee_conf.ec_stream_enabled = 0;
+		ex->ee_conf.ec_replay_enabled = 0;
+	}
 	/*
 	 * stream_enabled is checked at upgrade time only: a reload that
 	 * turns it off also ends the streams already up, so their clients

@@ -62,6 +62,12 @@
 #define EXIT_GC_INTERVAL	60.0
 #define EXIT_CLIENT_PRUNE	120.0
 #define EXIT_REPLAY_RETRY	3.0
+/*
+ * A GACK without progress for a frame sent this long ago: the frame was
+ * lost, resend it (sess_replay_gack); sooner, it may be on its way, and
+ * goes when this old unless its ACK comes first.
+ */
+#define EXIT_REPLAY_FAST	0.2
 #define EXIT_REPLAY_EXPIRY	300.0
 #define EXIT_DNS_TTL		300.0
 #define EXIT_RP_CLIENT_BYTES	(64ULL * 1024 * 1024)
@@ -126,6 +132,7 @@ struct xclient {
 	double			 cl_stream_closed;
 	ev_timer		 cl_grace;
 	ev_timer		 cl_retry;	/* replay resend due */
+	int			 cl_replay_due;	/* ... and not sent */
 	int			 cl_upack;	/* upstream_ack_v1 */
 	uint32_t		 cl_rxwin;	/* rx_window_v1: first window */
 	int			 cl_replay;	/* downstream replay on */
@@ -276,6 +283,7 @@ void		 client_run_reset(struct xclient *, const char *instance);
 void		 client_stream_closed(struct xclient *, struct xconn *);
 void		 client_gc(double now);
 void		 client_arm_retry(struct xclient *);
+void		 client_replay_at(struct xclient *, double at);
 int		 client_replay_sync(struct xclient *, struct xsess *, int gone);
 size_t		 client_count(void);
 

@@ -55,6 +55,17 @@ regress_unit_test_exit_drain_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 regress_unit_test_exit_drain_LDADD = $(SESSION_LIBS) $(WIRE_LIBS) \
 	$(CMOCKA_LIBS) $(EV_LIBS)
 
+# A lost POST response: resent at once (GACK without progress, timer).
+check_PROGRAMS += regress/unit/test_exit_replay
+TESTS += regress/unit/test_exit_replay
+regress_unit_test_exit_replay_SOURCES = regress/unit/test_exit_replay.c \
+	regress/unit/log_weak.c workers/exit/drain.c workers/exit/client.c \
+	workers/exit/route.c
+regress_unit_test_exit_replay_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/workers/exit
+regress_unit_test_exit_replay_LDADD = $(SESSION_LIBS) $(WIRE_LIBS) \
+	$(CMOCKA_LIBS) $(EV_LIBS)
+
 # Timers, dialing and /stream rules end to end (issue 4's test list).
 EXIT_CASES_BEHAVIOUR = regress/cases/exit_netns.sh regress/cases/exit_gc.sh \
 	regress/cases/exit_grace.sh regress/cases/exit_preauth.sh \

@@ -440,6 +440,27 @@ http_other_waiter(struct xclient *cl, struct xconn *self)
 }
 
 /*
+ * wire_compat v1.5: read bodies as GooseRelayVPN v1.5 does, whatever the
+ * Content-Type: padded base64 (Go's StdEncoding), then the v1.5 layout,
+ * so a v1.6 batch gets its 204.  Go's parser is not exact and may take a
+ * v1.6 batch for an empty one (1 in 768); this one always refuses it.
+ */
+static int
+http_v15_refuses(const struct xconn *xc)
+{
+	size_t	 n = xc->xc_in.wb_len;
+
+	if (ex->ee_conf.ec_wire_compat != WIRE_COMPAT_V15)
+		return (0);
+	while (n > 0 && (xc->xc_in.wb_data[n - 1] == '\n' ||
+	    xc->xc_in.wb_data[n - 1] == '\r' ||
+	    xc->xc_in.wb_data[n - 1] == ' '))
+		n--;
+	return (!xc->xc_text || n % 4 != 0 ||
+	    xc->xc_batch.b_layout != WIRE_LAYOUT_V15);
+}
+
+/*
  * Does the batch open sessions?  1: a SYN with connect-data, whose
  * answer is on its way; 2: bare SYNs only, whose data can only follow
  * once this POST is answered (the carrier sends a session's next frames
@@ -501,7 +522,8 @@ http_body_done(struct lws *wsi)
 	}
 	http_batch_ready(xc);
 	if (wire_body_open(ex->ee_aead, xc->xc_in.wb_data, xc->xc_in.wb_len,
-	    xc->xc_text, &xc->xc_batch, &errstr) == -1) {
+	    xc->xc_text, &xc->xc_batch, &errstr) == -1 ||
+	    (http_v15_refuses(xc) && (errstr = "not the v1.5 layout"))) {
 		http_preauth_release(xc);
 		ex->ee_stats.es_decode_fail++;
 		admit_log("undecryptable request (%s): likely tunnel_key "

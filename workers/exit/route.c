@@ -108,7 +108,14 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 {
 	uint64_t	 next;
 	const char	*errstr;
+	double		 at;
 
+	/* wire_compat v1.5: no ACK handling, an unknown session gets RST. */
+	if (ex->ee_conf.ec_wire_compat == WIRE_COMPAT_V15) {
+		if (s == NULL)
+			client_queue_rst(cl, f->f_sid);
+		return;
+	}
 	if (wire_probe_is(f->f_payload, f->f_len)) {
 		route_probe(cl, f);
 		return;
@@ -126,7 +133,9 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 		client_queue_rst(cl, f->f_sid);
 		return;
 	}
-	sess_replay_ack(s, next, now);
+	/* A loss it reveals is repaired now, not by the 3 s timer. */
+	if ((at = sess_replay_gack(s, next, now, EXIT_REPLAY_FAST)) > 0)
+		client_replay_at(cl, at);
 	(void)client_replay_sync(cl, s->s_arg, 0);
 	/* Pruning may have made room under the replay caps. */
 	if (sess_tx_drainable(s))
