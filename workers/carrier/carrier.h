@@ -113,6 +113,7 @@ struct tunnel_batch {
 	uint8_t			 tb_gack[TB_MAXFRAMES][WIRE_GACK_LEN];
 	size_t			 tb_n;
 	size_t			 tb_ndata;	/* SYN/data/FIN frames */
+	int			 tb_bulk;	/* ... of bulk sessions */
 	int			 tb_probe;	/* carries the version probe */
 	/* Sessions settled at send time (pipelined POST, post.c). */
 	uint8_t			 tb_early[TB_MAXFRAMES][WIRE_SID_LEN];

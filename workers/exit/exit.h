@@ -99,6 +99,7 @@
  * the transfer) keep max_response_bytes_pre_encode.
  */
 #define EXIT_POST_TIME		0.005
+#define EXIT_POST_MIN		(8U * 1024)	/* bytes, at least */
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {

@@ -735,7 +735,8 @@ http_post_budget(struct xconn *xc)
 	cl->cl_postpace.tp_msgmax = ex->ee_conf.ec_max_response_bytes;
 	txpace_exchange(&cl->cl_postpace, &xc->xc_pace,
 	    lws_get_socket_fd(xc->xc_wsi), now);
-	return (txpace_budget_rtt(&cl->cl_postpace, EXIT_POST_TIME, now));
+	return (txpace_budget_rtt(&cl->cl_postpace, EXIT_POST_TIME,
+	    EXIT_POST_MIN, now));
 }
 
 /* LWS_CALLBACK_HTTP_WRITEABLE */
