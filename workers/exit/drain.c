@@ -237,6 +237,7 @@ drain_collect(struct xclient *cl, struct xresp *r,
 	r->r_urgent = 0;
 	r->r_first = 0;
 	sess_txn_init(&r->r_txn);
+	route_acks_flush(cl);		/* GACKs owed ride on this one */
 
 	drain_ctrlq(cl, &cl->cl_ctrl, r, dl->dl_max_frames, &budget);
 	drain_ctrlq(cl, &cl->cl_rst, r, dl->dl_max_frames, &budget);

@@ -68,6 +68,15 @@
  * goes when this old unless its ACK comes first.
  */
 #define EXIT_REPLAY_FAST	0.2
+/*
+ * Upstream GACKs (upstream_ack_v1) ride on the next response with data,
+ * or go after EXIT_ACK_DELAY, or at once when EXIT_ACK_BYTES of payload
+ * or EXIT_ACK_FRAMES frames came in unacknowledged (route.c).  The
+ * carrier keeps at most 8 MiB / 144 frames per session unacknowledged.
+ */
+#define EXIT_ACK_DELAY		0.02
+#define EXIT_ACK_BYTES		(256U * 1024)
+#define EXIT_ACK_FRAMES		16
 #define EXIT_REPLAY_EXPIRY	300.0
 #define EXIT_DNS_TTL		300.0
 #define EXIT_RP_CLIENT_BYTES	(64ULL * 1024 * 1024)
@@ -138,6 +147,9 @@ struct xclient {
 	uint32_t		 cl_rxwin;	/* rx_window_v1: first window */
 	int			 cl_replay;	/* downstream replay on */
 	int			 cl_ackdirty;	/* sessions owe a GACK */
+	size_t			 cl_ack_bytes;	/* ... payload since sent */
+	uint32_t		 cl_ack_frames;	/* ... frames since sent */
+	ev_timer		 cl_ackt;	/* ... at the latest then */
 	uint64_t		 cl_rxq;	/* bytes queued to upstreams */
 	uint32_t		 cl_rx_over;	/* sessions over their cap */
 	int			 cl_rx_late;	/* over a cap, grace running */
@@ -278,6 +290,8 @@ void		 client_ctrl_free(struct xctrl *);
 void		 client_queue_rst(struct xclient *, const uint8_t *sid);
 void		 client_queue_ctrl(struct xclient *, const uint8_t *sid,
 		    uint8_t flags, const void *, size_t);
+int		 client_ctrl_put(struct xclient *, const uint8_t *sid,
+		    uint8_t flags, const void *, size_t);
 void		 client_requeue(struct xclient *, struct xctrlq *);
 void		 client_kill_sessions(struct xclient *, int send_rst);
 void		 client_run_reset(struct xclient *, const char *instance);
@@ -325,6 +339,7 @@ void		 drain_resp_put(struct xresp *);
 void		 route_batch(struct xclient *, const struct wire_batch *,
 		    int *had_frames);
 void		 route_acks(struct xclient *);
+void		 route_acks_flush(struct xclient *);
 
 /* rxflow.c */
 void		 rxflow_client_init(struct xclient *);
