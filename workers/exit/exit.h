@@ -57,6 +57,17 @@
 #define ADMIT_HELLO_STRANGER	5.0
 #define EXIT_HELLO_MAX		(64 * 1024)
 #define EXIT_WS_MSG_MAX		(12 * 1024 * 1024)
+/*
+ * A /stream message is at most this (or max_response_bytes_pre_encode if
+ * lower) whatever the rate: the carrier decrypts a message whole before
+ * any of it goes on, so on a fast path (loopback, a LAN: the rate is the
+ * kernel's copy, GB/s) a bigger one only adds its own time to every
+ * session behind it (issue 12; bench/loop_ab.sh, a new session's first
+ * byte during a loopback download with the other levers of that change:
+ * 10-12 ms p50 at 512 KiB, 18-23 ms before; 256 KiB 8-10 ms but 4-8%
+ * less bulk throughput, 128 KiB less still).
+ */
+#define EXIT_WS_MSG_PACE	(512 * 1024)
 #define EXIT_STREAM_GRACE	30.0
 #define EXIT_IDLE_TIMEOUT	600.0
 #define EXIT_GC_INTERVAL	60.0
