@@ -7,6 +7,7 @@ bench_grbench_SOURCES = bench/grbench.c
 bench_grbench_LDADD = -lpthread -lm
 EXTRA_DIST += bench/run.sh bench/summarize.py bench/README bench/echo_ab.sh \
 	bench/shaped.sh bench/shaped_summary.py bench/loop_ab.sh \
+	bench/echo_syscalls.sh \
 	regress/cases/bench_quick.sh
 TESTS += regress/cases/bench_quick.sh
 

@@ -18,7 +18,8 @@
 # ss (shadowsocks-libev aes-256-gcm), ssh (ssh -D aes256-gcm), gr_stream
 # and gr_post (gooserelayd direct_stream / direct_post: carrier near,
 # exit far).  --base DIR adds gr_stream_base and gr_post_base, the same
-# from another build directory (before/after in one run).  Runs and
+# from another build directory (before/after in one run), or only those
+# named in --peers.  Runs and
 # peers are interleaved; the link is left to go idle between
 # measurements.  --fair N adds fb_down and fb_up with N bulk streams at
 # once: each stream's share (Jain's fairness index) and the first byte.
@@ -65,7 +66,11 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ -n "$BASE" ] && PEERS="$PEERS,gr_stream_base,gr_post_base"
+# --base adds both base peers unless some were named in --peers.
+case ",$PEERS," in
+*_base,*) ;;
+*) [ -n "$BASE" ] && PEERS="$PEERS,gr_stream_base,gr_post_base" ;;
+esac
 
 # shellcheck source=../regress/lib.sh
 . "$top_srcdir/regress/lib.sh"

@@ -279,7 +279,7 @@ txpace_exchange(struct txpace *tp, struct txpace_conn *tc, int fd,
 }
 
 size_t
-txpace_budget_rtt(struct txpace *tp, double secs, double now)
+txpace_budget_rtt(struct txpace *tp, double secs, size_t floor, double now)
 {
 	double	 t, b;
 
@@ -292,6 +292,6 @@ txpace_budget_rtt(struct txpace *tp, double secs, double now)
 		return (tp->tp_msgmax);
 	t = tp->tp_minrtt_us / 1e6;
 	b = tp->tp_rate * (t > secs ? t : secs);
-	return ((size_t)txpace_clamp(b, TXPACE_EXCH_MIN < tp->tp_msgmax ?
-	    TXPACE_EXCH_MIN : tp->tp_msgmax, tp->tp_msgmax));
+	return ((size_t)txpace_clamp(b, floor < tp->tp_msgmax ? floor :
+	    tp->tp_msgmax, tp->tp_msgmax));
 }

@@ -26,9 +26,16 @@
 #define TXPACE_MSG_TIME		0.002	/* a message: this long on the wire */
 #define TXPACE_QUEUE_TIME	0.002	/* unsent kernel queue (lowat) */
 #define TXPACE_MSG_MIN		(4U * 1024)
-#define TXPACE_EXCH_MIN		(4U * 1024)	/* POST: headers ~7% */
 #define TXPACE_LOWAT_MIN	(8U * 1024)
-#define TXPACE_LOWAT_MAX	(4U * 1024 * 1024)
+/*
+ * On a fast path (loopback, a LAN) the delivery rate is the kernel's
+ * copy, several GB/s, while the receiving worker's CPU is the bottleneck
+ * and what it has not read yet waits in its receive buffer, where no
+ * estimate sees it: the unsent queue is at most 2 ms at 2 Gbit/s, which
+ * still keeps a 10 Gbit/s path busy between loop passes (4 MiB before:
+ * a new session's first byte waited behind it, docs/performance.md).
+ */
+#define TXPACE_LOWAT_MAX	(512U * 1024)
 #define TXPACE_WINDOW		1.0	/* s: rate = max of recent samples */
 #define TXPACE_SAMPLE		0.005	/* s between TCP_INFO reads */
 
@@ -72,7 +79,10 @@ void	txpace_writable(struct txpace *, double now);
  * sum of bytes over the sum of busy time of the last TXPACE_WINDOW, so a
  * burst through a token bucket does not inflate it.  With k exchanges
  * in flight it is the share of one; the budget of the next covers that
- * share for secs, or the connection's round trip if longer.
+ * share for secs, or the connection's round trip if longer, and at least
+ * floor bytes (every exchange costs headers and a partial segment or two
+ * each way, a few hundred bytes: the floor keeps that to a few percent
+ * on a slow link).
  */
 struct txpace_conn {
 	uint64_t	 tc_acked;
@@ -82,7 +92,8 @@ struct txpace_conn {
 void	txpace_init_rate(struct txpace *, size_t msgmax, double now);
 void	txpace_exchange(struct txpace *, struct txpace_conn *, int fd,
 	    double now);
-size_t	txpace_budget_rtt(struct txpace *, double secs, double now);
+size_t	txpace_budget_rtt(struct txpace *, double secs, size_t floor,
+	    double now);
 /*
  * Estimator steps (also for unit tests): one delivery-rate sample
  * (app-limited ones do not count), and a probe upwards when our own

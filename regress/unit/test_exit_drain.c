@@ -75,6 +75,17 @@ rxflow_client_free(struct xclient *cl)
 {
 }
 
+/* route.c is not linked: no client here owes GACKs. */
+void
+route_acks(struct xclient *cl)
+{
+}
+
+void
+route_acks_flush(struct xclient *cl)
+{
+}
+
 /* udp.c is not linked: no client here has datagrams. */
 int
 udp_client_has_work(struct xclient *cl)

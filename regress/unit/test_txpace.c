@@ -151,8 +151,9 @@ test_txpace_tcp(void **state)
 	}
 	/*
 	 * Loopback delivers at GB/s: the low-water mark may be at its cap
-	 * (4 MiB), above what the send buffer holds, and then the socket
-	 * refuses bytes first.  Either way the kernel has the mark we set.
+	 * (TXPACE_LOWAT_MAX), above what the send buffer holds, and then
+	 * the socket refuses bytes first.  Either way the kernel has the
+	 * mark we set.
 	 */
 	assert_true(full || tp.tp_lowat == TXPACE_LOWAT_MAX);
 	if (full)

@@ -90,6 +90,7 @@ struct lconn {
 	uint32_t		 lc_epoch;	/* ... lost POSTs */
 	ev_tstamp		 lc_opened;	/* session created (TTFB) */
 	ev_tstamp		 lc_ready_at;	/* queued for TX (queue wait) */
+	ev_tstamp		 lc_held_until;	/* SYN held until, 0: idle */
 	uint64_t		 lc_prog;	/* liveness.c: progress mark */
 	ev_tstamp		 lc_prog_at;	/* ... when it last moved */
 	ev_tstamp		 lc_checked_at;	/* ... checked with the exit */
@@ -112,6 +113,7 @@ struct tunnel_batch {
 	uint8_t			 tb_gack[TB_MAXFRAMES][WIRE_GACK_LEN];
 	size_t			 tb_n;
 	size_t			 tb_ndata;	/* SYN/data/FIN frames */
+	int			 tb_bulk;	/* ... of bulk sessions */
 	int			 tb_probe;	/* carries the version probe */
 	/* Sessions settled at send time (pipelined POST, post.c). */
 	uint8_t			 tb_early[TB_MAXFRAMES][WIRE_SID_LEN];
@@ -143,6 +145,7 @@ struct carrier {
 	struct lconn_list	 c_ackq;
 	struct lconn_list	 c_heldq;
 	ev_idle			 c_held_idle;	/* flush held SYNs */
+	ev_timer		 c_held_timer;	/* ... POST: their hold */
 	ev_timer		 c_sweep;	/* done-session GC, 15 s */
 	size_t			 c_nlive;	/* connections, any state */
 	size_t			 c_nsess;	/* ... with a session */
@@ -289,6 +292,7 @@ void	post_wake_all(struct carrier *);
 void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
 int	post_local_ack(struct carrier *);
+double	post_syn_hold(struct carrier *);
 int	post_v15(struct carrier *);
 void	post_quota_load(const char *, size_t);
 void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);

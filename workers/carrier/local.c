@@ -38,6 +38,7 @@ static void	local_read_cb(struct ev_loop *, ev_io *, int);
 static void	local_write_cb(struct ev_loop *, ev_io *, int);
 static void	local_hs_timeout_cb(struct ev_loop *, ev_timer *, int);
 static void	local_held_cb(struct ev_loop *, ev_idle *, int);
+static void	local_held_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	local_close_fd(struct lconn *, int);
 static void	local_sweep_cb(struct ev_loop *, ev_timer *, int);
 static void	local_so_tx_ready(struct sess *);
@@ -87,6 +88,8 @@ local_start(struct carrier *car, int fd)
 	ev_io_init(&car->c_accept, local_accept_cb, fd, EV_READ);
 	ev_io_start(car->c_loop, &car->c_accept);
 	ev_idle_init(&car->c_held_idle, local_held_cb);
+	ev_timer_init(&car->c_held_timer, local_held_timer_cb, 0, 0);
+	car->c_held_timer.data = car;
 	ev_timer_init(&car->c_sweep, local_sweep_cb, 15.0, 15.0);
 	car->c_sweep.data = car;
 	ev_timer_start(car->c_loop, &car->c_sweep);
@@ -527,6 +530,45 @@ local_tx_resume_all(struct carrier *car)
 	}
 }
 
+/*
+ * A new session's SYN waits for the app's first bytes (connect-data), so
+ * that one exchange carries both.  On the stream that costs nothing to
+ * skip (the data follows in the next message), so the SYN waits only
+ * until the loop has nothing else to do.  Over POST a bare SYN costs a
+ * whole exchange (its data follows only once the exit confirmed it, and
+ * on a busy link the answer waits behind the responses in flight), so
+ * the SYN waits up to post_syn_hold(): a client-first protocol (TLS, HTTP)
+ * writes within microseconds of the SOCKS reply and never waits that
+ * long; a server-first one (SSH, SMTP) pays the hold once.
+ */
+static double
+local_syn_hold(struct carrier *car)
+{
+	if (stream_up(car) || !post_enabled(car))
+		return (0);
+	return (post_syn_hold(car));
+}
+
+static void
+local_hold(struct lconn *lc)
+{
+	struct carrier	*car = lc->lc_car;
+	double		 hold = local_syn_hold(car);
+
+	lc->lc_flags |= LCF_SYNHELD;
+	TAILQ_INSERT_TAIL(&car->c_heldq, lc, lc_held);
+	if (hold <= 0) {
+		lc->lc_held_until = 0;
+		ev_idle_start(car->c_loop, &car->c_held_idle);
+		return;
+	}
+	lc->lc_held_until = ev_now(car->c_loop) + hold;
+	if (!ev_is_active(&car->c_held_timer)) {
+		ev_timer_set(&car->c_held_timer, hold, 0);
+		ev_timer_start(car->c_loop, &car->c_held_timer);
+	}
+}
+
 static void
 local_unhold(struct lconn *lc)
 {
@@ -535,10 +577,43 @@ local_unhold(struct lconn *lc)
 	if (lc->lc_flags & LCF_SYNHELD) {
 		TAILQ_REMOVE(&car->c_heldq, lc, lc_held);
 		lc->lc_flags &= ~LCF_SYNHELD;
-		if (TAILQ_EMPTY(&car->c_heldq))
+		if (TAILQ_EMPTY(&car->c_heldq)) {
 			ev_idle_stop(car->c_loop, &car->c_held_idle);
+			ev_timer_stop(car->c_loop, &car->c_held_timer);
+		}
 	}
 	tunnel_ready(lc);
+}
+
+/*
+ * Release the held SYNs that are due: every one held until the loop is
+ * idle (idle 1), or whose hold ran out; the timer goes on for the rest.
+ */
+static void
+local_held_release(struct carrier *car, int idle)
+{
+	struct lconn	*lc;
+	double		 now = ev_now(car->c_loop), first;
+
+again:
+	first = 0;
+	TAILQ_FOREACH(lc, &car->c_heldq, lc_held) {
+		if (lc->lc_held_until == 0 ? idle :
+		    lc->lc_held_until <= now + 1e-4) {
+			/* Kicks the transport, which may free others. */
+			local_unhold(lc);
+			goto again;
+		}
+		if (lc->lc_held_until > 0 &&
+		    (first == 0 || lc->lc_held_until < first))
+			first = lc->lc_held_until;
+	}
+	if (idle)
+		ev_idle_stop(car->c_loop, &car->c_held_idle);
+	else if (first > 0) {
+		ev_timer_set(&car->c_held_timer, first - now, 0);
+		ev_timer_start(car->c_loop, &car->c_held_timer);
+	}
 }
 
 /*
@@ -548,11 +623,14 @@ local_unhold(struct lconn *lc)
 static void
 local_held_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	struct carrier	*car = carrier;
-	struct lconn	*lc;
+	local_held_release(carrier, 1);
+}
 
-	while ((lc = TAILQ_FIRST(&car->c_heldq)) != NULL)
-		local_unhold(lc);
+/* POST: the hold of the oldest held SYN ran out. */
+static void
+local_held_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	local_held_release(w->data, 0);
 }
 
 static int
@@ -691,11 +769,8 @@ local_handshake(struct lconn *lc)
 			if (lc->lc_sess->s_flags & SESS_TX_FIN_QUEUED ||
 			    sess_tx_pending(lc->lc_sess) > 0) {
 				tunnel_ready(lc);
-			} else {
-				lc->lc_flags |= LCF_SYNHELD;
-				TAILQ_INSERT_TAIL(&car->c_heldq, lc, lc_held);
-				ev_idle_start(car->c_loop, &car->c_held_idle);
-			}
+			} else
+				local_hold(lc);
 			return;
 		default:
 			return;

@@ -57,7 +57,12 @@
 #define POST_REAP_TICK		2.0
 #define POST_DOWN_SLEEP		30.0	/* every relay fails: a wake comes */
 #define POST_UP_TIME		0.005	/* direct request: s of the path */
+#define POST_UP_MIN		(12U * 1024)	/* ... bytes, at least */
 #define POST_BULK_MAX		3	/* requests with bulk in flight */
+#define POST_BULK_SLOW		2	/* ... at POST_UP_MIN (slow link) */
+#define POST_SYN_HOLD_MIN	0.0005	/* s: a SYN waits for its data */
+#define POST_SYN_HOLD_MAX	0.010
+#define POST_SYN_HOLD_NONE	0.002	/* ... no exchange measured yet */
 
 /* One session's frames in a pipelined POST. */
 struct prun {
@@ -155,6 +160,7 @@ struct post {
 	int			 po_down_said;
 	struct txpace		 po_pace;	/* direct requests by time */
 	int			 po_pace_on;
+	int			 po_slow;	/* ... at their floor */
 };
 
 static void	post_poll(struct poller *);
@@ -886,13 +892,18 @@ post_budget(struct post *po)
 {
 	struct carrier	*car = po->po_car;
 	size_t		 max = car->c_conf.cc_max_request_bytes;
+	size_t		 b;
 
+	po->po_slow = 0;
 	if (po->po_fs.fs_health != NULL || !po->po_pace_on ||
 	    !post_pipelining(po))
 		return (max);
 	po->po_pace.tp_msgmax = max;
-	return (txpace_budget_rtt(&po->po_pace, POST_UP_TIME,
-	    ev_now(car->c_loop)));
+	b = txpace_budget_rtt(&po->po_pace, POST_UP_TIME, POST_UP_MIN,
+	    ev_now(car->c_loop));
+	/* The floor, not the path's time, sized it: a slow link. */
+	po->po_slow = b == POST_UP_MIN && b < max;
+	return (b);
 }
 
 /* An answered direct request: what its connection delivered meanwhile. */
@@ -948,9 +959,12 @@ post_bulk_ok(struct poller *p)
 	 * With no other poller free and none carrying bulk, the others sit
 	 * in idle long-polls (6-8 s at GooseRelayVPN's servers, which we do
 	 * not pipeline to: no extra pollers): one bulk request goes anyway,
-	 * or the upload waits for a long-poll to end.
+	 * or the upload waits for a long-poll to end.  On a slow link
+	 * requests are larger than their time (POST_UP_MIN): fewer of them,
+	 * or a new session's request waits behind more.
 	 */
-	return ((free || nbulk == 0) && nbulk < POST_BULK_MAX);
+	return ((free || nbulk == 0) &&
+	    nbulk < (po->po_slow ? POST_BULK_SLOW : POST_BULK_MAX));
 }
 
 static void
@@ -962,7 +976,7 @@ post_poll(struct poller *p)
 	struct cendpoint	*ep;
 	struct wire_encopts	 eo;
 	ssize_t			 pick = p->p_ep;
-	size_t			 n;
+	size_t			 n, budget;
 	int			 probe, text;
 
 	ev_timer_stop(car->c_loop, &p->p_sleep);
@@ -990,8 +1004,8 @@ post_poll(struct poller *p)
 		return;
 	probe = !car->c_probe_answered && car->c_probe_post.wb_len > 0 ?
 	    TUNNEL_PROBE_POST : 0;
-	n = tunnel_fill_ex(car, tb, post_budget(po), 1, probe,
-	    post_bulk_ok(p));
+	budget = post_budget(po);	/* before post_bulk_ok(): po_slow */
+	n = tunnel_fill_ex(car, tb, budget, 1, probe, post_bulk_ok(p));
 	p->p_idle = tb->tb_ndata == 0 && car->c_nrst == 0 && !tb->tb_probe &&
 	    n == 0;
 	if (p->p_idle) {
@@ -1036,7 +1050,7 @@ post_poll(struct poller *p)
 	if (tunnel_seal_eo(car, tb, text, 0, &eo) == -1)
 		goto fail;
 	p->p_busy = 1;
-	p->p_bulk = tb->tb_txn.t_bytes > 16 * 1024;
+	p->p_bulk = tb->tb_bulk;
 	p->p_sent_at = ev_now(car->c_loop);
 	p->p_inflight = ep;
 	if (ep->ep_ops->eo_exchange(ep, tb->tb_body.wb_data,
@@ -1186,6 +1200,30 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		post_sleep(p, POST_FAIL_PAUSE);
 	if (hep != NULL && slot == HS_ACTIVE)
 		post_slot_wake(po);
+}
+
+/*
+ * How long a new session's SYN may wait for the app's first bytes so
+ * that one exchange carries both (local.c): half an exchange's round
+ * trip, the least an exchange saved is worth, between
+ * POST_SYN_HOLD_MIN and POST_SYN_HOLD_MAX.
+ */
+double
+post_syn_hold(struct carrier *car)
+{
+	struct post	*po = car->c_post;
+	double		 rtt = 0;
+	size_t		 i;
+
+	for (i = 0; po != NULL && i < po->po_neps; i++)
+		if (po->po_info[i].pe_rtt > 0 &&
+		    (rtt == 0 || po->po_info[i].pe_rtt < rtt))
+			rtt = po->po_info[i].pe_rtt;
+	if (rtt <= 0)
+		return (POST_SYN_HOLD_NONE);
+	rtt /= 2;
+	return (rtt < POST_SYN_HOLD_MIN ? POST_SYN_HOLD_MIN :
+	    rtt > POST_SYN_HOLD_MAX ? POST_SYN_HOLD_MAX : rtt);
 }
 
 /* The stream went away: every idle poller polls again now. */

@@ -65,7 +65,7 @@
 #define STREAM_TICK		0.25
 #define STREAM_RXBUF		(128 * 1024)
 #define STREAM_RAW_READ		(256 * 1024)
-#define STREAM_RAW_READS	8		/* reads per readable event */
+#define STREAM_RAW_READS	1		/* reads per readable event */
 #define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
 #define STREAM_RAW_BATCHES	4		/* raw sends per loop pass */
 #define STREAM_MASKPOOL		4096		/* mask bytes per refill */
@@ -1190,6 +1190,10 @@ stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
  * from a server are never masked: on ws:// the carrier reads the socket
  * itself once the handshake is done.  Bulk payload is read straight into
  * the message buffer; frames and messages are bounded as in the lws path.
+ * One read (up to 1 MiB of payload) per readable event: the loop comes
+ * round between reads, so a new SOCKS session's handshake and first bytes
+ * do not wait behind megabytes of a download (issue 12; 8 reads per event
+ * made every loop pass during a loopback download several ms long).
  */
 static void
 stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)

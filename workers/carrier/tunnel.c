@@ -225,13 +225,14 @@ tunnel_fill_ex(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 	struct wire_frame	*f;
 	struct wbuf		*pb;
 	size_t			 maxf, budget = maxbytes, k, cnt, i;
-	size_t			 quantum, share;
+	size_t			 quantum, share, nd;
 	uint64_t		 nseq;
 	double			 now = ev_now(car->c_loop);
 	int			 pass, skip;
 
 	sess_txn_init(&tb->tb_txn);
 	tb->tb_n = tb->tb_ndata = 0;
+	tb->tb_bulk = 0;
 	tb->tb_probe = 0;
 	maxf = car->c_nlive >= CARRIER_BUSY_SESS ? CARRIER_FPB_BUSY :
 	    CARRIER_FPB;
@@ -307,6 +308,7 @@ tunnel_fill_ex(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 				k = pass == 0 ? 1 : CARRIER_FPS;
 				if (k > maxf - tb->tb_n)
 					k = maxf - tb->tb_n;
+				nd = tb->tb_ndata;
 				if (pass == 2 && budget > quantum) {
 					share = quantum;
 					tunnel_drain_one(car, tb, lc, k,
@@ -315,6 +317,8 @@ tunnel_fill_ex(struct carrier *car, struct tunnel_batch *tb, size_t maxbytes,
 				} else
 					tunnel_drain_one(car, tb, lc, k,
 					    &budget, now);
+				if (pass == 2 && tb->tb_ndata > nd)
+					tb->tb_bulk = 1;
 				cstats_qwait(now - lc->lc_ready_at);
 			}
 			if (skip || sess_tx_drainable(lc->lc_sess)) {

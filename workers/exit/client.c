@@ -19,6 +19,7 @@ static size_t		 client_nclients;
 
 static void	client_grace_cb(struct ev_loop *, ev_timer *, int);
 static void	client_retry_cb(struct ev_loop *, ev_timer *, int);
+static void	client_ack_cb(struct ev_loop *, ev_timer *, int);
 
 struct xclient *
 client_get(const uint8_t cid[WIRE_CID_LEN], int create)
@@ -40,12 +41,21 @@ client_get(const uint8_t cid[WIRE_CID_LEN], int create)
 	cl->cl_grace.data = cl;
 	ev_timer_init(&cl->cl_retry, client_retry_cb, EXIT_REPLAY_RETRY, 0);
 	cl->cl_retry.data = cl;
+	ev_timer_init(&cl->cl_ackt, client_ack_cb, EXIT_ACK_DELAY, 0);
+	cl->cl_ackt.data = cl;
 	rxflow_client_init(cl);
 	cl->cl_last_seen = exit_now();
 	cl->cl_replay = 0;
 	HASH_ADD(cl_hh, ex->ee_clients, cl_cid, WIRE_CID_LEN, cl);
 	client_nclients++;
 	return (cl);
+}
+
+/* Upstream GACKs held back (route.c) go now. */
+static void
+client_ack_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	route_acks(w->data);
 }
 
 size_t
@@ -154,16 +164,17 @@ client_queue_rst(struct xclient *cl, const uint8_t *sid)
 	client_wake(cl);
 }
 
-void
-client_queue_ctrl(struct xclient *cl, const uint8_t *sid, uint8_t flags,
+/* A control frame queued without waking anyone.  -1: none queued. */
+int
+client_ctrl_put(struct xclient *cl, const uint8_t *sid, uint8_t flags,
     const void *payload, size_t len)
 {
 	struct xctrl	*c;
 
 	if (len > EXIT_CTRL_PAYLOAD)
-		return;
+		return (-1);
 	if (client_ctrl_room(cl) == -1 || (c = client_ctrl_new()) == NULL)
-		return;
+		return (-1);
 	memcpy(c->xc_frame.f_sid, sid, WIRE_SID_LEN);
 	c->xc_frame.f_flags = flags;
 	memcpy(c->xc_buf, payload, len);
@@ -171,7 +182,15 @@ client_queue_ctrl(struct xclient *cl, const uint8_t *sid, uint8_t flags,
 	c->xc_frame.f_len = len;
 	TAILQ_INSERT_TAIL(&cl->cl_ctrl, c, xc_entry);
 	cl->cl_nctrl++;
-	client_wake(cl);
+	return (0);
+}
+
+void
+client_queue_ctrl(struct xclient *cl, const uint8_t *sid, uint8_t flags,
+    const void *payload, size_t len)
+{
+	if (client_ctrl_put(cl, sid, flags, payload, len) == 0)
+		client_wake(cl);
 }
 
 /* Frames of a response that was not delivered go back to the front. */
@@ -372,6 +391,7 @@ client_free(struct xclient *cl)
 {
 	ev_timer_stop(ex->ee_loop, &cl->cl_retry);
 	ev_timer_stop(ex->ee_loop, &cl->cl_grace);
+	ev_timer_stop(ex->ee_loop, &cl->cl_ackt);
 	client_drop_ctrl(cl);
 	rxflow_client_free(cl);
 	udp_client_free(cl);

@@ -93,7 +93,7 @@ drain_pass(struct xclient *cl, struct xresp *r, const struct drain_limits *dl,
 {
 	struct sess	*s, *next;
 	size_t		 got = 0, before, room;
-	int		 k;
+	int		 k, first;
 
 	for (s = TAILQ_FIRST(&cl->cl_ready); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, s_ready_entry);
@@ -114,12 +114,14 @@ drain_pass(struct xclient *cl, struct xresp *r, const struct drain_limits *dl,
 		room = drain_min(dl->dl_per_sess,
 		    dl->dl_max_frames - r->r_nframes);
 		before = r->r_txn.t_bytes;
+		first = s->s_drains == 0;
 		k = sess_drain(s, &r->r_txn, r->r_frames + r->r_nframes, room,
 		    cap ? drain_min(cap, *budget) : *budget, now);
 		if (k < 0)
 			break;			/* txn full */
 		if (k == 0)
 			continue;
+		r->r_first |= first;
 		r->r_nframes += k;
 		got += k;
 		*budget -= drain_min(*budget, r->r_txn.t_bytes - before);
@@ -142,7 +144,7 @@ drain_round_robin(struct xclient *cl, struct xresp *r,
 {
 	struct sess	*s;
 	size_t		 n = 0, i, room, before, quantum;
-	int		 k;
+	int		 k, first;
 
 	TAILQ_FOREACH(s, &cl->cl_ready, s_ready_entry)
 		n++;
@@ -166,12 +168,14 @@ drain_round_robin(struct xclient *cl, struct xresp *r,
 		room = drain_min(dl->dl_per_sess,
 		    dl->dl_max_frames - r->r_nframes);
 		before = r->r_txn.t_bytes;
+		first = s->s_drains == 0;
 		k = sess_drain(s, &r->r_txn, r->r_frames + r->r_nframes, room,
 		    drain_min(quantum, *budget), now);
 		if (k < 0)
 			break;			/* txn full */
 		if (k == 0)
 			continue;
+		r->r_first |= first;
 		r->r_nframes += k;
 		*budget -= drain_min(*budget, r->r_txn.t_bytes - before);
 		if (s->s_arg != NULL)
@@ -231,7 +235,9 @@ drain_collect(struct xclient *cl, struct xresp *r,
 
 	r->r_nframes = 0;
 	r->r_urgent = 0;
+	r->r_first = 0;
 	sess_txn_init(&r->r_txn);
+	route_acks_flush(cl);		/* GACKs owed ride on this one */
 
 	drain_ctrlq(cl, &cl->cl_ctrl, r, dl->dl_max_frames, &budget);
 	drain_ctrlq(cl, &cl->cl_rst, r, dl->dl_max_frames, &budget);

@@ -57,6 +57,17 @@
 #define ADMIT_HELLO_STRANGER	5.0
 #define EXIT_HELLO_MAX		(64 * 1024)
 #define EXIT_WS_MSG_MAX		(12 * 1024 * 1024)
+/*
+ * A /stream message is at most this (or max_response_bytes_pre_encode if
+ * lower) whatever the rate: the carrier decrypts a message whole before
+ * any of it goes on, so on a fast path (loopback, a LAN: the rate is the
+ * kernel's copy, GB/s) a bigger one only adds its own time to every
+ * session behind it (issue 12; bench/loop_ab.sh, a new session's first
+ * byte during a loopback download with the other levers of that change:
+ * 10-12 ms p50 at 512 KiB, 18-23 ms before; 256 KiB 8-10 ms but 4-8%
+ * less bulk throughput, 128 KiB less still).
+ */
+#define EXIT_WS_MSG_PACE	(512 * 1024)
 #define EXIT_GC_INTERVAL	60.0
 #define EXIT_CLIENT_PRUNE	120.0
 #define EXIT_REPLAY_RETRY	3.0
@@ -66,6 +77,15 @@
  * goes when this old unless its ACK comes first.
  */
 #define EXIT_REPLAY_FAST	0.2
+/*
+ * Upstream GACKs (upstream_ack_v1) ride on the next response with data,
+ * or go after EXIT_ACK_DELAY, or at once when EXIT_ACK_BYTES of payload
+ * or EXIT_ACK_FRAMES frames came in unacknowledged (route.c).  The
+ * carrier keeps at most 8 MiB / 144 frames per session unacknowledged.
+ */
+#define EXIT_ACK_DELAY		0.02
+#define EXIT_ACK_BYTES		(256U * 1024)
+#define EXIT_ACK_FRAMES		16
 #define EXIT_REPLAY_EXPIRY	300.0
 #define EXIT_DNS_TTL		300.0
 #define EXIT_RP_CLIENT_BYTES	(64ULL * 1024 * 1024)
@@ -97,6 +117,7 @@
  * the transfer) keep max_response_bytes_pre_encode.
  */
 #define EXIT_POST_TIME		0.005
+#define EXIT_POST_MIN		(8U * 1024)	/* bytes, at least */
 
 /* A control or RST frame queued for one client (not session-backed). */
 struct xctrl {
@@ -135,6 +156,9 @@ struct xclient {
 	uint32_t		 cl_rxwin;	/* rx_window_v1: first window */
 	int			 cl_replay;	/* downstream replay on */
 	int			 cl_ackdirty;	/* sessions owe a GACK */
+	size_t			 cl_ack_bytes;	/* ... payload since sent */
+	uint32_t		 cl_ack_frames;	/* ... frames since sent */
+	ev_timer		 cl_ackt;	/* ... at the latest then */
 	uint64_t		 cl_rxq;	/* bytes queued to upstreams */
 	uint32_t		 cl_rx_over;	/* sessions over their cap */
 	int			 cl_rx_late;	/* over a cap, grace running */
@@ -274,6 +298,8 @@ void		 client_ctrl_free(struct xctrl *);
 void		 client_queue_rst(struct xclient *, const uint8_t *sid);
 void		 client_queue_ctrl(struct xclient *, const uint8_t *sid,
 		    uint8_t flags, const void *, size_t);
+int		 client_ctrl_put(struct xclient *, const uint8_t *sid,
+		    uint8_t flags, const void *, size_t);
 void		 client_requeue(struct xclient *, struct xctrlq *);
 void		 client_kill_sessions(struct xclient *, int send_rst);
 void		 client_run_reset(struct xclient *, const char *instance);
@@ -303,6 +329,7 @@ struct xresp {
 	struct sess		*r_replayed[EXIT_RESP_FRAMES];
 	size_t			 r_nreplayed;
 	int			 r_urgent;
+	int			 r_first;	/* a session's first bytes */
 	struct wbuf		 r_out;		/* LWS_PRE + body */
 	struct wbuf		 r_scratch;
 	struct xresp		*r_next;	/* free list */
@@ -320,6 +347,7 @@ void		 drain_resp_put(struct xresp *);
 void		 route_batch(struct xclient *, const struct wire_batch *,
 		    int *had_frames);
 void		 route_acks(struct xclient *);
+void		 route_acks_flush(struct xclient *);
 
 /* rxflow.c */
 void		 rxflow_client_init(struct xclient *);

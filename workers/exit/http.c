@@ -483,6 +483,26 @@ http_batch_syn(const struct wire_batch *b)
 	return (syn);
 }
 
+/*
+ * A response with a session's first bytes is being written on self: a
+ * POST held for its sessions' first answer (connect-data) that did not
+ * carry them goes back now instead of at the end of its window; its
+ * sessions send nothing more before it returns.
+ */
+static void
+http_syn_answered(struct xclient *cl, struct xconn *self)
+{
+	struct xconn	*xc;
+
+	LIST_FOREACH(xc, &cl->cl_waiters, xc_wentry) {
+		if (xc != self && xc->xc_state == XH_WAIT &&
+		    xc->xc_syn == 1 && !xc->xc_deadline) {
+			xc->xc_deadline = 1;
+			lws_callback_on_writable(xc->xc_wsi);
+		}
+	}
+}
+
 /* The whole body is in: authenticate, route, then hold the response. */
 static int
 http_body_done(struct lws *wsi)
@@ -539,7 +559,13 @@ http_body_done(struct lws *wsi)
 	xc->xc_waiting = 1;
 	ev_timer_set(&xc->xc_timer, hold, 0);
 	ev_timer_start(ex->ee_loop, &xc->xc_timer);
-	if ((had && http_other_waiter(cl, xc)) || xc->xc_syn == 2)
+	/*
+	 * A POST that opened sessions with their first bytes waits for their
+	 * answer (below, http_syn_answered()): the carrier sends nothing more
+	 * of them before this POST returns, and the answer rides on it.
+	 */
+	if ((had && xc->xc_syn != 1 && http_other_waiter(cl, xc)) ||
+	    xc->xc_syn == 2)
 		xc->xc_deadline = 1;
 	if (client_has_work(cl) || ex->ee_shutdown || xc->xc_deadline)
 		lws_callback_on_writable(wsi);
@@ -710,7 +736,8 @@ http_post_budget(struct xconn *xc)
 	cl->cl_postpace.tp_msgmax = ex->ee_conf.ec_max_response_bytes;
 	txpace_exchange(&cl->cl_postpace, &xc->xc_pace,
 	    lws_get_socket_fd(xc->xc_wsi), now);
-	return (txpace_budget_rtt(&cl->cl_postpace, EXIT_POST_TIME, now));
+	return (txpace_budget_rtt(&cl->cl_postpace, EXIT_POST_TIME,
+	    EXIT_POST_MIN, now));
 }
 
 /* LWS_CALLBACK_HTTP_WRITEABLE */
@@ -736,6 +763,8 @@ http_writeable(struct lws *wsi)
 		if (rc == 0)
 			return (0);		/* keep holding */
 		http_unwait(xc);
+		if (xc->xc_resp->r_first)
+			http_syn_answered(xc->xc_cl, xc);
 		xc->xc_state = XH_WRITE;
 		r = xc->xc_resp;
 		blen = r->r_out.wb_len - LWS_PRE;

@@ -147,14 +147,16 @@ route_ack(struct xclient *cl, struct sess *s, const struct wire_frame *f,
 /*
  * GACKs for upstream data that arrived (upstream_ack_v1 clients), except
  * for sessions whose upstream lags (rxflow.c): theirs wait, so the client
- * stops sending them at its replay caps.
+ * stops sending them at its replay caps.  wake: tell the client's
+ * connections (0: a response is being built and takes them).
  */
-void
-route_acks(struct xclient *cl)
+static void
+route_acks_queue(struct xclient *cl, int wake)
 {
 	struct xsess	*x;
 	uint64_t	 next;
 	uint8_t		 gack[WIRE_GACK_LEN];
+	int		 any = 0;
 
 	TAILQ_FOREACH(x, &cl->cl_sessions, x_cl_entry) {
 		if (!x->x_ackdue || x->x_rxsoft)
@@ -162,11 +164,55 @@ route_acks(struct xclient *cl)
 		x->x_ackdue = 0;
 		if (sess_ack_due(x->x_s, &next)) {
 			wire_gack_encode(gack, next);
-			client_queue_ctrl(cl, x->x_s->s_id, WIRE_F_ACK, gack,
-			    sizeof(gack));
+			if (client_ctrl_put(cl, x->x_s->s_id, WIRE_F_ACK,
+			    gack, sizeof(gack)) == 0)
+				any = 1;
 		}
 	}
 	cl->cl_ackdirty = 0;
+	cl->cl_ack_bytes = 0;
+	cl->cl_ack_frames = 0;
+	ev_timer_stop(ex->ee_loop, &cl->cl_ackt);
+	if (any && wake)
+		client_wake(cl);
+}
+
+void
+route_acks(struct xclient *cl)
+{
+	route_acks_queue(cl, 1);
+}
+
+/* A response is being built for cl: the GACKs owed ride on it. */
+void
+route_acks_flush(struct xclient *cl)
+{
+	if (cl->cl_ackdirty)
+		route_acks_queue(cl, 0);
+}
+
+/*
+ * After a batch: on a stream, GACKs do not make a message of their own
+ * (an echo then costs one message each way, not two): they ride on the
+ * next one with data, or go after EXIT_ACK_DELAY, or at once past
+ * EXIT_ACK_BYTES or EXIT_ACK_FRAMES or for a FIN, far inside the
+ * carrier's replay caps and timers.  Over POST they go at once, as
+ * before: a held POST is answered for them.
+ */
+static void
+route_acks_later(struct xclient *cl)
+{
+	if (!cl->cl_ackdirty)
+		return;
+	if (cl->cl_stream == NULL || cl->cl_ack_bytes >= EXIT_ACK_BYTES ||
+	    cl->cl_ack_frames >= EXIT_ACK_FRAMES) {
+		route_acks(cl);
+		return;
+	}
+	if (!ev_is_active(&cl->cl_ackt)) {
+		ev_timer_set(&cl->cl_ackt, EXIT_ACK_DELAY, 0);
+		ev_timer_start(ex->ee_loop, &cl->cl_ackt);
+	}
 }
 
 void
@@ -208,6 +254,13 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 				udp_route_rst(cl, f->f_sid);
 			continue;
 		}
+		if (cl->cl_upack) {
+			cl->cl_ack_bytes += wire_frame_paylen(f);
+			cl->cl_ack_frames++;
+			/* A FIN's GACK frees the carrier's session: at once. */
+			if (f->f_flags & WIRE_F_FIN)
+				cl->cl_ack_frames = EXIT_ACK_FRAMES;
+		}
 		if (s == NULL) {
 			if (f->f_flags & WIRE_F_SYN)
 				(void)upstream_open(cl, f);
@@ -241,6 +294,5 @@ route_batch(struct xclient *cl, const struct wire_batch *b, int *had_frames)
 			cl->cl_ackdirty = 1;
 		}
 	}
-	if (cl->cl_ackdirty)
-		route_acks(cl);
+	route_acks_later(cl);
 }
