@@ -3,6 +3,7 @@
 # $(FRONTED_LIBS); included from Makefile.am before carrier.mk.
 noinst_LIBRARIES += libfronted.a
 libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
+	workers/carrier/httpc_rparse.c \
 	workers/carrier/health.c workers/carrier/health.h \
 	workers/carrier/fronted.c workers/carrier/fronted.h \
 	workers/carrier/endpoint.h workers/carrier/rtoken.c \

@@ -97,11 +97,12 @@ uint64_t	 httpc_pool_redials(const struct httpc_pool *);
 const char	*httpc_err_str(int);
 
 /*
- * The response parser on its own, without sockets: used by the client and
- * exposed for unit tests and the fuzz harness.  Feed bytes as they arrive;
- * httpc_rparse_feed returns 1 when a whole response was parsed, 0 when it
- * needs more, -1 on error (*err = HTTPC_ERR_*, *errstr static).  At EOF
- * call httpc_rparse_eof (a body delimited by EOF ends there).
+ * The response parser on its own, without sockets (httpc_rparse.c): used
+ * by the client and exposed for unit tests and the fuzz harness.  Feed
+ * bytes as they arrive; httpc_rparse_feed returns 1 when a whole response
+ * was parsed, 0 when it needs more, -1 on error (*err = HTTPC_ERR_*,
+ * *errstr static).  At EOF call httpc_rparse_eof (a body delimited by EOF
+ * ends there).
  */
 struct httpc_rparse;
 struct httpc_rparse *httpc_rparse_new(size_t maxbody);
@@ -113,6 +114,7 @@ int		 httpc_rparse_eof(struct httpc_rparse *, int *err,
 		    const char **errstr);
 struct httpc_resp *httpc_rparse_resp(struct httpc_rparse *);
 int		 httpc_rparse_keepalive(const struct httpc_rparse *);
+void		 httpc_rparse_nokeep(struct httpc_rparse *);
 size_t		 httpc_rparse_seen(const struct httpc_rparse *);
 
 #endif /* GR_HTTPC_H */
