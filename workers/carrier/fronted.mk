@@ -6,6 +6,7 @@ libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
 	workers/carrier/httpc_rparse.c \
 	workers/carrier/health.c workers/carrier/health.h \
 	workers/carrier/fronted.c workers/carrier/fronted.h \
+	workers/carrier/fronted_int.h workers/carrier/fronted_check.c \
 	workers/carrier/endpoint.h workers/carrier/rtoken.c \
 	workers/carrier/rtoken.h
 libfronted_a_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(ZLIB_CFLAGS) \
