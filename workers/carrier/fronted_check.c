@@ -328,10 +328,10 @@ fronted_check_pf_got(struct fcall *fc, int herr, const char *errstr, int sent,
 		pe->pe_step = 2;
 		left = pf->pf_deadline - ev_now(pf->pf_f->f_loop);
 		if (left <= 0 || (pe->pe_fc = fronted_fcall_start(fe, NULL,
-		    NULL, pf->pf_probe, pf->pf_probelen, left, fronted_check_pf_got,
-		    pe)) == NULL)
-			fronted_check_pf_end(pe, EP_FAIL_SOFT, "no time left for the "
-			    "probe POST");
+		    NULL, pf->pf_probe, pf->pf_probelen, left,
+		    fronted_check_pf_got, pe)) == NULL)
+			fronted_check_pf_end(pe, EP_FAIL_SOFT, "no time left "
+			    "for the probe POST");
 		return;
 	}
 	/* Step 2: the probe batch through Code.gs and the exit. */

@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "endpoint.h"
+#include "health_pt.h"
 
 struct health_set;		/* every endpoint of one transport */
 struct stats_endpoint;		/* common/stats.h */
@@ -117,12 +118,6 @@ int		 health_quarantined(const struct cendpoint *, double now);
 /* Requests counted today for the endpoint / its account. */
 uint32_t	 health_today(const struct cendpoint *, double now);
 
-/* health_pt.c: America/Los_Angeles without tzdata (US rule since 2007). */
-int		 health_pt_offset(time_t utc);		/* -8h or -7h, s */
-time_t		 health_pt_next_midnight(time_t utc);
-void		 health_pt_date(time_t utc, char buf[11]);	/* Y-m-d */
-void		 health_pt_rfc3339(double utc, char buf[40]);
-int		 health_pt_parse_rfc3339(const char *, double *utc);
 
 /*
  * health_classify.c: non-batch bodies (4.4).  health_nonbatch: 1 if a

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "health.h"
+#include "health_pt.h"
 
 /* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
 static long

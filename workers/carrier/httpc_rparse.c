@@ -18,7 +18,7 @@
 #include <http_parser.h>
 #include <zlib.h>
 
-#include "httpc.h"
+#include "httpc_rparse.h"
 
 #define HTTPC_MAX_HEADER	(32 * 1024)	/* response head bytes */
 #define HTTPC_ZCHUNK		(64 * 1024)
@@ -401,8 +401,8 @@ httpc_rparse_eof(struct httpc_rparse *rp, int *err, const char **errstr)
 		return (1);
 	if (rp->rp_err == 0) {
 		/* A body delimited by the end of the connection ends here. */
-		http_parser_execute(&rp->rp_parser, &httpc_rparse_settings, NULL,
-		    0);
+		http_parser_execute(&rp->rp_parser, &httpc_rparse_settings,
+		    NULL, 0);
 		if (rp->rp_done) {
 			rp->rp_keepalive = 0;
 			return (1);
