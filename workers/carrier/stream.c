@@ -10,7 +10,12 @@
  * exponential backoff and jitter, rotating through direct_stream_urls.
  *
  * On ws://, once the handshake is done, the carrier frames the
- * connection itself both ways: stream_raw.c.
+ * connection itself both ways: stream_raw.c.  What a connection does
+ * either way (delayed ACKs, read pause, the exit proven, ping RTT) is
+ * stream_conn.c; the state all three share is stream_int.h.  This file
+ * is the direct_stream transport for the core (stream_transport,
+ * transport.h): a lost stream is reported with transport_lost(), and the
+ * core decides about the sessions and the fallback.
  *
  * lws 4.1.6 on a foreign libev loop misses its own timers while idle
  * (stack-notes.md 1), hence the 250 ms lws_cancel_service() tick; and a
@@ -40,18 +45,17 @@
 #include "liblog.h"
 #include "log.h"
 #include "rtoken.h"
-#include "stream.h"
+#include "stats.h"
+#include "stream_int.h"
+#include "transport.h"
 
-#define STREAM_BACKOFF_MAX	30.0
 #define STREAM_STABLE		10.0	/* s up: the next drop is no failure */
 #define STREAM_TICK		0.25
 #define STREAM_RXBUF		(128 * 1024)
-#define STREAM_ACK_DELAY	0.02		/* hold lone ACKs, s */
-#define STREAM_ACK_BYTES	(256U * 1024)	/* ... unless this came */
-#define STREAM_ACK_FRAMES	16		/* ... or this many frames */
 
 static int	stream_cb(struct lws *, enum lws_callback_reasons, void *,
 		    void *, size_t);
+static void	stream_end(struct stream *, const char *);
 
 static const struct lws_protocols stream_protocols[] = {
 	{ "gr-stream", stream_cb, 0, STREAM_RXBUF, 0, NULL, 0 },
@@ -85,6 +89,7 @@ stream_preinit(struct carrier *car)
 		return (-1);
 	tunnel_batch_init(st->st_tb);
 	st->st_car = car;
+	st->st_end = stream_end;
 	liblog_lws();
 	memset(&info, 0, sizeof(info));
 	stream_loops[0] = car->c_loop;
@@ -363,8 +368,8 @@ stream_kick(struct carrier *car)
 		return;
 	if (!st->st_raw)
 		lws_callback_on_writable(st->st_wsi);
-	else if (!st->st_kill && !ev_is_active(&st->st_wio))
-		ev_prepare_start(car->c_loop, &st->st_prep);
+	else
+		stream_raw_kick(st);
 }
 
 /*
@@ -393,22 +398,6 @@ stream_owns(struct stream *st, struct lws *wsi)
 	return (st->st_wsi == wsi);
 }
 
-/* A URL's failure state; its back-off ladder starts at the knob. */
-static struct epfail *
-stream_ef(struct stream *st, struct stream_url *su)
-{
-	char	 label[sizeof(su->su_label) + 16];
-
-	if (su->su_ef.ef_label[0] == '\0') {
-		snprintf(label, sizeof(label), "stream: %s", su->su_label);
-		epfail_init(&su->su_ef, label, 0, STREAM_BACKOFF_MAX);
-	}
-	epfail_ladder(&su->su_ef,
-	    st->st_car->c_conf.cc_stream_reconnect_backoff_ms / 1000.0,
-	    STREAM_BACKOFF_MAX);
-	return (&su->su_ef);
-}
-
 /*
  * The next attempt, on the next URL: after d, and not before that URL's
  * own back-off is over (epfail.c: exponential, +-20% jitter, capped).
@@ -422,7 +411,7 @@ stream_schedule(struct stream *st, double d)
 
 	if (st->st_nurls > 0) {
 		next = &st->st_urls[st->st_next % st->st_nurls];
-		w = epfail_wait(stream_ef(st, next), ev_now(car->c_loop));
+		w = epfail_wait(stream_conn_ef(st, next), ev_now(car->c_loop));
 		/* The next URL is another host (failover.c): at once. */
 		if (failover_stream_now(car, st->st_fails, st->st_nurls))
 			d = 0;
@@ -452,7 +441,7 @@ stream_checked(const char *label, const char *what, void *arg)
 		if (strcmp(st->st_urls[i].su_label, label) == 0) {
 			snprintf(st->st_urls[i].su_verdict,
 			    sizeof(st->st_urls[i].su_verdict), "%s", what);
-			epfail_say(stream_ef(st, &st->st_urls[i]),
+			epfail_say(stream_conn_ef(st, &st->st_urls[i]),
 			    ev_now(st->st_car->c_loop), what);
 		}
 }
@@ -479,7 +468,7 @@ stream_log_fail(struct stream *st, const char *why, int closed)
 		    su->su_host, su->su_port, su->su_addr, !closed,
 		    stream_checked, st);
 	}
-	return (epfail_failed(stream_ef(st, su), now, su->su_verdict[0] ?
+	return (epfail_failed(stream_conn_ef(st, su), now, su->su_verdict[0] ?
 	    su->su_verdict : why, -1, EPF_RETRY));
 }
 
@@ -696,49 +685,15 @@ stream_stop(struct carrier *car)
 }
 
 /*
- * The connection works: the next drop starts the backoff over.  A stream
- * that is accepted but closed at once (a hello the exit rejects: wrong
- * tunnel_key) keeps backing off instead of reconnecting every second.
+ * The connection or the attempt is over, whatever ended it: count and
+ * log it, schedule the next attempt, and tell the core (which falls back
+ * to POST in auto mode).  Idempotent: lws may report one end more than
+ * once (CONNECTION_ERROR or CLIENT_CLOSED, then WSI_DESTROY).
  */
 static void
-stream_backoff_reset(struct stream *st)
-{
-	struct stream_url	*su = st->st_cur;
-
-	st->st_proven = 1;
-	st->st_fails = 0;
-	st->st_backoff = st->st_car->c_conf.cc_stream_reconnect_backoff_ms /
-	    1000.0;
-	if (su != NULL) {
-		/* Says it once if it failed before (epfail.c). */
-		epfail_ok(stream_ef(st, su), ev_now(st->st_car->c_loop), 0);
-		su->su_checked = 0;
-		su->su_verdict[0] = '\0';
-	}
-}
-
-/* The exit answered on this connection (its first message). */
-void
-stream_proven(struct stream *st)
-{
-	if (st->st_proven)
-		return;
-	stream_backoff_reset(st);
-	/* Is this the exit that had our sessions?  RSTs will say. */
-	liveness_transport_ok(st->st_car, 1);
-}
-
-/*
- * The connection or the attempt is over, whatever ended it: count and
- * log it, fall back to POST, and schedule the next attempt.  Idempotent:
- * lws may report one end more than once (CONNECTION_ERROR or
- * CLIENT_CLOSED, then WSI_DESTROY).
- */
-void
 stream_end(struct stream *st, const char *why)
 {
 	struct carrier	*car = st->st_car;
-	struct lconn	*lc, *next;
 	double		 d;
 
 	if (st->st_state == ST_IDLE)
@@ -757,7 +712,7 @@ stream_end(struct stream *st, const char *why)
 	if (st->st_state == ST_UP) {
 		/* Up long enough (a v1.5 exit sends nothing unasked). */
 		if (ev_now(car->c_loop) - st->st_up_at >= STREAM_STABLE)
-			stream_backoff_reset(st);
+			stream_conn_backoff_reset(st);
 		st->st_n_drop++;
 		if (st->st_cur != NULL) {
 			st->st_cur->su_drop++;
@@ -789,50 +744,9 @@ stream_end(struct stream *st, const char *why)
 	st->st_rx_paused = 0;
 	if (car->c_stopping)
 		return;
-	if (car->c_scfg.sc_replay)
-		tunnel_requeue_all(car);
-	else if (car->c_conf.cc_transport == TM_DIRECT_STREAM) {
-		/*
-		 * Without upstream ACKs, bytes written to a dead stream may
-		 * be lost: GooseRelayVPN aborts the sessions then.
-		 */
-		for (lc = TAILQ_FIRST(&car->c_conns); lc != NULL; lc = next) {
-			next = TAILQ_NEXT(lc, lc_all);
-			if (lc->lc_sess != NULL &&
-			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT))
-				local_abort(lc, "stream lost");
-		}
-	}
 	stream_schedule(st, d);
-	liveness_disrupted(car);
-	if (post_enabled(car))
-		cstats_fallback();
-	post_wake_all(car);	/* POST fallback picks the sessions up */
-}
-
-/*
- * Downstream ACKs alone do not make a message at once: like TCP's delayed
- * ACK they ride on the next batch with data (a request/response exchange
- * then costs one message each way instead of two), or go when
- * STREAM_ACK_BYTES arrived unacknowledged or STREAM_ACK_DELAY passed,
- * far inside the exit's 3 s replay timer and its replay memory caps.
- * 1: hold them now (the timer is armed).
- */
-int
-stream_ack_hold(struct stream *st)
-{
-	struct carrier	*car = st->st_car;
-
-	if (!st->st_hello_sent || st->st_ack_now || car->c_stopping ||
-	    car->c_nrst > 0 || !TAILQ_EMPTY(&car->c_readyq) ||
-	    TAILQ_EMPTY(&car->c_ackq) || st->st_rx_unacked >= STREAM_ACK_BYTES ||
-	    st->st_rx_unframes >= STREAM_ACK_FRAMES)
-		return (0);
-	if (!ev_is_active(&st->st_ackt)) {
-		ev_timer_set(&st->st_ackt, STREAM_ACK_DELAY, 0);
-		ev_timer_start(car->c_loop, &st->st_ackt);
-	}
-	return (1);
+	/* Replay, abort, or POST fallback: the core's policy. */
+	transport_lost(car, TR_STREAM);
 }
 
 static void
@@ -842,37 +756,6 @@ stream_ack_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	st->st_ack_now = 1;
 	stream_kick(st->st_car);
-}
-
-/*
- * What a received batch brought, for the ACK decision: payload bytes
- * after decompression (a compressed message can carry megabytes in a few
- * hundred bytes) and frames (the exit's replay store holds at most 144
- * per session and stops draining a session at its caps).
- */
-void
-stream_rx_count(struct stream *st)
-{
-	const struct wire_batch	*b = &st->st_car->c_rxb;
-	size_t			 i;
-
-	for (i = 0; i < b->b_nframes; i++)
-		st->st_rx_unacked += b->b_frames[i].f_len;
-	st->st_rx_unframes += b->b_nframes;
-}
-
-/*
- * A batch went out with the ACKs that were due (those that did not fit
- * are sent next without waiting).
- */
-void
-stream_ack_sent(struct stream *st)
-{
-	st->st_rx_unacked = 0;
-	st->st_rx_unframes = 0;
-	st->st_ack_now = !TAILQ_EMPTY(&st->st_car->c_ackq);
-	if (!st->st_ack_now)
-		ev_timer_stop(st->st_car->c_loop, &st->st_ackt);
 }
 
 static int
@@ -915,7 +798,7 @@ stream_writeable(struct stream *st, struct lws *wsi)
 		lws_callback_on_writable(wsi);
 		return (0);
 	}
-	if (stream_ack_hold(st))
+	if (stream_conn_ack_hold(st))
 		return (0);
 	wasup = st->st_hello_sent;
 	if (!st->st_hello_sent)
@@ -942,7 +825,7 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	}
 	/* lws owns the bytes now (it buffers what the socket refused). */
 	tunnel_commit(car, tb);
-	stream_ack_sent(st);
+	stream_conn_ack_sent(st);
 	st->st_hello_sent = 1;
 	if (!wasup) {
 		/* Sessions that waited for POST can come over now. */
@@ -951,32 +834,6 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	if (tunnel_has_work(car))
 		lws_callback_on_writable(wsi);
 	return (0);
-}
-
-/*
- * Stop reading the stream while too much waits for the local apps, and
- * read again below half of it (rxwin.c: a backstop when the exit keeps
- * to per-session windows, the only flow control with other exits).
- */
-void
-stream_rx_flow(struct stream *st, struct lws *wsi)
-{
-	struct carrier	*car = st->st_car;
-	size_t		 q = car->c_rxq, mark = rxwin_pause_mark(car);
-
-	if (q >= mark && !st->st_rx_paused) {
-		st->st_rx_paused = 1;
-		if (st->st_raw)
-			ev_io_stop(car->c_loop, &st->st_rawio);
-		else
-			lws_rx_flow_control(wsi, 0);
-	} else if (q < mark / 2 && st->st_rx_paused) {
-		st->st_rx_paused = 0;
-		if (st->st_raw && !st->st_kill)
-			ev_io_start(car->c_loop, &st->st_rawio);
-		else
-			lws_rx_flow_control(wsi, 1);
-	}
 }
 
 /* The upgrade request: Authorization from the URL's userinfo. */
@@ -1084,16 +941,16 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		    !lws_remaining_packet_payload(wsi)) {
 			if (tunnel_rx_body(car, st->st_rx.wb_data,
 			    st->st_rx.wb_len, 0) == 0) {
-				stream_rx_count(st);
-				stream_proven(st);
+				stream_conn_rx_count(st);
+				stream_conn_proven(st);
 			}
 			wbuf_reset(&st->st_rx);
-			stream_rx_flow(st, wsi);
+			stream_conn_rx_flow(st, wsi);
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
 		ev_timer_stop(car->c_loop, &st->st_pongdl);
-		stream_pong_rtt(st);
+		stream_conn_pong_rtt(st);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		stream_end(st, stream_errstr(wsi, in, err, sizeof(err)));
@@ -1122,7 +979,7 @@ stream_rx_drained(struct carrier *car)
 	struct stream	*st = car->c_stream;
 
 	if (st != NULL && st->st_rx_paused && st->st_wsi != NULL)
-		stream_rx_flow(st, st->st_wsi);
+		stream_conn_rx_flow(st, st->st_wsi);
 }
 
 void
@@ -1177,45 +1034,49 @@ stream_counts(struct carrier *car, uint64_t *ok, uint64_t *fail,
 }
 
 /*
- * A pong came back: the ping round trip is the endpoint RTT of the stream
- * (stats row, EWMA 1/8 as health.c does for POST endpoints).
+ * Stats row i: a direct_stream_urls entry with its counters, healthy
+ * unless its last attempt failed; -1 past the end.
  */
-void
-stream_pong_rtt(struct stream *st)
-{
-	struct carrier	*car = st->st_car;
-	double		 rtt;
-
-	if (st->st_ping_at <= 0 || st->st_cur == NULL)
-		return;
-	rtt = ev_now(car->c_loop) - st->st_ping_at;
-	st->st_ping_at = 0;
-	if (rtt < 0)
-		return;
-	cstats_rtt((uint64_t)(rtt * 1e6));
-	st->st_cur->su_rtt = st->st_cur->su_rtt <= 0 ? rtt :
-	    st->st_cur->su_rtt + (rtt - st->st_cur->su_rtt) / 8;
-}
-
-/*
- * Row i of the stats table: the URL label and its counters; *cur 1 if it
- * carries the stream now, -1 if its last attempt failed; -1 past the end.
- */
-int
-stream_url_stats(struct carrier *car, size_t i, const char **label,
-    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt, int *cur)
+static int
+stream_endpoint(struct carrier *car, size_t i, struct stats_endpoint *se,
+    char *name, size_t namelen, char *acct, size_t acctlen)
 {
 	struct stream		*st = car->c_stream;
 	struct stream_url	*su;
+	int			 cur;
 
 	if (st == NULL || i >= st->st_nurls)
 		return (-1);
 	su = &st->st_urls[i];
-	*label = su->su_label;
-	*ok = su->su_ok;
-	*fail = su->su_fail;
-	*drop = su->su_drop;
-	*rtt = su->su_rtt;
-	*cur = st->st_cur == su && stream_up(car) ? 1 : su->su_bad ? -1 : 0;
+	cur = st->st_cur == su && stream_up(car) ? 1 : su->su_bad ? -1 : 0;
+	memset(se, 0, sizeof(*se));
+	se->se_script = -1;
+	se->se_healthy = cur >= 0;
+	se->se_ok = su->su_ok;
+	se->se_fail = su->su_fail + su->su_drop;
+	se->se_rtt_ms = (uint64_t)(su->su_rtt * 1000 + 0.5);
+	snprintf(se->se_kind, sizeof(se->se_kind), "stream");
+	snprintf(name, namelen, "%s", su->su_label);
+	if (acctlen > 0)
+		acct[0] = '\0';
 	return (0);
 }
+
+const struct transport_ops stream_transport = {
+	.to_name = "stream",
+	.to_preinit = stream_preinit,
+	.to_configure = stream_configure,
+	.to_start = stream_start,
+	.to_stop = stream_stop,
+	.to_kick = stream_kick,
+	.to_wake = NULL,
+	.to_up = stream_up,
+	.to_drained = stream_rx_drained,
+	.to_v15 = NULL,
+	.to_local_ack = NULL,
+	.to_syn_hold = NULL,	/* a bare SYN costs nothing on the stream */
+	.to_probe = stream_probe,
+	.to_state = stream_state,
+	.to_counts = stream_counts,
+	.to_endpoint = stream_endpoint,
+};

@@ -36,7 +36,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
-#include "stream.h"
+#include "stream_int.h"
 
 #define STREAM_RAW_READ		(256 * 1024)
 #define STREAM_RAW_READS	8		/* reads per readable event */
@@ -57,7 +57,7 @@ stream_raw_fail(struct stream *st, const char *why)
 	stream_raw_quiet(st);
 	st->st_kill = 1;
 	if (st->st_wsi == NULL) {
-		stream_end(st, why);
+		st->st_end(st, why);
 		return;
 	}
 	lws_callback_on_writable(st->st_wsi);
@@ -75,12 +75,12 @@ stream_raw_message(struct stream *st)
 
 	lws_validity_confirmed(st->st_wsi);
 	if (tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0) == 0) {
-		stream_rx_count(st);
-		stream_proven(st);
+		stream_conn_rx_count(st);
+		stream_conn_proven(st);
 	}
 	wbuf_reset(&st->st_rx);
 	if (st->st_wsi != NULL)
-		stream_rx_flow(st, st->st_wsi);
+		stream_conn_rx_flow(st, st->st_wsi);
 }
 
 /* Received bytes through the frame parser.  -1: the connection must go. */
@@ -115,12 +115,12 @@ stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
 			    st->st_wf.wf_ctllen);
 			st->st_ponglen = st->st_wf.wf_ctllen;
 			st->st_pong_due = 1;
-			stream_kick(car);
+			stream_raw_kick(st);
 			break;
 		case WSFRAME_PONG:
 			ev_timer_stop(car->c_loop, &st->st_pongdl);
 			lws_validity_confirmed(st->st_wsi);
-			stream_pong_rtt(st);
+			stream_conn_pong_rtt(st);
 			break;
 		case WSFRAME_CLOSE:
 			/* Before an answer it is a failure, said as one. */
@@ -232,6 +232,14 @@ stream_raw_ctl(struct stream *st, int op, const uint8_t *p, size_t n)
 	st->st_outoff = 0;
 }
 
+/* Data or a pong became due: out at the end of this loop pass. */
+void
+stream_raw_kick(struct stream *st)
+{
+	if (!st->st_kill && !ev_is_active(&st->st_wio))
+		ev_prepare_start(st->st_car->c_loop, &st->st_prep);
+}
+
 /* Send what is pending.  1: all of it, 0: the socket is full, -1: error */
 static int
 stream_raw_send(struct stream *st)
@@ -301,7 +309,7 @@ stream_raw_batch(struct stream *st)
 	}
 	/* The rest is ours to send: the batch is settled. */
 	tunnel_commit(car, tb);
-	stream_ack_sent(st);
+	stream_conn_ack_sent(st);
 	st->st_hello_sent = 1;
 	if (!wasup)
 		tunnel_kick(car);	/* sessions that waited for POST */
@@ -348,7 +356,7 @@ stream_raw_flush(struct stream *st)
 			continue;
 		}
 		if (st->st_hello_sent && (!tunnel_has_work(car) ||
-		    stream_ack_hold(st)))
+		    stream_conn_ack_hold(st)))
 			break;
 		/* The kernel has a few ms unsent: pick the next later. */
 		if (!txpace_room(&st->st_pace, ev_now(car->c_loop)))

@@ -1,11 +1,13 @@
 /*
  * Inside the direct_stream transport: the state that stream.c (the
- * libwebsockets connection, its life cycle and the stream_* interface of
- * carrier.h) and stream_raw.c (the ws:// framing the carrier does itself
- * once the handshake is done) share.  No other file includes it.
+ * libwebsockets connection, its life cycle, the transport ops),
+ * stream_raw.c (the ws:// framing the carrier does itself once the
+ * handshake is done) and stream_conn.c (ACKs, flow and health of one
+ * connection, framed either way) share.  Calls go stream.c ->
+ * stream_raw.c -> stream_conn.c, never back.  No other file includes it.
  */
-#ifndef GR_CARRIER_STREAM_H
-#define GR_CARRIER_STREAM_H
+#ifndef GR_CARRIER_STREAM_INT_H
+#define GR_CARRIER_STREAM_INT_H
 
 #include <libwebsockets.h>
 
@@ -15,6 +17,7 @@
 #include "wsframe.h"
 
 #define STREAM_KILL_GRACE	5.0	/* s for lws to close a killed wsi */
+#define STREAM_ACK_DELAY	0.02		/* hold lone ACKs, s */
 #define STREAM_MASKPOOL		4096		/* mask bytes per refill */
 
 enum stream_state {
@@ -43,6 +46,8 @@ struct stream_url {
 
 struct stream {
 	struct carrier		*st_car;
+	/* stream.c's stream_end(): a raw failure with no wsi left. */
+	void			(*st_end)(struct stream *, const char *);
 	struct lws_context	*st_ctx;
 	struct lws_vhost	*st_vh_tls;
 	struct lws		*st_wsi;
@@ -99,20 +104,22 @@ struct stream {
 	double			 st_ping_at;
 };
 
-/* stream.c */
-void	stream_end(struct stream *, const char *);
-void	stream_proven(struct stream *);
-void	stream_pong_rtt(struct stream *);
-int	stream_ack_hold(struct stream *);
-void	stream_ack_sent(struct stream *);
-void	stream_rx_count(struct stream *);
-void	stream_rx_flow(struct stream *, struct lws *);
+/* stream_conn.c */
+struct epfail	*stream_conn_ef(struct stream *, struct stream_url *);
+void	stream_conn_backoff_reset(struct stream *);
+void	stream_conn_proven(struct stream *);
+void	stream_conn_pong_rtt(struct stream *);
+int	stream_conn_ack_hold(struct stream *);
+void	stream_conn_ack_sent(struct stream *);
+void	stream_conn_rx_count(struct stream *);
+void	stream_conn_rx_flow(struct stream *, struct lws *);
 
 /* stream_raw.c */
 void	stream_raw_start(struct stream *, struct lws *);
 void	stream_raw_flush(struct stream *);
+void	stream_raw_kick(struct stream *);
 void	stream_raw_quiet(struct stream *);
 void	stream_raw_stop(struct stream *);
 void	stream_raw_prep_cb(struct ev_loop *, ev_prepare *, int);
 
-#endif /* GR_CARRIER_STREAM_H */
+#endif /* GR_CARRIER_STREAM_INT_H */
