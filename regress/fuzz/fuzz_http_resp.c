@@ -1,4 +1,4 @@
-/* FUZZ-SOURCES: workers/carrier/httpc.c common/wbuf.c */
+/* FUZZ-SOURCES: workers/carrier/httpc_rparse.c common/wbuf.c */
 /* FUZZ-LIBS: -ltls -lssl -lcrypto -lhttp_parser -lz -lev */
 /*
  * The HTTP response parser of the carrier's client (httpc_rparse): status

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rtoken.h"
 #include "sandbox.h"
+#include "transport.h"
 #include "udp.h"
 #include "wproc.h"
 
@@ -160,8 +161,8 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		car->c_aead = aead;
 		memcpy(car->c_key, wc->wc_key, sizeof(car->c_key));
 	}
-	if (car->c_conf.cc_transport != TM_DIRECT_STREAM &&
-	    post_configure(car, wc->wc_ca, wc->wc_calen) == -1) {
+	/* The transports this transport_mode runs (transport.c). */
+	if (transport_configure(car, wc->wc_ca, wc->wc_calen) == -1) {
 		if (!first) {
 			/*
 			 * Only a first POST setup during a reload (auto mode
@@ -181,7 +182,7 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 		return (-1);
 	}
 	explicit_bzero(okey, sizeof(okey));
-	/* Before stream_configure: the next dial carries it. */
+	/* Before the transports start: the next dial carries it. */
 	rtoken_set(car->c_key, sizeof(car->c_key), car->c_cid,
 	    sizeof(car->c_cid), car->c_conf.cc_routing_token);
 	if (aead != NULL && oaead != NULL)
@@ -212,9 +213,6 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 			local_listen(car, car->c_lfd);
 	}
 	udp_configure(car, wc);		/* the listener's UDP twin, if any */
-	if (car->c_conf.cc_transport == TM_DIRECT_STREAM ||
-	    car->c_conf.cc_transport == TM_AUTO)
-		stream_configure(car, wc->wc_ca, wc->wc_calen);
 	local_admit_soon(car);		/* the storm guard may have grown */
 	if (!first)
 		log_info("configuration generation %u applied", wc->wc_gen);
@@ -222,10 +220,8 @@ carrier_configure(struct wproc_conf *wc, char *err, size_t errlen)
 	cstats_configure(car);
 	liveness_configure(car);
 	failover_configure(car);
-	if (!first && car->c_started) {
-		stream_start(car);	/* no-op if running */
-		post_start(car);
-	}
+	if (!first && car->c_started)
+		transport_start(car);	/* no-op if running */
 	return (0);
 }
 
@@ -238,13 +234,8 @@ carrier_start(void)
 		return;
 	car->c_started = 1;
 	local_start(car, car->c_lfd);
-	stream_start(car);
-	post_start(car);
-	log_info("carrier ready (%s)",
-	    car->c_conf.cc_transport == TM_AUTO ? "auto" :
-	    car->c_conf.cc_transport == TM_DIRECT_STREAM ? "direct_stream" :
-	    car->c_conf.cc_transport == TM_DIRECT_POST ? "direct_post" :
-	    "apps_script");
+	transport_start(car);
+	log_info("carrier ready (%s)", transport_mode_name(&car->c_conf));
 }
 
 static void
@@ -294,7 +285,7 @@ carrier_shutdown(uint32_t grace_ms)
 	n += udp_shutdown(car);
 	car->c_stopping = 1;
 	ev_idle_init(&carrier_exit_idle, carrier_exit_cb);
-	if (n == 0 || (!stream_up(car) && !post_enabled(car))) {
+	if (n == 0 || !transport_any_up(car)) {
 		ev_idle_start(car->c_loop, &carrier_exit_idle);
 		return;
 	}
@@ -303,7 +294,7 @@ carrier_shutdown(uint32_t grace_ms)
 		TAILQ_REMOVE(&car->c_readyq, lc, lc_ready);
 		lc->lc_flags &= ~LCF_READY;
 	}
-	bound = car->c_conf.cc_transport == TM_APPS_SCRIPT ? 15.0 : 5.0;
+	bound = transport_rst_bound(&car->c_conf);
 	if (grace_ms > 0 && grace_ms / 1000.0 < bound)
 		bound = grace_ms / 1000.0;
 	log_info("shutdown: sending RST for %zu sessions", n);
@@ -323,6 +314,7 @@ main(int argc, char *argv[])
 {
 	struct sandbox_params	 sp;
 	struct ev_loop		*loop;
+	const char		*failed;
 	uint8_t			 rb[16];
 
 	wproc_args(argc, argv);
@@ -336,10 +328,8 @@ main(int argc, char *argv[])
 	carrier->c_lfd = -1;
 	tunnel_init(carrier);
 	/* Everything that opens files happens before the sandbox. */
-	if (stream_preinit(carrier) == -1)
-		fatalx("libwebsockets init failed");
-	if (post_preinit(carrier) == -1)
-		fatalx("TLS client init failed");
+	if (transport_preinit(carrier, &failed) == -1)
+		fatalx("transport %s: init failed", failed);
 	tzset();
 	if (RAND_bytes(rb, sizeof(rb)) != 1 ||
 	    RAND_priv_bytes(rb, sizeof(rb)) != 1)

@@ -246,9 +246,6 @@ void	stream_counts(struct carrier *, uint64_t *ok, uint64_t *fail,
 	    uint64_t *drop);
 int	stream_state(struct carrier *, int *state, unsigned int *fails,
 	    int64_t *retry_ms);
-int	stream_url_stats(struct carrier *, size_t, const char **label,
-	    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt,
-	    int *cur);
 
 /* failover.c */
 void	failover_configure(struct carrier *);
@@ -292,7 +289,6 @@ void	post_wake_all(struct carrier *);
 void	post_stop(struct carrier *);
 int	post_enabled(struct carrier *);
 int	post_local_ack(struct carrier *);
-double	post_syn_hold(struct carrier *);
 int	post_v15(struct carrier *);
 void	post_quota_load(const char *, size_t);
 void	post_counts(struct carrier *, uint64_t *ok, uint64_t *fail);
@@ -309,7 +305,6 @@ void	cstats_qwait(double secs);
 void	cstats_encode(double secs);
 void	cstats_decode(double secs);
 void	cstats_replay(uint64_t frames);
-void	cstats_fallback(void);
 void	cstats_reply(struct carrier *, uint32_t reqid);
 
 #endif /* GR_CARRIER_H */

@@ -28,6 +28,9 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/carrier.h workers/carrier/local.c \
 	workers/carrier/socks5.c workers/carrier/socks5.h \
 	workers/carrier/tunnel.c workers/carrier/stream.c \
+	workers/carrier/stream_int.h workers/carrier/stream_raw.c \
+	workers/carrier/stream_conn.c \
+	workers/carrier/transport.c workers/carrier/transport.h \
 	workers/carrier/post.c workers/carrier/direct.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
 	workers/carrier/liveness.c workers/carrier/rxwin.c \

@@ -14,6 +14,7 @@
 #include "carrier.h"
 #include "log.h"
 #include "stats.h"
+#include "transport.h"
 #include "udp.h"
 #include "wproc.h"
 
@@ -42,30 +43,19 @@ cstats_init(struct carrier *car)
 static void
 cstats_endpoints(struct carrier *car)
 {
+	static const enum transport_id order[] = { TR_POST, TR_STREAM };
 	struct stats		*st = &cstats_st;
 	struct stats_endpoint	 se;
-	char			 name[CONF_URL_LEN], acct[CONF_ACCOUNT_LEN];
-	const char		*label;
-	uint64_t		 ok, fail, drop;
-	double			 rtt;
-	size_t			 i;
-	int			 cur;
+	char			 name[CONF_URL_LEN + CONF_HOST_LEN + 16];
+	char			 acct[CONF_ACCOUNT_LEN];
+	size_t			 i, t;
 
 	stats_endpoint_clear(st);
-	for (i = 0; post_endpoint_stats(car, i, &se, name, sizeof(name), acct,
-	    sizeof(acct)) == 0; i++)
-		stats_endpoint_update(st, stats_endpoint(st, name, acct), &se);
-	for (i = 0; stream_url_stats(car, i, &label, &ok, &fail, &drop, &rtt,
-	    &cur) == 0; i++) {
-		memset(&se, 0, sizeof(se));
-		se.se_script = -1;
-		se.se_healthy = cur >= 0;
-		se.se_ok = ok;
-		se.se_fail = fail + drop;
-		se.se_rtt_ms = (uint64_t)(rtt * 1000 + 0.5);
-		snprintf(se.se_kind, sizeof(se.se_kind), "stream");
-		stats_endpoint_update(st, stats_endpoint(st, label, ""), &se);
-	}
+	for (t = 0; t < sizeof(order) / sizeof(order[0]); t++)
+		for (i = 0; transport_endpoint(car, order[t], i, &se, name,
+		    sizeof(name), acct, sizeof(acct)) == 0; i++)
+			stats_endpoint_update(st, stats_endpoint(st, name,
+			    acct), &se);
 }
 
 /* Mirror the carrier's counters and gauges into the registry. */
@@ -87,12 +77,13 @@ cstats_sync(struct carrier *car)
 	st->st_counter[STC_RST_SENT] = car->c_st_rst_out;
 	st->st_counter[STC_RST_RECV] = car->c_st_rst_in;
 	st->st_counter[STC_DECODE_FAIL] = car->c_st_decode_fail;
-	post_counts(car, &ok, &fail);
+	transport_counts(car, TR_POST, &ok, &fail, &drop);
 	st->st_counter[STC_POLLS_OK] = ok;
 	st->st_counter[STC_POLLS_FAIL] = fail;
-	stream_counts(car, &ok, &fail, &drop);
+	transport_counts(car, TR_STREAM, &ok, &fail, &drop);
 	st->st_counter[STC_STREAM_CONNECTS] = ok;
 	st->st_counter[STC_STREAM_DROPS] = drop;
+	st->st_counter[STC_STREAM_FALLBACKS] = transport_fallbacks();
 	cstats_endpoints(car);
 	stats_set_active(st, car->c_nlive);
 	autotune_carrier_gauges(&cstats_tune, st);
@@ -105,12 +96,12 @@ cstats_sync(struct carrier *car)
 	(void)stats_gauge(st, "batches_out", (int64_t)car->c_st_batches_out);
 	(void)stats_gauge(st, "batches_in", (int64_t)car->c_st_batches_in);
 	(void)stats_gauge(st, "features", (int64_t)car->c_features);
-	(void)stats_gauge(st, "stream_up", stream_up(car));
+	(void)stats_gauge(st, "stream_up", transport_up(car, TR_STREAM));
 	(void)stats_gauge(st, "stalled_resets",
 	    (int64_t)liveness_stalled_count());
 	(void)stats_gauge(st, "dead_host_probes",
 	    (int64_t)failover_probe_count());
-	if (stream_state(car, &state, &fails, &retry_ms) == 0) {
+	if (transport_state(car, TR_STREAM, &state, &fails, &retry_ms) == 0) {
 		(void)stats_gauge(st, "stream_state", state);
 		(void)stats_gauge(st, "stream_failures", fails);
 		(void)stats_gauge(st, "stream_retry_in_ms", retry_ms);
@@ -215,13 +206,6 @@ void
 cstats_replay(uint64_t frames)
 {
 	stats_add(&cstats_st, STC_REPLAY_RESENDS, frames);
-}
-
-/* The stream went away with POST configured: POST carries on. */
-void
-cstats_fallback(void)
-{
-	stats_add(&cstats_st, STC_STREAM_FALLBACKS, 1);
 }
 
 void

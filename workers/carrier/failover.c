@@ -37,6 +37,7 @@
 #include "carrier.h"
 #include "httpc.h"
 #include "log.h"
+#include "transport.h"
 
 #define FAILOVER_TICK		0.25	/* s between looks */
 #define FAILOVER_QUIET		0.75	/* s of silence before a probe */
@@ -87,13 +88,13 @@ failover_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if (car->c_conf.cc_dead_host_timeout_ms == 0 || car->c_stopping ||
-	    TAILQ_EMPTY(&car->c_conns) || !stream_up(car) ||
+	    TAILQ_EMPTY(&car->c_conns) || !transport_up(car, TR_STREAM) ||
 	    now - failover_rx_at < FAILOVER_QUIET ||
 	    now - failover_probe_at < FAILOVER_PROBE_EVERY)
 		return;
 	if (!failover_waiting(car, now))
 		return;
-	if (stream_probe(car)) {
+	if (transport_probe(car, TR_STREAM)) {
 		failover_probe_at = now;
 		failover_probes++;
 	}

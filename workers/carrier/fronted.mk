@@ -3,8 +3,12 @@
 # $(FRONTED_LIBS); included from Makefile.am before carrier.mk.
 noinst_LIBRARIES += libfronted.a
 libfronted_a_SOURCES = workers/carrier/httpc.c workers/carrier/httpc.h \
+	workers/carrier/httpc_rparse.c workers/carrier/httpc_rparse.h \
 	workers/carrier/health.c workers/carrier/health.h \
+	workers/carrier/health_pt.c workers/carrier/health_pt.h \
+	workers/carrier/health_classify.c \
 	workers/carrier/fronted.c workers/carrier/fronted.h \
+	workers/carrier/fronted_int.h workers/carrier/fronted_check.c \
 	workers/carrier/endpoint.h workers/carrier/rtoken.c \
 	workers/carrier/rtoken.h
 libfronted_a_CFLAGS = $(AM_CFLAGS) $(TLS_CFLAGS) $(ZLIB_CFLAGS) \

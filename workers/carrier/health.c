@@ -25,7 +25,6 @@
 #define HEALTH_NSLOW		8
 #define HEALTH_DATA_WINDOW	15.0
 #define HEALTH_RTT_UNKNOWN	0.100
-#define HEALTH_CLASSIFY_MAX	(64 * 1024)
 
 struct health_bucket {
 	char		 hb_key[CONF_URL_LEN + 8];	/* acct:X | url:U */
@@ -113,96 +112,6 @@ health_shorten(const char *id, char *buf, size_t len)
 		snprintf(buf, len, "%.6s...%.6s", s, s + n - 6);
 	else
 		snprintf(buf, len, "%.*s", (int)n, s);
-}
-
-/* ------------------------------------------------------------------ */
-/* America/Los_Angeles, computed: the worker has no tzdata in its chroot. */
-
-/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static long
-health_days_from_civil(long y, unsigned m, unsigned d)
-{
-	long		 era;
-	unsigned	 yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (era * 146097 + (long)doe - 719468);
-}
-
-static void
-health_civil_from_days(long z, long *y, unsigned *m, unsigned *d)
-{
-	long		 era;
-	unsigned	 doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	*y = (long)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y += *m <= 2;
-}
-
-/* Day number of the n-th Sunday of a month. */
-static long
-health_nth_sunday(long y, unsigned m, int n)
-{
-	long	 first = health_days_from_civil(y, m, 1);
-	long	 wd = ((first % 7) + 7 + 4) % 7;	/* 1970-01-01: Thu */
-
-	return (first + (7 - wd) % 7 + 7 * (n - 1));
-}
-
-/*
- * US rule since 2007: DST from the second Sunday of March 02:00 PST
- * (10:00 UTC) to the first Sunday of November 02:00 PDT (09:00 UTC).
- */
-int
-health_pt_offset(time_t t)
-{
-	long		 y, days = (long)((t - (t % 86400 + 86400) % 86400) /
-			    86400);
-	unsigned	 m, d;
-	time_t		 start, end;
-
-	health_civil_from_days(days, &y, &m, &d);
-	start = (time_t)health_nth_sunday(y, 3, 2) * 86400 + 10 * 3600;
-	end = (time_t)health_nth_sunday(y, 11, 1) * 86400 + 9 * 3600;
-	return (t >= start && t < end ? -7 * 3600 : -8 * 3600);
-}
-
-void
-health_pt_date(time_t t, char buf[11])
-{
-	long		 y;
-	unsigned	 m, d;
-	time_t		 l = t + health_pt_offset(t);
-
-	health_civil_from_days((long)((l - (l % 86400 + 86400) % 86400) /
-	    86400), &y, &m, &d);
-	snprintf(buf, 11, "%04ld-%02u-%02u", y, m, d);
-}
-
-time_t
-health_pt_next_midnight(time_t t)
-{
-	time_t	 l = t + health_pt_offset(t), mid;
-	long	 day = (long)((l - (l % 86400 + 86400) % 86400) / 86400);
-
-	mid = (time_t)(day + 1) * 86400;	/* local midnight, as local */
-	/*
-	 * Its offset: midnight is 07:00 or 08:00 UTC and the switches are at
-	 * 09:00 / 10:00 UTC, so 07:00 UTC of that day tells the truth.
-	 */
-	return (mid - health_pt_offset(mid + 7 * 3600));
 }
 
 /* ------------------------------------------------------------------ */
@@ -655,52 +564,6 @@ health_today(const struct cendpoint *ep, double now)
 	return (h->h_today);
 }
 
-static void
-health_rfc3339(double t, char buf[40])
-{
-	long		 y, days = (long)floor(t / 86400);
-	unsigned	 m, d;
-	long		 sec = (long)(t - (double)days * 86400);
-
-	health_civil_from_days(days, &y, &m, &d);
-	snprintf(buf, 40, "%04ld-%02u-%02uT%02ld:%02ld:%02ldZ", y, m, d,
-	    sec / 3600, sec / 60 % 60, sec % 60);
-}
-
-static int
-health_parse_rfc3339(const char *s, double *out)
-{
-	int		 y, mo, d, hh, mi, ss, oh = 0, om = 0, n = 0;
-	double		 t;
-	const char	*p;
-
-	if (sscanf(s, "%4d-%2d-%2d%*[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &hh,
-	    &mi, &ss, &n) != 6 || n == 0)
-		return (-1);
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mi > 59 ||
-	    ss > 60)
-		return (-1);
-	p = s + n;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	t = (double)health_days_from_civil(y, mo, d) * 86400 + hh * 3600 +
-	    mi * 60 + ss;
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-			return (-1);
-		t -= (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-		p += 6;
-	} else
-		return (-1);
-	if (*p != '\0')
-		return (-1);
-	*out = t;
-	return (0);
-}
-
 char *
 health_quota_json(const struct health_set *hs, double now)
 {
@@ -714,7 +577,7 @@ health_quota_json(const struct health_set *hs, double now)
 	for (i = 0; i < hs->hs_nb; i++) {
 		if (hs->hs_buckets[i]->hb_quota_until <= now)
 			continue;
-		health_rfc3339(hs->hs_buckets[i]->hb_quota_until, until);
+		health_pt_rfc3339(hs->hs_buckets[i]->hb_quota_until, until);
 		e = json_object();
 		json_object_set_new(e, "key",
 		    json_string(hs->hs_buckets[i]->hb_qkey));
@@ -777,7 +640,7 @@ health_quota_load(struct health_set *hs, const char *buf, size_t len,
 		k = json_object_get(e, "key");
 		u = json_object_get(e, "until");
 		if (!json_is_string(k) || !json_is_string(u) ||
-		    health_parse_rfc3339(json_string_value(u), &until) == -1)
+		    health_pt_parse_rfc3339(json_string_value(u), &until) == -1)
 			continue;	/* one bad entry spoils nothing else */
 		if (until <= now)
 			continue;
@@ -855,7 +718,7 @@ health_report(struct cendpoint *ep, enum ep_result r, double rtt,
 		h->h_fail++;
 		b->hb_quota_until = (double)health_pt_next_midnight(
 		    (time_t)now);
-		health_rfc3339(b->hb_quota_until, until);
+		health_pt_rfc3339(b->hb_quota_until, until);
 		log_warnx("endpoint %s: daily quota exhausted (%s); %s "
 		    "quarantined until %s (Pacific midnight)", h->h_short,
 		    detail, b->hb_label[0] ? "account" : "deployment", until);
@@ -934,117 +797,6 @@ health_outage(struct health_set *hs, double now)
 		hs->hs_abort_logged = 1;
 	}
 	return (HO_ABORT);
-}
-
-/* ------------------------------------------------------------------ */
-/* Non-batch bodies (4.4). */
-
-const char *
-health_memcasemem(const uint8_t *h, size_t hl, const char *n)
-{
-	size_t	 nl = strlen(n), i;
-
-	if (nl == 0 || hl < nl)
-		return (NULL);
-	for (i = 0; i + nl <= hl; i++)
-		if (strncasecmp((const char *)h + i, n, nl) == 0)
-			return ((const char *)h + i);
-	return (NULL);
-}
-
-int
-health_nonbatch(const uint8_t *b, size_t len)
-{
-	static const char *const prefixes[] = {
-		"<!doctype", "<html", "relay_loop_detected", "exception:",
-		"upstream status ", "upstream fetch error:", "{", "[", "http/"
-	};
-	size_t	 i, n;
-
-	while (len > 0 && isspace(*b)) {
-		b++;
-		len--;
-	}
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		n = strlen(prefixes[i]);
-		if (len >= n && strncasecmp((const char *)b, prefixes[i],
-		    n) == 0)
-			return (1);
-	}
-	n = len < 4096 ? len : 4096;
-	return (health_memcasemem(b, n, "upstream status ") != NULL ||
-	    health_memcasemem(b, n, "upstream fetch error:") != NULL);
-}
-
-struct health_rule {
-	const char	*hr_text;
-	enum ep_result	 hr_class;
-	const char	*hr_reason;
-};
-
-/* First match wins: quota before everything (its pages say "try again"). */
-static const struct health_rule health_rules[] = {
-	{ "service invoked too many times for one day", EP_FAIL_QUOTA,
-	    "daily Apps Script quota exhausted" },
-	{ "bandwidth quota exceeded", EP_FAIL_QUOTA, "bandwidth quota "
-	    "exceeded" },
-	{ "quota exceeded", EP_FAIL_QUOTA, "quota exceeded" },
-	{ "daily limit", EP_FAIL_QUOTA, "daily limit reached" },
-	/* Persian UI: "... too many times for one day: urlfetch" */
-	{ "\xd8\xb1\xd9\x88\xd8\xb2: urlfetch", EP_FAIL_QUOTA,
-	    "daily Apps Script quota exhausted" },
-	{ "relay_loop_detected", EP_FAIL_HARD, "relay loop: RELAY_URLS in "
-	    "Code.gs points at Apps Script" },
-	{ "upstream status 204", EP_FAIL_KEY, "the exit answered HTTP 204 "
-	    "(it could not decrypt the request)" },
-	{ "\"status\":204", EP_FAIL_KEY, "the exit answered HTTP 204 (it "
-	    "could not decrypt the request)" },
-	{ "bad_payload", EP_FAIL_HARD, "Code.gs rejected the request body" },
-	{ "too many times in a short time", EP_FAIL_RATE, "rate limited" },
-	{ "per second", EP_FAIL_RATE, "rate limited" },
-	{ "too many scripts running simultaneously", EP_FAIL_RATE,
-	    "too many simultaneous executions" },
-	{ "rate limit", EP_FAIL_RATE, "rate limited" },
-	{ "too many requests", EP_FAIL_RATE, "rate limited" },
-	{ "authorization is required", EP_FAIL_HARD, "authorization "
-	    "required (redeploy, Execute as: Me)" },
-	{ "unauthorized", EP_FAIL_HARD, "unauthorized" },
-	{ "permission denied", EP_FAIL_HARD, "permission denied" },
-	{ "you do not have permission", EP_FAIL_HARD, "permission denied" },
-	{ "sign in", EP_FAIL_HARD, "deployment not public (Who has access "
-	    "must be Anyone)" },
-	{ "not permitted by your admin", EP_FAIL_HARD, "blocked by a "
-	    "Workspace admin policy" },
-	{ "administrator", EP_FAIL_HARD, "blocked by a Workspace admin "
-	    "policy" },
-	{ "not_found", EP_FAIL_HARD, "deployment not found" },
-	{ "unable to open the file", EP_FAIL_HARD, "deployment not found "
-	    "(wrong or deleted Deployment ID)" },
-	{ "script id", EP_FAIL_HARD, "bad script id" },
-	{ "deployment", EP_FAIL_HARD, "deployment problem" },
-	{ "server not available", EP_FAIL_SOFT, "Apps Script server not "
-	    "available" },
-	{ "please try again", EP_FAIL_SOFT, "transient Apps Script error" },
-	{ "try again later", EP_FAIL_SOFT, "transient Apps Script error" },
-	{ "upstream fetch error", EP_FAIL_SOFT, "Apps Script could not reach "
-	    "the exit" },
-	{ "upstream status", EP_FAIL_SOFT, "the exit answered an error" },
-};
-
-enum ep_result
-health_classify_text(const uint8_t *b, size_t len, const char **reason)
-{
-	size_t	 i;
-
-	if (len > HEALTH_CLASSIFY_MAX)
-		len = HEALTH_CLASSIFY_MAX;
-	for (i = 0; i < sizeof(health_rules) / sizeof(health_rules[0]); i++)
-		if (health_memcasemem(b, len, health_rules[i].hr_text)) {
-			*reason = health_rules[i].hr_reason;
-			return (health_rules[i].hr_class);
-		}
-	*reason = "unexpected non-batch response";
-	return (EP_FAIL_SOFT);
 }
 
 void

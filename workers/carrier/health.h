@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "endpoint.h"
+#include "health_pt.h"
 
 struct health_set;		/* every endpoint of one transport */
 struct stats_endpoint;		/* common/stats.h */
@@ -117,16 +118,12 @@ int		 health_quarantined(const struct cendpoint *, double now);
 /* Requests counted today for the endpoint / its account. */
 uint32_t	 health_today(const struct cendpoint *, double now);
 
-/* America/Los_Angeles without tzdata (US rule since 2007). */
-int		 health_pt_offset(time_t utc);		/* -8h or -7h, s */
-time_t		 health_pt_next_midnight(time_t utc);
-void		 health_pt_date(time_t utc, char buf[11]);	/* Y-m-d */
 
 /*
- * Non-batch bodies (4.4).  health_nonbatch: 1 if a text-mode response
- * body is an error page / JSON / forwarder message rather than base64.
- * health_classify_text: the class of such a body (EP_FAIL_QUOTA, _RATE,
- * _HARD or _SOFT) and a short reason for logs.
+ * health_classify.c: non-batch bodies (4.4).  health_nonbatch: 1 if a
+ * text-mode response body is an error page / JSON / forwarder message
+ * rather than base64.  health_classify_text: the class of such a body
+ * (EP_FAIL_QUOTA, _RATE, _HARD or _SOFT) and a short reason for logs.
  */
 int		 health_nonbatch(const uint8_t *, size_t);
 enum ep_result	 health_classify_text(const uint8_t *, size_t,

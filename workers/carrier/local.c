@@ -27,6 +27,7 @@
 #include "carrier.h"
 #include "log.h"
 #include "socks5.h"
+#include "transport.h"
 #include "udp.h"
 #include "wproc.h"
 
@@ -537,16 +538,15 @@ local_tx_resume_all(struct carrier *car)
  * until the loop has nothing else to do.  Over POST a bare SYN costs a
  * whole exchange (its data follows only once the exit confirmed it, and
  * on a busy link the answer waits behind the responses in flight), so
- * the SYN waits up to post_syn_hold(): a client-first protocol (TLS, HTTP)
- * writes within microseconds of the SOCKS reply and never waits that
- * long; a server-first one (SSH, SMTP) pays the hold once.
+ * the SYN waits up to transport_syn_hold() (post_syn_hold() over POST):
+ * a client-first protocol (TLS, HTTP) writes within microseconds of the
+ * SOCKS reply and never waits that long; a server-first one (SSH, SMTP)
+ * pays the hold once.
  */
 static double
 local_syn_hold(struct carrier *car)
 {
-	if (stream_up(car) || !post_enabled(car))
-		return (0);
-	return (post_syn_hold(car));
+	return (transport_syn_hold(car));
 }
 
 static void

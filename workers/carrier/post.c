@@ -49,6 +49,7 @@
 #include "log.h"
 #include "postep.h"
 #include "stats.h"
+#include "transport.h"
 #include "txpace.h"
 #include "wproc.h"
 
@@ -558,15 +559,13 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	if (po->po_neps > 0)
 		return (post_reload(car));	/* kept endpoints stay */
 	/* One POST tier: relay_urls if present, else the deployments. */
-	if (cc->cc_transport == TM_APPS_SCRIPT ||
-	    (cc->cc_transport == TM_AUTO && cc->cc_nrelay == 0 &&
-	    cc->cc_nscripts > 0)) {
+	if (transport_post_fronted(cc)) {
 		if (post_add_fronted(car, ca, calen) == -1 &&
-		    cc->cc_transport == TM_APPS_SCRIPT)
+		    transport_fronted_only(cc))
 			return (-1);
 	}
 	for (i = 0; i < cc->cc_nrelay && i < CONF_MAX_URLS &&
-	    cc->cc_transport != TM_APPS_SCRIPT; i++) {
+	    !transport_fronted_only(cc); i++) {
 		ep = direct_new(car->c_loop, cc->cc_relay_urls[i],
 		    cc->cc_relay_addr[i], po->po_tls,
 		    4 * cc->cc_workers_per_endpoint);
@@ -590,8 +589,7 @@ post_configure(struct carrier *car, const uint8_t *ca, size_t calen)
 	 */
 	po->po_pipe = cc->cc_post_pipeline && po->po_fs.fs_health == NULL &&
 	    cc->cc_wire_compat != WIRE_COMPAT_V15;
-	po->po_localack = po->po_pipe && (cc->cc_transport == TM_DIRECT_POST ||
-	    cc->cc_nstream == 0);
+	po->po_localack = po->po_pipe && !transport_stream_may_carry(cc);
 	if (po->po_localack)
 		car->c_scfg.sc_replay = 1;
 	/* Room for a reload that adds endpoints: pollers never move. */
@@ -615,7 +613,8 @@ post_adopt_v15(struct carrier *car)
 
 	if (po->po_v15)
 		return (1);
-	if (stream_up(car) || (car->c_probe_answered && car->c_features != 0))
+	if (transport_preempted(car, TR_POST) ||
+	    (car->c_probe_answered && car->c_features != 0))
 		return (0);
 	po->po_v15 = 1;
 	po->po_pipe = 0;
@@ -985,7 +984,7 @@ post_poll(struct poller *p)
 		return;
 	if (p->p_extra && !post_pipelining(po))
 		return;		/* extra pollers: pipelined TX */
-	if (stream_up(car) && car->c_nrst == 0)
+	if (transport_preempted(car, TR_POST) && car->c_nrst == 0)
 		return;		/* the stream carries everything */
 	if (car->c_stopping && car->c_nrst == 0)
 		return;
@@ -1208,7 +1207,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
  * trip, the least an exchange saved is worth, between
  * POST_SYN_HOLD_MIN and POST_SYN_HOLD_MAX.
  */
-double
+static double
 post_syn_hold(struct carrier *car)
 {
 	struct post	*po = car->c_post;
@@ -1575,9 +1574,7 @@ post_reload(struct carrier *car)
 	int			 keep[CONF_MAX_SCRIPTS];
 
 	what = fronted ? "script_keys" : "relay_urls";
-	if (fronted != (cc->cc_transport == TM_APPS_SCRIPT ||
-	    (cc->cc_transport == TM_AUTO && cc->cc_nrelay == 0 &&
-	    cc->cc_nscripts > 0))) {
+	if (fronted != transport_post_fronted(cc)) {
 		log_warnx("reload: the POST tier would change (%s); restart "
 		    "gooserelayd to apply it", fronted ? "script_keys -> "
 		    "relay_urls" : "relay_urls -> script_keys");
@@ -1738,3 +1735,33 @@ post_endpoint_stats(struct carrier *car, size_t i, struct stats_endpoint *se,
 		se->se_healthy = 0;
 	return (0);
 }
+
+/* ------------------------------------------------------------------ */
+/* The transport interface (transport.h). */
+
+static void
+post_transport_counts(struct carrier *car, uint64_t *ok, uint64_t *fail,
+    uint64_t *drop)
+{
+	post_counts(car, ok, fail);
+	*drop = 0;
+}
+
+const struct transport_ops post_transport = {
+	.to_name = "post",
+	.to_preinit = post_preinit,
+	.to_configure = post_configure,
+	.to_start = post_start,
+	.to_stop = post_stop,
+	.to_kick = post_kick,
+	.to_wake = post_wake_all,
+	.to_up = post_enabled,
+	.to_drained = NULL,	/* rxwin.c: transport_wake() */
+	.to_v15 = post_v15,
+	.to_local_ack = post_local_ack,
+	.to_syn_hold = post_syn_hold,
+	.to_probe = NULL,
+	.to_state = NULL,
+	.to_counts = post_transport_counts,
+	.to_endpoint = post_endpoint_stats,
+};

@@ -23,6 +23,7 @@
 
 #include "carrier.h"
 #include "log.h"
+#include "transport.h"
 
 static int	 rxwin_held;		/* POST: no new exchange */
 
@@ -160,7 +161,7 @@ rxwin_post_hold(struct carrier *car)
 void
 rxwin_drained(struct carrier *car)
 {
-	stream_rx_drained(car);
+	transport_drained(car);		/* the stream reads again */
 	if (rxwin_held && !rxwin_post_hold(car))
-		post_wake_all(car);
+		transport_wake(car);	/* POST pollers held by the window */
 }

@@ -10,24 +10,15 @@
  * exponential backoff and jitter, rotating through direct_stream_urls.
  *
  * On ws://, once the handshake is done, the carrier frames the
- * connection itself both ways (wsframe.c; "raw" below): lws 4.1's client
- * parser runs every received byte through its state machine, and its
- * write path costs an epoll_ctl pair per message (POLLOUT on, WRITEABLE,
- * POLLOUT off), a read() of /dev/urandom per frame for the mask key and
- * a copy.  Raw writes go out from an ev_prepare at the end of the loop
- * iteration that made data ready (so one iteration's sessions share a
- * batch), straight with send(); a write watcher is armed only while the
- * socket refuses bytes.  Mask keys come from a RAND_bytes pool.  lws
- * still closes the connection.  What goes on the wire is sized by time
- * (common/txpace.c, issue 12): the kernel's unsent queue is kept to a few
- * ms of the path's delivery rate (TCP_NOTSENT_LOWAT) and each batch to a
- * few ms as well, so a new session's SYN waits behind milliseconds of an
- * upload, not megabytes; on a fast path batches grow to
- * CARRIER_STREAM_BUDGET.
+ * connection itself both ways: stream_raw.c.  What a connection does
+ * either way (delayed ACKs, read pause, the exit proven, ping RTT) is
+ * stream_conn.c; the state all three share is stream_int.h.  This file
+ * is the direct_stream transport for the core (stream_transport,
+ * transport.h): a lost stream is reported with transport_lost(), and the
+ * core decides about the sessions and the fallback.
  *
  * lws 4.1.6 on a foreign libev loop misses its own timers while idle
- * (its libev glue re-arms one timer without stopping it, so an earlier
- * deadline is missed), hence the 250 ms lws_cancel_service() tick; and a
+ * (stack-notes.md 1), hence the 250 ms lws_cancel_service() tick; and a
  * client-side lws_write masks the buffer in place, so every message lws
  * sends is sealed into a fresh LWS_PRE-headroom buffer and never reused.
  */
@@ -51,115 +42,20 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "carrier.h"
-#include "epfail.h"
 #include "liblog.h"
 #include "log.h"
 #include "rtoken.h"
-#include "txpace.h"
-#include "wsframe.h"
+#include "stats.h"
+#include "stream_int.h"
+#include "transport.h"
 
-#define STREAM_BACKOFF_MAX	30.0
-#define STREAM_KILL_GRACE	5.0	/* s for lws to close a killed wsi */
 #define STREAM_STABLE		10.0	/* s up: the next drop is no failure */
 #define STREAM_TICK		0.25
 #define STREAM_RXBUF		(128 * 1024)
-#define STREAM_RAW_READ		(256 * 1024)
-#define STREAM_RAW_READS	1		/* reads per readable event */
-#define STREAM_RAW_DIRECT	(16 * 1024)	/* payload read in place */
-#define STREAM_RAW_BATCHES	4		/* raw sends per loop pass */
-#define STREAM_MASKPOOL		4096		/* mask bytes per refill */
-#define STREAM_ACK_DELAY	0.02		/* hold lone ACKs, s */
-#define STREAM_ACK_BYTES	(256U * 1024)	/* ... unless this came */
-#define STREAM_ACK_FRAMES	16		/* ... or this many frames */
-
-enum stream_state {
-	ST_IDLE = 0,
-	ST_CONNECTING,
-	ST_UP
-};
-
-struct stream_url {
-	int		 su_tls;
-	char		 su_host[CONF_HOST_LEN];
-	int		 su_port;
-	char		 su_path[CONF_URL_LEN];
-	char		 su_label[CONF_URL_LEN + CONF_HOST_LEN + 16];
-	/* gooserelayctl stats rows (cstats.c), kept across reloads */
-	uint64_t	 su_ok, su_fail, su_drop;
-	double		 su_rtt;	/* ping RTT EWMA, s; 0 = unknown */
-	int		 su_bad;	/* last attempt failed or dropped */
-	char		 su_auth[6 + (2 * CONF_URL_LEN + 2) / 3 * 4 + 8];
-	char		 su_addr[CONF_ADDRS_LEN];	/* to dial */
-	unsigned	 su_aidx;	/* which of them; next on failure */
-	struct epfail	 su_ef;		/* failures said once (epfail.c) */
-	char		 su_verdict[CONF_URL_LEN + 200]; /* streamchk.c */
-	int		 su_checked;	/* ... asked in this streak */
-};
-
-struct stream {
-	struct carrier		*st_car;
-	struct lws_context	*st_ctx;
-	struct lws_vhost	*st_vh_tls;
-	struct lws		*st_wsi;
-	enum stream_state	 st_state;
-	int			 st_hello_sent;
-	int			 st_ping_due;
-	int			 st_kill;
-	int			 st_started;	/* timers set up */
-	int			 st_rx_paused;
-	int			 st_in_connect;	/* inside lws_client_connect */
-	int			 st_proven;	/* the exit answered on it */
-	unsigned int		 st_fails;	/* attempts failed in a row */
-	char			 st_why[64];	/* why it is being closed */
-	char			 st_lasterr[64];/* last failure logged */
-	struct stream_url	 st_urls[CONF_MAX_URLS];
-	size_t			 st_nurls;
-	size_t			 st_next;
-	struct stream_url	*st_cur;
-	double			 st_backoff;
-	double			 st_up_at;
-	ev_timer		 st_tick;
-	ev_timer		 st_retry;
-	ev_timer		 st_ping;
-	ev_timer		 st_pongdl;
-	ev_timer		 st_connto;
-	ev_timer		 st_killdl;	/* killed wsi must be gone */
-	ev_timer		 st_ackt;	/* delayed ACK */
-	int			 st_ack_now;
-	size_t			 st_rx_unacked;	/* in since our last batch */
-	size_t			 st_rx_unframes;	/* ... frames */
-	struct tunnel_batch	*st_tb;
-	struct wbuf		 st_rx;
-	/* ws:// framed by us after the handshake (raw) */
-	int			 st_raw;
-	int			 st_fd;
-	ev_io			 st_rawio;	/* readable */
-	ev_io			 st_wio;	/* writable, on EAGAIN */
-	ev_prepare		 st_prep;	/* send what became ready */
-	uint8_t			*st_rbuf;
-	struct wsframe_rx	 st_wf;
-	const uint8_t		*st_out;	/* frame being sent */
-	size_t			 st_outlen;
-	size_t			 st_outoff;
-	uint8_t			 st_ctlout[WSFRAME_HDR_MAX +
-				    WSFRAME_CTL_MAX];
-	uint8_t			 st_mpool[STREAM_MASKPOOL];
-	size_t			 st_moff;
-	int			 st_pong_due;
-	struct txpace		 st_pace;	/* raw writes sized by time */
-	uint8_t			 st_pong[LWS_PRE + WSFRAME_CTL_MAX];
-	size_t			 st_ponglen;
-	uint64_t		 st_n_ok, st_n_fail, st_n_drop;
-	struct stream_url	 st_gone;	/* st_cur removed by a reload */
-	double			 st_ping_at;
-};
 
 static int	stream_cb(struct lws *, enum lws_callback_reasons, void *,
 		    void *, size_t);
-static void	stream_pong_rtt(struct stream *);
 static void	stream_end(struct stream *, const char *);
-static void	stream_proven(struct stream *);
 
 static const struct lws_protocols stream_protocols[] = {
 	{ "gr-stream", stream_cb, 0, STREAM_RXBUF, 0, NULL, 0 },
@@ -168,10 +64,6 @@ static const struct lws_protocols stream_protocols[] = {
 
 static void *stream_loops[1];
 
-static void	stream_raw_stop(struct stream *);
-static void	stream_raw_quiet(struct stream *);
-static void	stream_raw_flush(struct stream *);
-static void	stream_raw_prep_cb(struct ev_loop *, ev_prepare *, int);
 static void	stream_ack_cb(struct ev_loop *, ev_timer *, int);
 
 static void
@@ -197,6 +89,7 @@ stream_preinit(struct carrier *car)
 		return (-1);
 	tunnel_batch_init(st->st_tb);
 	st->st_car = car;
+	st->st_end = stream_end;
 	liblog_lws();
 	memset(&info, 0, sizeof(info));
 	stream_loops[0] = car->c_loop;
@@ -475,8 +368,8 @@ stream_kick(struct carrier *car)
 		return;
 	if (!st->st_raw)
 		lws_callback_on_writable(st->st_wsi);
-	else if (!st->st_kill && !ev_is_active(&st->st_wio))
-		ev_prepare_start(car->c_loop, &st->st_prep);
+	else
+		stream_raw_kick(st);
 }
 
 /*
@@ -505,22 +398,6 @@ stream_owns(struct stream *st, struct lws *wsi)
 	return (st->st_wsi == wsi);
 }
 
-/* A URL's failure state; its back-off ladder starts at the knob. */
-static struct epfail *
-stream_ef(struct stream *st, struct stream_url *su)
-{
-	char	 label[sizeof(su->su_label) + 16];
-
-	if (su->su_ef.ef_label[0] == '\0') {
-		snprintf(label, sizeof(label), "stream: %s", su->su_label);
-		epfail_init(&su->su_ef, label, 0, STREAM_BACKOFF_MAX);
-	}
-	epfail_ladder(&su->su_ef,
-	    st->st_car->c_conf.cc_stream_reconnect_backoff_ms / 1000.0,
-	    STREAM_BACKOFF_MAX);
-	return (&su->su_ef);
-}
-
 /*
  * The next attempt, on the next URL: after d, and not before that URL's
  * own back-off is over (epfail.c: exponential, +-20% jitter, capped).
@@ -534,7 +411,7 @@ stream_schedule(struct stream *st, double d)
 
 	if (st->st_nurls > 0) {
 		next = &st->st_urls[st->st_next % st->st_nurls];
-		w = epfail_wait(stream_ef(st, next), ev_now(car->c_loop));
+		w = epfail_wait(stream_conn_ef(st, next), ev_now(car->c_loop));
 		/* The next URL is another host (failover.c): at once. */
 		if (failover_stream_now(car, st->st_fails, st->st_nurls))
 			d = 0;
@@ -564,7 +441,7 @@ stream_checked(const char *label, const char *what, void *arg)
 		if (strcmp(st->st_urls[i].su_label, label) == 0) {
 			snprintf(st->st_urls[i].su_verdict,
 			    sizeof(st->st_urls[i].su_verdict), "%s", what);
-			epfail_say(stream_ef(st, &st->st_urls[i]),
+			epfail_say(stream_conn_ef(st, &st->st_urls[i]),
 			    ev_now(st->st_car->c_loop), what);
 		}
 }
@@ -591,7 +468,7 @@ stream_log_fail(struct stream *st, const char *why, int closed)
 		    su->su_host, su->su_port, su->su_addr, !closed,
 		    stream_checked, st);
 	}
-	return (epfail_failed(stream_ef(st, su), now, su->su_verdict[0] ?
+	return (epfail_failed(stream_conn_ef(st, su), now, su->su_verdict[0] ?
 	    su->su_verdict : why, -1, EPF_RETRY));
 }
 
@@ -808,49 +685,15 @@ stream_stop(struct carrier *car)
 }
 
 /*
- * The connection works: the next drop starts the backoff over.  A stream
- * that is accepted but closed at once (a hello the exit rejects: wrong
- * tunnel_key) keeps backing off instead of reconnecting every second.
- */
-static void
-stream_backoff_reset(struct stream *st)
-{
-	struct stream_url	*su = st->st_cur;
-
-	st->st_proven = 1;
-	st->st_fails = 0;
-	st->st_backoff = st->st_car->c_conf.cc_stream_reconnect_backoff_ms /
-	    1000.0;
-	if (su != NULL) {
-		/* Says it once if it failed before (epfail.c). */
-		epfail_ok(stream_ef(st, su), ev_now(st->st_car->c_loop), 0);
-		su->su_checked = 0;
-		su->su_verdict[0] = '\0';
-	}
-}
-
-/* The exit answered on this connection (its first message). */
-static void
-stream_proven(struct stream *st)
-{
-	if (st->st_proven)
-		return;
-	stream_backoff_reset(st);
-	/* Is this the exit that had our sessions?  RSTs will say. */
-	liveness_transport_ok(st->st_car, 1);
-}
-
-/*
  * The connection or the attempt is over, whatever ended it: count and
- * log it, fall back to POST, and schedule the next attempt.  Idempotent:
- * lws may report one end more than once (CONNECTION_ERROR or
- * CLIENT_CLOSED, then WSI_DESTROY).
+ * log it, schedule the next attempt, and tell the core (which falls back
+ * to POST in auto mode).  Idempotent: lws may report one end more than
+ * once (CONNECTION_ERROR or CLIENT_CLOSED, then WSI_DESTROY).
  */
 static void
 stream_end(struct stream *st, const char *why)
 {
 	struct carrier	*car = st->st_car;
-	struct lconn	*lc, *next;
 	double		 d;
 
 	if (st->st_state == ST_IDLE)
@@ -869,7 +712,7 @@ stream_end(struct stream *st, const char *why)
 	if (st->st_state == ST_UP) {
 		/* Up long enough (a v1.5 exit sends nothing unasked). */
 		if (ev_now(car->c_loop) - st->st_up_at >= STREAM_STABLE)
-			stream_backoff_reset(st);
+			stream_conn_backoff_reset(st);
 		st->st_n_drop++;
 		if (st->st_cur != NULL) {
 			st->st_cur->su_drop++;
@@ -901,50 +744,9 @@ stream_end(struct stream *st, const char *why)
 	st->st_rx_paused = 0;
 	if (car->c_stopping)
 		return;
-	if (car->c_scfg.sc_replay)
-		tunnel_requeue_all(car);
-	else if (car->c_conf.cc_transport == TM_DIRECT_STREAM) {
-		/*
-		 * Without upstream ACKs, bytes written to a dead stream may
-		 * be lost: GooseRelayVPN aborts the sessions then.
-		 */
-		for (lc = TAILQ_FIRST(&car->c_conns); lc != NULL; lc = next) {
-			next = TAILQ_NEXT(lc, lc_all);
-			if (lc->lc_sess != NULL &&
-			    (lc->lc_sess->s_flags & SESS_TX_SYN_SENT))
-				local_abort(lc, "stream lost");
-		}
-	}
 	stream_schedule(st, d);
-	liveness_disrupted(car);
-	if (post_enabled(car))
-		cstats_fallback();
-	post_wake_all(car);	/* POST fallback picks the sessions up */
-}
-
-/*
- * Downstream ACKs alone do not make a message at once: like TCP's delayed
- * ACK they ride on the next batch with data (a request/response exchange
- * then costs one message each way instead of two), or go when
- * STREAM_ACK_BYTES arrived unacknowledged or STREAM_ACK_DELAY passed,
- * far inside the exit's 3 s replay timer and its replay memory caps.
- * 1: hold them now (the timer is armed).
- */
-static int
-stream_ack_hold(struct stream *st)
-{
-	struct carrier	*car = st->st_car;
-
-	if (!st->st_hello_sent || st->st_ack_now || car->c_stopping ||
-	    car->c_nrst > 0 || !TAILQ_EMPTY(&car->c_readyq) ||
-	    TAILQ_EMPTY(&car->c_ackq) || st->st_rx_unacked >= STREAM_ACK_BYTES ||
-	    st->st_rx_unframes >= STREAM_ACK_FRAMES)
-		return (0);
-	if (!ev_is_active(&st->st_ackt)) {
-		ev_timer_set(&st->st_ackt, STREAM_ACK_DELAY, 0);
-		ev_timer_start(car->c_loop, &st->st_ackt);
-	}
-	return (1);
+	/* Replay, abort, or POST fallback: the core's policy. */
+	transport_lost(car, TR_STREAM);
 }
 
 static void
@@ -954,37 +756,6 @@ stream_ack_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	st->st_ack_now = 1;
 	stream_kick(st->st_car);
-}
-
-/*
- * What a received batch brought, for the ACK decision: payload bytes
- * after decompression (a compressed message can carry megabytes in a few
- * hundred bytes) and frames (the exit's replay store holds at most 144
- * per session and stops draining a session at its caps).
- */
-static void
-stream_rx_count(struct stream *st)
-{
-	const struct wire_batch	*b = &st->st_car->c_rxb;
-	size_t			 i;
-
-	for (i = 0; i < b->b_nframes; i++)
-		st->st_rx_unacked += b->b_frames[i].f_len;
-	st->st_rx_unframes += b->b_nframes;
-}
-
-/*
- * A batch went out with the ACKs that were due (those that did not fit
- * are sent next without waiting).
- */
-static void
-stream_ack_sent(struct stream *st)
-{
-	st->st_rx_unacked = 0;
-	st->st_rx_unframes = 0;
-	st->st_ack_now = !TAILQ_EMPTY(&st->st_car->c_ackq);
-	if (!st->st_ack_now)
-		ev_timer_stop(st->st_car->c_loop, &st->st_ackt);
 }
 
 static int
@@ -1027,7 +798,7 @@ stream_writeable(struct stream *st, struct lws *wsi)
 		lws_callback_on_writable(wsi);
 		return (0);
 	}
-	if (stream_ack_hold(st))
+	if (stream_conn_ack_hold(st))
 		return (0);
 	wasup = st->st_hello_sent;
 	if (!st->st_hello_sent)
@@ -1054,7 +825,7 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	}
 	/* lws owns the bytes now (it buffers what the socket refused). */
 	tunnel_commit(car, tb);
-	stream_ack_sent(st);
+	stream_conn_ack_sent(st);
 	st->st_hello_sent = 1;
 	if (!wasup) {
 		/* Sessions that waited for POST can come over now. */
@@ -1063,434 +834,6 @@ stream_writeable(struct stream *st, struct lws *wsi)
 	if (tunnel_has_work(car))
 		lws_callback_on_writable(wsi);
 	return (0);
-}
-
-/*
- * Stop reading the stream while too much waits for the local apps, and
- * read again below half of it (rxwin.c: a backstop when the exit keeps
- * to per-session windows, the only flow control with other exits).
- */
-static void
-stream_rx_flow(struct stream *st, struct lws *wsi)
-{
-	struct carrier	*car = st->st_car;
-	size_t		 q = car->c_rxq, mark = rxwin_pause_mark(car);
-
-	if (q >= mark && !st->st_rx_paused) {
-		st->st_rx_paused = 1;
-		if (st->st_raw)
-			ev_io_stop(car->c_loop, &st->st_rawio);
-		else
-			lws_rx_flow_control(wsi, 0);
-	} else if (q < mark / 2 && st->st_rx_paused) {
-		st->st_rx_paused = 0;
-		if (st->st_raw && !st->st_kill)
-			ev_io_start(car->c_loop, &st->st_rawio);
-		else
-			lws_rx_flow_control(wsi, 1);
-	}
-}
-
-/* The connection must go: lws closes it from the next WRITEABLE. */
-static void
-stream_raw_fail(struct stream *st, const char *why)
-{
-	struct carrier	*car = st->st_car;
-
-	/* stream_end() says it: as "lost", or as a failure (epfail.c). */
-	if (!st->st_kill)
-		log_debug("stream: %s", why);
-	if (st->st_why[0] == '\0')
-		snprintf(st->st_why, sizeof(st->st_why), "%s", why);
-	stream_raw_quiet(st);
-	st->st_kill = 1;
-	if (st->st_wsi == NULL) {
-		stream_end(st, why);
-		return;
-	}
-	lws_callback_on_writable(st->st_wsi);
-	if (!ev_is_active(&st->st_killdl)) {
-		ev_timer_set(&st->st_killdl, STREAM_KILL_GRACE, 0);
-		ev_timer_start(car->c_loop, &st->st_killdl);
-	}
-}
-
-/* A data message is complete in st_rx: hand it to the tunnel. */
-static void
-stream_raw_message(struct stream *st)
-{
-	struct carrier	*car = st->st_car;
-
-	lws_validity_confirmed(st->st_wsi);
-	if (tunnel_rx_body(car, st->st_rx.wb_data, st->st_rx.wb_len, 0) == 0) {
-		stream_rx_count(st);
-		stream_proven(st);
-	}
-	wbuf_reset(&st->st_rx);
-	if (st->st_wsi != NULL)
-		stream_rx_flow(st, st->st_wsi);
-}
-
-/* Received bytes through the frame parser.  -1: the connection must go. */
-static int
-stream_raw_parse(struct stream *st, const uint8_t *p, size_t n)
-{
-	struct carrier		*car = st->st_car;
-	struct wsframe_piece	 pc;
-	size_t			 used;
-	int			 ev;
-
-	while (n > 0) {
-		ev = wsframe_parse(&st->st_wf, p, n, &used, &pc);
-		p += used;
-		n -= used;
-		switch (ev) {
-		case WSFRAME_ERR:
-			log_warnx("stream: bad frame from exit: %s",
-			    st->st_wf.wf_err);
-			return (-1);
-		case WSFRAME_NEED:
-			break;
-		case WSFRAME_DATA:
-			if (pc.wp_len > 0 && wbuf_append(&st->st_rx,
-			    pc.wp_data, pc.wp_len) == -1)
-				return (-1);
-			if (pc.wp_end)
-				stream_raw_message(st);
-			break;
-		case WSFRAME_PING:
-			memcpy(st->st_pong + LWS_PRE, st->st_wf.wf_ctl,
-			    st->st_wf.wf_ctllen);
-			st->st_ponglen = st->st_wf.wf_ctllen;
-			st->st_pong_due = 1;
-			stream_kick(car);
-			break;
-		case WSFRAME_PONG:
-			ev_timer_stop(car->c_loop, &st->st_pongdl);
-			lws_validity_confirmed(st->st_wsi);
-			stream_pong_rtt(st);
-			break;
-		case WSFRAME_CLOSE:
-			/* Before an answer it is a failure, said as one. */
-			if (st->st_proven)
-				log_info("stream: exit closed the stream");
-			else
-				log_debug("stream: exit closed the stream");
-			return (-1);
-		}
-		if (st->st_kill || !st->st_raw)
-			return (0);
-	}
-	return (0);
-}
-
-/*
- * lws 4.1's client parser handles every payload byte through its state
- * machine (79% of the carrier's CPU at ~110 MB/s, perf), while frames
- * from a server are never masked: on ws:// the carrier reads the socket
- * itself once the handshake is done.  Bulk payload is read straight into
- * the message buffer; frames and messages are bounded as in the lws path.
- * One read (up to 1 MiB of payload) per readable event: the loop comes
- * round between reads, so a new SOCKS session's handshake and first bytes
- * do not wait behind megabytes of a download (issue 12; 8 reads per event
- * made every loop pass during a loopback download several ms long).
- */
-static void
-stream_raw_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct stream	*st = w->data;
-	ssize_t		 n;
-	size_t		 want;
-	uint64_t	 direct;
-	int		 i, done;
-
-	for (i = 0; i < STREAM_RAW_READS && st->st_raw &&
-	    !st->st_rx_paused && !st->st_kill; i++) {
-		direct = wsframe_direct(&st->st_wf);
-		if (direct >= STREAM_RAW_DIRECT) {
-			/* Bulk payload: straight into the message buffer. */
-			want = direct < STREAM_RAW_READ * 4 ?
-			    (size_t)direct : STREAM_RAW_READ * 4;
-			if (wbuf_reserve(&st->st_rx, want) == -1) {
-				stream_raw_fail(st, "out of memory");
-				return;
-			}
-			n = read(w->fd, st->st_rx.wb_data + st->st_rx.wb_len,
-			    want);
-			if (n > 0) {
-				st->st_rx.wb_len += n;
-				if ((done = wsframe_direct_done(&st->st_wf,
-				    (size_t)n)) == -1) {
-					stream_raw_fail(st, "frame overrun");
-					return;
-				}
-				if (done)
-					stream_raw_message(st);
-				if ((size_t)n < want)
-					return;
-				continue;
-			}
-		} else {
-			want = STREAM_RAW_READ;
-			n = read(w->fd, st->st_rbuf, want);
-			if (n > 0 && stream_raw_parse(st, st->st_rbuf, n) ==
-			    -1) {
-				stream_raw_fail(st, "stream closed");
-				return;
-			}
-			if (n > 0) {
-				if ((size_t)n < want)
-					return;
-				continue;
-			}
-		}
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		stream_raw_fail(st, n == 0 ? "exit closed the stream" :
-		    errno == ETIMEDOUT ? "the exit host stopped answering" :
-		    "stream read error");
-		return;
-	}
-}
-
-/* Four fresh mask bytes (RFC 6455 5.3) from a pool of RAND_bytes. */
-static const uint8_t *
-stream_raw_maskkey(struct stream *st)
-{
-	const uint8_t	*k;
-
-	if (st->st_moff + 4 > sizeof(st->st_mpool)) {
-		if (RAND_bytes(st->st_mpool, sizeof(st->st_mpool)) != 1)
-			fatalx("RAND_bytes failed");
-		st->st_moff = 0;
-	}
-	k = st->st_mpool + st->st_moff;
-	st->st_moff += 4;
-	return (k);
-}
-
-/* A control frame (ping, pong) of ours into st_ctlout, to be sent next. */
-static void
-stream_raw_ctl(struct stream *st, int op, const uint8_t *p, size_t n)
-{
-	const uint8_t	*key = stream_raw_maskkey(st);
-	size_t		 h;
-
-	h = wsframe_hdr(st->st_ctlout, op, n, key);
-	memcpy(st->st_ctlout + h, p, n);
-	wsframe_mask(st->st_ctlout + h, n, key);
-	st->st_out = st->st_ctlout;
-	st->st_outlen = h + n;
-	st->st_outoff = 0;
-}
-
-/* Send what is pending.  1: all of it, 0: the socket is full, -1: error */
-static int
-stream_raw_send(struct stream *st)
-{
-	ssize_t	 n;
-
-	while (st->st_outoff < st->st_outlen) {
-		n = send(st->st_fd, st->st_out + st->st_outoff,
-		    st->st_outlen - st->st_outoff, MSG_NOSIGNAL);
-		if (n > 0) {
-			st->st_outoff += (size_t)n;
-			txpace_sent(&st->st_pace, (size_t)n,
-			    ev_now(st->st_car->c_loop));
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return (0);
-		return (-1);
-	}
-	st->st_out = NULL;
-	st->st_outlen = st->st_outoff = 0;
-	return (1);
-}
-
-/*
- * Seal the next batch into the message buffer, frame and mask it in
- * place (the header goes into the LWS_PRE headroom), send it.  0: sent or
- * queued, 1: nothing to send, -1: the connection must go.
- */
-static int
-stream_raw_batch(struct stream *st)
-{
-	struct carrier		*car = st->st_car;
-	struct tunnel_batch	*tb = st->st_tb;
-	const uint8_t		*key;
-	uint8_t			 hdr[WSFRAME_HDR_MAX], *body;
-	size_t			 n, h;
-	int			 probe = 0, wasup = st->st_hello_sent, rc;
-
-	if (!st->st_hello_sent)
-		probe = car->c_conf.cc_wire_compat != WIRE_COMPAT_V15 ?
-		    TUNNEL_PROBE_STREAM : 0;
-	/* The hello carries the probe and control frames only (see below). */
-	n = tunnel_fill(car, tb, st->st_hello_sent ?
-	    txpace_budget(&st->st_pace, ev_now(car->c_loop)) : 0, 0, probe);
-	if (n == 0 && st->st_hello_sent)
-		return (1);
-	if (tunnel_seal(car, tb, 0, LWS_PRE) == -1) {
-		tunnel_rollback(car, tb);
-		return (-1);
-	}
-	body = tb->tb_body.wb_data + LWS_PRE;
-	n = tb->tb_body.wb_len - LWS_PRE;
-	key = stream_raw_maskkey(st);
-	h = wsframe_hdr(hdr, WSFRAME_OP_BINARY, n, key);
-	memcpy(body - h, hdr, h);
-	wsframe_mask(body, n, key);
-	st->st_out = body - h;
-	st->st_outlen = h + n;
-	st->st_outoff = 0;
-	if ((rc = stream_raw_send(st)) == -1 && st->st_outoff == 0) {
-		/* Nothing left: the frames go again on the next path. */
-		tunnel_rollback(car, tb);
-		return (-1);
-	}
-	/* The rest is ours to send: the batch is settled. */
-	tunnel_commit(car, tb);
-	stream_ack_sent(st);
-	st->st_hello_sent = 1;
-	if (!wasup)
-		tunnel_kick(car);	/* sessions that waited for POST */
-	return (rc == -1 ? -1 : 0);
-}
-
-/*
- * Send on a raw connection: what is pending, then a pong or ping that is
- * due, then batches while there is work and the socket takes them (a few
- * per loop pass, so local reads go on).  The write watcher runs only
- * while something waits for the socket.
- */
-static void
-stream_raw_flush(struct stream *st)
-{
-	struct carrier	*car = st->st_car;
-	uint8_t		 ping[8];
-	int		 nb = 0, rc;
-
-	ev_prepare_stop(car->c_loop, &st->st_prep);
-	while (st->st_raw && !st->st_kill) {
-		if (st->st_outlen > 0) {
-			if ((rc = stream_raw_send(st)) == -1)
-				goto fail;
-			if (rc == 0)
-				goto wait;
-			continue;
-		}
-		if (st->st_pong_due) {
-			st->st_pong_due = 0;
-			stream_raw_ctl(st, WSFRAME_OP_PONG,
-			    st->st_pong + LWS_PRE, st->st_ponglen);
-			continue;
-		}
-		if (st->st_ping_due) {
-			st->st_ping_due = 0;
-			RAND_bytes(ping, sizeof(ping));
-			stream_raw_ctl(st, WSFRAME_OP_PING, ping, sizeof(ping));
-			st->st_ping_at = ev_now(car->c_loop);
-			ev_timer_set(&st->st_pongdl,
-			    car->c_conf.cc_stream_connect_timeout_ms / 1000.0,
-			    0);
-			ev_timer_start(car->c_loop, &st->st_pongdl);
-			continue;
-		}
-		if (st->st_hello_sent && (!tunnel_has_work(car) ||
-		    stream_ack_hold(st)))
-			break;
-		/* The kernel has a few ms unsent: pick the next later. */
-		if (!txpace_room(&st->st_pace, ev_now(car->c_loop)))
-			goto wait;
-		if (nb++ == STREAM_RAW_BATCHES)
-			goto wait;	/* more when the loop comes round */
-		if ((rc = stream_raw_batch(st)) == -1)
-			goto fail;
-		if (rc == 1)
-			break;
-	}
-	ev_io_stop(car->c_loop, &st->st_wio);
-	return;
-wait:
-	ev_io_start(car->c_loop, &st->st_wio);
-	return;
-fail:
-	stream_raw_fail(st, "stream write error");
-}
-
-static void
-stream_raw_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	stream_raw_flush(w->data);
-}
-
-static void
-stream_raw_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct stream	*st = w->data;
-
-	txpace_writable(&st->st_pace, ev_now(loop));
-	stream_raw_flush(st);
-}
-
-/* Handshake done on ws://: take the connection over from lws. */
-static void
-stream_raw_start(struct stream *st, struct lws *wsi)
-{
-	struct carrier	*car = st->st_car;
-	int		 fd, one = 1;
-
-	if (st->st_cur == NULL || st->st_cur->su_tls ||
-	    (fd = lws_get_socket_fd(wsi)) < 0)
-		return;
-	/* Small batches go out at once (lws sets it too; make sure). */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (st->st_rbuf == NULL &&
-	    (st->st_rbuf = malloc(STREAM_RAW_READ)) == NULL)
-		return;
-	lws_rx_flow_control(wsi, 0);
-	st->st_raw = 1;
-	st->st_fd = fd;
-	wsframe_rx_init(&st->st_wf, CARRIER_RXMSG_MAX);
-	st->st_pong_due = 0;
-	st->st_out = NULL;
-	st->st_outlen = st->st_outoff = 0;
-	st->st_moff = sizeof(st->st_mpool);	/* fresh keys */
-	txpace_init(&st->st_pace, fd, CARRIER_STREAM_BUDGET,
-	    ev_now(car->c_loop));
-	ev_io_init(&st->st_rawio, stream_raw_cb, fd, EV_READ);
-	st->st_rawio.data = st;
-	ev_io_init(&st->st_wio, stream_raw_wio_cb, fd, EV_WRITE);
-	st->st_wio.data = st;
-	ev_io_start(car->c_loop, &st->st_rawio);
-	/* The hello goes out at the end of this loop pass. */
-	ev_prepare_start(car->c_loop, &st->st_prep);
-}
-
-/* The connection is being closed: no more raw reads or writes on it. */
-static void
-stream_raw_quiet(struct stream *st)
-{
-	struct carrier	*car = st->st_car;
-
-	ev_io_stop(car->c_loop, &st->st_rawio);
-	ev_io_stop(car->c_loop, &st->st_wio);
-	ev_prepare_stop(car->c_loop, &st->st_prep);
-}
-
-static void
-stream_raw_stop(struct stream *st)
-{
-	if (!st->st_raw)
-		return;
-	stream_raw_quiet(st);
-	st->st_raw = 0;
-	st->st_out = NULL;
-	st->st_outlen = st->st_outoff = 0;
-	st->st_pong_due = 0;
 }
 
 /* The upgrade request: Authorization from the URL's userinfo. */
@@ -1598,16 +941,16 @@ stream_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		    !lws_remaining_packet_payload(wsi)) {
 			if (tunnel_rx_body(car, st->st_rx.wb_data,
 			    st->st_rx.wb_len, 0) == 0) {
-				stream_rx_count(st);
-				stream_proven(st);
+				stream_conn_rx_count(st);
+				stream_conn_proven(st);
 			}
 			wbuf_reset(&st->st_rx);
-			stream_rx_flow(st, wsi);
+			stream_conn_rx_flow(st, wsi);
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
 		ev_timer_stop(car->c_loop, &st->st_pongdl);
-		stream_pong_rtt(st);
+		stream_conn_pong_rtt(st);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		stream_end(st, stream_errstr(wsi, in, err, sizeof(err)));
@@ -1636,7 +979,7 @@ stream_rx_drained(struct carrier *car)
 	struct stream	*st = car->c_stream;
 
 	if (st != NULL && st->st_rx_paused && st->st_wsi != NULL)
-		stream_rx_flow(st, st->st_wsi);
+		stream_conn_rx_flow(st, st->st_wsi);
 }
 
 void
@@ -1691,45 +1034,49 @@ stream_counts(struct carrier *car, uint64_t *ok, uint64_t *fail,
 }
 
 /*
- * A pong came back: the ping round trip is the endpoint RTT of the stream
- * (stats row, EWMA 1/8 as health.c does for POST endpoints).
+ * Stats row i: a direct_stream_urls entry with its counters, healthy
+ * unless its last attempt failed; -1 past the end.
  */
-static void
-stream_pong_rtt(struct stream *st)
-{
-	struct carrier	*car = st->st_car;
-	double		 rtt;
-
-	if (st->st_ping_at <= 0 || st->st_cur == NULL)
-		return;
-	rtt = ev_now(car->c_loop) - st->st_ping_at;
-	st->st_ping_at = 0;
-	if (rtt < 0)
-		return;
-	cstats_rtt((uint64_t)(rtt * 1e6));
-	st->st_cur->su_rtt = st->st_cur->su_rtt <= 0 ? rtt :
-	    st->st_cur->su_rtt + (rtt - st->st_cur->su_rtt) / 8;
-}
-
-/*
- * Row i of the stats table: the URL label and its counters; *cur 1 if it
- * carries the stream now, -1 if its last attempt failed; -1 past the end.
- */
-int
-stream_url_stats(struct carrier *car, size_t i, const char **label,
-    uint64_t *ok, uint64_t *fail, uint64_t *drop, double *rtt, int *cur)
+static int
+stream_endpoint(struct carrier *car, size_t i, struct stats_endpoint *se,
+    char *name, size_t namelen, char *acct, size_t acctlen)
 {
 	struct stream		*st = car->c_stream;
 	struct stream_url	*su;
+	int			 cur;
 
 	if (st == NULL || i >= st->st_nurls)
 		return (-1);
 	su = &st->st_urls[i];
-	*label = su->su_label;
-	*ok = su->su_ok;
-	*fail = su->su_fail;
-	*drop = su->su_drop;
-	*rtt = su->su_rtt;
-	*cur = st->st_cur == su && stream_up(car) ? 1 : su->su_bad ? -1 : 0;
+	cur = st->st_cur == su && stream_up(car) ? 1 : su->su_bad ? -1 : 0;
+	memset(se, 0, sizeof(*se));
+	se->se_script = -1;
+	se->se_healthy = cur >= 0;
+	se->se_ok = su->su_ok;
+	se->se_fail = su->su_fail + su->su_drop;
+	se->se_rtt_ms = (uint64_t)(su->su_rtt * 1000 + 0.5);
+	snprintf(se->se_kind, sizeof(se->se_kind), "stream");
+	snprintf(name, namelen, "%s", su->su_label);
+	if (acctlen > 0)
+		acct[0] = '\0';
 	return (0);
 }
+
+const struct transport_ops stream_transport = {
+	.to_name = "stream",
+	.to_preinit = stream_preinit,
+	.to_configure = stream_configure,
+	.to_start = stream_start,
+	.to_stop = stream_stop,
+	.to_kick = stream_kick,
+	.to_wake = NULL,
+	.to_up = stream_up,
+	.to_drained = stream_rx_drained,
+	.to_v15 = NULL,
+	.to_local_ack = NULL,
+	.to_syn_hold = NULL,	/* a bare SYN costs nothing on the stream */
+	.to_probe = stream_probe,
+	.to_state = stream_state,
+	.to_counts = stream_counts,
+	.to_endpoint = stream_endpoint,
+};

@@ -16,6 +16,7 @@
 
 #include "carrier.h"
 #include "log.h"
+#include "transport.h"
 #include "udp.h"
 
 #define TUNNEL_SMALL	(16U * 1024)	/* interactive: goes whole */
@@ -115,10 +116,7 @@ tunnel_kick(struct carrier *car)
 {
 	if (car->c_stopping && car->c_nrst == 0)
 		return;
-	if (stream_up(car))
-		stream_kick(car);
-	else if (post_enabled(car))
-		post_kick(car);
+	transport_kick(car);	/* the stream if up, else POST */
 }
 
 int
@@ -688,7 +686,8 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	int	 winon;
 
 	/* Set to v1.5, or switched to it for a v1.5 server (postep.c). */
-	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15 || post_v15(car))
+	if (car->c_conf.cc_wire_compat == WIRE_COMPAT_V15 ||
+	    transport_v15(car))
 		feat = 0;
 	if (!car->c_conf.cc_replay_auto)
 		feat &= ~WIRE_FEAT_REPLAY;
@@ -710,7 +709,7 @@ tunnel_features(struct carrier *car, unsigned int feat, const char *who)
 	 * pipelined POSTs confirm them (post_local_ack()).
 	 */
 	car->c_scfg.sc_replay = (feat & CARRIER_FEAT_UPACK) != 0 ||
-	    post_local_ack(car);
+	    transport_local_ack(car);
 	/* The exit keeps downstream frames until our GACKs: send them. */
 	car->c_scfg.sc_rx_ack =
 	    (feat & (WIRE_FEAT_REPLAY | CARRIER_FEAT_UPACK)) != 0;
