@@ -31,7 +31,8 @@ gooserelay_carrier_SOURCES = workers/carrier/carrier.c \
 	workers/carrier/stream_int.h workers/carrier/stream_raw.c \
 	workers/carrier/stream_conn.c \
 	workers/carrier/transport.c workers/carrier/transport.h \
-	workers/carrier/post.c workers/carrier/direct.c \
+	workers/carrier/post.c workers/carrier/post_int.h \
+	workers/carrier/post_pipe.c workers/carrier/direct.c \
 	workers/carrier/direct.h workers/carrier/cstats.c \
 	workers/carrier/liveness.c workers/carrier/rxwin.c \
 	workers/carrier/epfail.c workers/carrier/epfail.h \

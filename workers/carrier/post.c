@@ -14,12 +14,13 @@
  * next frames may go in another POST on another pooled connection while
  * the first is still held by the exit (both exits reorder by seq, up to
  * 512 frames).  The frames wait in the session's replay store until they
- * are confirmed: by the answer to their POST (post_confirm(): a session's
- * frames are acknowledged up to the first of its frames still in flight)
- * or by the exit's GACKs where it sends them (upstream_ack_v1, after a
- * stream).  A lost POST sends the unconfirmed frames again under the same
- * seq numbers (the exit drops duplicates).  Extra pollers (as many again)
- * carry that traffic.  See tunnel_commit_early().
+ * are confirmed: by the answer to their POST (post_pipe_confirm() in
+ * post_pipe.c: a session's frames are acknowledged up to the first of
+ * its frames still in flight) or by the exit's GACKs where it sends them
+ * (upstream_ack_v1, after a stream).  A lost POST sends the unconfirmed
+ * frames again under the same seq numbers (the exit drops duplicates).
+ * Extra pollers (as many again) carry that traffic.  See
+ * tunnel_commit_early().
  *
  * apps_script runs on the health set of fronted_setup(): each exchange
  * takes an endpoint and an idle or active slot with health_acquire() and
@@ -47,6 +48,7 @@
 #include "fronted.h"
 #include "health.h"
 #include "log.h"
+#include "post_int.h"
 #include "postep.h"
 #include "stats.h"
 #include "transport.h"
@@ -64,105 +66,6 @@
 #define POST_SYN_HOLD_MIN	0.0005	/* s: a SYN waits for its data */
 #define POST_SYN_HOLD_MAX	0.010
 #define POST_SYN_HOLD_NONE	0.002	/* ... no exchange measured yet */
-
-/* One session's frames in a pipelined POST. */
-struct prun {
-	uint8_t			 r_sid[WIRE_SID_LEN];
-	uint64_t		 r_lo, r_hi;	/* seq range */
-	uint32_t		 r_epoch;	/* lc_epoch when sent */
-};
-
-struct poller {
-	struct post		*p_post;
-	size_t			 p_idx;
-	size_t			 p_ep;		/* current endpoint */
-	int			 p_busy;
-	int			 p_idle;	/* in-flight batch was empty */
-	unsigned int		 p_misses;	/* polls that moved nothing */
-	ev_timer		 p_sleep;
-	struct tunnel_batch	*p_tb;
-	struct cendpoint	*p_cur;		/* health-picked endpoint */
-	enum health_slot	 p_slot;
-	double			 p_t0;
-	int			 p_slotwait;	/* no active slot was free */
-	ev_tstamp		 p_sent_at;	/* endpoint RTT (stats) */
-	struct cendpoint	*p_inflight;	/* exchange in flight on it */
-	struct prun		*p_runs;	/* TB_MAXFRAMES, in flight */
-	size_t			 p_nruns;
-	int			 p_extra;	/* pipelined TX only */
-	int			 p_v15;		/* the batch's layout */
-	int			 p_bulk;	/* in flight with bulk TX */
-};
-
-/* What a reload compares, and the stats of endpoints without health. */
-struct post_epinfo {
-	char			 pe_src[CONF_URL_LEN];	/* URL or bare id */
-	char			 pe_account[CONF_ACCOUNT_LEN];
-	uint64_t		 pe_ok, pe_fail;
-	double			 pe_rtt;		/* EWMA s, 0 unknown */
-	int			 pe_bad;		/* last exchange failed */
-	uint64_t		 pe_redials;		/* direct_redials() */
-};
-
-/* An endpoint removed by a reload, freed once nothing uses it. */
-struct post_retired {
-	struct cendpoint	*pr_ep;
-	double			 pr_since;
-};
-
-/*
- * One pre-flight probe.  It has a client id and a probe session of its
- * own: the exit answers a probe on any request it holds for the client
- * id, so probes sharing the carrier's could find their answer in
- * another's reply (issue 15).
- */
-struct preflight {
-	struct post		*pf_post;
-	struct cendpoint	*pf_ep;
-	uint8_t			 pf_cid[WIRE_CID_LEN];
-	uint8_t			 pf_sid[WIRE_SID_LEN];
-	int			 pf_v15;	/* layout it was sealed in */
-	struct wbuf		 pf_body;
-	struct wbuf		 pf_scratch;
-};
-
-struct post {
-	struct carrier		*po_car;
-	struct tls_config	*po_tls;
-	struct fronted_setup	 po_fs;		/* apps_script: health set */
-	struct cendpoint	*po_eps[CONF_MAX_URLS];
-	size_t			 po_neps;
-	size_t			 po_cur;	/* relay in use (direct) */
-	struct poller		*po_pollers;
-	size_t			 po_npollers;
-	size_t			 po_nidle;	/* idle polls in flight */
-	int			 po_pipe;	/* pipelining configured */
-	int			 po_localack;	/* answers confirm */
-	int			 po_started;
-	size_t			 po_pf_pending;
-	size_t			 po_pf_ok;
-	struct wire_batch	 po_pfb;
-	uint64_t		 po_n_ok, po_n_fail;
-	int			 po_rolling;	/* in a rollback or abort */
-	int			 po_kick_pending; /* kicked meanwhile */
-	char			*po_quota;	/* quota state before setup */
-	size_t			 po_quotalen;
-	/* Reload (post_reload): parallel to po_eps, and retired ones. */
-	struct post_epinfo	 po_info[CONF_MAX_URLS];
-	size_t			 po_wpe;	/* workers_per_endpoint */
-	size_t			 po_cap;	/* pollers allocated */
-	struct post_retired	 po_retired[2 * CONF_MAX_URLS];
-	size_t			 po_nretired;
-	ev_timer		 po_reap;
-	double			 po_started_at;
-	struct postep_ctx	 po_px;		/* failing endpoints */
-	int			 po_v15;	/* a v1.5 server was adopted */
-	double			 po_down_since;	/* every relay fails since */
-	int			 po_down_said;
-	struct txpace		 po_pace;	/* direct requests by time */
-	int			 po_pace_on;
-	int			 po_slow;	/* ... at their floor */
-};
 
 static void	post_poll(struct poller *);
 static int	post_reload(struct carrier *);
@@ -203,127 +106,6 @@ post_local_ack(struct carrier *car)
 	struct post	*po = car->c_post;
 
 	return (po != NULL && po->po_localack);
-}
-
-static struct lconn *
-post_run_conn(struct carrier *car, const struct prun *r, struct sess **sp)
-{
-	struct sess	*s;
-
-	if ((s = sess_table_find(&car->c_table, r->r_sid)) == NULL)
-		return (NULL);
-	*sp = s;
-	return (s->s_arg);
-}
-
-/* Record, per session, the seq range of the data frames of a batch. */
-static void
-post_runs_build(struct poller *p)
-{
-	struct carrier		*car = p->p_post->po_car;
-	struct tunnel_batch	*tb = p->p_tb;
-	const struct wire_frame	*f;
-	struct prun		*r = NULL;
-	struct lconn		*lc;
-	struct sess		*s;
-	size_t			 i;
-
-	p->p_nruns = 0;
-	for (i = 0; i < tb->tb_n; i++) {
-		f = &tb->tb_frames[i];
-		if (f->f_flags & (WIRE_F_ACK | WIRE_F_RST))
-			continue;
-		if (r != NULL && memcmp(r->r_sid, f->f_sid,
-		    WIRE_SID_LEN) == 0) {
-			if (f->f_seq < r->r_lo)
-				r->r_lo = f->f_seq;
-			if (f->f_seq > r->r_hi)
-				r->r_hi = f->f_seq;
-			continue;
-		}
-		r = &p->p_runs[p->p_nruns++];
-		memcpy(r->r_sid, f->f_sid, WIRE_SID_LEN);
-		r->r_lo = r->r_hi = f->f_seq;
-		lc = post_run_conn(car, r, &s);
-		r->r_epoch = lc != NULL ? lc->lc_epoch : 0;
-	}
-}
-
-/*
- * The lowest seq of this session still in flight in the current epoch
- * (or next if none is lower): frames below it are all confirmed.
- */
-static uint64_t
-post_inflight_floor(struct post *po, const uint8_t *sid, uint32_t epoch,
-    uint64_t next)
-{
-	const struct prun	*r;
-	size_t			 i, k;
-
-	for (i = 0; i < po->po_npollers; i++)
-		for (k = 0; k < po->po_pollers[i].p_nruns; k++) {
-			r = &po->po_pollers[i].p_runs[k];
-			if (r->r_epoch == epoch && r->r_lo < next &&
-			    memcmp(r->r_sid, sid, WIRE_SID_LEN) == 0)
-				next = r->r_lo;
-		}
-	return (next);
-}
-
-/*
- * A pipelined POST was answered: its frames reached the exit.  Within an
- * epoch a session's frames are drained in seq order and each range is in
- * flight, answered or (lost) starts a new epoch, so everything below the
- * highest answered seq and below every range still in flight is there.
- */
-static void
-post_confirm(struct poller *p)
-{
-	struct post	*po = p->p_post;
-	struct carrier	*car = po->po_car;
-	struct prun	*r;
-	struct lconn	*lc;
-	struct sess	*s;
-	uint64_t	 next;
-	size_t		 i, nr = p->p_nruns;
-
-	p->p_nruns = 0;		/* no longer in flight */
-	for (i = 0; i < nr; i++) {
-		r = &p->p_runs[i];
-		if ((lc = post_run_conn(car, r, &s)) == NULL ||
-		    r->r_epoch != lc->lc_epoch)
-			continue;
-		if (r->r_hi + 1 > lc->lc_conf_next)
-			lc->lc_conf_next = r->r_hi + 1;
-	}
-	for (i = 0; i < nr; i++) {
-		r = &p->p_runs[i];
-		if ((lc = post_run_conn(car, r, &s)) == NULL ||
-		    r->r_epoch != lc->lc_epoch)
-			continue;
-		next = post_inflight_floor(po, r->r_sid, lc->lc_epoch,
-		    lc->lc_conf_next);
-		if (next > 0)
-			tunnel_confirm(car, s, next);
-	}
-}
-
-/* A pipelined POST was lost: its sessions' confirmations start over. */
-static void
-post_unconfirm(struct poller *p)
-{
-	struct carrier	*car = p->p_post->po_car;
-	struct lconn	*lc;
-	struct sess	*s;
-	size_t		 i, nr = p->p_nruns;
-
-	p->p_nruns = 0;
-	for (i = 0; i < nr; i++) {
-		if ((lc = post_run_conn(car, &p->p_runs[i], &s)) == NULL)
-			continue;
-		lc->lc_epoch++;
-		lc->lc_conf_next = 0;
-	}
 }
 
 /*
@@ -407,7 +189,7 @@ post_fail_batch(struct poller *p, int sent, int rekick)
 	struct sess		*s;
 	size_t			 i;
 
-	post_unconfirm(p);
+	post_pipe_unconfirm(p);
 	if (tb->tb_nearly == 0 && !post_pipelining(po)) {
 		if (sent)
 			tunnel_abort_batch(car, tb);
@@ -1060,7 +842,7 @@ post_poll(struct poller *p)
 		goto fail;
 	}
 	if (post_pipelining(po) && tb->tb_ndata > 0) {
-		post_runs_build(p);
+		post_pipe_build(p);
 		/*
 		 * The request bytes are in the pool's buffer: settle the
 		 * sessions the exit knows, so that their next frames can
@@ -1149,7 +931,7 @@ post_done(struct cendpoint *ep, enum ep_result res, int sent,
 		liveness_transport_ok(car, 0);
 		tunnel_commit_delivered(car, tb);
 		if (p->p_nruns > 0)
-			post_confirm(p);
+			post_pipe_confirm(p);
 		p->p_busy = 0;
 		ep->ep_binary = !ep->ep_text_only &&
 		    (car->c_features & WIRE_FEAT_BINARY) != 0;
